@@ -1,0 +1,1 @@
+"""Harvesting: one module per source kind, pure format mappers, run bookkeeping."""

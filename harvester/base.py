@@ -1,0 +1,58 @@
+"""The `Source` plug point: one class per source kind.
+
+A source turns a remote catalogue (or a local file/folder) into pages of `Harvested` items.
+It knows nothing of the store, themes or search backends; `harvester/runs.py` drives it and
+hands each page to a sink.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar, Protocol
+
+from harvester.http import HttpClient
+from moisson.config import SourceSettings
+from moisson.record import Harvested
+
+__all__ = ["Page", "Source"]
+
+
+@dataclass
+class Page:
+    """One unit of harvesting, committed and checkpointed as a whole.
+
+    `cursor` is where the next page starts (resume from it after a crash); `declared_total`
+    is what the server claims matched, so the run can compare it with what arrived; `notes`
+    record anomalies the source worked around (a repeated page, a lying nextRecord).
+    """
+
+    items: list[Harvested]
+    cursor: str | None = None
+    declared_total: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Source(Protocol):
+    """Contract for every source kind.
+
+    - `kind` is the name used in config; `Options` is the pydantic model of its config table
+      (a subclass of SourceSettings), validated at config load.
+    - The constructor does no I/O.
+    - `harvest` yields pages in order. `since` asks for records modified after that instant
+      where the protocol allows (sources that cannot filter return everything). `cursor`
+      resumes after the page that produced it.
+    - A record that cannot be parsed is yielded as a Harvested with `error` set: it never
+      stops the page. A failure of the whole source or page raises SourceError (or a child);
+      pages already yielded stay valid.
+    - Paging must terminate: stop when the next position does not advance or a page repeats,
+      and say so in `Page.notes`.
+    """
+
+    kind: ClassVar[str]
+    Options: ClassVar[type[SourceSettings]]
+
+    def __init__(self, options: SourceSettings, http: HttpClient) -> None: ...
+
+    def harvest(self, since: datetime | None = None, cursor: str | None = None) -> Iterator[Page]: ...

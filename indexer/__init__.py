@@ -1,0 +1,1 @@
+"""Indexing: the record store, ingest pipeline and search backends."""

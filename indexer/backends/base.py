@@ -1,0 +1,58 @@
+"""The `SearchBackend` plug point: the embedded SQLite index and OpenSearch.
+
+Both implementations run the one contract suite in tests/contract/test_search_backend.py, so
+their behaviour cannot drift. Inputs and outputs are the pydantic models of moisson.record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from moisson.record import Query, Record, Results
+
+__all__ = ["FACETS", "SearchBackend"]
+
+# Facet name -> what it counts. Order is the order the API shows them in.
+FACETS: dict[str, str] = {
+    "source": "source id of each copy",
+    "organisation": "organisations among the record's contacts",
+    "keyword": "keyword labels",
+    "resource_type": "ISO scope code: dataset, series, service...",
+    "format": "distribution formats",
+    "protocol": "link protocols (OGC:WMS, OGC:WFS, download...)",
+    "year": "year of the record's reference date",
+}
+
+
+class SearchBackend(Protocol):
+    """Contract:
+
+    - `capabilities` names the query features supported ("fulltext", "bbox", "daterange",
+      "facets", "highlight", "suggest", "advanced"); the API refuses others with a 400.
+    - The constructor does no I/O; `open()` connects (creating the index if needed),
+      `close()` releases. Build one instance at startup and hand it down.
+    - `index` upserts by `Record.id` and returns how many records were written; it never
+      silently drops one (a failure raises BackendError).
+    - `search` raises BadQuery for a query the user must fix, never a library error.
+    - `reindex` builds a fresh index from the given records and swaps it in at the end; if
+      it fails, the previous index keeps serving.
+    """
+
+    capabilities: frozenset[str]
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def index(self, records: Sequence[Record]) -> int: ...
+
+    def delete(self, ids: Sequence[str]) -> None: ...
+
+    def search(self, query: Query) -> Results: ...
+
+    def suggest(self, prefix: str, size: int = 10) -> list[str]: ...
+
+    def count(self) -> int: ...
+
+    def reindex(self, records: Iterable[Record]) -> int: ...

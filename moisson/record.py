@@ -1,0 +1,270 @@
+"""The contract between harvester/, indexer/ and search_api/.
+
+A `Record` is one catalogue entry normalised from whatever format it came in (ISO 19139,
+Dublin Core, DCAT, CKAN, OGC API - Records). Harvesters build Records and know nothing of
+themes or backends; the indexer stores and indexes them; the API only serialises them.
+
+`Query` and `Results` are what a `SearchBackend` takes and returns, so the API and both
+backends speak the same typed language instead of passing dicts around.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "BBox",
+    "Contact",
+    "FacetBucket",
+    "FacetInfo",
+    "Harvested",
+    "Hit",
+    "HitSource",
+    "Identifier",
+    "Keyword",
+    "Link",
+    "Outcome",
+    "Provenance",
+    "Query",
+    "RawPayload",
+    "Record",
+    "Results",
+    "TemporalExtent",
+    "record_id",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Identifier(_Model):
+    """A resource identifier: ISO MD_Identifier/RS_Identifier code, DOI, dct:identifier."""
+
+    code: str
+    codespace: str | None = None
+
+
+class Keyword(_Model):
+    """A keyword as the source gave it; `uri` is kept from gmx:Anchor or SKOS concepts."""
+
+    label: str
+    uri: str | None = None
+    thesaurus: str | None = None
+    thesaurus_uri: str | None = None
+
+
+class Contact(_Model):
+    organisation: str | None = None
+    name: str | None = None
+    email: str | None = None
+    role: str | None = None  # ISO CI_RoleCode value: pointOfContact, owner, publisher...
+
+
+class BBox(_Model):
+    """A WGS84 box, always west <= east after cleaning (antimeridian boxes are split)."""
+
+    west: float = Field(ge=-180, le=180)
+    south: float = Field(ge=-90, le=90)
+    east: float = Field(ge=-180, le=180)
+    north: float = Field(ge=-90, le=90)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BBox:
+        if self.west > self.east or self.south > self.north:
+            raise ValueError(
+                f"bbox must have west <= east and south <= north, got "
+                f"{self.west},{self.south},{self.east},{self.north}"
+            )
+        return self
+
+    def as_list(self) -> list[float]:
+        return [self.west, self.south, self.east, self.north]
+
+
+class TemporalExtent(_Model):
+    start: date | None = None
+    end: date | None = None
+
+
+class Link(_Model):
+    """An online resource or distribution.
+
+    `protocol` is normalised where recognised (OGC:WMS, OGC:WFS, OGC:WMTS, OGC:WCS,
+    OGC API - Features, download, landing page) and otherwise kept as given.
+    """
+
+    url: str
+    protocol: str | None = None
+    name: str | None = None  # layer name for OGC services
+    description: str | None = None
+    function: str | None = None  # ISO CI_OnLineFunctionCode: download, information...
+    media_type: str | None = None
+
+
+class RawPayload(_Model):
+    """Reference to the original bytes kept by the store (content-addressed)."""
+
+    sha256: str
+    content_type: str
+
+
+class Provenance(_Model):
+    """Where a record came from. Harvesters fill source_id and original_id; the store fills
+    the rest when it writes the record."""
+
+    source_id: str
+    original_id: str
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    harvest_run: int | None = None
+    content_hash: str | None = None
+
+
+def record_id(source_id: str, original_id: str) -> str:
+    """Stable internal id: the same (source, original id) always gives the same id, and ids
+    stay short and URL-safe whatever the source's identifiers look like."""
+    digest = hashlib.sha256(f"{source_id}\x00{original_id}".encode()).hexdigest()
+    return digest[:24]
+
+
+class Record(_Model):
+    id: str
+    provenance: Provenance
+    title: str
+    abstract: str | None = None
+    language: str | None = None  # ISO 639-2/B three-letter code when known (fre, eng, ger...)
+    identifiers: list[Identifier] = []
+    keywords: list[Keyword] = []
+    topic_categories: list[str] = []
+    contacts: list[Contact] = []
+    bboxes: list[BBox] = []
+    temporal: TemporalExtent | None = None
+    created: date | None = None
+    published: date | None = None
+    revised: date | None = None
+    metadata_date: date | None = None
+    resource_type: str = "dataset"  # ISO MD_ScopeCode: dataset, series, service, ...
+    formats: list[str] = []
+    links: list[Link] = []
+    licence: str | None = None
+    constraints: list[str] = []
+    lineage: str | None = None
+    thumbnails: list[str] = []
+    raw: RawPayload | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _title_not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("title is empty")
+        return value
+
+    @classmethod
+    def new(cls, source_id: str, original_id: str, **fields: object) -> Record:
+        """Build a record whose id and provenance derive from (source, original id)."""
+        return cls(
+            id=record_id(source_id, original_id),
+            provenance=Provenance(source_id=source_id, original_id=original_id),
+            **fields,  # type: ignore[arg-type]
+        )
+
+    def reference_date(self) -> date | None:
+        """The date users mean by 'when': last revision, else publication, else creation."""
+        return self.revised or self.published or self.created or self.metadata_date
+
+
+class Harvested(_Model):
+    """One item a Source yields: a parsed Record, or a quarantine entry with its reason.
+
+    Bad records are data, not exceptions: `record is None` and `error` says why, and the raw
+    bytes are kept so an admin can see what arrived.
+    """
+
+    original_id: str | None
+    raw: bytes
+    content_type: str = "application/xml"
+    record: Record | None = None
+    error: str | None = None
+
+    @model_validator(mode="after")
+    def _record_or_error(self) -> Harvested:
+        if (self.record is None) == (self.error is None):
+            raise ValueError("Harvested needs exactly one of record or error")
+        return self
+
+
+_Date = date  # Hit has a field named `date`
+
+SortKey = Literal["relevance", "date", "title"]
+
+
+class Query(_Model):
+    """A search request, already validated: backends can trust every field."""
+
+    q: str = ""
+    filters: dict[str, list[str]] = {}
+    bbox: BBox | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    page: int = Field(default=1, ge=1)
+    size: int = Field(default=20, ge=0, le=100)
+    sort: SortKey = "relevance"
+    lang: str | None = None
+    facet_size: int = Field(default=10, ge=1, le=200)
+    advanced: bool = False  # raw engine syntax; off by default so user terms are escaped
+
+
+class HitSource(_Model):
+    id: str
+    original_id: str
+
+
+class Hit(_Model):
+    id: str
+    title: str
+    abstract: str | None = None
+    snippet: str | None = None
+    bbox: list[float] | None = None
+    resource_type: str | None = None
+    date: _Date | None = None  # the record's reference date
+    links: list[Link] = []
+    sources: list[HitSource] = []
+    themes: list[dict[str, object]] = []
+    score: float | None = None
+
+
+class FacetBucket(_Model):
+    value: str
+    label: str
+    count: int
+    selected: bool = False
+
+
+class FacetInfo(_Model):
+    truncated: bool = False
+    timed_out: bool = False
+
+
+class Results(_Model):
+    total: int
+    page: int
+    size: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetBucket]] = {}
+    facet_info: dict[str, FacetInfo] = {}
+
+
+class Outcome(str, Enum):
+    """What the store did with one harvested item."""
+
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    QUARANTINED = "quarantined"
