@@ -25,7 +25,8 @@ class Page:
 
     `cursor` is where the next page starts (resume from it after a crash); `declared_total`
     is what the server claims matched, so the run can compare it with what arrived; `notes`
-    record anomalies the source worked around (a repeated page, a lying nextRecord).
+    record anomalies that may have cost records (a repeated page, a nextRecord that does not
+    advance): a run with notes is partial, never complete.
     """
 
     items: list[Harvested]
@@ -55,4 +56,6 @@ class Source(Protocol):
 
     def __init__(self, options: SourceSettings, http: HttpClient) -> None: ...
 
-    def harvest(self, since: datetime | None = None, cursor: str | None = None) -> Iterator[Page]: ...
+    def harvest(
+        self, since: datetime | None = None, cursor: str | None = None
+    ) -> Iterator[Page]: ...

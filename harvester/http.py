@@ -90,6 +90,8 @@ class HttpClient:
                     body=b"".join(chunks),
                 )
         except httpx.TimeoutException as exc:
-            raise SourceUnavailable(f"{url} did not answer within {self.settings.timeout}s") from exc
+            raise SourceUnavailable(
+                f"{url} did not answer within {self.settings.timeout}s"
+            ) from exc
         except httpx.HTTPError as exc:
             raise SourceUnavailable(f"cannot reach {url}: {exc}") from exc

@@ -147,8 +147,10 @@ def _resolve_relative(data: dict[str, Any], base: Path) -> None:
     whatever directory the command happened to run in."""
     for section in ("store", "index"):
         url = data.get(section, {}).get("url")
-        if isinstance(url, str) and url.startswith("sqlite:///") and not url.startswith(
-            "sqlite:////"
+        if (
+            isinstance(url, str)
+            and url.startswith("sqlite:///")
+            and not url.startswith("sqlite:////")
         ):
             data[section]["url"] = "sqlite:///" + str(base / url[len("sqlite:///") :])
     for source in data.get("sources", []):
@@ -214,3 +216,50 @@ def _with_file_defaults(data: dict[str, Any]) -> Settings:
             return (init_settings, env_settings, _FileValues(settings_cls, data))
 
     return _Loaded()
+
+
+def reference_markdown() -> str:
+    """docs/configuration.md, generated from the models so the two cannot diverge (a test
+    compares them). Regenerate with `python -m moisson.config > docs/configuration.md`."""
+    from harvester.registry import known_kinds, options_model
+
+    lines = [
+        "# Configuration reference",
+        "",
+        "Generated from `moisson/config.py` by `python -m moisson.config`; do not edit.",
+        "",
+        "One TOML file (`--config FILE`, else `$MOISSON_CONFIG`, else `samples/moisson.toml`).",
+        "Every key can be overridden by an environment variable: `MOISSON_` + section + `__` +",
+        "key, upper-case (e.g. `MOISSON_INDEX__URL`). Secrets come only from the environment.",
+        "",
+    ]
+
+    def table(model: type[BaseModel], skip: frozenset[str] = frozenset()) -> None:
+        lines.extend(["| key | type | default | description |", "|---|---|---|---|"])
+        for name, info in model.model_fields.items():
+            if name in skip:
+                continue
+            kind = getattr(info.annotation, "__name__", str(info.annotation))
+            default = (
+                "required"
+                if info.is_required()
+                else f"`{info.get_default(call_default_factory=False)!r}`"
+            )
+            lines.append(f"| `{name}` | `{kind}` | {default} | {info.description or ''} |")
+        lines.append("")
+
+    for section in ("store", "index", "api", "harvest"):
+        field = Settings.model_fields[section]
+        lines.extend([f"## [{section}]", "", field.description or "", ""])
+        table(field.annotation)  # type: ignore[arg-type]
+    lines.extend(["## [[sources]]", "", "Fields every source has:", ""])
+    table(SourceSettings)
+    common = frozenset(SourceSettings.model_fields)
+    for kind in known_kinds():
+        lines.extend([f'### kind = "{kind}"', ""])
+        table(options_model(kind), skip=common)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(reference_markdown(), end="")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -261,7 +261,7 @@ class Results(_Model):
     facet_info: dict[str, FacetInfo] = {}
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """What the store did with one harvested item."""
 
     NEW = "new"

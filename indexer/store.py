@@ -1,0 +1,450 @@
+"""The record store: raw payloads, normalised records, harvest runs and quarantine.
+
+SQLAlchemy Core, so the same code runs on SQLite (the embedded default) and PostgreSQL (at
+scale) from a URL. The store is the source of truth: the search index can always be rebuilt
+from it without harvesting again.
+
+Records are upserted by (source id, original id), which the stable `Record.id` encodes. A
+record whose content hash has not changed is not rewritten (only its `last_seen`), so a
+second harvest of an unchanged catalogue writes no record and re-indexes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from moisson.errors import BackendUnavailable, ConfigError, NotFound
+from moisson.record import Harvested, Outcome, Provenance, RawPayload, Record
+
+__all__ = ["PageWrite", "RunRow", "Store"]
+
+logger = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+
+raw_payloads = sa.Table(
+    "raw_payloads",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("content_type", sa.String(200), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+)
+
+records = sa.Table(
+    "records",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("source_id", sa.String(64), nullable=False),
+    sa.Column("original_id", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),  # Record JSON
+    sa.Column("first_seen", sa.DateTime, nullable=False),
+    sa.Column("last_seen", sa.DateTime, nullable=False),
+    sa.Column("updated", sa.DateTime, nullable=False),
+    sa.Column("harvest_run", sa.Integer, nullable=False),
+    sa.UniqueConstraint("source_id", "original_id", name="uq_records_source_original"),
+)
+
+harvest_runs = sa.Table(
+    "harvest_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source_id", sa.String(64), nullable=False, index=True),
+    sa.Column("started", sa.DateTime, nullable=False),
+    sa.Column("ended", sa.DateTime),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("complete", sa.Boolean, nullable=False, default=False),
+    sa.Column("pages", sa.Integer, nullable=False, default=0),
+    sa.Column("seen", sa.Integer, nullable=False, default=0),
+    sa.Column("new", sa.Integer, nullable=False, default=0),
+    sa.Column("updated", sa.Integer, nullable=False, default=0),
+    sa.Column("unchanged", sa.Integer, nullable=False, default=0),
+    sa.Column("quarantined", sa.Integer, nullable=False, default=0),
+    sa.Column("declared_total", sa.Integer),
+    sa.Column("cursor", sa.Text),
+    sa.Column("since", sa.DateTime),
+    sa.Column("message", sa.Text),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, nullable=False, index=True),
+    sa.Column("source_id", sa.String(64), nullable=False, index=True),
+    sa.Column("original_id", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("raw_sha256", sa.String(64), nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False),
+)
+
+COUNTERS = ("seen", "new", "updated", "unchanged", "quarantined")
+
+
+@dataclass
+class PageWrite:
+    """What one page did to the store: outcome counts, and the records to (re)index."""
+
+    outcomes: Counter[Outcome]
+    changed: list[Record]
+
+
+@dataclass
+class RunRow:
+    id: int
+    source_id: str
+    started: datetime
+    ended: datetime | None
+    status: str
+    complete: bool
+    pages: int
+    seen: int
+    new: int
+    updated: int
+    unchanged: int
+    quarantined: int
+    declared_total: int | None
+    cursor: str | None
+    since: datetime | None
+    message: str | None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def content_hash(record: Record) -> str:
+    """Hash of everything the source controls; provenance is ours and excluded."""
+    body = record.model_dump_json(exclude={"provenance"})
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class Store:
+    """The record store. Construct with a URL (no I/O), then `open()` or use `with`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Engine | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def open(self) -> Store:
+        if self._engine is not None:
+            return self
+        try:
+            url = sa.make_url(self.url)
+        except sa.exc.ArgumentError as exc:
+            raise ConfigError(f"store.url {self.url!r} is not a database URL") from exc
+        if url.get_backend_name() == "sqlite" and url.database:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url)
+        if url.get_backend_name() == "sqlite":
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        try:
+            metadata.create_all(engine)
+        except SQLAlchemyError as exc:
+            raise BackendUnavailable(
+                f"cannot open the store at {self.url}", detail=str(exc)
+            ) from exc
+        self._engine = engine
+        return self
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def __enter__(self) -> Store:
+        return self.open()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("Store used before open()")
+        return self._engine
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def begin_run(self, source_id: str, since: datetime | None = None) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                harvest_runs.insert().values(
+                    source_id=source_id,
+                    started=_now(),
+                    status="running",
+                    complete=False,
+                    pages=0,
+                    since=since,
+                    **dict.fromkeys(COUNTERS, 0),
+                )
+            )
+            run_id = result.inserted_primary_key[0]
+        return int(run_id)
+
+    def finish_run(
+        self, run_id: int, *, status: str, complete: bool, message: str | None = None
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                harvest_runs.update()
+                .where(harvest_runs.c.id == run_id)
+                .values(ended=_now(), status=status, complete=complete, message=message)
+            )
+
+    def runs(self, source_id: str | None = None, limit: int = 50) -> list[RunRow]:
+        stmt = sa.select(harvest_runs).order_by(harvest_runs.c.id.desc()).limit(limit)
+        if source_id is not None:
+            stmt = stmt.where(harvest_runs.c.source_id == source_id)
+        with self.engine.connect() as conn:
+            return [RunRow(**row._mapping) for row in conn.execute(stmt)]
+
+    def last_complete_run(self, source_id: str) -> RunRow | None:
+        stmt = (
+            sa.select(harvest_runs)
+            .where(harvest_runs.c.source_id == source_id, harvest_runs.c.complete.is_(True))
+            .order_by(harvest_runs.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return RunRow(**row._mapping) if row else None
+
+    # -- pages -----------------------------------------------------------------------------
+
+    def write_page(
+        self,
+        run_id: int,
+        source_id: str,
+        items: Sequence[Harvested],
+        *,
+        cursor: str | None = None,
+        declared_total: int | None = None,
+    ) -> PageWrite:
+        """Upsert one page in one transaction, with the run's counters and cursor, so a
+        crash leaves either the whole page and its checkpoint or neither."""
+        now = _now()
+        outcomes: Counter[Outcome] = Counter()
+        raws: dict[str, dict[str, Any]] = {}
+        candidates: dict[str, Record] = {}
+        bad: list[dict[str, Any]] = []
+        for item in items:
+            sha = hashlib.sha256(item.raw).hexdigest()
+            raws[sha] = {"sha256": sha, "content_type": item.content_type, "body": item.raw}
+            if item.record is None:
+                bad.append(
+                    {
+                        "run_id": run_id,
+                        "source_id": source_id,
+                        "original_id": item.original_id,
+                        "reason": item.error or "unknown error",
+                        "raw_sha256": sha,
+                        "created": now,
+                    }
+                )
+                continue
+            record = item.record
+            if record.provenance.source_id != source_id:
+                record = record.model_copy(
+                    update={
+                        "provenance": record.provenance.model_copy(update={"source_id": source_id})
+                    }
+                )
+            record.raw = RawPayload(sha256=sha, content_type=item.content_type)
+            candidates[record.id] = record  # a page listing one record twice keeps the last
+        outcomes[Outcome.QUARANTINED] = len(bad)
+
+        with self.engine.begin() as conn:
+            existing = (
+                {
+                    row.id: row
+                    for row in conn.execute(
+                        sa.select(records.c.id, records.c.content_hash, records.c.first_seen).where(
+                            records.c.id.in_(list(candidates))
+                        )
+                    )
+                }
+                if candidates
+                else {}
+            )
+            inserts: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            unchanged: list[str] = []
+            changed: list[Record] = []
+            for rid, record in candidates.items():
+                digest = content_hash(record)
+                old = existing.get(rid)
+                if old is not None and old.content_hash == digest:
+                    unchanged.append(rid)
+                    continue
+                first_seen = old.first_seen if old is not None else now
+                record.provenance = Provenance(
+                    source_id=source_id,
+                    original_id=record.provenance.original_id,
+                    first_seen=first_seen,
+                    last_seen=now,
+                    harvest_run=run_id,
+                    content_hash=digest,
+                )
+                row = {
+                    "id": rid,
+                    "source_id": source_id,
+                    "original_id": record.provenance.original_id,
+                    "content_hash": digest,
+                    "body": record.model_dump_json(),
+                    "first_seen": first_seen,
+                    "last_seen": now,
+                    "updated": now,
+                    "harvest_run": run_id,
+                }
+                (updates if old is not None else inserts).append(row)
+                changed.append(record)
+            self._insert_raws(conn, raws)
+            if inserts:
+                conn.execute(records.insert(), inserts)
+            if updates:
+                conn.execute(
+                    records.update()
+                    .where(records.c.id == sa.bindparam("b_id"))
+                    .values(
+                        content_hash=sa.bindparam("content_hash"),
+                        body=sa.bindparam("body"),
+                        last_seen=sa.bindparam("last_seen"),
+                        updated=sa.bindparam("updated"),
+                        harvest_run=sa.bindparam("harvest_run"),
+                    ),
+                    [{**u, "b_id": u["id"]} for u in updates],
+                )
+            if unchanged:
+                conn.execute(
+                    records.update().where(records.c.id.in_(unchanged)).values(last_seen=now)
+                )
+            if bad:
+                conn.execute(quarantine.insert(), bad)
+            outcomes[Outcome.NEW] = len(inserts)
+            outcomes[Outcome.UPDATED] = len(updates)
+            outcomes[Outcome.UNCHANGED] = len(unchanged)
+            values: dict[str, Any] = {
+                "pages": harvest_runs.c.pages + 1,
+                "seen": harvest_runs.c.seen + len(items),
+                "new": harvest_runs.c.new + len(inserts),
+                "updated": harvest_runs.c.updated + len(updates),
+                "unchanged": harvest_runs.c.unchanged + len(unchanged),
+                "quarantined": harvest_runs.c.quarantined + len(bad),
+                "cursor": cursor,
+            }
+            if declared_total is not None:
+                values["declared_total"] = declared_total
+            conn.execute(harvest_runs.update().where(harvest_runs.c.id == run_id).values(values))
+        return PageWrite(outcomes=outcomes, changed=changed)
+
+    def _insert_raws(self, conn: sa.Connection, raws: dict[str, dict[str, Any]]) -> None:
+        """Content-addressed: a payload already stored is not written again."""
+        if not raws:
+            return
+        present = set(
+            conn.scalars(sa.select(raw_payloads.c.sha256).where(raw_payloads.c.sha256.in_(raws)))
+        )
+        fresh = [row for sha, row in raws.items() if sha not in present]
+        if fresh:
+            conn.execute(raw_payloads.insert(), fresh)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _load(row: Any) -> Record:
+        record = Record.model_validate_json(row.body)
+        record.provenance.last_seen = row.last_seen
+        return record
+
+    def get(self, record_id: str) -> Record:
+        stmt = sa.select(records.c.body, records.c.last_seen).where(records.c.id == record_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            raise NotFound(f"no record with id {record_id!r}")
+        return self._load(row)
+
+    def raw(self, record_id: str) -> tuple[bytes, str]:
+        record = self.get(record_id)
+        if record.raw is None:
+            raise NotFound(f"record {record_id!r} has no raw payload")
+        return self.raw_payload(record.raw.sha256)
+
+    def raw_payload(self, sha256: str) -> tuple[bytes, str]:
+        stmt = sa.select(raw_payloads.c.body, raw_payloads.c.content_type).where(
+            raw_payloads.c.sha256 == sha256
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            raise NotFound(f"no raw payload {sha256}")
+        return bytes(row.body), row.content_type
+
+    def iter_records(self, source_id: str | None = None, batch: int = 1000) -> Iterator[Record]:
+        """Every stored record, in id order, fetched in batches (keyset paging keeps memory
+        flat however large the store)."""
+        last = ""
+        while True:
+            stmt = (
+                sa.select(records.c.id, records.c.body, records.c.last_seen)
+                .where(records.c.id > last)
+                .order_by(records.c.id)
+                .limit(batch)
+            )
+            if source_id is not None:
+                stmt = stmt.where(records.c.source_id == source_id)
+            with self.engine.connect() as conn:
+                rows = conn.execute(stmt).all()
+            if not rows:
+                return
+            for row in rows:
+                yield self._load(row)
+            last = rows[-1].id
+
+    def count(self, source_id: str | None = None) -> int:
+        stmt = sa.select(sa.func.count()).select_from(records)
+        if source_id is not None:
+            stmt = stmt.where(records.c.source_id == source_id)
+        with self.engine.connect() as conn:
+            return int(conn.scalar(stmt) or 0)
+
+    def counts_by_source(self) -> dict[str, int]:
+        stmt = sa.select(records.c.source_id, sa.func.count()).group_by(records.c.source_id)
+        with self.engine.connect() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute(stmt)}
+
+    def quarantined(self, source_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        stmt = sa.select(quarantine).order_by(quarantine.c.id.desc()).limit(limit)
+        if source_id is not None:
+            stmt = stmt.where(quarantine.c.source_id == source_id)
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(stmt)]
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """WAL lets the API read while a harvest writes; NORMAL sync is safe under WAL."""
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()

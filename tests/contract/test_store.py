@@ -1,0 +1,114 @@
+"""The Store contract, on every database the store supports (SQLite now; PostgreSQL joins
+this same suite when the scale-out store lands)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from indexer.store import Store
+from moisson.errors import NotFound
+from moisson.record import Harvested, Keyword, Outcome, Record
+
+
+@pytest.fixture(params=["sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    with Store(f"sqlite:///{tmp_path}/store.db") as opened:
+        yield opened
+
+
+def item(original_id: str, title: str, **fields: object) -> Harvested:
+    record = Record.new("src", original_id, title=title, **fields)
+    raw = f"<record id='{original_id}'>{title}</record>".encode()
+    return Harvested(original_id=original_id, raw=raw, record=record)
+
+
+def bad(original_id: str, reason: str) -> Harvested:
+    return Harvested(original_id=original_id, raw=b"<broken", error=reason)
+
+
+def test_outcomes_new_then_unchanged_then_updated(store: Store) -> None:
+    run1 = store.begin_run("src")
+    first = store.write_page(run1, "src", [item("a", "Zones humides"), item("b", "Forêts")])
+    assert first.outcomes[Outcome.NEW] == 2 and len(first.changed) == 2
+
+    run2 = store.begin_run("src")
+    again = store.write_page(run2, "src", [item("a", "Zones humides"), item("b", "Forêts")])
+    assert again.outcomes[Outcome.UNCHANGED] == 2
+    assert again.changed == []
+
+    run3 = store.begin_run("src")
+    edited = store.write_page(run3, "src", [item("a", "Zones humides 2024"), item("b", "Forêts")])
+    assert (edited.outcomes[Outcome.UPDATED], edited.outcomes[Outcome.UNCHANGED]) == (1, 1)
+    assert [r.title for r in edited.changed] == ["Zones humides 2024"]
+
+
+def test_provenance_keeps_first_seen_and_moves_last_seen(store: Store) -> None:
+    run1 = store.begin_run("src")
+    store.write_page(run1, "src", [item("a", "Haies bocagères")])
+    before = store.get(Record.new("src", "a", title="x").id)
+    run2 = store.begin_run("src")
+    store.write_page(run2, "src", [item("a", "Haies bocagères du Finistère")])
+    after = store.get(before.id)
+    assert after.provenance.first_seen == before.provenance.first_seen
+    assert after.provenance.last_seen is not None and before.provenance.last_seen is not None
+    assert after.provenance.last_seen >= before.provenance.last_seen
+    assert (after.provenance.harvest_run, after.provenance.original_id) == (run2, "a")
+    assert after.provenance.content_hash != before.provenance.content_hash
+
+
+def test_raw_payload_is_kept_with_its_content_type(store: Store) -> None:
+    run = store.begin_run("src")
+    store.write_page(run, "src", [item("a", "Cours d'eau")])
+    rid = Record.new("src", "a", title="x").id
+    body, content_type = store.raw(rid)
+    assert body == b"<record id='a'>Cours d'eau</record>"
+    assert content_type == "application/xml"
+
+
+def test_quarantine_keeps_reason_and_raw_and_counts_in_the_run(store: Store) -> None:
+    run = store.begin_run("src")
+    page = store.write_page(run, "src", [item("a", "Sols"), bad("b", "no title")])
+    assert page.outcomes[Outcome.QUARANTINED] == 1
+    [entry] = store.quarantined("src")
+    assert (entry["original_id"], entry["reason"], entry["run_id"]) == ("b", "no title", run)
+    assert store.raw_payload(entry["raw_sha256"])[0] == b"<broken"
+    [row] = store.runs("src")
+    assert (row.seen, row.new, row.quarantined) == (2, 1, 1)
+
+
+def test_run_is_finished_with_status_and_cursor(store: Store) -> None:
+    run = store.begin_run("src")
+    store.write_page(run, "src", [item("a", "Bruit")], cursor="51", declared_total=120)
+    store.finish_run(run, status="partial", complete=False, message="HTTP 503")
+    [row] = store.runs("src")
+    assert (row.status, row.complete, row.cursor, row.declared_total, row.message) == (
+        "partial",
+        False,
+        "51",
+        120,
+        "HTTP 503",
+    )
+    assert store.last_complete_run("src") is None
+
+
+def test_iter_records_pages_through_everything(store: Store) -> None:
+    run = store.begin_run("src")
+    store.write_page(run, "src", [item(str(n), f"Record {n}") for n in range(25)])
+    titles = {r.title for r in store.iter_records(batch=7)}
+    assert titles == {f"Record {n}" for n in range(25)}
+    assert store.counts_by_source() == {"src": 25}
+
+
+def test_a_record_keeps_everything_it_was_given(store: Store) -> None:
+    keyword = Keyword(label="Hydrographie", uri="http://inspire.ec.europa.eu/theme/hy")
+    run = store.begin_run("src")
+    store.write_page(run, "src", [item("a", "BD Topage", keywords=[keyword])])
+    assert store.get(Record.new("src", "a", title="x").id).keywords == [keyword]
+
+
+def test_unknown_record_is_not_found(store: Store) -> None:
+    with pytest.raises(NotFound, match="no record with id 'nope'"):
+        store.get("nope")
