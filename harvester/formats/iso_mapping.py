@@ -1,0 +1,412 @@
+"""The engine behind the ISO mappers: a declarative `IsoTable` of XPaths in, a `Record` out.
+
+ISO 19139 and ISO 19115-3 describe the same things with different element names, and
+profiles (geocat.ch CHE, INSPIRE, NOAA gmi) substitute their own class elements. So a dialect
+is only data: an `IsoTable` of precompiled XPaths that step over class elements with `*`
+(which is what makes profile roots such as che:CHE_MD_Metadata work unchanged), and this
+module turns any table into Records with a few named helpers.
+
+Speed: every XPath is compiled once at import with its namespace map. Repeated structures
+(links, dates, boxes...) are read by `Group`: one XPath finds the occurrences, then a single
+pass over each occurrence's children dispatches on the child's tag; XPath is used again only
+for values nested deeper than one level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, cast
+
+from lxml import etree
+
+from harvester.formats.extents import clean_bbox, clean_bboxes
+from harvester.formats.normalise import (
+    is_doi,
+    looks_like_licence,
+    normalise_language,
+    normalise_protocol,
+    one_line,
+    parse_date,
+    tidy_text,
+)
+from moisson.errors import RecordRejected
+from moisson.record import BBox, Contact, Identifier, Keyword, Link, Record, TemporalExtent
+
+__all__ = [
+    "Group",
+    "IsoTable",
+    "extract_record",
+    "href_of",
+    "select",
+    "text_of",
+    "xpath_compiler",
+]
+
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+GCO_ISO_TYPE = "{http://www.isotc211.org/2005/gco}isoType"
+# Localised variants are only a fallback: the main CharacterString is the record's language.
+_FREE_TEXT_SUFFIX = "}PT_FreeText"
+_MIME = frozenset(("application", "image", "text", "video", "audio", "model"))
+_NOT_A_CONSTRAINT = frozenset(("otherRestrictions",))  # only says "see otherConstraints"
+
+Row = dict[str, list[Any]]
+
+
+def xpath_compiler(namespaces: Mapping[str, str]) -> Callable[[str], etree.XPath]:
+    """A compile function bound to one dialect's namespace map, for building tables."""
+
+    def compile_path(path: str) -> etree.XPath:
+        return etree.XPath(path, namespaces=dict(namespaces), smart_strings=False)
+
+    return compile_path
+
+
+def select(path: etree.XPath, context: etree._Element) -> list[Any]:
+    """Evaluate a table path. Table paths always select node-sets (elements or strings), so
+    the result is a list; typed as such here once instead of at every call site."""
+    found = path(context)
+    return found if isinstance(found, list) else []
+
+
+@dataclass(frozen=True)
+class Group:
+    """A repeated structure: `each` finds the occurrences, `children` maps a direct child's
+    tag (Clark notation) to a field name, `nested` maps a field to an XPath relative to the
+    occurrence. Reading gives one row per occurrence: field -> list of property elements."""
+
+    each: etree.XPath
+    children: Mapping[str, str] = field(default_factory=dict)
+    nested: Mapping[str, etree.XPath] = field(default_factory=dict)
+
+    def read(self, contexts: Iterable[etree._Element]) -> list[Row]:
+        rows: list[Row] = []
+        children, nested = self.children, self.nested
+        for context in contexts:
+            for element in select(self.each, context):
+                row: Row = {}
+                if children:
+                    for child in element:
+                        name = children.get(child.tag)
+                        if name is not None:
+                            row.setdefault(name, []).append(child)
+                for name, path in nested.items():
+                    found = select(path, element)
+                    if found:
+                        row.setdefault(name, []).extend(found)
+                rows.append(row)
+        return rows
+
+
+@dataclass(frozen=True)
+class IsoTable:
+    """Where each Record field lives in one ISO dialect.
+
+    `record` paths are relative to the metadata root (original_id, language, metadata_date,
+    scope, lineage); `resource` paths to the first identification section (title, abstract,
+    language); groups marked (ident) are read from every identification section.
+    """
+
+    name: str
+    identification: etree.XPath
+    record: Mapping[str, etree.XPath]
+    resource: Mapping[str, etree.XPath]
+    formats: etree.XPath  # root -> format name properties
+    topic_categories: etree.XPath  # (ident)
+    thumbnails: etree.XPath  # (ident)
+    identifiers: Group  # (first ident) code, codespace
+    keywords: Group  # (ident) label (repeated), thesaurus
+    record_contacts: Group  # (root) organisation, name, email, role
+    resource_contacts: Group  # (ident) same fields
+    dates: Group  # (first ident) date, type
+    boxes: Group  # (ident) west, east, south, north
+    periods: Group  # (ident) begin, end, instant
+    links: Group  # (root) url, protocol, name, description, function
+    constraints: Group  # (ident) use_limitation, other, access
+
+
+def text_of(element: etree._Element | str) -> str | None:
+    """The value of an ISO property element, whatever encodes it.
+
+    In order: a child's codeListValue (code lists), a child's text (gco:CharacterString,
+    gmx:Anchor, gmd:URL, gco:Date...), a child Anchor's href when its text is empty, then
+    the first non-blank text below (PT_FreeText localised strings, che:PT_FreeURL). Empty
+    elements (`<gco:CharacterString/>`, nilReason) give None. Strings (XPath attribute or
+    text() results) are returned stripped.
+    """
+    if isinstance(element, str):
+        return element.strip() or None
+    href: str | None = None
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        code: str | None = child.get("codeListValue")
+        if code and not code.isspace():
+            return code.strip()
+        if tag.endswith(_FREE_TEXT_SUFFIX):
+            continue
+        text: str | None = child.text
+        if text and not text.isspace():
+            return text.strip()
+        if href is None:
+            href = child.get(XLINK_HREF)
+    if href and not href.isspace():
+        return href.strip()
+    for chunk in cast("Iterator[str]", element.itertext()):  # parsed text is always str
+        stripped = chunk.strip()
+        if stripped:
+            return stripped
+    return None
+
+
+def href_of(element: etree._Element | str) -> str | None:
+    """The xlink:href of a property's Anchor (or of the property itself), if any."""
+    if isinstance(element, str):
+        return None
+    href: str | None
+    for child in element:
+        href = child.get(XLINK_HREF) if isinstance(child.tag, str) else None
+        if href and not href.isspace():
+            return href.strip()
+    href = element.get(XLINK_HREF)
+    return href.strip() if href and not href.isspace() else None
+
+
+def _first(elements: Sequence[Any] | None) -> str | None:
+    for element in elements or ():
+        value = text_of(element)
+        if value is not None:
+            return value
+    return None
+
+
+def _all(elements: Iterable[Any] | None) -> list[str]:
+    return [value for element in elements or () if (value := text_of(element)) is not None]
+
+
+def _unique(values: Iterable[Any]) -> list[Any]:
+    """Order-preserving dedupe (pydantic models are compared by their dumped key)."""
+    seen: set[Any] = set()
+    kept = []
+    for value in values:
+        key = value if isinstance(value, str) else tuple(value.__dict__.values())
+        if key not in seen:
+            seen.add(key)
+            kept.append(value)
+    return kept
+
+
+def extract_record(root: etree._Element, table: IsoTable, source_id: str) -> Record:
+    """Map one ISO metadata root to a Record.
+
+    Identity precedence: the metadata identifier (fileIdentifier / metadataIdentifier), else
+    the first resource identifier code, else RecordRejected: without a stable id a record
+    could not be updated or retired on the next run. A record without a title is rejected
+    too (nothing to show in search results).
+    """
+    idents: list[etree._Element] = select(table.identification, root)
+    first_ident = idents[:1]
+    record = {name: _first(select(path, root)) for name, path in table.record.items()}
+    resource = (
+        {name: _first(select(path, idents[0])) for name, path in table.resource.items()}
+        if idents
+        else {}
+    )
+    identifiers = _identifiers(table.identifiers.read(first_ident))
+    original_id = one_line(record.get("original_id")) or (
+        identifiers[0].code if identifiers else None
+    )
+    if not original_id:
+        raise RecordRejected(
+            f"no metadata identifier and no resource identifier in this {table.name} record: "
+            "it cannot get a stable id"
+        )
+    title = one_line(resource.get("title"))
+    if not title:
+        raise RecordRejected(f"no title in {table.name} record {original_id!r}")
+    dates = _dates(table.dates.read(first_ident))
+    licence, constraints = _constraints(table.constraints.read(idents))
+    return Record.new(
+        source_id,
+        original_id,
+        title=title,
+        abstract=tidy_text(resource.get("abstract")),
+        language=normalise_language(resource.get("language"))
+        or normalise_language(record.get("language")),
+        identifiers=identifiers,
+        keywords=_keywords(table.keywords.read(idents)),
+        topic_categories=_unique(_all(_flat(table.topic_categories, idents))),
+        contacts=_contacts(
+            table.record_contacts.read((root,)) + table.resource_contacts.read(idents)
+        ),
+        bboxes=_boxes(table.boxes.read(idents)),
+        temporal=_temporal(table.periods.read(idents)),
+        created=dates.get("creation"),
+        published=dates.get("publication"),
+        revised=dates.get("revision"),
+        metadata_date=parse_date(record.get("metadata_date")),
+        resource_type=_resource_type(record.get("scope"), idents),
+        formats=_unique(v for v in map(one_line, _all(select(table.formats, root))) if v),
+        links=_links(table.links.read((root,))),
+        licence=licence,
+        constraints=constraints,
+        lineage=tidy_text(record.get("lineage")),
+        thumbnails=_unique(_all(_flat(table.thumbnails, idents))),
+    )
+
+
+def _flat(path: etree.XPath, contexts: Iterable[etree._Element]) -> list[Any]:
+    return [found for context in contexts for found in select(path, context)]
+
+
+def _identifiers(rows: list[Row]) -> list[Identifier]:
+    identifiers = []
+    for row in rows:
+        code = one_line(_first(row.get("code")))
+        if not code:
+            continue
+        codespace = one_line(_first(row.get("codespace")))
+        if codespace is None and is_doi(code):
+            codespace = "doi"
+        identifiers.append(Identifier(code=code, codespace=codespace))
+    return _unique(identifiers)
+
+
+def _keywords(rows: list[Row]) -> list[Keyword]:
+    keywords = []
+    for row in rows:
+        thesaurus_titles = row.get("thesaurus") or []
+        thesaurus = one_line(_first(thesaurus_titles))
+        thesaurus_uri = next(filter(None, map(href_of, thesaurus_titles)), None)
+        for prop in row.get("label", ()):
+            label = one_line(text_of(prop))
+            if label:
+                keywords.append(
+                    Keyword(
+                        label=label,
+                        uri=href_of(prop),
+                        thesaurus=thesaurus,
+                        thesaurus_uri=thesaurus_uri,
+                    )
+                )
+    return _unique(keywords)
+
+
+def _contacts(rows: list[Row]) -> list[Contact]:
+    contacts = []
+    for row in rows:
+        contact = Contact(
+            organisation=one_line(_first(row.get("organisation"))),
+            name=one_line(_first(row.get("name"))),
+            email=one_line(_first(row.get("email"))),
+            role=one_line(_first(row.get("role"))),
+        )
+        if contact.organisation or contact.name or contact.email:
+            contacts.append(contact)
+    return _unique(contacts)
+
+
+def _dates(rows: list[Row]) -> dict[str, date]:
+    """Citation dates by type: the earliest creation and publication, the latest revision."""
+    found: dict[str, date] = {}
+    for row in rows:
+        kind = _first(row.get("type"))
+        value = parse_date(_first(row.get("date")))
+        if kind not in ("creation", "publication", "revision") or value is None:
+            continue
+        current = found.get(kind)
+        if current is None or (value > current if kind == "revision" else value < current):
+            found[kind] = value
+    return found
+
+
+def _boxes(rows: list[Row]) -> list[BBox]:
+    boxes: list[BBox] = []
+    for row in rows:
+        boxes.extend(
+            clean_bbox(
+                _first(row.get("west")),
+                _first(row.get("south")),
+                _first(row.get("east")),
+                _first(row.get("north")),
+            )
+        )
+    return clean_bboxes(boxes)
+
+
+def _temporal(rows: list[Row]) -> TemporalExtent | None:
+    """The span covering every period and instant; an open end ('now') stays open."""
+    starts: list[date] = []
+    ends: list[date] = []
+    for row in rows:
+        instant = parse_date(_first(row.get("instant")))
+        start = parse_date(_first(row.get("begin"))) or instant
+        end = parse_date(_first(row.get("end"))) or instant
+        if start:
+            starts.append(start)
+        if end:
+            ends.append(end)
+    if not starts and not ends:
+        return None
+    return TemporalExtent(start=min(starts, default=None), end=max(ends, default=None))
+
+
+def _resource_type(scope: str | None, idents: Sequence[etree._Element]) -> str:
+    """'service' when the record describes a service (its identification says so even when
+    hierarchyLevel was left at the editor's default), else hierarchyLevel, else 'dataset'."""
+    for ident in idents:
+        if ident.tag.endswith("SV_ServiceIdentification") or (
+            ident.get(GCO_ISO_TYPE) or ""
+        ).endswith("SV_ServiceIdentification"):
+            return "service"
+    if scope:
+        return scope.removeprefix("MD_ScopeCode_").strip() or "dataset"
+    return "dataset"
+
+
+def _links(rows: list[Row]) -> list[Link]:
+    links = []
+    for row in rows:
+        url = one_line(_first(row.get("url")))
+        if not url or not any(ch.isalnum() for ch in url):  # editors' placeholders: '-'
+            continue
+        given = one_line(_first(row.get("protocol")))
+        function = one_line(_first(row.get("function")))
+        media_type = given if given and given.split("/", 1)[0] in _MIME else None
+        links.append(
+            Link(
+                url=url,
+                protocol=normalise_protocol(given, url, function),
+                name=one_line(_first(row.get("name"))),
+                description=tidy_text(_first(row.get("description"))),
+                function=function,
+                media_type=media_type,
+            )
+        )
+    return _unique(links)
+
+
+def _constraints(rows: list[Row]) -> tuple[str | None, list[str]]:
+    """(licence, every constraint text). The licence is the first otherConstraints, then the
+    first useLimitation, that names a licence: its text when the words say so, else the URL
+    of an Anchor to a licence (its text is then often just 'no restrictions')."""
+    texts: list[str] = []
+    for row in rows:
+        texts.extend(t for t in map(tidy_text, _all(row.get("use_limitation"))) if t)
+        texts.extend(c for c in _all(row.get("access")) if c not in _NOT_A_CONSTRAINT)
+        texts.extend(t for t in map(tidy_text, _all(row.get("other"))) if t)
+    return _licence(rows, "other") or _licence(rows, "use_limitation"), _unique(texts)
+
+
+def _licence(rows: list[Row], name: str) -> str | None:
+    for row in rows:
+        for prop in row.get(name, ()):
+            text = text_of(prop)
+            if text and looks_like_licence(text):
+                return tidy_text(text)
+            href = href_of(prop)
+            if href and looks_like_licence(href):  # 'No restrictions' -> a CC deed
+                return href
+    return None
