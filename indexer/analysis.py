@@ -1,0 +1,188 @@
+"""Text analysis: what a title, keyword or abstract becomes in the index, and a query too.
+
+Catalogue text here is mostly French with English mixed in (titles like 'Wetlands of the
+Camargue', keywords from GEMET), and users type without accents. So both sides go through
+the same three steps, which makes matching a function of the words, not of the spelling:
+
+1. `normalise`: NFKD, strip diacritics, expand ligatures, casefold ('Forêts' -> 'forets').
+2. `tokenise`: unicode letter/digit runs ('Loire-Bretagne 2018' -> loire, bretagne, 2018).
+3. stem each token with the Snowball French stemmer and the English one (PyStemmer, C).
+
+Stemming runs on the unaccented token on purpose: the French stemmer gives 'rivi' for
+'rivières' but 'rivier' for 'rivieres', so stemming before stripping accents would make an
+unaccented query miss. Index side, a field becomes its French stems in word order followed by
+the English stems that differ (`analyse`), so exact phrases still match on the French
+sequence while 'wetlands' and 'zones' also find 'wetland' and 'zone'. Query side, each user
+term becomes the alternatives (French stem OR English stem) (`query_terms`).
+
+Stopwords are dropped at query time only, and only when the query has other terms, so that
+'occupation du sol' does not need 'du' but a search for 'the' alone still runs. The index
+keeps every word (phrases and exact titles need them).
+
+Not prefix-expanded: 'sol' must not find 'solaire'; completion is what `suggest` is for, and
+the OpenSearch backend's match queries behave the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import Stemmer
+
+__all__ = [
+    "STOPWORDS",
+    "Term",
+    "analyse",
+    "highlight",
+    "normalise",
+    "query_terms",
+    "stem_pairs",
+    "tokenise",
+]
+
+logger = logging.getLogger(__name__)
+
+# Built once: a Stemmer is costly to build and keeps a cache of stems it has seen. PyStemmer
+# objects must not be used by two threads at once, and search runs in Flask's threads.
+_FRENCH = Stemmer.Stemmer("french")
+_ENGLISH = Stemmer.Stemmer("english")
+_STEM_LOCK = threading.Lock()
+
+_WORD = re.compile(r"[^\W_]+")
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+# NFKD does not decompose these; users type the expanded form.
+_LIGATURES = str.maketrans(
+    {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "đ": "d", "ł": "l", "Ł": "L"}
+)
+
+# Normalised forms (no accents). French elisions appear as single letters once "l'eau" and
+# "d'eau" are tokenised.
+_FRENCH_STOPWORDS = (
+    "le la les l un une des du de d et ou au aux en a dans par pour sur sous avec sans qu que"
+    " qui se sa son ses leur leurs ce cette ces est sont"
+)
+_ENGLISH_STOPWORDS = "the a an of and or in on at to for by with from as is are this that its into"
+STOPWORDS: frozenset[str] = frozenset(f"{_FRENCH_STOPWORDS} {_ENGLISH_STOPWORDS}".split())
+
+
+def normalise(text: str) -> str:
+    """Accent- and case-insensitive form: 'Forêts ŒUVRE' -> 'forets oeuvre'."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    return _MARKS.sub("", decomposed).casefold()
+
+
+def tokenise(text: str) -> list[str]:
+    """Normalised word tokens: runs of unicode letters and digits ('_' and '-' split)."""
+    return _WORD.findall(normalise(text))
+
+
+def stem_pairs(tokens: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(French stems, English stems) of normalised tokens, in order."""
+    with _STEM_LOCK:
+        return _FRENCH.stemWords(tokens), _ENGLISH.stemWords(tokens)
+
+
+def analyse(text: str | None) -> tuple[str, int]:
+    """Index-time form of one field, and its length in words (for length normalisation).
+
+    French stems in word order, then the English stems that differ from the French one: the
+    French sequence keeps phrase positions intact, the tail adds the English variants.
+    """
+    if not text:
+        return "", 0
+    tokens = tokenise(text)
+    french, english = stem_pairs(tokens)
+    extra = [en for fr, en in zip(french, english, strict=True) if en != fr]
+    return " ".join(french + extra), len(tokens)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One query word and the index terms that stand for it."""
+
+    word: str  # normalised
+    french: str
+    english: str
+
+    @property
+    def alternatives(self) -> tuple[str, ...]:
+        return (self.french,) if self.english == self.french else (self.french, self.english)
+
+
+def query_terms(text: str) -> list[Term]:
+    """The user's words as index terms, stopwords dropped unless nothing else is left.
+
+    Duplicates are removed (keeping order) so 'eau eau' costs and scores like 'eau'.
+    """
+    tokens = tokenise(text)
+    content = [t for t in tokens if t not in STOPWORDS]
+    tokens = list(dict.fromkeys(content or tokens))
+    french, english = stem_pairs(tokens)
+    return [Term(w, fr, en) for w, fr, en in zip(tokens, french, english, strict=True)]
+
+
+def highlight(
+    text: str, stems: Iterable[str], prefixes: Iterable[str] = (), width: int = 200
+) -> str:
+    """HTML snippet of `text`: the words whose stems are in `stems` (or that start with one of
+    `prefixes`) wrapped in <mark>, everything else escaped, cut to about `width` characters
+    around the first match (the start of the text when nothing matches).
+
+    Works on the original words so users see their text, not stems (FTS5's snippet() would
+    show the analysed form stored in the index). Runs for each hit of a page, so it stops at
+    the end of the window and stems each distinct word once (`_word_stems` cache).
+    """
+    wanted = set(stems)
+    starts = tuple(prefixes)
+    text = unicodedata.normalize("NFC", text)
+    marked: list[tuple[int, int]] = []
+    begin, end = 0, -1
+    for found in _WORD.finditer(text):
+        a, b = found.span()
+        if end >= 0 and b > end:
+            break
+        french, english = _word_stems(found.group())
+        if french in wanted or english in wanted or (starts and french.startswith(starts)):
+            if end < 0:
+                begin, end = _window(text, a, width)
+            marked.append((a, b))
+    if end < 0:
+        begin, end = _window(text, 0, width)
+    pieces = ["…"] if begin > 0 else []
+    position = begin
+    for a, b in marked:
+        pieces += [html.escape(text[position:a]), "<mark>", html.escape(text[a:b]), "</mark>"]
+        position = b
+    pieces.append(html.escape(text[position:end]))
+    if end < len(text):
+        pieces.append("…")
+    return "".join(pieces).strip()
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_stems(word: str) -> tuple[str, str]:
+    """(French, English) stem of one original word; cached, as words repeat across hits."""
+    french, english = stem_pairs([normalise(word)])
+    return french[0], english[0]
+
+
+def _window(text: str, first: int, width: int) -> tuple[int, int]:
+    """[begin, end) of a snippet showing `first` a quarter in, cut at word boundaries."""
+    begin = _word_start(text, first - width // 4) if first > width // 4 else 0
+    end = min(len(text), begin + width)
+    if end < len(text):
+        cut = text.rfind(" ", begin, end)
+        end = cut if cut > first else end
+    return begin, end
+
+
+def _word_start(text: str, index: int) -> int:
+    """Move `index` back to the start of its word so a snippet never starts mid-word."""
+    return text.rfind(" ", 0, index) + 1

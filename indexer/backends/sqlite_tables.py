@@ -1,0 +1,322 @@
+"""The SQLite side of the embedded index: schema, the SQL each operation runs, and the one
+place where sqlite3 errors become Moisson errors.
+
+See indexer/backends/sqlite.py for the design; this module holds no state but the path.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import sqlite3
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from indexer.analysis import analyse, tokenise
+from indexer.backends.documents import facet_values, hit_payload, searchable_fields
+from indexer.backends.sqlite_columns import Columns, DocRow
+from indexer.backends.sqlite_query import FIELDS, Leaf, LeafMatch
+from moisson.errors import BackendError, BackendUnavailable, BadQuery
+from moisson.record import Record
+
+__all__ = ["Prepared", "SqliteTables", "sqlite_errors"]
+
+logger = logging.getLogger(__name__)
+
+SHADOW = "_new"
+_TOKENIZER = "tokenize='unicode61 remove_diacritics 2'"
+_INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS docs_id ON docs(id);
+CREATE INDEX IF NOT EXISTS docs_gen ON docs(gen);
+CREATE INDEX IF NOT EXISTS docs_title ON docs(title_key);
+CREATE INDEX IF NOT EXISTS boxes_rowid ON boxes(rowid);
+"""
+_BOOKKEEPING = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value NOT NULL);
+CREATE TABLE IF NOT EXISTS removed(rowid INTEGER PRIMARY KEY, gen INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS removed_gen ON removed(gen);
+INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', 0);
+"""
+_DOC_COLUMNS = "gen, payload, facets, day, title_key, len_title, len_keywords, len_abstract"
+
+
+def _tables(suffix: str) -> str:
+    fts = "".join(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS fts_{f}{suffix} USING fts5({f}, {_TOKENIZER});\n"
+        for f in FIELDS
+    )
+    return f"""
+CREATE TABLE IF NOT EXISTS docs{suffix}(
+    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, gen INTEGER NOT NULL, payload TEXT NOT NULL,
+    facets TEXT NOT NULL, day INTEGER NOT NULL, title_key TEXT NOT NULL,
+    len_title INTEGER NOT NULL, len_keywords INTEGER NOT NULL, len_abstract INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS boxes{suffix}(
+    rowid INTEGER NOT NULL, west REAL NOT NULL, south REAL NOT NULL, east REAL NOT NULL,
+    north REAL NOT NULL
+);
+{fts}"""
+
+
+@contextmanager
+def sqlite_errors(doing: str, *, advanced: bool = False) -> Iterator[None]:
+    """Convert sqlite3 errors raised inside the block (chained, detail kept for the logs)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        text = str(exc)
+        if advanced and isinstance(exc, sqlite3.OperationalError) and "fts5" in text:
+            raise BadQuery(f"the advanced search syntax is not valid: {text}") from exc
+        if isinstance(exc, sqlite3.OperationalError) and (
+            "locked" in text or "unable to open" in text or "disk I/O" in text
+        ):
+            raise BackendUnavailable(
+                f"the search index is not available while {doing}; try again", detail=text
+            ) from exc
+        raise BackendError(f"the search index failed while {doing}", detail=text) from exc
+
+
+def _rowids(text: str | None, size: int) -> np.ndarray:
+    """Parse a group_concat of rowids; drop rowids newer than the columns know."""
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    found = np.fromstring(text, dtype=np.int64, sep=",")
+    return found[found < size]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A record analysed for the index, done outside any lock or transaction."""
+
+    id: str
+    payload: str
+    facets: str
+    day: int
+    title_key: str
+    texts: tuple[str, ...]
+    lengths: tuple[int, ...]
+    boxes: tuple[tuple[float, float, float, float], ...]
+
+    @classmethod
+    def of(cls, record: Record) -> Prepared:
+        analysed = [analyse(text) for text in searchable_fields(record).values()]
+        reference = record.reference_date()
+        return cls(
+            id=record.id,
+            payload=json.dumps(hit_payload(record), ensure_ascii=False),
+            facets=json.dumps(facet_values(record), ensure_ascii=False),
+            day=reference.toordinal() if reference else 0,
+            title_key=" ".join(tokenise(record.title)),
+            texts=tuple(text for text, _ in analysed),
+            lengths=tuple(length for _, length in analysed),
+            boxes=tuple((b.west, b.south, b.east, b.north) for b in record.bboxes),
+        )
+
+
+class SqliteTables:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def connect(self, *, readonly: bool) -> sqlite3.Connection:
+        with sqlite_errors(f"opening {self.path}"):
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30
+            )
+            conn.execute("PRAGMA busy_timeout = 30000")
+            if readonly:
+                conn.execute("PRAGMA query_only = ON")
+            else:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    def create(self) -> sqlite3.Connection:
+        """The writer connection, with the schema created if missing."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BackendUnavailable(f"cannot create the folder of {self.path}") from exc
+        conn = self.connect(readonly=False)
+        with sqlite_errors(f"creating the index in {self.path}"):
+            conn.executescript(
+                f"BEGIN IMMEDIATE;{_tables('')}{_INDEXES}{_BOOKKEEPING}"
+                f"INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', '{uuid.uuid4().hex}');"
+                "COMMIT;"
+            )
+        return conn
+
+    @staticmethod
+    def meta(conn: sqlite3.Connection) -> tuple[str, int]:
+        values = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        return str(values["epoch"]), int(values["generation"])
+
+    @staticmethod
+    def next_generation(conn: sqlite3.Connection) -> int:
+        return int(
+            conn.execute(
+                "UPDATE meta SET value = value + 1 WHERE key = 'generation' RETURNING value"
+            ).fetchone()[0]
+        )
+
+    @staticmethod
+    def write(
+        conn: sqlite3.Connection, items: Sequence[Prepared], gen: int, *, shadow: bool = False
+    ) -> None:
+        """Upsert by id (ids in `items` are unique); the caller holds a write transaction."""
+        s = SHADOW if shadow else ""
+        texts: dict[str, list[tuple[int, str]]] = {f: [] for f in FIELDS}
+        boxes: list[tuple[int, float, float, float, float]] = []
+        update = ", ".join(f"{c.strip()} = ?" for c in _DOC_COLUMNS.split(","))
+        for item in items:
+            values = (gen, item.payload, item.facets, item.day, item.title_key, *item.lengths)
+            found = conn.execute(f"SELECT rowid FROM docs{s} WHERE id = ?", (item.id,)).fetchone()
+            if found:
+                rowid = int(found[0])
+                conn.execute(f"UPDATE docs{s} SET {update} WHERE rowid = ?", (*values, rowid))
+                for table in [*(f"fts_{f}{s}" for f in FIELDS), f"boxes{s}"]:
+                    conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (rowid,))
+            else:
+                rowid = int(
+                    conn.execute(
+                        f"INSERT INTO docs{s}(id, {_DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                        (item.id, *values),
+                    ).lastrowid
+                    or 0
+                )
+            for field, text in zip(FIELDS, item.texts, strict=True):
+                texts[field].append((rowid, text))
+            boxes += [(rowid, *box) for box in item.boxes]
+        for field in FIELDS:
+            conn.executemany(
+                f"INSERT INTO fts_{field}{s}(rowid, {field}) VALUES (?, ?)", texts[field]
+            )
+        conn.executemany(f"INSERT INTO boxes{s} VALUES (?, ?, ?, ?, ?)", boxes)
+
+    @staticmethod
+    def remove(conn: sqlite3.Connection, ids: Sequence[str], gen: int) -> None:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(f"SELECT rowid FROM docs WHERE id IN ({marks})", chunk).fetchall()
+            for table in ["docs", "boxes", *(f"fts_{f}" for f in FIELDS)]:
+                conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", rows)
+            conn.executemany(
+                "INSERT OR REPLACE INTO removed(rowid, gen) VALUES (?, ?)",
+                [(rowid, gen) for (rowid,) in rows],
+            )
+
+    @staticmethod
+    def create_shadow(conn: sqlite3.Connection) -> None:
+        SqliteTables.drop_shadow(conn)
+        for statement in _tables(SHADOW).split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(f"CREATE UNIQUE INDEX docs{SHADOW}_id ON docs{SHADOW}(id)")
+        conn.execute(f"CREATE INDEX boxes{SHADOW}_rowid ON boxes{SHADOW}(rowid)")
+
+    @staticmethod
+    def drop_shadow(conn: sqlite3.Connection) -> None:
+        for table in ["docs", "boxes", *(f"fts_{f}" for f in FIELDS)]:
+            conn.execute(f"DROP TABLE IF EXISTS {table}{SHADOW}")
+
+    @staticmethod
+    def swap(conn: sqlite3.Connection, epoch: str) -> None:
+        """Replace the live tables by the shadow ones; readers see it as a new epoch."""
+        conn.execute(f"DROP INDEX docs{SHADOW}_id")
+        conn.execute(f"DROP INDEX boxes{SHADOW}_rowid")
+        for table in ["docs", "boxes", *(f"fts_{f}" for f in FIELDS)]:
+            conn.execute(f"DROP TABLE {table}")
+            conn.execute(f"ALTER TABLE {table}{SHADOW} RENAME TO {table}")
+        for statement in _INDEXES.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute("DELETE FROM removed")
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'epoch'", (epoch,))
+        SqliteTables.next_generation(conn)
+
+    @staticmethod
+    def load(conn: sqlite3.Connection, base: Columns, generation: int) -> Columns:
+        """`base` plus every change written after its generation, as `conn` sees them.
+
+        The cyclic garbage collector is paused meanwhile: a full load allocates millions of
+        small lists and strings that hold no cycles, and the collections it would trigger
+        made loading 100k records five times slower (1.9 s of 2.5 s in json.loads)."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return SqliteTables._load(conn, base, generation)
+        finally:
+            if paused:
+                gc.enable()
+
+    @staticmethod
+    def _load(conn: sqlite3.Connection, base: Columns, generation: int) -> Columns:
+        since = base.generation
+        docs = [
+            DocRow(rowid, day, (title, keywords, abstract), json.loads(facets))
+            for rowid, day, title, keywords, abstract, facets in conn.execute(
+                "SELECT rowid, day, len_title, len_keywords, len_abstract, facets FROM docs"
+                " WHERE gen > ?",
+                (since,),
+            )
+        ]
+        boxes = conn.execute(
+            "SELECT b.rowid, b.west, b.south, b.east, b.north FROM boxes AS b"
+            " JOIN docs AS d ON d.rowid = b.rowid WHERE d.gen > ?",
+            (since,),
+        ).fetchall()
+        removed = [
+            rowid for (rowid,) in conn.execute("SELECT rowid FROM removed WHERE gen > ?", (since,))
+        ]
+        logger.debug("columns: %d changed, %d removed since %d", len(docs), len(removed), since)
+        return base.updated(generation, docs, boxes, removed)
+
+    @staticmethod
+    def match(conn: sqlite3.Connection, leaf: Leaf, size: int) -> LeafMatch:
+        """Rowids matching `leaf` in each of its fields, in one statement."""
+        mask = np.zeros(size, dtype=bool)
+        if not leaf.fields:
+            return LeafMatch({}, mask)
+        sql = "SELECT " + ", ".join(
+            f"(SELECT group_concat(rowid) FROM fts_{f} WHERE fts_{f} MATCH ?1)" for f in leaf.fields
+        )
+        row = conn.execute(sql, (leaf.match,)).fetchone()
+        by_field = {f: _rowids(text, size) for f, text in zip(leaf.fields, row, strict=True)}
+        for found in by_field.values():
+            mask[found] = True
+        return LeafMatch(by_field, mask)
+
+    @staticmethod
+    def title_rank(conn: sqlite3.Connection, size: int) -> np.ndarray:
+        """Position of each rowid in title order (normalised title, then rowid)."""
+        order = np.asarray(
+            [r for (r,) in conn.execute("SELECT rowid FROM docs ORDER BY title_key, rowid")],
+            dtype=np.int64,
+        )
+        order = order[order < size]
+        rank = np.full(size, size, dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank
+
+    @staticmethod
+    def payloads(conn: sqlite3.Connection, rowids: np.ndarray) -> dict[int, str]:
+        if not len(rowids):
+            return {}
+        marks = ",".join("?" * len(rowids))
+        sql = f"SELECT rowid, payload FROM docs WHERE rowid IN ({marks})"
+        return dict(conn.execute(sql, rowids.tolist()).fetchall())
+
+    @staticmethod
+    def titles_starting_with(conn: sqlite3.Connection, key: str, size: int) -> list[str]:
+        rows = conn.execute(
+            "SELECT json_extract(payload, '$.title') FROM docs"
+            " WHERE title_key >= ? AND title_key < ? ORDER BY title_key LIMIT ?",
+            (key, key + "\U0010ffff", size),
+        )
+        return [title for (title,) in rows]

@@ -1,0 +1,336 @@
+"""The SearchBackend contract: one suite, run against every backend.
+
+Tests speak only the protocol of indexer/backends/base.py (and build_backend from a URL), never
+a backend's internals, so the OpenSearch backend can join by adding a param to `index_url`.
+The corpus is in tests/contract/corpus.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from indexer.backends import build_backend
+from indexer.backends.base import FACETS, SearchBackend
+from moisson.errors import BadQuery
+from moisson.record import BBox, Query, Record, Results
+from tests.contract.corpus import GEO, OPEN, by_key, corpus
+
+RECORDS = by_key()
+
+
+@pytest.fixture(params=["sqlite"])
+def index_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'index.db'}"
+
+
+@pytest.fixture
+def backend(index_url: str) -> Iterator[SearchBackend]:
+    built = build_backend(index_url)
+    built.open()
+    try:
+        built.index(corpus())
+        yield built
+    finally:
+        built.close()
+
+
+def search(backend: SearchBackend, **fields: object) -> Results:
+    return backend.search(Query(size=100, **fields))  # type: ignore[arg-type]
+
+
+def keys(results: Results) -> list[str]:
+    """Original ids of the hits, in order (ids are opaque; these name corpus records)."""
+    names = {r.id: key for key, r in RECORDS.items()}
+    return [names[hit.id] for hit in results.hits]
+
+
+def test_count_is_the_number_of_records(backend: SearchBackend) -> None:
+    assert backend.count() == len(RECORDS)
+
+
+def test_an_unaccented_query_finds_the_accented_title(backend: SearchBackend) -> None:
+    assert "foret-broceliande" in keys(search(backend, q="foret"))
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("zones humides", "zh-potentielle"),  # French plural -> 'zone humide'
+        ("rivières", "vilaine"),  # French plural -> 'rivière'
+        ("rivieres", "vilaine"),  # ... typed without accents
+        ("wetlands", "coastal-wetland"),  # English plural -> 'wetland'
+        ("forest", "amazonia"),  # English singular -> 'forests'
+    ],
+)
+def test_inflected_forms_match(backend: SearchBackend, q: str, expected: str) -> None:
+    assert expected in keys(search(backend, q=q))
+
+
+def test_every_word_must_match(backend: SearchBackend) -> None:
+    assert keys(search(backend, q="zones humides Loire")) == ["zh-loire-bretagne"]
+
+
+def test_stopwords_are_ignored_when_other_words_remain(backend: SearchBackend) -> None:
+    assert keys(search(backend, q="occupation du sol")) == ["corine"]
+
+
+def test_a_title_match_ranks_above_an_abstract_only_match(backend: SearchBackend) -> None:
+    assert keys(search(backend, q="camargue")) == ["camargue", "oiseaux"]
+
+
+def test_hits_carry_the_record_payload(backend: SearchBackend) -> None:
+    hit = search(backend, q="brocéliande").hits[0]
+    record = RECORDS["foret-broceliande"]
+    assert (hit.id, hit.title, hit.abstract) == (record.id, record.title, record.abstract)
+    assert hit.bbox == record.bboxes[0].as_list()
+    assert hit.date == record.reference_date()
+    assert hit.resource_type == "dataset"
+    assert [link.url for link in hit.links] == [link.url for link in record.links]
+    assert [(s.id, s.original_id) for s in hit.sources] == [(GEO, "foret-broceliande")]
+
+
+def test_each_facet_count_equals_the_total_when_filtering_on_it(backend: SearchBackend) -> None:
+    for q in ("", "eau"):
+        results = search(backend, q=q, facet_size=200)
+        assert set(results.facets) == set(FACETS)
+        for name, buckets in results.facets.items():
+            assert buckets, name
+            for bucket in buckets:
+                filtered = search(backend, q=q, filters={name: [bucket.value]})
+                assert filtered.total == bucket.count, (q, name, bucket)
+
+
+def test_facet_values_as_given(backend: SearchBackend) -> None:
+    facets = search(backend, facet_size=200).facets
+    values = {name: {b.value: b.count for b in buckets} for name, buckets in facets.items()}
+    assert values["source"] == {GEO: 8, OPEN: 7}
+    assert values["organisation"]["ONF"] == 2
+    # Within a record, keywords are deduplicated ignoring case, keeping the first spelling.
+    assert (values["keyword"]["Forêt"], values["keyword"]["forêt"]) == (1, 1)
+    assert "FORÊT" not in values["keyword"]
+    assert values["resource_type"] == {"dataset": 13, "series": 2}
+    assert values["protocol"]["OGC:WMS"] == 6
+    assert values["year"]["2019"] == 2
+    assert values["format"]["CSV"] == 5
+
+
+def test_buckets_sort_by_count_then_value(backend: SearchBackend) -> None:
+    buckets = search(backend, facet_size=200).facets["format"]
+    assert [(b.value, b.count) for b in buckets] == [
+        ("CSV", 5),
+        ("GeoPackage", 3),
+        ("GeoTIFF", 3),
+        ("Shapefile", 3),
+    ]
+
+
+def test_facets_are_truncated_but_keep_selected_values(backend: SearchBackend) -> None:
+    results = search(backend, filters={"format": ["Shapefile", "CSV"]}, facet_size=1)
+    assert results.facet_info["format"].truncated
+    assert [(b.value, b.count, b.selected) for b in results.facets["format"]] == [
+        ("CSV", 5, True),
+        ("Shapefile", 3, True),
+    ]
+
+
+def test_values_of_one_facet_or_and_facets_and(backend: SearchBackend) -> None:
+    assert search(backend, filters={"format": ["CSV", "GeoTIFF"]}).total == 8
+    both = search(backend, filters={"format": ["CSV"], "source": [GEO]})
+    assert keys(both) == ["eolien"]
+
+
+def test_bbox_keeps_intersecting_records_only(backend: SearchBackend) -> None:
+    rennes = search(backend, bbox=BBox(west=-2.0, south=48.0, east=-1.5, north=48.2))
+    found = set(keys(rennes))
+    assert {"foret-broceliande", "zh-loire-bretagne", "corine"} <= found
+    assert not {"amazonia", "meteo", "camargue"} & found
+    brazil = search(backend, bbox=BBox(west=-60.0, south=-10.0, east=-50.0, north=0.0))
+    assert keys(brazil) == ["amazonia"]
+
+
+def test_date_range_uses_the_reference_date(backend: SearchBackend) -> None:
+    results = search(backend, date_from=date(2019, 1, 1), date_to=date(2019, 12, 31))
+    assert set(keys(results)) == {"forets-domaniales", "haies"}
+    assert set(keys(search(backend, date_from=date(2022, 1, 1)))) == {"coastal-wetland", "eolien"}
+    assert keys(search(backend, date_to=date(2012, 12, 31))) == ["meteo"]
+
+
+def test_pages_are_disjoint_and_totals_stable(backend: SearchBackend) -> None:
+    seen: list[str] = []
+    for number in (1, 2, 3, 4):
+        results = backend.search(Query(q="", page=number, size=4, sort="title"))
+        assert results.total == len(RECORDS)
+        assert results.page == number
+        seen += [hit.id for hit in results.hits]
+    assert sorted(seen) == sorted(r.id for r in RECORDS.values())
+
+
+def test_relevance_pages_are_disjoint(backend: SearchBackend) -> None:
+    first = backend.search(Query(q="eau", size=2))
+    second = backend.search(Query(q="eau", page=2, size=2))
+    assert first.total == second.total >= 4
+    assert not {h.id for h in first.hits} & {h.id for h in second.hits}
+
+
+def test_size_zero_returns_counts_only(backend: SearchBackend) -> None:
+    results = backend.search(Query(q="eau", size=0))
+    assert results.hits == [] and results.total >= 4 and results.facets["source"]
+
+
+def test_sort_by_title(backend: SearchBackend) -> None:
+    titles = [hit.title for hit in search(backend, sort="title").hits]
+    assert titles[0] == "Carte de zone humide potentielle"
+    assert titles[-1] == "Zones humides du bassin Loire-Bretagne"
+    assert titles.index("Forest cover of Amazonia") < titles.index("Forêt de Brocéliande")
+
+
+def test_sort_by_date_is_newest_first(backend: SearchBackend) -> None:
+    dates = [hit.date for hit in search(backend, q="eau", sort="date").hits]
+    assert dates == sorted(dates, reverse=True)  # type: ignore[type-var]
+    assert len(dates) >= 4
+
+
+def test_an_empty_query_lists_everything_newest_first(backend: SearchBackend) -> None:
+    results = search(backend)
+    assert results.total == len(RECORDS)
+    assert keys(results)[:2] == ["eolien", "coastal-wetland"]
+
+
+@pytest.mark.parametrize(
+    "q", ['"', "forêt AND (", "NOT", "*", "title:", 'zones "humides', "a:b {x} ^ + , -", "NEAR("]
+)
+def test_search_syntax_in_a_plain_query_is_text(backend: SearchBackend, q: str) -> None:
+    assert isinstance(backend.search(Query(q=q)), Results)
+
+
+def test_a_plain_query_never_treats_or_as_an_operator(backend: SearchBackend) -> None:
+    assert search(backend, q="camargue OR bocage").total == 0
+
+
+@pytest.mark.parametrize("q", ["forêt AND (", '"zones humides', "eau OR", "nope: eau", "NOT eau"])
+def test_bad_advanced_syntax_is_a_bad_query(backend: SearchBackend, q: str) -> None:
+    with pytest.raises(BadQuery):
+        backend.search(Query(q=q, advanced=True))
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("camargue OR bocage", {"camargue", "oiseaux", "haies"}),
+        ('"zones humides" NOT loire', {"zh-potentielle"}),
+        ("title: camargue", {"camargue"}),
+        ("{title keywords}: foret*", {"foret-broceliande", "forets-domaniales"}),
+        ("eau AND (rivière OR oiseaux)", {"vilaine", "oiseaux"}),
+    ],
+)
+def test_advanced_syntax(backend: SearchBackend, q: str, expected: set[str]) -> None:
+    assert set(keys(search(backend, q=q, advanced=True))) == expected
+
+
+def test_an_unknown_filter_is_a_bad_query_naming_the_valid_ones(backend: SearchBackend) -> None:
+    with pytest.raises(BadQuery) as caught:
+        backend.search(Query(filters={"colour": ["red"]}))
+    assert "colour" in caught.value.message
+    assert all(name in caught.value.message for name in FACETS)
+
+
+def test_the_snippet_marks_the_match_and_escapes_html(backend: SearchBackend) -> None:
+    snippet = search(backend, q="haie").hits[0].snippet
+    assert snippet is not None
+    assert "<mark>haies</mark>" in snippet
+    assert "<script>" not in snippet and "&lt;script&gt;" in snippet
+    assert "&amp; talus" in snippet
+
+
+def test_the_snippet_marks_the_original_accented_words(backend: SearchBackend) -> None:
+    hits = {hit.id: hit for hit in search(backend, q="foret").hits}
+    snippet = hits[RECORDS["forets-domaniales"].id].snippet
+    assert snippet == (
+        "Périmètres des <mark>forêts</mark> publiques gérées par l&#x27;Office national des "
+        "<mark>forêts</mark>."
+    )
+
+
+def test_indexing_the_same_id_again_replaces_the_record(backend: SearchBackend) -> None:
+    old = RECORDS["ppri"]
+    new = old.model_copy(update={"title": "Atlas des zones inondables"})
+    assert backend.index([new]) == 1
+    assert backend.count() == len(RECORDS)
+    assert keys(search(backend, q="atlas inondables")) == ["ppri"]
+    assert search(backend, q="prévention").total == 0
+
+
+def test_deleted_records_leave_hits_and_facets(backend: SearchBackend) -> None:
+    backend.delete([RECORDS["amazonia"].id, RECORDS["meteo"].id])
+    assert backend.count() == len(RECORDS) - 2
+    assert search(backend, q="forest").total == 0
+    facets = search(backend, facet_size=200).facets
+    assert "INPE" not in {b.value for b in facets["organisation"]}
+    assert {b.value: b.count for b in facets["source"]}[OPEN] == 5
+
+
+def test_suggest_completes_titles_and_keywords(backend: SearchBackend) -> None:
+    assert "Forêt de Brocéliande" in backend.suggest("foret de b")
+    suggestions = backend.suggest("Zon")
+    assert "zones humides" in suggestions
+    assert "Zones humides du bassin Loire-Bretagne" in suggestions
+    assert len(backend.suggest("", 5)) <= 5
+    assert len(backend.suggest("f", 2)) == 2
+
+
+def test_reindex_keeps_the_results(backend: SearchBackend) -> None:
+    queries = [Query(q="eau"), Query(q="foret", filters={"source": [GEO]}), Query(sort="title")]
+    before = [backend.search(q) for q in queries]
+    assert backend.reindex(iter(corpus())) == len(RECORDS)
+    assert [backend.search(q) for q in queries] == before
+
+
+def test_a_failed_reindex_keeps_the_old_index(backend: SearchBackend) -> None:
+    def broken() -> Iterator[Record]:
+        yield from corpus()[:3]
+        raise RuntimeError("store went away")
+
+    with pytest.raises(RuntimeError):
+        backend.reindex(broken())
+    assert backend.count() == len(RECORDS)
+    assert search(backend, q="bocage").total == 1
+
+
+def test_a_second_instance_sees_what_the_first_writes(
+    backend: SearchBackend, index_url: str
+) -> None:
+    other = build_backend(index_url)
+    other.open()
+    try:
+        assert other.count() == len(RECORDS)
+        new = Record.new(OPEN, "tourbieres", title="Tourbières du Morvan")
+        backend.index([new])
+        assert [h.id for h in search(other, q="tourbiere").hits] == [new.id]
+        backend.delete([RECORDS["haies"].id])
+        assert search(other, q="bocage").total == 0
+        assert {b.value: b.count for b in search(other).facets["source"]}[GEO] == 7
+        other.reindex(corpus())
+        assert backend.count() == len(RECORDS)
+        assert search(backend, q="bocage").total == 1
+    finally:
+        other.close()
+
+
+def test_searches_from_several_threads_while_writing(backend: SearchBackend) -> None:
+    """The API searches from a pool of threads while a harvest writes."""
+    extra = [Record.new(OPEN, f"extra-{n}", title=f"Forêt communale {n}") for n in range(40)]
+
+    def run(number: int) -> int:
+        if number % 4 == 0:
+            return backend.index(extra[number : number + 4])
+        return backend.search(Query(q="foret", filters={"source": [GEO, OPEN]})).total
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        totals = list(pool.map(run, range(40)))
+    assert all(total >= 2 for total in totals)
+    assert search(backend, q="foret communale").total == 40
