@@ -1,0 +1,22 @@
+"""GET /healthz: answers only when the search index answers, for load balancers and
+`compose` health checks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint
+
+from search_api.app import state
+
+__all__ = ["blueprint"]
+
+logger = logging.getLogger(__name__)
+
+blueprint = Blueprint("health", __name__)
+
+
+@blueprint.get("/healthz")
+def health() -> dict[str, Any]:
+    return {"status": "ok", "records": state().backend.count()}

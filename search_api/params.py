@@ -1,0 +1,240 @@
+"""Turn the query string of GET /api/search into a validated `Query`.
+
+Shared by the HTTP API and `moisson search`, so the terminal and the web refuse the same
+inputs with the same words. Every refusal is a `BadQuery` (HTTP 400) whose message tells the
+user what to change: a bad query is the user's to fix, never a 500.
+
+Rules worth knowing:
+
+- An empty value counts as absent (`bbox=` is what an HTML form sends for an empty field).
+- Facet filters are repeated parameters named after the facet (`source=a&source=b`):
+  values of one facet are ORed, facets are ANDed.
+- Unknown parameters are refused rather than ignored, so a typo (`sise=50`) does not
+  silently return something other than what was asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from pydantic import ValidationError
+
+from indexer.backends.base import FACETS
+from moisson.config import Settings
+from moisson.errors import BadQuery
+from moisson.record import BBox, Query
+
+__all__ = [
+    "BBOX_PATTERN",
+    "DATE_PATTERN",
+    "LANG_PATTERN",
+    "MAX_PAGE",
+    "MAX_Q_LENGTH",
+    "SCALAR_PARAMS",
+    "SORT_KEYS",
+    "check_capabilities",
+    "parse_search_args",
+    "query_limit",
+    "valid_params",
+]
+
+logger = logging.getLogger(__name__)
+
+SORT_KEYS = ("relevance", "date", "title")
+SCALAR_PARAMS = ("q", "page", "size", "sort", "lang", "bbox", "from", "to", "facet_size")
+DATE_PATTERN = r"^\d{4}(-\d{2}-\d{2})?$"
+NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"  # plain decimals: no exponent, inf or nan
+BBOX_PATTERN = rf"^\s*{NUMBER}\s*(?:,\s*{NUMBER}\s*){{3}}$"
+LANG_PATTERN = r"^[a-z]{2,3}$"
+MAX_PAGE = 1_000_000
+MAX_Q_LENGTH = 1000
+MAX_FILTER_VALUES = 100
+MAX_VALUE_LENGTH = 500
+
+_DATE_RE = re.compile(DATE_PATTERN)
+_NUMBER_RE = re.compile(NUMBER)
+_LANG_RE = re.compile(LANG_PATTERN)
+
+
+def query_limit(field: str, bound: str) -> int:
+    """A numeric bound declared on the `Query` model (e.g. size <= 100), so the API never
+    accepts a value the model would then reject with a less helpful message."""
+    for item in Query.model_fields[field].metadata:
+        value = getattr(item, bound, None)
+        if value is not None:
+            return int(value)
+    raise LookupError(f"Query.{field} declares no {bound}")
+
+
+def valid_params() -> list[str]:
+    return [*SCALAR_PARAMS, *FACETS]
+
+
+def _one(args: Mapping[str, Sequence[str]], name: str) -> str | None:
+    values = [v for v in args.get(name, []) if v != ""]
+    if len(values) > 1:
+        raise BadQuery(f"parameter {name!r} given {len(values)} times; give it once")
+    return values[0] if values else None
+
+
+def _int(name: str, raw: str | None, default: int, low: int, high: int) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise BadQuery(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise BadQuery(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def parse_bbox(raw: str) -> BBox:
+    """`minx,miny,maxx,maxy` in WGS84 degrees, west <= east and south <= north."""
+    parts = [p.strip() for p in raw.split(",")]
+    if len(parts) != 4:
+        raise BadQuery(
+            f"bbox must be 4 comma-separated numbers minx,miny,maxx,maxy; got {len(parts)} "
+            f"value(s) in {raw!r}"
+        )
+    numbers: list[float] = []
+    for name, part in zip(("minx", "miny", "maxx", "maxy"), parts, strict=True):
+        if not _NUMBER_RE.fullmatch(part):
+            raise BadQuery(f"bbox {name} must be a decimal number, got {part!r}")
+        number = float(part)
+        if not math.isfinite(number):  # huge digit strings overflow to inf
+            raise BadQuery(f"bbox {name} must be a finite number, got {part[:30]!r}")
+        numbers.append(number)
+    minx, miny, maxx, maxy = numbers
+    for name, value, limit in (
+        ("minx", minx, 180),
+        ("maxx", maxx, 180),
+        ("miny", miny, 90),
+        ("maxy", maxy, 90),
+    ):
+        if not -limit <= value <= limit:
+            raise BadQuery(
+                f"bbox {name} must be between -{limit} and {limit} (WGS84 degrees), got {value:g}"
+            )
+    if minx > maxx:
+        raise BadQuery(f"bbox minx ({minx:g}) must not be greater than maxx ({maxx:g})")
+    if miny > maxy:
+        raise BadQuery(f"bbox miny ({miny:g}) must not be greater than maxy ({maxy:g})")
+    return BBox(west=minx, south=miny, east=maxx, north=maxy)
+
+
+def parse_date(name: str, raw: str, *, end: bool) -> date:
+    """`YYYY` or `YYYY-MM-DD`. A bare year means its first day for `from` and its last day
+    for `to`, so `from=2020&to=2020` covers the whole year."""
+    value = raw.strip()
+    if not _DATE_RE.match(value):
+        raise BadQuery(f"{name} must be a date as YYYY or YYYY-MM-DD, got {raw!r}")
+    try:
+        if len(value) == 4:
+            year = int(value)
+            return date(year, 12, 31) if end else date(year, 1, 1)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadQuery(f"{name} is not a real date: {raw!r}") from None
+
+
+def _filters(args: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    filters: dict[str, list[str]] = {}
+    total = 0
+    for facet in FACETS:
+        values: list[str] = []
+        for value in args.get(facet, []):
+            value = value.strip()
+            if not value or value in values:
+                continue
+            if len(value) > MAX_VALUE_LENGTH:
+                raise BadQuery(f"{facet} value is longer than {MAX_VALUE_LENGTH} characters")
+            if facet == "year" and not (value.isdigit() and len(value) == 4):
+                raise BadQuery(f"year must be a four-digit year, got {value!r}")
+            values.append(value)
+        total += len(values)
+        if values:
+            filters[facet] = values
+    if total > MAX_FILTER_VALUES:
+        raise BadQuery(f"too many filter values ({total}); at most {MAX_FILTER_VALUES}")
+    return filters
+
+
+def parse_search_args(args: Mapping[str, Sequence[str]], settings: Settings) -> Query:
+    """Validate a multi-valued query string (name -> values) into a `Query`.
+
+    Raises BadQuery naming the parameter and what is wrong with it. `settings.api.max_page_size`
+    caps `size` (and so does the Query model, whichever is lower).
+    """
+    unknown = sorted(set(args) - set(valid_params()))
+    if unknown:
+        names = ", ".join(repr(n) for n in unknown)
+        raise BadQuery(
+            f"unknown parameter{'s' if len(unknown) > 1 else ''} {names}; "
+            f"valid parameters: {', '.join(valid_params())}"
+        )
+    q = (_one(args, "q") or "").strip()
+    if len(q) > MAX_Q_LENGTH:
+        raise BadQuery(f"q is longer than {MAX_Q_LENGTH} characters; shorten the search terms")
+    max_size = min(settings.api.max_page_size, query_limit("size", "le"))
+    page = _int("page", _one(args, "page"), 1, 1, MAX_PAGE)
+    size = _int("size", _one(args, "size"), min(20, max_size), 0, max_size)
+    facet_size = _int(
+        "facet_size",
+        _one(args, "facet_size"),
+        10,
+        query_limit("facet_size", "ge"),
+        query_limit("facet_size", "le"),
+    )
+    sort = _one(args, "sort") or "relevance"
+    if sort not in SORT_KEYS:
+        raise BadQuery(f"sort must be one of {', '.join(SORT_KEYS)}; got {sort!r}")
+    lang = _one(args, "lang")
+    if lang is not None and not _LANG_RE.match(lang):
+        raise BadQuery(f"lang must be a 2 or 3 letter lower-case ISO 639 code, got {lang!r}")
+    raw_bbox = _one(args, "bbox")
+    raw_from = _one(args, "from")
+    raw_to = _one(args, "to")
+    date_from = parse_date("from", raw_from, end=False) if raw_from else None
+    date_to = parse_date("to", raw_to, end=True) if raw_to else None
+    if date_from and date_to and date_from > date_to:
+        raise BadQuery(f"from ({raw_from}) must not be later than to ({raw_to})")
+    try:
+        return Query(
+            q=q,
+            filters=_filters(args),
+            bbox=parse_bbox(raw_bbox) if raw_bbox else None,
+            date_from=date_from,
+            date_to=date_to,
+            page=page,
+            size=size,
+            sort=sort,  # type: ignore[arg-type]  # checked against SORT_KEYS above
+            lang=lang,
+            facet_size=facet_size,
+        )
+    except ValidationError as exc:  # a rule above missed something the model enforces
+        logger.warning("Query model refused parsed arguments: %s", exc)
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise BadQuery(f"invalid {where}: {first['msg']}") from None
+
+
+def check_capabilities(query: Query, capabilities: frozenset[str]) -> None:
+    """Refuse, with a clear 400, query features the configured backend does not support,
+    rather than silently ignoring them and returning misleading results."""
+    needed = {
+        "fulltext": bool(query.q),
+        "bbox": query.bbox is not None,
+        "daterange": query.date_from is not None or query.date_to is not None,
+        "advanced": query.advanced,
+    }
+    missing = [name for name, used in needed.items() if used and name not in capabilities]
+    if missing:
+        raise BadQuery(
+            f"this search index does not support {', '.join(missing)} queries; "
+            "remove that part of the query"
+        )

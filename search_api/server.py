@@ -1,0 +1,62 @@
+"""`moisson serve`: the API under gunicorn, in-process (no gunicorn command line to assemble).
+
+The app is NOT preloaded: gunicorn calls `load()` in each worker after fork, so every worker
+builds its own store and backend and no SQLite connection crosses a process boundary. Each
+worker runs 4 threads (gthread), enough for a search page's parallel requests.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from moisson.config import Settings
+
+__all__ = ["THREADS", "bind_address", "serve"]
+
+logger = logging.getLogger(__name__)
+
+THREADS = 4
+
+
+def bind_address(host: str, port: int) -> str:
+    """gunicorn's bind syntax; IPv6 literals need brackets."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{port}"
+
+
+class _Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        from search_api.app import create_app
+
+        return create_app(self.settings)
+
+
+def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Run until interrupted. Binds only to `host` (127.0.0.1 unless told otherwise)."""
+    options = {
+        "bind": bind_address(host, port),
+        "workers": max(1, workers),
+        "worker_class": "gthread",
+        "threads": THREADS,
+        "preload_app": False,
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "moisson-api",
+    }
+    logger.info("serving on %s with %d worker(s)", options["bind"], options["workers"])
+    _Server(settings, options).run()
