@@ -19,7 +19,7 @@ from indexer.backends import build_backend
 from indexer.ingest import Ingestor
 from indexer.store import Store
 from moisson.config import HarvestSettings
-from tests.http_replay import Reply, ReplayServer, Request
+from tests.http_replay import ReplayServer, Reply, Request
 
 EMPTY_PAGE = (
     b'<csw:GetRecordsResponse xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" version="2.0.2">'
@@ -100,9 +100,7 @@ def test_a_server_that_overstates_its_matches_ends_partial_without_skipping(
     # 2 records returned, numberOfRecordsMatched=216 and nextRecord=85: following nextRecord
     # would skip records 3..84. We ask for 3, get nothing, and call the run partial.
     first = (shared_fixtures / "csw/owslib/inspire_be_getrecords_iso.xml").read_bytes()
-    with ReplayServer(
-        lambda r: Reply(first if start_position(r) == 1 else EMPTY_PAGE)
-    ) as server:
+    with ReplayServer(lambda r: Reply(first if start_position(r) == 1 else EMPTY_PAGE)) as server:
         report = harvest(server.url, ingestor, page_size=2)
     assert [start_position(r) for r in server.requests] == [1, 3]
     assert report.status is RunStatus.PARTIAL
