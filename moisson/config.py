@@ -116,12 +116,19 @@ class Settings(BaseSettings):
         if not isinstance(value, list):
             return value
         out: list[Any] = []
-        for item in value:
-            if isinstance(item, dict):
-                model = options_model(str(item.get("kind", "")))
-                out.append(model.model_validate(item))
-            else:
+        problems: list[Any] = []
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
                 out.append(item)
+                continue
+            model = options_model(str(item.get("kind", "")))
+            try:
+                out.append(model.model_validate(item))
+            except ValidationError as exc:
+                # Keep the list position in the location so the message names the source.
+                problems += [{**e, "loc": (index, *e["loc"])} for e in exc.errors()]
+        if problems:
+            raise ValidationError.from_exception_data(cls.__name__, problems)
         return out
 
     @field_validator("sources")
