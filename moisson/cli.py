@@ -156,10 +156,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _search(settings: Settings, args: argparse.Namespace) -> int:
+    from indexer.backends import build_backend
     from search_api.params import parse_search_args
     from search_api.serialise import search_response
-
-    from indexer.backends import build_backend
 
     params: dict[str, list[str]] = {"q": [args.query], "size": [str(args.size)]}
     if args.bbox:
