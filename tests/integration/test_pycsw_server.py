@@ -10,15 +10,11 @@ fixture prints them (`pytest -s`) and the test only needs the rest to be served.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from lxml import etree
 from owslib.csw import CatalogueServiceWeb
 
-from tests.conftest import require
-from tests.integration.pycsw_server import PycswError, PycswServer, ensure_pycsw_venv
+from tests.integration.pycsw_server import PycswServer
 
 GMD = "http://www.isotc211.org/2005/gmd"
 FILE_IDENTIFIER = etree.XPath(
@@ -26,26 +22,6 @@ FILE_IDENTIFIER = etree.XPath(
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def fixture_records(shared_fixtures: Path) -> list[Path]:
-    files = sorted((shared_fixtures / "csw" / "records").glob("*.xml"))
-    require(bool(files), f"no ISO records under {shared_fixtures}/csw/records")
-    return files
-
-
-@pytest.fixture(scope="module")
-def pycsw(fixture_records: list[Path]) -> Iterator[PycswServer]:
-    try:
-        ensure_pycsw_venv()
-    except PycswError as exc:  # no network on a first run: skip locally, fail under CI
-        require(False, f"cannot install pycsw: {exc}")
-    with PycswServer(fixture_records) as server:
-        print(f"pycsw loaded {len(server.load.loaded)} of {len(fixture_records)} records")
-        for refused, reason in server.load.reasons.items():
-            print(f"  refused by pycsw: {refused.name}: {reason}")
-        yield server
 
 
 def test_owslib_gets_records_and_a_record_by_id(pycsw: PycswServer) -> None:
