@@ -80,7 +80,36 @@ def normalise(text: str) -> str:
 
 def tokenise(text: str) -> list[str]:
     """Normalised word tokens: runs of unicode letters and digits ('_' and '-' split)."""
-    return _WORD.findall(normalise(text))
+    return [word for word, _, _ in _analysed_words(text)]
+
+
+# Catalogue text reuses a small vocabulary (Zipf), so each distinct spelling is normalised and
+# stemmed once: a dict lookup per word instead of NFKD + two stemmers made indexing ~2x
+# faster. Bounded by clearing, which costs one re-warm; plain dict ops are thread-safe.
+_WORD_CACHE: dict[str, tuple[tuple[str, str, str], ...]] = {}
+_WORD_CACHE_LIMIT = 200_000
+
+
+def _analysed_word(word: str) -> tuple[tuple[str, str, str], ...]:
+    """(normalised, French stem, English stem) for each token `word` normalises into
+    (usually one; 'œuvre²' gives two)."""
+    found = _WORD_CACHE.get(word)
+    if found is None:
+        tokens = _WORD.findall(normalise(word))
+        french, english = stem_pairs(tokens)
+        found = tuple(zip(tokens, french, english, strict=True))
+        if len(_WORD_CACHE) >= _WORD_CACHE_LIMIT:
+            _WORD_CACHE.clear()
+        _WORD_CACHE[word] = found
+    return found
+
+
+def _analysed_words(text: str) -> list[tuple[str, str, str]]:
+    # Split first, normalise each word after. Decomposed accents (a letter then a combining
+    # mark) would split words, so such text is normalised whole before splitting.
+    if _MARKS.search(text):
+        text = normalise(text)
+    return [triple for word in _WORD.findall(text) for triple in _analysed_word(word)]
 
 
 def stem_pairs(tokens: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -97,10 +126,10 @@ def analyse(text: str | None) -> tuple[str, int]:
     """
     if not text:
         return "", 0
-    tokens = tokenise(text)
-    french, english = stem_pairs(tokens)
-    extra = [en for fr, en in zip(french, english, strict=True) if en != fr]
-    return " ".join(french + extra), len(tokens)
+    triples = _analysed_words(text)
+    french = [fr for _, fr, _ in triples]
+    extra = [en for _, fr, en in triples if en != fr]
+    return " ".join(french + extra), len(triples)
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,8 @@ class SqliteTables:
             else:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
+                # Fewer, larger checkpoints: each one fsyncs (see indexer/store.py).
+                conn.execute("PRAGMA wal_autocheckpoint = 16384")
         return conn
 
     def create(self) -> sqlite3.Connection:
