@@ -1,0 +1,312 @@
+"""Moisson against its peers on the same N generated ISO 19139 records, in one run.
+
+    .venv/bin/python -m bench.bench_csw 10000            # everything, pycsw included
+    .venv/bin/python -m bench.bench_csw 100000 --no-peer  # ours only (pycsw loads ~200 rec/s)
+
+Prints, for the same records and queries:
+
+- parse: records/s for Moisson's CSW/ISO reader, OWSLib's `MD_Metadata` (what QGIS
+  MetaSearch and many harvesters use) and a bare lxml parse with no extraction (the floor);
+- ingest: records/s for a Moisson harvest of the records as a `file:` CSW source (parse +
+  store + index, committed per page) and for pycsw's own `load_records`;
+- search: latency p50/p95 and throughput with 1 and 8 concurrent clients, for Moisson's API
+  under gunicorn (`moisson serve`, text query + every facet counted) and for pycsw GetRecords
+  (CQL `csw:AnyText like`, brief records, no facets: pycsw has none).
+
+A benchmark, not a test: run it on an otherwise idle machine and compare ratios, which move
+less between machines than absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+from lxml import etree
+
+from bench.generate import write_records
+from harvester.csw import CswOptions, CswSource
+from harvester.formats.csw_response import read_document
+from harvester.http import HttpClient
+from harvester.runs import run_source
+from indexer.backends import build_backend
+from indexer.ingest import Ingestor
+from indexer.store import Store
+from moisson.config import HarvestSettings
+from tests.integration.pycsw_server import PycswServer, ensure_pycsw_venv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Terms that occur in the generated titles/abstracts, French and English, some accented.
+QUERIES = (
+    "humides", "éoliens", "forêts", "inondation", "natura", "sols", "bruit", "cadastrales",
+    "eau", "espèces", "wind", "erosion", "chiroptères", "haies", "captage", "orthophotographie",
+)  # fmt: skip
+REQUESTS_PER_CLIENT = 60
+OWSLIB_SAMPLE = 2000  # OWSLib is slow: time it on a sample, it scales linearly
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+# --- parse -----------------------------------------------------------------------------
+
+
+def bench_parse(files: list[Path]) -> dict[str, float]:
+    from owslib.iso import MD_Metadata
+
+    blobs = [f.read_bytes() for f in files]
+    sample = blobs[:OWSLIB_SAMPLE]
+    plain = etree.XMLParser(resolve_entities=False, no_network=True)
+
+    def ours() -> None:
+        for blob in blobs:
+            read_document(blob, "bench")
+
+    def bare() -> None:
+        for blob in blobs:
+            etree.fromstring(blob, plain)
+
+    def owslib() -> None:
+        for blob in sample:
+            MD_Metadata(etree.fromstring(blob, plain))
+
+    return {
+        "moisson": rate(len(blobs), timed(ours)),
+        "bare lxml": rate(len(blobs), timed(bare)),
+        "owslib": rate(len(sample), timed(owslib)),
+    }
+
+
+# --- ingest ----------------------------------------------------------------------------
+
+
+def bench_ingest(folder: Path, work: Path, count: int) -> tuple[float, Path]:
+    """Harvest the folder as a file: CSW source into a fresh store and index; returns rec/s
+    and the config file that serves the result."""
+    store_url, index_url = f"sqlite:///{work}/store.db", f"sqlite:///{work}/index.db"
+    options = CswOptions(id="bench", kind="csw", url=folder.as_uri())
+    backend = build_backend(index_url)
+    backend.open()
+    try:
+        with Store(store_url) as store, HttpClient(HarvestSettings(rate_limit=0)) as http:
+            start = time.perf_counter()
+            report = run_source(CswSource(options, http), "bench", Ingestor(store, backend))
+            seconds = time.perf_counter() - start
+    finally:
+        backend.close()
+    if report.seen != count:
+        sys.exit(f"ingest saw {report.seen} records, expected {count}: {report.summary()}")
+    config = work / "moisson.toml"
+    config.write_text(
+        f'[store]\nurl = "{store_url}"\n[index]\nurl = "{index_url}"\n'
+        f'[[sources]]\nid = "bench"\nkind = "csw"\nurl = "{folder.as_uri()}"\n'
+        'name = "Generated benchmark records"\n',
+        encoding="utf-8",
+    )
+    return rate(count, seconds), config
+
+
+# --- search ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class MoissonServer:
+    """`moisson serve` in a subprocess, as users run it."""
+
+    def __init__(self, config: Path, workers: int) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "moisson.cli", "--config", str(config), "serve"]
+        command += ["--port", str(self.port), "--workers", str(workers)]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MOISSON_")}
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    def __enter__(self) -> MoissonServer:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            if self.process.poll() is not None:
+                sys.exit(f"moisson serve exited with {self.process.returncode}")
+            time.sleep(0.2)
+        self.process.kill()
+        sys.exit("moisson serve did not answer /healthz within 60 s")
+
+    def __exit__(self, *_: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection (http.client: a load generator on the same 2 cores
+    must cost as little CPU as possible, or it measures itself). Reconnects when a server
+    closes the connection, as HTTP/1.0 servers such as pycsw's do after each response."""
+
+    def __init__(self, base: str) -> None:
+        parts = urlsplit(base)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+
+    def get(self, path: str, params: dict[str, str]) -> tuple[int, bytes]:
+        target = f"{path}?{urlencode(params)}"
+        for attempt in (1, 2):
+            try:
+                self.connection.request("GET", target)
+                response = self.connection.getresponse()
+                return response.status, response.read()
+            except (http.client.RemoteDisconnected, ConnectionError, BrokenPipeError):
+                self.connection.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+Request = Callable[[Client, str], tuple[int, bytes]]
+
+
+def load(base: str, request: Request, clients: int) -> dict[str, float]:
+    """Each client thread sends REQUESTS_PER_CLIENT queries in turn; latency per request."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    failures: list[str] = []
+
+    def client(offset: int) -> None:
+        mine = []
+        connection = Client(base)
+        request(connection, QUERIES[0])  # warm the connection and the server's caches
+        for i in range(REQUESTS_PER_CLIENT):
+            term = QUERIES[(offset + i) % len(QUERIES)]
+            start = time.perf_counter()
+            status, _ = request(connection, term)
+            mine.append(time.perf_counter() - start)
+            if status != 200:
+                failures.append(f"{status} for {term!r}")
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - start
+    if failures:
+        sys.exit(f"search failed: {failures[:3]}")
+    latencies.sort()
+    return {
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
+        "req_s": len(latencies) / wall,
+    }
+
+
+def moisson_request(client: Client, term: str) -> tuple[int, bytes]:
+    status, body = client.get("/api/search", {"q": term, "size": "20"})
+    if status == 200 and re.search(rb'"facets":\s*\{\}', body):
+        sys.exit("the API answered without facets: the comparison would be unfair")
+    return status, body
+
+
+def pycsw_request(client: Client, term: str) -> tuple[int, bytes]:
+    params = {
+        "service": "CSW", "version": "2.0.2", "request": "GetRecords",
+        "typenames": "csw:Record", "elementsetname": "brief", "resulttype": "results",
+        "maxrecords": "20", "constraintlanguage": "CQL_TEXT",
+        "constraint_language_version": "1.1.0",
+        "constraint": f"csw:AnyText like '%{term}%'",
+    }  # fmt: skip
+    status, body = client.get("/csw", params)
+    if b"ExceptionReport" in body:
+        sys.exit(f"pycsw refused the query: {body[:300]!r}")
+    return status, body
+
+
+# --- report ----------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", type=int, help="number of generated records")
+    parser.add_argument("--no-peer", action="store_true", help="skip pycsw (slow to load)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for our API")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="moisson-bench-") as tmp:
+        work = Path(tmp)
+        files = write_records(work / "records", args.n)
+        size = sum(f.stat().st_size for f in files) // 1024
+        print(f"{args.n} generated ISO 19139 records, {size} KiB")
+
+        parse = bench_parse(files)
+        print("\nparse (records/s)")
+        for name, value in parse.items():
+            print(f"  {name:<12} {value:>10,.0f}")
+        print(f"  moisson vs owslib: {parse['moisson'] / parse['owslib']:.1f}x faster; "
+              f"vs bare lxml: {parse['bare lxml'] / parse['moisson']:.2f}x slower")  # fmt: skip
+
+        ours, config = bench_ingest(work / "records", work, args.n)
+        print("\ningest (records/s)")
+        print(f"  moisson      {ours:>10,.0f}   (parse + store + index, file: CSW source)")
+
+        with MoissonServer(config, args.workers) as server:
+            mine = {c: load(server.url, moisson_request, c) for c in (1, 8)}
+        theirs: dict[int, dict[str, float]] = {}
+        if not args.no_peer:
+            ensure_pycsw_venv()
+            with PycswServer(files, timeout=600) as pycsw:
+                peer_rate = rate(len(pycsw.load.loaded), pycsw.load.seconds)
+                print(f"  pycsw        {peer_rate:>10,.0f}   (load_records)")
+                print(f"  moisson vs pycsw: {ours / peer_rate:.1f}x")
+                theirs = {c: load(pycsw.url, pycsw_request, c) for c in (1, 8)}
+
+        print(f"\nsearch ({REQUESTS_PER_CLIENT} queries per client, {len(QUERIES)} terms)")
+        for clients in (1, 8):
+            for name, figures in (("moisson", mine[clients]), ("pycsw", theirs.get(clients))):
+                if figures:
+                    p50, p95, req_s = figures["p50_ms"], figures["p95_ms"], figures["req_s"]
+                    print(f"  {name:<8} {clients} client(s): p50 {p50:7.1f} ms  "
+                          f"p95 {p95:7.1f} ms  {req_s:7.1f} req/s")  # fmt: skip
+            if clients in theirs:
+                ratio = mine[clients]["req_s"] / theirs[clients]["req_s"]
+                print(f"  throughput moisson/pycsw at {clients}: {ratio:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
