@@ -180,8 +180,9 @@ class SqliteBackend:
         with self._write_lock:
             with self._transaction(conn, "BEGIN IMMEDIATE"):
                 self._tables.write(conn, items, self._tables.next_generation(conn))
-            with self._transaction(conn, "BEGIN"):
-                self._sync(conn, force=True)
+        # No column refresh here: readers use their own connections, whose data_version
+        # moves with this commit, and refresh on their next search. Refreshing after every
+        # page made a harvest O(pages x index size).
         return len(items)
 
     def delete(self, ids: Sequence[str]) -> None:
