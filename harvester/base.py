@@ -26,13 +26,16 @@ class Page:
     `cursor` is where the next page starts (resume from it after a crash); `declared_total`
     is what the server claims matched, so the run can compare it with what arrived; `notes`
     record anomalies that may have cost records (a repeated page, a nextRecord that does not
-    advance): a run with notes is partial, never complete.
+    advance): a run with notes is partial, never complete. `not_modified` says the server
+    answered a conditional request with 304 (HttpClient.fetch_document): the whole catalogue
+    is unchanged since the last complete run, so the run is `unchanged` and retires nothing.
     """
 
     items: list[Harvested]
     cursor: str | None = None
     declared_total: int | None = None
     notes: list[str] = field(default_factory=list)
+    not_modified: bool = False
 
 
 class Source(Protocol):

@@ -7,7 +7,9 @@ before numberOfRecordsMatched is reached, or loop on the same page. The rules:
 - next position = nextRecord when it advances, else startPosition + records received;
 - an empty page, a page identical to the previous one, or a position that does not advance
   ends the run, with a note that makes it partial (never complete, so nothing is retired);
-- a page that is an ows:ExceptionReport or not XML raises SourceProtocolError.
+- a page that is an ows:ExceptionReport or not XML raises SourceProtocolError;
+- a page that keeps failing (timeouts, 5xx: big pages are what overloaded servers drop) is
+  asked again with half as many records, down to page_size / 8, and the smaller size kept.
 
 ISO 19139 is asked for when the server offers it (GetCapabilities outputSchema), Dublin Core
 csw:Record otherwise. Incremental runs add a constraint on apiso:Modified.
@@ -19,9 +21,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import ClassVar, Literal
-from urllib.parse import unquote, urlparse
 from xml.sax.saxutils import escape
 
 from pydantic import Field
@@ -29,9 +29,10 @@ from pydantic import Field
 from harvester.base import Page
 from harvester.formats.csw_response import read_document
 from harvester.formats.xmlsafe import parse_xml
-from harvester.http import HttpClient
+from harvester.http import HttpClient, Response
+from harvester.local_files import local_files, read_file_items, suffix_in
 from moisson.config import SourceSettings
-from moisson.errors import SourceError, SourceProtocolError, SourceUnavailable
+from moisson.errors import SourceError, SourceUnavailable
 from moisson.record import Harvested
 
 __all__ = ["CswOptions", "CswSource"]
@@ -92,6 +93,10 @@ class CswSource:
         else:
             yield from self._harvest_http(since, cursor)
 
+    def reparse(self, raw: bytes) -> list[Harvested]:
+        """Parse a stored payload again (quarantined records are retried on the next run)."""
+        return read_document(raw, self.options.id).items
+
     # -- HTTP ------------------------------------------------------------------------------
 
     def _schema(self) -> str:
@@ -120,12 +125,7 @@ class CswSource:
         size = self.options.page_size
         previous_hash = ""
         for _ in range(self.options.max_pages):
-            response = self.http.request(
-                "POST",
-                self.options.url,
-                content=_get_records_body(start, size, schema, since),
-                headers={"Content-Type": "application/xml"},
-            )
+            response, size = self._get_records(start, size, schema, since)
             doc = read_document(response.body, self.options.id)
             # Hash the records, not the response: envelopes carry per-request timestamps.
             page_hash = hashlib.sha256(b"".join(item.raw for item in doc.items)).hexdigest()
@@ -152,6 +152,34 @@ class CswSource:
             start = next_start
         yield Page([], notes=[f"stopped after max_pages={self.options.max_pages} pages"])
 
+    def _get_records(
+        self, start: int, size: int, schema: str, since: datetime | None
+    ) -> tuple[Response, int]:
+        """One GetRecords page. When it fails even after the HTTP policy's retries (servers
+        that time out or 5xx on large pages), ask again for half as many records, down to an
+        eighth of the configured page size; the smaller size is kept for the next pages."""
+        floor = max(1, self.options.page_size // 8)
+        while True:
+            try:
+                response = self.http.request(
+                    "POST",
+                    self.options.url,
+                    content=_get_records_body(start, size, schema, since),
+                    headers={"Content-Type": "application/xml"},
+                )
+                return response, size
+            except SourceUnavailable as exc:
+                if size <= floor:
+                    raise
+                size = max(floor, size // 2)
+                logger.info(
+                    "%s: page at %d failed (%s); asking %d records per page",
+                    self.options.id,
+                    start,
+                    exc.message,
+                    size,
+                )
+
     @staticmethod
     def _next_position(
         start: int, received: int, next_record: int | None, matched: int | None
@@ -173,34 +201,13 @@ class CswSource:
     # -- files -----------------------------------------------------------------------------
 
     def _harvest_files(self, cursor: str | None) -> Iterator[Page]:
-        path = Path(unquote(urlparse(self.options.url).path))
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*.xml") if p.is_file())
-        elif path.is_file():
-            files = [path]
-        else:
-            raise SourceUnavailable(f"{path} does not exist (source {self.options.id})")
+        files = local_files(self.options.url, self.options.id, suffix_in(".xml"))
         first = int(cursor) if cursor else 0
         batch: list[Harvested] = []
         for index in range(first, len(files)):
-            file = files[index]
-            try:
-                doc = read_document(file.read_bytes(), self.options.id)
-                batch.extend(doc.items)
-            except SourceProtocolError as exc:
-                batch.append(_file_error(file, exc.message))
-            except OSError as exc:
-                batch.append(_file_error(file, f"cannot read: {exc}"))
-            except SourceError as exc:  # unsafe input: refused, recorded, harmless
-                batch.append(_file_error(file, exc.message))
+            batch += read_file_items(
+                files[index], lambda data: read_document(data, self.options.id).items
+            )
             if len(batch) >= self.options.page_size or index == len(files) - 1:
                 yield Page(batch, cursor=str(index + 1))
                 batch = []
-
-
-def _file_error(file: Path, reason: str) -> Harvested:
-    try:
-        raw = file.read_bytes()
-    except OSError:
-        raw = b""
-    return Harvested(original_id=None, raw=raw[:1_000_000], error=f"{file.name}: {reason}")

@@ -22,6 +22,9 @@ __all__ = ["known_kinds", "options_model", "source_class"]
 # that is not pip-installed (a plain checkout on sys.path) still works.
 _BUILTIN = {
     "csw": "harvester.csw:CswSource",
+    "dcat": "harvester.dcat:DcatSource",
+    "ckan": "harvester.ckan:CkanSource",
+    "ogcapi-records": "harvester.ogcapi_records:OgcApiRecordsSource",
 }
 
 

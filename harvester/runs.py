@@ -8,15 +8,24 @@ indexes. What this module owns is the verdict on a run:
 - partial: some pages were written, then the source failed or stopped early (a lying
   nextRecord, a repeated page). Everything written stays.
 - failed: nothing could be harvested.
+- interrupted: the process stopped mid-run (Ctrl-C, SIGTERM; a kill -9 leaves it "running").
+
+Checkpoints: every page is written with the cursor of the next one in the same transaction
+(HarvestSink.write_page), so a run left "interrupted", or "running" by a process that no
+longer exists, is resumed by the next `run_source` of that source from its last written page,
+under the same run id and with its counts so far. One run per source at a time: a "running"
+run whose owner process is alive makes `run_source` raise Conflict.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -24,7 +33,15 @@ from harvester.base import Page, Source
 from moisson.errors import SourceError
 from moisson.record import Outcome
 
-__all__ = ["HarvestSink", "RunReport", "RunStatus", "run_source"]
+__all__ = [
+    "HarvestSink",
+    "RunReport",
+    "RunStart",
+    "RunStatus",
+    "owner_alive",
+    "run_source",
+    "this_owner",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +50,48 @@ class RunStatus(StrEnum):
     COMPLETE = "complete"
     PARTIAL = "partial"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    RUNNING = "running"
+    UNCHANGED = "unchanged"  # 304 to a conditional request: nothing to do, nothing retired
+
+
+# A run owned by another host counts as alive until its heartbeat is this old.
+STALE_AFTER = timedelta(hours=1)
+
+
+def this_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_alive(owner: str | None, heartbeat: datetime | None) -> bool:
+    """Whether the process that owns a "running" run still exists. Same host: ask the OS.
+    Another host: trust its heartbeat (the last page it wrote) for STALE_AFTER."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    if heartbeat is None:
+        return False
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return now - heartbeat < STALE_AFTER
+
+
+@dataclass
+class RunStart:
+    """Where a run starts: a fresh run, or an interrupted one picked up at its checkpoint."""
+
+    run_id: int
+    since: datetime | None = None
+    cursor: str | None = None
+    resumed: bool = False
+    pages: int = 0
+    outcomes: Counter[Outcome] = field(default_factory=Counter)
+    declared_total: int | None = None
 
 
 @dataclass
@@ -45,6 +104,8 @@ class RunReport:
     declared_total: int | None = None
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    resumed: bool = False
+    since: datetime | None = None
 
     @property
     def seen(self) -> int:
@@ -69,6 +130,11 @@ class HarvestSink(Protocol):
 
     def begin_run(self, source_id: str, since: datetime | None) -> int: ...
 
+    def resume_run(self, source_id: str) -> RunStart | None:
+        """The source's interrupted run to continue, or None. Raises Conflict when a run of
+        the source is in progress in a live process."""
+        ...
+
     def write_page(self, run_id: int, source_id: str, page: Page) -> Counter[Outcome]: ...
 
     def finish_run(self, report: RunReport) -> None: ...
@@ -84,30 +150,60 @@ def run_source(
     *,
     since: datetime | None = None,
     progress: ProgressCallback | None = None,
+    resume: bool = True,
 ) -> RunReport:
     """Harvest one source to the end (or to its first failure) and return the verdict.
 
-    Never raises SourceError: a source failure is part of the report, and the pages written
-    before it stay written.
+    With `resume`, an interrupted run of the source is continued from its checkpoint (with
+    its own `since`) instead of starting a new one. Never raises SourceError: a source
+    failure is part of the report, and the pages written before it stay written. Raises
+    Conflict when the source is already being harvested.
     """
-    run_id = sink.begin_run(source_id, since)
-    report = RunReport(source_id=source_id, run_id=run_id)
-    stopped_early = False
+    start = sink.resume_run(source_id) if resume else None
+    if start is None:
+        start = RunStart(run_id=sink.begin_run(source_id, since), since=since)
+    else:
+        logger.info(
+            "%s: resuming run %d at cursor %s after %d pages",
+            source_id,
+            start.run_id,
+            start.cursor,
+            start.pages,
+        )
+    report = RunReport(
+        source_id=source_id,
+        run_id=start.run_id,
+        pages=start.pages,
+        outcomes=Counter(start.outcomes),
+        declared_total=start.declared_total,
+        resumed=start.resumed,
+        since=start.since,
+    )
+    stopped_early = not_modified = False
+    finished = start.resumed and start.pages > 0 and start.cursor is None
     try:
-        for page in source.harvest(since=since):
-            report.outcomes.update(sink.write_page(run_id, source_id, page))
+        pages = iter(()) if finished else source.harvest(since=start.since, cursor=start.cursor)
+        for page in pages:
+            report.outcomes.update(sink.write_page(report.run_id, source_id, page))
             report.pages += 1
             if page.declared_total is not None:
                 report.declared_total = page.declared_total
             if page.notes:
                 report.notes.extend(page.notes)
                 stopped_early = True
+            not_modified |= page.not_modified
             if progress is not None:
                 progress(report)
     except SourceError as exc:
         report.error = exc.message
         logger.warning("harvest of %s stopped: %s (%s)", source_id, exc.message, exc.detail)
         report.status = RunStatus.PARTIAL if report.pages else RunStatus.FAILED
+    except BaseException:
+        # Ctrl-C, SIGTERM, a bug: the pages written stay, the next run resumes after them.
+        report.status = RunStatus.INTERRUPTED
+        report.error = "interrupted; the next run resumes from the last written page"
+        sink.finish_run(report)
+        raise
     else:
         short = report.declared_total is not None and report.seen < report.declared_total
         if short:
@@ -115,5 +211,7 @@ def run_source(
                 f"server declared {report.declared_total} records but {report.seen} arrived"
             )
         report.status = RunStatus.PARTIAL if stopped_early or short else RunStatus.COMPLETE
+        if not_modified and report.status is RunStatus.COMPLETE and not report.seen:
+            report.status = RunStatus.UNCHANGED
     sink.finish_run(report)
     return report

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,9 +26,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from moisson.errors import BackendUnavailable, ConfigError, NotFound
-from moisson.record import Harvested, Outcome, Provenance, RawPayload, Record
+from moisson.record import Harvested, Outcome, Provenance, RawPayload, Record, record_id
 
-__all__ = ["PageWrite", "RunRow", "Store"]
+__all__ = ["PageWrite", "RunRow", "Store", "metadata", "record_events", "retirement_reviews"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,13 @@ records = sa.Table(
     sa.Column("last_seen", sa.DateTime, nullable=False),
     sa.Column("updated", sa.DateTime, nullable=False),
     sa.Column("harvest_run", sa.Integer, nullable=False),
+    # Lifecycle (indexer/retirement.py): the last run that saw the record, how many complete
+    # full runs it has been missing from and since when, and when it was retired (hidden
+    # from search, kept here; cleared if it comes back).
+    sa.Column("seen_run", sa.Integer),
+    sa.Column("missing_runs", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("missing_since", sa.DateTime),
+    sa.Column("retired", sa.DateTime, index=True),
     sa.UniqueConstraint("source_id", "original_id", name="uq_records_source_original"),
 )
 
@@ -76,6 +83,11 @@ harvest_runs = sa.Table(
     sa.Column("cursor", sa.Text),
     sa.Column("since", sa.DateTime),
     sa.Column("message", sa.Text),
+    # Who runs it (host:pid) and when it last wrote a page: a "running" run whose owner is
+    # gone was interrupted and is resumed from `cursor` (harvester/runs.py).
+    sa.Column("owner", sa.String(200)),
+    sa.Column("heartbeat", sa.DateTime),
+    sa.Column("retired", sa.Integer, nullable=False, default=0, server_default="0"),
 )
 
 quarantine = sa.Table(
@@ -88,6 +100,48 @@ quarantine = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("raw_sha256", sa.String(64), nullable=False),
     sa.Column("created", sa.DateTime, nullable=False),
+    # Set when a later run stored a valid record with the same id, or superseded the entry.
+    sa.Column("resolved", sa.DateTime),
+)
+
+# What happened to a record over time beyond content changes: missing, retired, revived.
+record_events = sa.Table(
+    "record_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("record_id", sa.String(64), nullable=False, index=True),
+    sa.Column("source_id", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.Integer),
+    sa.Column("event", sa.String(20), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("detail", sa.Text),
+)
+
+# Retirements held back by the circuit breaker until an admin decides.
+retirement_reviews = sa.Table(
+    "retirement_reviews",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source_id", sa.String(64), nullable=False, index=True),
+    sa.Column("run_id", sa.Integer, nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("candidates", sa.Integer, nullable=False),
+    sa.Column("active", sa.Integer, nullable=False),
+    sa.Column("record_ids", sa.Text, nullable=False),  # JSON list
+    sa.Column("status", sa.String(20), nullable=False),  # pending | approved | rejected
+    sa.Column("decided", sa.DateTime),
+)
+
+# ETag / Last-Modified of whole-catalogue documents, saved only after a complete run, so a
+# crash before the records were stored can never turn into a 304 that skips them.
+http_validators = sa.Table(
+    "http_validators",
+    metadata,
+    sa.Column("source_id", sa.String(64), primary_key=True),
+    sa.Column("url", sa.String(2000), primary_key=True),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("saved", sa.DateTime, nullable=False),
 )
 
 COUNTERS = ("seen", "new", "updated", "unchanged", "quarantined")
@@ -119,6 +173,9 @@ class RunRow:
     cursor: str | None
     since: datetime | None
     message: str | None
+    owner: str | None = None
+    heartbeat: datetime | None = None
+    retired: int = 0
 
 
 def _now() -> datetime:
@@ -126,8 +183,9 @@ def _now() -> datetime:
 
 
 def content_hash(record: Record) -> str:
-    """Hash of everything the source controls; provenance is ours and excluded."""
-    body = record.model_dump_json(exclude={"provenance"})
+    """Hash of everything the source controls; provenance and themes are ours and excluded
+    (a mapping change must not make an unchanged catalogue look updated)."""
+    body = record.model_dump_json(exclude={"provenance", "themes", "access"})
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -147,6 +205,8 @@ class Store:
             url = sa.make_url(self.url)
         except sa.exc.ArgumentError as exc:
             raise ConfigError(f"store.url {self.url!r} is not a database URL") from exc
+        if url.drivername == "postgresql":  # SQLAlchemy would pick psycopg2; we ship psycopg 3
+            url = url.set(drivername="postgresql+psycopg")
         if url.get_backend_name() == "sqlite" and url.database:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url)
@@ -154,6 +214,7 @@ class Store:
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         try:
             metadata.create_all(engine)
+            _add_missing_columns(engine)
         except SQLAlchemyError as exc:
             raise BackendUnavailable(
                 f"cannot open the store at {self.url}", detail=str(exc)
@@ -185,7 +246,9 @@ class Store:
 
     # -- runs ------------------------------------------------------------------------------
 
-    def begin_run(self, source_id: str, since: datetime | None = None) -> int:
+    def begin_run(
+        self, source_id: str, since: datetime | None = None, *, owner: str | None = None
+    ) -> int:
         with self.engine.begin() as conn:
             result = conn.execute(
                 harvest_runs.insert().values(
@@ -195,6 +258,9 @@ class Store:
                     complete=False,
                     pages=0,
                     since=since,
+                    owner=owner,
+                    heartbeat=_now(),
+                    retired=0,
                     **dict.fromkeys(COUNTERS, 0),
                 )
             )
@@ -217,6 +283,68 @@ class Store:
             stmt = stmt.where(harvest_runs.c.source_id == source_id)
         with self.engine.connect() as conn:
             return [RunRow(**row._mapping) for row in conn.execute(stmt)]
+
+    def latest_run(self, source_id: str) -> RunRow | None:
+        stmt = (
+            sa.select(harvest_runs)
+            .where(harvest_runs.c.source_id == source_id)
+            .order_by(harvest_runs.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return RunRow(**row._mapping) if row else None
+
+    def distinct_seen(self, source_id: str, run_id: int) -> int:
+        """Distinct records a run delivered: stored ones it saw plus distinct quarantined ids
+        (a page served twice inside a run counts once)."""
+        with self.engine.connect() as conn:
+            stored = conn.scalar(
+                sa.select(sa.func.count())
+                .select_from(records)
+                .where(records.c.source_id == source_id, records.c.seen_run == run_id)
+            )
+            stored_too = sa.exists().where(
+                records.c.source_id == quarantine.c.source_id,
+                records.c.original_id == quarantine.c.original_id,
+                records.c.seen_run == run_id,
+            )
+            named = conn.scalar(
+                sa.select(sa.func.count(sa.distinct(quarantine.c.original_id))).where(
+                    quarantine.c.run_id == run_id,
+                    quarantine.c.original_id.is_not(None),
+                    ~stored_too,
+                )
+            )
+            unnamed = conn.scalar(
+                sa.select(sa.func.count())
+                .select_from(quarantine)
+                .where(quarantine.c.run_id == run_id, quarantine.c.original_id.is_(None))
+            )
+        return int(stored or 0) + int(named or 0) + int(unnamed or 0)
+
+    def runs_in_progress(self, source_id: str) -> list[RunRow]:
+        stmt = sa.select(harvest_runs).where(
+            harvest_runs.c.source_id == source_id, harvest_runs.c.status == "running"
+        )
+        with self.engine.connect() as conn:
+            return [RunRow(**row._mapping) for row in conn.execute(stmt)]
+
+    def discard_run(self, run_id: int) -> None:
+        """Delete a run that never wrote a page (it lost the race to start)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                harvest_runs.delete().where(harvest_runs.c.id == run_id, harvest_runs.c.pages == 0)
+            )
+
+    def take_over_run(self, run_id: int, owner: str) -> None:
+        """Mark an interrupted run as running again, owned by this process."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                harvest_runs.update()
+                .where(harvest_runs.c.id == run_id)
+                .values(status="running", owner=owner, heartbeat=_now(), ended=None)
+            )
 
     def last_complete_run(self, source_id: str) -> RunRow | None:
         stmt = (
@@ -278,9 +406,12 @@ class Store:
                 {
                     row.id: row
                     for row in conn.execute(
-                        sa.select(records.c.id, records.c.content_hash, records.c.first_seen).where(
-                            records.c.id.in_(list(candidates))
-                        )
+                        sa.select(
+                            records.c.id,
+                            records.c.content_hash,
+                            records.c.first_seen,
+                            records.c.retired,
+                        ).where(records.c.id.in_(list(candidates)))
                     )
                 }
                 if candidates
@@ -290,11 +421,16 @@ class Store:
             updates: list[dict[str, Any]] = []
             unchanged: list[str] = []
             changed: list[Record] = []
+            revived: list[str] = []
             for rid, record in candidates.items():
                 digest = content_hash(record)
                 old = existing.get(rid)
+                if old is not None and old.retired is not None:
+                    revived.append(rid)
                 if old is not None and old.content_hash == digest:
                     unchanged.append(rid)
+                    if old.retired is not None:  # back in the index, as it was
+                        changed.append(self._load_in(conn, rid))
                     continue
                 first_seen = old.first_seen if old is not None else now
                 record.provenance = Provenance(
@@ -338,6 +474,38 @@ class Store:
                 conn.execute(
                     records.update().where(records.c.id.in_(unchanged)).values(last_seen=now)
                 )
+            if candidates:
+                # Seen by this run: no longer missing, and back from retirement if it was.
+                conn.execute(
+                    records.update()
+                    .where(records.c.id.in_(list(candidates)))
+                    .values(seen_run=run_id, missing_runs=0, missing_since=None, retired=None)
+                )
+            failing = [record_id(source_id, b["original_id"]) for b in bad if b["original_id"]]
+            if failing:
+                # Still at the source, only unreadable this time: the stored version stays
+                # (and in search), and is not counted missing.
+                conn.execute(
+                    records.update()
+                    .where(records.c.id.in_(failing), records.c.retired.is_(None))
+                    .values(seen_run=run_id, missing_runs=0, missing_since=None)
+                )
+            if revived:
+                conn.execute(
+                    record_events.insert(),
+                    [
+                        {
+                            "record_id": rid,
+                            "source_id": source_id,
+                            "run_id": run_id,
+                            "event": "revived",
+                            "at": now,
+                            "detail": "present at the source again",
+                        }
+                        for rid in revived
+                    ],
+                )
+            self._resolve_quarantine(conn, source_id, candidates.values(), bad, now)
             if bad:
                 conn.execute(quarantine.insert(), bad)
             outcomes[Outcome.NEW] = len(inserts)
@@ -351,11 +519,43 @@ class Store:
                 "unchanged": harvest_runs.c.unchanged + len(unchanged),
                 "quarantined": harvest_runs.c.quarantined + len(bad),
                 "cursor": cursor,
+                "heartbeat": now,
             }
             if declared_total is not None:
                 values["declared_total"] = declared_total
             conn.execute(harvest_runs.update().where(harvest_runs.c.id == run_id).values(values))
         return PageWrite(outcomes=outcomes, changed=changed)
+
+    @staticmethod
+    def _load_in(conn: sa.Connection, record_id: str) -> Record:
+        row = conn.execute(
+            sa.select(records.c.body, records.c.last_seen).where(records.c.id == record_id)
+        ).one()
+        return Store._load(row)
+
+    @staticmethod
+    def _resolve_quarantine(
+        conn: sa.Connection,
+        source_id: str,
+        valid: Any,
+        bad: list[dict[str, Any]],
+        now: datetime,
+    ) -> None:
+        """A record that now parses resolves its open quarantine entries; a record that
+        fails again supersedes its older entry, so the list shows each problem once."""
+        ids = [r.provenance.original_id for r in valid]
+        ids += [b["original_id"] for b in bad if b["original_id"] is not None]
+        if not ids:
+            return
+        conn.execute(
+            quarantine.update()
+            .where(
+                quarantine.c.source_id == source_id,
+                quarantine.c.original_id.in_(ids),
+                quarantine.c.resolved.is_(None),
+            )
+            .values(resolved=now)
+        )
 
     def _insert_raws(self, conn: sa.Connection, raws: dict[str, dict[str, Any]]) -> None:
         """Content-addressed: a payload already stored is not written again."""
@@ -376,6 +576,27 @@ class Store:
         record.provenance.last_seen = row.last_seen
         return record
 
+    def set_themes(self, themed: Sequence[Record]) -> None:
+        """Rewrite the stored body of each record with its (re)computed themes. Only the
+        `themes` of the given records change: their content hash and dates stay, so the next
+        harvest still sees them as unchanged (indexer/retheme.py)."""
+        if not themed:
+            return
+        with self.engine.begin() as conn:
+            for record in themed:
+                row = conn.execute(
+                    sa.select(records.c.body).where(records.c.id == record.id)
+                ).first()
+                if row is None:
+                    continue
+                stored = Record.model_validate_json(row.body)
+                stored.themes = record.themes
+                conn.execute(
+                    records.update()
+                    .where(records.c.id == record.id)
+                    .values(body=stored.model_dump_json())
+                )
+
     def get(self, record_id: str) -> Record:
         stmt = sa.select(records.c.body, records.c.last_seen).where(records.c.id == record_id)
         with self.engine.connect() as conn:
@@ -383,6 +604,22 @@ class Store:
         if row is None:
             raise NotFound(f"no record with id {record_id!r}")
         return self._load(row)
+
+    def active(self, record_ids: Iterable[str]) -> list[Record]:
+        """The stored, not retired records among `record_ids` (unknown ids are skipped), in
+        id order: what re-indexing a set of records reads."""
+        wanted = sorted(set(record_ids))
+        found: list[Record] = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                stmt = (
+                    sa.select(records.c.id, records.c.body, records.c.last_seen)
+                    .where(records.c.id.in_(wanted[start : start + 500]))
+                    .where(records.c.retired.is_(None))
+                    .order_by(records.c.id)
+                )
+                found += [self._load(row) for row in conn.execute(stmt)]
+        return found
 
     def raw(self, record_id: str) -> tuple[bytes, str]:
         record = self.get(record_id)
@@ -400,9 +637,12 @@ class Store:
             raise NotFound(f"no raw payload {sha256}")
         return bytes(row.body), row.content_type
 
-    def iter_records(self, source_id: str | None = None, batch: int = 1000) -> Iterator[Record]:
+    def iter_records(
+        self, source_id: str | None = None, batch: int = 1000, *, include_retired: bool = False
+    ) -> Iterator[Record]:
         """Every stored record, in id order, fetched in batches (keyset paging keeps memory
-        flat however large the store)."""
+        flat however large the store). Retired records are left out unless asked for, so a
+        re-index never brings them back into search."""
         last = ""
         while True:
             stmt = (
@@ -413,6 +653,8 @@ class Store:
             )
             if source_id is not None:
                 stmt = stmt.where(records.c.source_id == source_id)
+            if not include_retired:
+                stmt = stmt.where(records.c.retired.is_(None))
             with self.engine.connect() as conn:
                 rows = conn.execute(stmt).all()
             if not rows:
@@ -421,24 +663,111 @@ class Store:
                 yield self._load(row)
             last = rows[-1].id
 
-    def count(self, source_id: str | None = None) -> int:
+    def records_seen_by(self, run_id: int, batch: int = 1000) -> Iterator[list[Record]]:
+        """Batches of the active records a run has written or seen so far."""
+        last = ""
+        while True:
+            stmt = (
+                sa.select(records.c.id, records.c.body, records.c.last_seen)
+                .where(
+                    records.c.seen_run == run_id,
+                    records.c.retired.is_(None),
+                    records.c.id > last,
+                )
+                .order_by(records.c.id)
+                .limit(batch)
+            )
+            with self.engine.connect() as conn:
+                rows = conn.execute(stmt).all()
+            if not rows:
+                return
+            yield [self._load(row) for row in rows]
+            last = rows[-1].id
+
+    def count(self, source_id: str | None = None, *, include_retired: bool = False) -> int:
+        """Records in the store; retired ones only when asked for."""
         stmt = sa.select(sa.func.count()).select_from(records)
+        if not include_retired:
+            stmt = stmt.where(records.c.retired.is_(None))
         if source_id is not None:
             stmt = stmt.where(records.c.source_id == source_id)
         with self.engine.connect() as conn:
             return int(conn.scalar(stmt) or 0)
 
     def counts_by_source(self) -> dict[str, int]:
-        stmt = sa.select(records.c.source_id, sa.func.count()).group_by(records.c.source_id)
+        """Active (not retired) records per source."""
+        stmt = (
+            sa.select(records.c.source_id, sa.func.count())
+            .where(records.c.retired.is_(None))
+            .group_by(records.c.source_id)
+        )
         with self.engine.connect() as conn:
             return {row[0]: int(row[1]) for row in conn.execute(stmt)}
 
-    def quarantined(self, source_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    def validators(self, source_id: str) -> dict[str, tuple[str | None, str | None]]:
+        """url -> (etag, last_modified) saved by the source's last complete run."""
+        stmt = sa.select(
+            http_validators.c.url, http_validators.c.etag, http_validators.c.last_modified
+        ).where(http_validators.c.source_id == source_id)
+        with self.engine.connect() as conn:
+            return {row.url: (row.etag, row.last_modified) for row in conn.execute(stmt)}
+
+    def save_validators(
+        self, source_id: str, found: dict[str, tuple[str | None, str | None]]
+    ) -> None:
+        if not found:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                http_validators.delete().where(
+                    http_validators.c.source_id == source_id,
+                    http_validators.c.url.in_(list(found)),
+                )
+            )
+            conn.execute(
+                http_validators.insert(),
+                [
+                    {
+                        "source_id": source_id,
+                        "url": url,
+                        "etag": etag,
+                        "last_modified": modified,
+                        "saved": _now(),
+                    }
+                    for url, (etag, modified) in found.items()
+                ],
+            )
+
+    def quarantine_entry(self, entry_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(quarantine).where(quarantine.c.id == entry_id)).first()
+        return dict(row._mapping) if row else None
+
+    def quarantined(
+        self, source_id: str | None = None, limit: int = 100, *, include_resolved: bool = True
+    ) -> list[dict[str, Any]]:
         stmt = sa.select(quarantine).order_by(quarantine.c.id.desc()).limit(limit)
+        if not include_resolved:
+            stmt = stmt.where(quarantine.c.resolved.is_(None))
         if source_id is not None:
             stmt = stmt.where(quarantine.c.source_id == source_id)
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(stmt)]
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Bring a store created by an older version up to date: add the columns it lacks
+    (all nullable or with a server default), so opening never needs a manual migration."""
+    inspector = sa.inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                spec = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
+                logger.info("store: adding column %s.%s", table.name, column.name)
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {spec}"))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -446,8 +775,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     checkpoints fsync, so checkpointing every 64 MiB instead of 4 MiB took the store's share
     of a harvest from 0.77 to 0.47 s per 5,000 records."""
     cursor = dbapi_conn.cursor()
+    # First, so that switching to WAL waits for another connection's lock instead of failing.
+    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA wal_autocheckpoint=16384")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()

@@ -10,7 +10,8 @@
     ├── BackendError             the search index failed                      (500)
     │   ├── BackendUnavailable   index not reachable                          (503)
     │   └── BadQuery             the user's query cannot be run               (400)
-    └── NotFound                 no such record, source or page               (404)
+    ├── NotFound                 no such record, source or page               (404)
+    └── Conflict                 busy or already decided (a run in progress)  (409)
 
 `message` is shown to users; `detail` is for logs only. Third-party exceptions (httpx, lxml,
 sqlite3, opensearch-py...) are converted in the one adapter module that calls the library,
@@ -25,6 +26,7 @@ __all__ = [
     "BackendUnavailable",
     "BadQuery",
     "ConfigError",
+    "Conflict",
     "MoissonError",
     "NotFound",
     "RecordRejected",
@@ -82,3 +84,7 @@ class BadQuery(BackendError):
 
 class NotFound(MoissonError):
     http_status = 404
+
+
+class Conflict(MoissonError):
+    http_status = 409

@@ -18,7 +18,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
+    "PUBLIC",
     "BBox",
+    "ClusterMember",
+    "Collapse",
     "Contact",
     "FacetBucket",
     "FacetInfo",
@@ -35,8 +38,14 @@ __all__ = [
     "Record",
     "Results",
     "TemporalExtent",
+    "Theme",
+    "ThemeEvidence",
+    "ThemeExpansion",
     "record_id",
 ]
+
+
+PUBLIC = "*"  # the `access` value of a record everyone may see
 
 
 class _Model(BaseModel):
@@ -133,6 +142,60 @@ def record_id(source_id: str, original_id: str) -> str:
     return digest[:24]
 
 
+class ThemeEvidence(_Model):
+    """Why a record is filed under a theme: which matcher step fired, on what.
+
+    Steps run in this order (indexer/themes.py): `uri` (a keyword or topic-category URI
+    equal to a concept's *Match target), `label` (a keyword label equal to a concept's
+    pref/alt/hidden label after normalisation and stemming), `rule` (a rule of
+    mappings/*.yaml), `text` (concept labels found in the title/abstract, above a threshold).
+    """
+
+    step: Literal["uri", "label", "rule", "text"]
+    field: str  # record field the evidence comes from: keyword, topic_category, title, ...
+    matched: str  # the record's text or URI that matched
+    target: str | None = None  # the concept label, *Match URI or rule pattern it matched
+    rule: str | None = None  # mapping rule id (step `rule`)
+
+
+class Theme(_Model):
+    """One concept of the company thesaurus (thesaurus/*.ttl) a record is filed under.
+
+    `id` is the concept's local name, the value of the `theme` facet and filter; `broader`
+    lists its ancestors (nearest first), which the facet counts as implied themes.
+    """
+
+    id: str
+    uri: str
+    labels: dict[str, str] = {}  # language -> prefLabel
+    broader: list[str] = []
+    evidence: list[ThemeEvidence] = []
+
+
+class ClusterMember(_Model):
+    """One copy of a duplicate cluster as the index sees it: its source and original id
+    (what a collapsed hit's `sources` lists) and who may see it (the copy's `access`)."""
+
+    id: str  # source id
+    original_id: str
+    access: list[str] = [PUBLIC]
+
+
+class Collapse(_Model):
+    """A record's place among its duplicates (indexer/clusters.py), stamped by
+    indexer/collapse.py on the record's way into the index; never stored, never in the API's
+    record view. A record with no stamp stands alone and is its own canonical.
+
+    Members are ranked canonical first. A collapsed search shows, per cluster, the first
+    member the caller may see: the canonical, or, when the caller may not see it, the next
+    copy they may see; so `outranked_by` holds the `access` values of the members ranked
+    before this one (a caller holding one of them sees a better copy)."""
+
+    canonical: bool = True
+    members: list[ClusterMember] = []  # every copy, canonical first; [] when alone
+    outranked_by: list[str] = []
+
+
 class Record(_Model):
     id: str
     provenance: Provenance
@@ -157,6 +220,13 @@ class Record(_Model):
     lineage: str | None = None
     thumbnails: list[str] = []
     raw: RawPayload | None = None
+    # Assigned by the indexer (never by harvesters); excluded from the content hash.
+    themes: list[Theme] = []
+    # Who may see the record: PUBLIC, or the roles of its source's access config (stamped by
+    # indexer/access.py from config at every index and reindex); [] = admins only.
+    access: list[str] = [PUBLIC]
+    # Its duplicate cluster, stamped for the index only (excluded from dumps, so never stored).
+    collapse: Collapse | None = Field(default=None, exclude=True)
 
     @field_validator("title")
     @classmethod
@@ -205,8 +275,22 @@ _Date = date  # Hit has a field named `date`
 SortKey = Literal["relevance", "date", "title"]
 
 
+class ThemeExpansion(_Model):
+    """Query expansion from the thesaurus: the words of `phrase` (part or all of `q`) are
+    also satisfied by a record filed under any of `concepts` (theme facet values), so
+    'zones humides' finds a record only described as 'wetlands'."""
+
+    phrase: str
+    concepts: list[str]
+
+
 class Query(_Model):
-    """A search request, already validated: backends can trust every field."""
+    """A search request, already validated: backends can trust every field.
+
+    `roles` are the caller's: a backend returns, counts and pages only records whose
+    `access` holds PUBLIC or one of them, inside its own query (never by filtering a page).
+    The default [] is an anonymous caller; None means no restriction (admins and internal
+    jobs only: set it explicitly)."""
 
     q: str = ""
     filters: dict[str, list[str]] = {}
@@ -219,6 +303,15 @@ class Query(_Model):
     lang: str | None = None
     facet_size: int = Field(default=10, ge=1, le=200)
     advanced: bool = False  # raw engine syntax; off by default so user terms are escaped
+    expansions: list[ThemeExpansion] = []  # plain queries only; see ThemeExpansion
+    roles: list[str] | None = []
+    # One hit per duplicate cluster (see Collapse), counted once in totals and facets;
+    # False shows every copy.
+    collapse: bool = True
+
+    def visible(self) -> list[str] | None:
+        """The `access` values this caller may see; None: everything."""
+        return None if self.roles is None else [PUBLIC, *self.roles]
 
 
 class HitSource(_Model):

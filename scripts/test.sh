@@ -4,5 +4,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh --test
+# PostgreSQL binaries for the store contract suite (the tests start their own throw-away
+# cluster on 127.0.0.1, see tests/postgres_cluster.py).
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
+fi
 .venv/bin/ruff check .
+# A real OpenSearch node for the search backend contract suite, stopped on exit. An already
+# running one can be given with OPENSEARCH_TEST_URL.
+if [ -z "${OPENSEARCH_TEST_URL:-}" ]; then
+  trap './scripts/opensearch.sh stop' EXIT
+  if ./scripts/opensearch.sh start; then
+    OPENSEARCH_TEST_URL=$(./scripts/opensearch.sh url)
+    export OPENSEARCH_TEST_URL
+  else
+    echo "OpenSearch did not start: its tests skip (and fail under CI)" >&2
+  fi
+fi
 .venv/bin/pytest -q "$@"

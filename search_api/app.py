@@ -15,10 +15,11 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import Flask, Response, current_app
+from flask import Flask, current_app
 
 from indexer.backends.base import SearchBackend
 from indexer.store import Store
+from indexer.themes import Themer
 from moisson.config import Settings
 from search_api.errors import register_error_handlers
 
@@ -38,6 +39,7 @@ class AppState:
     store: Store
     backend: SearchBackend
     owned: list[Store | SearchBackend] = field(default_factory=list)  # closed by close()
+    themer: Themer = field(default=None)  # type: ignore[assignment]  # set by create_app
 
     def close(self) -> None:
         """Close what create_app opened itself (never what the caller passed in)."""
@@ -52,12 +54,6 @@ def state() -> AppState:
     return found
 
 
-def _no_sniff(response: Response) -> Response:
-    """Browsers must trust our content types, never guess (raw payloads are foreign bytes)."""
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
-
-
 def create_app(
     settings: Settings,
     *,
@@ -65,6 +61,9 @@ def create_app(
     backend: SearchBackend | None = None,
 ) -> Flask:
     """Build the API. `store` and `backend`, when given, must already be open."""
+    from indexer.themes import load_themer
+
+    themer = load_themer(settings.themes)  # before opening anything: a bad file fails here
     owned: list[Store | SearchBackend] = []
     if store is None:
         store = Store(settings.store.url).open()
@@ -84,13 +83,25 @@ def create_app(
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented order
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # French titles stay readable
-    app.extensions[EXTENSION] = AppState(settings, store, backend, owned)
+    app.extensions[EXTENSION] = AppState(settings, store, backend, owned, themer)
 
-    from search_api import health, openapi, records, search, sources, ui
+    from search_api import admin, health, openapi, records, search, sources, stats, ui
 
     for module in (search, records, sources, health, openapi, ui):
         app.register_blueprint(module.blueprint)
+    app.register_blueprint(stats.blueprint)
+    app.register_blueprint(admin.blueprint)  # every route behind admin.require_admin()
+    from search_api import themes
+
+    app.register_blueprint(themes.blueprint)
+    app.register_blueprint(themes.admin_blueprint)  # behind admin.require_admin() too
+    from search_api import clusters
+
+    app.register_blueprint(clusters.blueprint)
+    app.register_blueprint(clusters.admin_blueprint)  # behind admin.require_admin() too
     register_error_handlers(app)
-    app.after_request(_no_sniff)
+    from search_api import auth
+
+    auth.install(app)  # identity, headers, CORS, size and rate limits, access log
     logger.info("API ready with %s", type(backend).__name__)  # URLs may hold passwords
     return app

@@ -16,7 +16,10 @@ from flask import Blueprint
 from indexer.backends.base import FACETS
 from moisson.config import Settings
 from search_api.app import state
+from search_api.openapi_admin import SECURITY_SCHEMES, admin_paths, admin_schemas
+from search_api.openapi_clusters import cluster_paths
 from search_api.openapi_schemas import component_schemas, error_response, json_response, ref
+from search_api.openapi_themes import theme_paths, theme_schemas
 from search_api.params import (
     BBOX_PATTERN,
     DATE_PATTERN,
@@ -105,6 +108,13 @@ def _search_parameters(settings: Settings) -> list[dict[str, Any]]:
                 "maximum": query_limit("facet_size", "le"),
                 "default": 10,
             },
+        ),
+        _query(
+            "collapse",
+            "One hit per duplicate cluster (its canonical record, `sources` listing every "
+            "copy), with totals and facets counting clusters; `false` shows every copy.",
+            {"type": "boolean", "default": True},
+            example=False,
         ),
     ]
     for facet, meaning in FACETS.items():
@@ -254,8 +264,16 @@ def build_document(settings: Settings) -> dict[str, Any]:
             "version": "0.1.0",
             "description": "Faceted search over harvested spatial metadata catalogues.",
         },
-        "paths": _paths(settings),
-        "components": {"schemas": component_schemas()},
+        "paths": {
+            **_paths(settings),
+            **admin_paths(),
+            **cluster_paths(),
+            **theme_paths(_search_parameters(settings)),
+        },
+        "components": {
+            "schemas": {**component_schemas(), **admin_schemas(), **theme_schemas()},
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }
 
 

@@ -126,6 +126,18 @@ def component_schemas() -> dict[str, Any]:
                         "additionalProperties": {"type": "array", "items": {"type": "string"}},
                     },
                     "facet_size": {"type": "integer", "minimum": 1},
+                    "collapse": {"type": "boolean"},
+                    "expansions": {
+                        "type": "array",
+                        "description": "Words of q that are thesaurus labels; records filed "
+                        "under these concepts (theme facet values) matched too.",
+                        "items": _object(
+                            {
+                                "phrase": {"type": "string"},
+                                "concepts": {"type": "array", "items": {"type": "string"}},
+                            }
+                        ),
+                    },
                 },
                 "The query as the server understood it after validation.",
             ),

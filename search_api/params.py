@@ -30,6 +30,7 @@ from moisson.record import BBox, Query
 
 __all__ = [
     "BBOX_PATTERN",
+    "BOOLEANS",
     "DATE_PATTERN",
     "LANG_PATTERN",
     "MAX_PAGE",
@@ -45,7 +46,19 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SORT_KEYS = ("relevance", "date", "title")
-SCALAR_PARAMS = ("q", "page", "size", "sort", "lang", "bbox", "from", "to", "facet_size")
+SCALAR_PARAMS = (
+    "q",
+    "page",
+    "size",
+    "sort",
+    "lang",
+    "bbox",
+    "from",
+    "to",
+    "facet_size",
+    "collapse",
+)
+BOOLEANS = {"true": True, "false": False}
 DATE_PATTERN = r"^\d{4}(-\d{2}-\d{2})?$"
 NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"  # plain decimals: no exponent, inf or nan
 BBOX_PATTERN = rf"^\s*{NUMBER}\s*(?:,\s*{NUMBER}\s*){{3}}$"
@@ -203,6 +216,9 @@ def parse_search_args(args: Mapping[str, Sequence[str]], settings: Settings) -> 
     date_to = parse_date("to", raw_to, end=True) if raw_to else None
     if date_from and date_to and date_from > date_to:
         raise BadQuery(f"from ({raw_from}) must not be later than to ({raw_to})")
+    raw_collapse = (_one(args, "collapse") or "true").strip().lower()
+    if raw_collapse not in BOOLEANS:
+        raise BadQuery(f"collapse must be true or false, got {raw_collapse[:30]!r}")
     try:
         return Query(
             q=q,
@@ -215,6 +231,7 @@ def parse_search_args(args: Mapping[str, Sequence[str]], settings: Settings) -> 
             sort=sort,  # type: ignore[arg-type]  # checked against SORT_KEYS above
             lang=lang,
             facet_size=facet_size,
+            collapse=BOOLEANS[raw_collapse],
         )
     except ValidationError as exc:  # a rule above missed something the model enforces
         logger.warning("Query model refused parsed arguments: %s", exc)

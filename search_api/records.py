@@ -10,6 +10,7 @@ from flask import Blueprint, Response, request
 
 from moisson.errors import BadQuery
 from search_api.app import state
+from search_api.auth import visible_record
 from search_api.serialise import record_response
 
 __all__ = ["RAW_VALUES", "blueprint"]
@@ -37,6 +38,7 @@ def _want_raw() -> bool:
 def record(record_id: str) -> dict[str, Any] | Response:
     want_raw = _want_raw()
     store = state().store
+    found = visible_record(record_id)  # 404 too when the caller may not see it
     if want_raw:
         body, content_type = store.raw(record_id)
         response = Response(body, content_type=content_type)
@@ -44,4 +46,4 @@ def record(record_id: str) -> dict[str, Any] | Response:
         response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
-    return record_response(store.get(record_id))
+    return record_response(found)

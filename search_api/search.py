@@ -8,8 +8,10 @@ from typing import Any
 from flask import Blueprint, request
 
 from search_api.app import state
+from search_api.auth import query_roles
 from search_api.params import check_capabilities, parse_search_args
 from search_api.serialise import search_response
+from search_api.themes import themed_search
 
 __all__ = ["blueprint"]
 
@@ -23,6 +25,8 @@ def search() -> dict[str, Any]:
     app = state()
     args = request.args.to_dict(flat=False)
     query = parse_search_args(args, app.settings)
+    query = query.model_copy(update={"roles": query_roles()})  # filtered inside the backend
     check_capabilities(query, app.backend.capabilities)
-    results = app.backend.search(query)
+    # Thesaurus labels in q also match the records filed under them; theme labels in `lang`.
+    query, results = themed_search(query, app.backend, app.themer, app.settings.themes.languages)
     return search_response(results, query, args)

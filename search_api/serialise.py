@@ -85,6 +85,9 @@ def echo_query(query: Query) -> dict[str, Any]:
         "to": query.date_to.isoformat() if query.date_to else None,
         "filters": {name: list(values) for name, values in query.filters.items()},
         "facet_size": query.facet_size,
+        "collapse": query.collapse,
+        # Words of q that are thesaurus labels: records under these concepts matched too.
+        "expansions": [e.model_dump(mode="json") for e in query.expansions],
     }
 
 

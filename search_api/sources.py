@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint
 
 from search_api.app import state
+from search_api.auth import access_policy, query_roles
 from search_api.serialise import run_summary
 
 __all__ = ["blueprint"]
@@ -23,7 +24,10 @@ def sources() -> dict[str, Any]:
     app = state()
     counts = app.store.counts_by_source()
     listed = []
+    policy, roles = access_policy(), query_roles()
     for source in app.settings.sources:
+        if not policy.may_see(source.id, roles):  # a restricted catalogue stays unlisted
+            continue
         runs = app.store.runs(source.id, limit=1)
         listed.append(
             {

@@ -4,7 +4,9 @@ the way misbehaving servers do. Binds 127.0.0.1 on a free port; stops on exit.""
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +20,8 @@ class Request:
     path: str
     query: dict[str, list[str]]
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict)  # names lower-cased
+    at: float = 0.0  # time.monotonic() on arrival
 
 
 @dataclass
@@ -26,6 +30,12 @@ class Reply:
     status: int = 200
     content_type: str = "application/xml"
     headers: dict[str, str] = field(default_factory=dict)
+    # Fault injection: wait before answering (client timeouts), close the connection without
+    # any answer (a reset), or send only the first `truncate` bytes of a body whose
+    # Content-Length announces all of it (a response cut short).
+    delay: float = 0.0
+    reset: bool = False
+    truncate: int | None = None
 
 
 Handler = Callable[[Request], Reply]
@@ -51,17 +61,37 @@ class ReplayServer:
                 parsed = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 request = Request(
-                    self.command, parsed.path, parse_qs(parsed.query), self.rfile.read(length)
+                    self.command,
+                    parsed.path,
+                    parse_qs(parsed.query),
+                    self.rfile.read(length),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    time.monotonic(),
                 )
                 outer.requests.append(request)
                 reply = outer.handler(request)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                if reply.reset:
+                    self.close_connection = True
+                    return
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)
                 self.send_header("Content-Length", str(len(reply.body)))
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
+                if reply.truncate is not None:
+                    self.wfile.write(reply.body[: reply.truncate])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self.wfile.write(reply.body)
+
+            def handle(self) -> None:
+                # The client went away (timed out, or was killed): not the server's failure.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    super().handle()
 
             do_GET = do_POST = _answer
 

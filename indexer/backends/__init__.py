@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 
 from indexer.backends.base import SearchBackend
+from indexer.backends.opensearch import OpenSearchBackend
 from indexer.backends.sqlite import SqliteBackend
 from moisson.errors import ConfigError
 
@@ -17,15 +18,11 @@ __all__ = ["BACKENDS", "build_backend"]
 logger = logging.getLogger(__name__)
 
 
-def _opensearch(url: str) -> SearchBackend:
-    raise ConfigError(f"OpenSearch backend not available yet (index URL {url!r})")
-
-
 # URL scheme -> factory taking the whole URL. The constructor does no I/O: call open().
 BACKENDS: dict[str, Callable[[str], SearchBackend]] = {
     "sqlite": SqliteBackend.from_url,
-    "http": _opensearch,
-    "https": _opensearch,
+    "http": OpenSearchBackend.from_url,
+    "https": OpenSearchBackend.from_url,
 }
 
 

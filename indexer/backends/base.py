@@ -22,6 +22,7 @@ FACETS: dict[str, str] = {
     "format": "distribution formats",
     "protocol": "link protocols (OGC:WMS, OGC:WFS, download...)",
     "year": "year of the record's reference date",
+    "theme": "thesaurus concept ids of the record's themes and of their ancestors",
 }
 
 
@@ -35,6 +36,13 @@ class SearchBackend(Protocol):
     - `index` upserts by `Record.id` and returns how many records were written; it never
       silently drops one (a failure raises BackendError).
     - `search` raises BadQuery for a query the user must fix, never a library error.
+    - `search` and `suggest` only see records whose `Record.access` holds PUBLIC or one of
+      the caller's roles (`Query.roles`, `roles`; None: every record), filtered inside the
+      engine's query so totals, facet counts and pages cover exactly those records.
+    - With `Query.collapse` (the default) `search` shows one record per duplicate cluster,
+      the first the caller may see (`Record.collapse`; indexer/backends/documents.py),
+      again filtered inside the query, and counts `source` over every copy's source;
+      `collapse=False` shows every record.
     - `reindex` builds a fresh index from the given records and swaps it in at the end; if
       it fails, the previous index keeps serving.
     """
@@ -51,7 +59,9 @@ class SearchBackend(Protocol):
 
     def search(self, query: Query) -> Results: ...
 
-    def suggest(self, prefix: str, size: int = 10) -> list[str]: ...
+    def suggest(
+        self, prefix: str, size: int = 10, roles: Sequence[str] | None = ()
+    ) -> list[str]: ...
 
     def count(self) -> int: ...
 

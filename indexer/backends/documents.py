@@ -3,6 +3,17 @@
 The hit payload (what a result list shows), the facet values (one list per facet of FACETS)
 and the three searchable fields are derived here once, so the embedded index and OpenSearch
 cannot disagree on what 'organisation' or 'year' means for a record.
+
+Themes (assigned by indexer/themes.py before indexing; see moisson.record.Theme):
+
+- facet `theme`: each theme's concept id followed by its ancestors (`Theme.broader`), each
+  once, so a record filed under 'wetlands' also counts (and is found by a filter) under
+  'water'. Filtering on a parent therefore includes its children with no query-time
+  expansion; a backend only has to index these values like any other facet.
+- hit payload `themes`: `{"id", "uri", "labels": {lang: prefLabel}}` per assigned theme
+  (not the implied ancestors); the API picks the label in the requested language.
+- a `ThemeExpansion` of the Query (the user's words are a concept label) matches records
+  whose `theme` facet holds one of its concepts; tests/contract holds both backends to it.
 """
 
 from __future__ import annotations
@@ -11,9 +22,37 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from moisson.record import Record
+from moisson.record import PUBLIC, Query, Record
 
-__all__ = ["facet_values", "hit_payload", "searchable_fields"]
+__all__ = [
+    "ACCESS",
+    "CLUSTER_SOURCE",
+    "OUTRANKED",
+    "RANKED_BELOW",
+    "access_values",
+    "collapse_values",
+    "facet_field",
+    "facet_values",
+    "hit_payload",
+    "searchable_fields",
+    "theme_values",
+    "visible_sources",
+]
+
+# The hidden facet holding who may see a record (Record.access; see indexer/access.py): not
+# in FACETS, never counted or shown, only filtered on with the caller's Query.visible().
+ACCESS = "_access"
+
+# Search collapse (moisson.record.Collapse; docs/duplicates.md), two more hidden facets:
+# OUTRANKED holds RANKED_BELOW for every record that is not its cluster's canonical, plus the
+# `access` values of the members ranked before it. A collapsed search drops the records
+# holding RANKED_BELOW (no roles: admins, who see every copy) or one of the caller's visible
+# values (a better copy is visible to them), inside the engine's query.
+# CLUSTER_SOURCE replaces `source` in collapsed searches: the sources of every copy the
+# record's own viewers may also see, so a cluster counts once in each of its sources' buckets.
+OUTRANKED = "_outranked"
+RANKED_BELOW = "#ranked-below"  # no role is spelled so (roles are names)
+CLUSTER_SOURCE = "_cluster_source"
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +79,41 @@ def facet_values(record: Record) -> dict[str, list[str]]:
         "format": _dedupe(record.formats),
         "protocol": _dedupe(link.protocol for link in record.links),
         "year": [str(reference.year)] if reference else [],
+        "theme": theme_values(record),
     }
     return {name: found for name, found in values.items() if found}
+
+
+def access_values(record: Record) -> list[str]:
+    """Who may see the record: PUBLIC ('*') and/or roles, each once; [] = admins only."""
+    return list(dict.fromkeys(value for value in record.access if value))
+
+
+def collapse_values(record: Record) -> dict[str, list[str]]:
+    """The hidden collapse facets of a record (see OUTRANKED and CLUSTER_SOURCE)."""
+    role = record.collapse
+    own = record.provenance.source_id
+    if role is None:
+        return {OUTRANKED: [], CLUSTER_SOURCE: [own]}
+    viewers = set(access_values(record))
+    shared = [m.id for m in role.members if PUBLIC in m.access or viewers <= set(m.access)]
+    outranked = [] if role.canonical else [RANKED_BELOW, *dict.fromkeys(role.outranked_by)]
+    return {OUTRANKED: outranked, CLUSTER_SOURCE: list(dict.fromkeys([own, *shared]))}
+
+
+def facet_field(name: str, collapse: bool) -> str:
+    """The facet a filter or count on `name` uses: CLUSTER_SOURCE for `source` when the
+    search collapses duplicates, else `name`."""
+    return CLUSTER_SOURCE if collapse and name == "source" else name
+
+
+def theme_values(record: Record) -> list[str]:
+    """The `theme` facet values: concept ids then their ancestors, each once."""
+    values: dict[str, None] = {}
+    for theme in record.themes:
+        values[theme.id] = None
+        values.update(dict.fromkeys(theme.broader))
+    return list(values)
 
 
 def _envelope(record: Record) -> list[float] | None:
@@ -70,7 +142,14 @@ def hit_payload(record: Record) -> dict[str, Any]:
         "sources": [
             {"id": record.provenance.source_id, "original_id": record.provenance.original_id}
         ],
-        "themes": [],
+        # Every copy of its cluster with who may see it; see visible_sources.
+        "cluster_sources": [
+            m.model_dump(mode="json") for m in (record.collapse.members if record.collapse else [])
+        ],
+        "themes": [
+            {"id": theme.id, "uri": theme.uri, "labels": dict(theme.labels)}
+            for theme in record.themes
+        ],
     }
 
 
@@ -82,3 +161,19 @@ def searchable_fields(record: Record) -> dict[str, str]:
         "keywords": " ; ".join([k.label for k in record.keywords] + record.topic_categories),
         "abstract": record.abstract or "",
     }
+
+
+def visible_sources(payload: dict[str, Any], query: Query) -> dict[str, Any]:
+    """A stored hit payload made ready for the Hit model: in a collapsed search `sources`
+    lists every copy of the record's cluster that the caller may see (canonical first);
+    otherwise only the record's own source. Who may see what is decided here, per caller,
+    because the payload is the same for everyone."""
+    members = payload.pop("cluster_sources", None) or []
+    if query.collapse and members:
+        visible = query.visible()
+        payload["sources"] = [
+            {"id": m["id"], "original_id": m["original_id"]}
+            for m in members
+            if visible is None or not set(visible).isdisjoint(m["access"])
+        ]
+    return payload

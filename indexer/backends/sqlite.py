@@ -43,7 +43,7 @@ import queue
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -51,6 +51,13 @@ import numpy as np
 
 from indexer.analysis import highlight, normalise, tokenise
 from indexer.backends.base import FACETS
+from indexer.backends.documents import (
+    ACCESS,
+    OUTRANKED,
+    RANKED_BELOW,
+    facet_field,
+    visible_sources,
+)
 from indexer.backends.sqlite_columns import Columns, page
 from indexer.backends.sqlite_query import (
     Leaf,
@@ -60,10 +67,20 @@ from indexer.backends.sqlite_query import (
     leaves,
     plain_query,
     score,
+    without_phrase,
 )
 from indexer.backends.sqlite_tables import Prepared, SqliteTables, sqlite_errors
 from moisson.errors import BackendError, BadQuery, ConfigError
-from moisson.record import FacetBucket, FacetInfo, Hit, Query, Record, Results
+from moisson.record import (
+    PUBLIC,
+    FacetBucket,
+    FacetInfo,
+    Hit,
+    Query,
+    Record,
+    Results,
+    ThemeExpansion,
+)
 
 __all__ = ["SqliteBackend"]
 
@@ -177,9 +194,8 @@ class SqliteBackend:
         if not items:
             return 0
         conn = self._require_writer()
-        with self._write_lock:
-            with self._transaction(conn, "BEGIN IMMEDIATE"):
-                self._tables.write(conn, items, self._tables.next_generation(conn))
+        with self._write_lock, self._transaction(conn, "BEGIN IMMEDIATE"):
+            self._tables.write(conn, items, self._tables.next_generation(conn))
         # No column refresh here: readers use their own connections, whose data_version
         # moves with this commit, and refresh on their next search. Refreshing after every
         # page made a harvest O(pages x index size).
@@ -241,11 +257,25 @@ class SqliteBackend:
 
             mask = columns.alive
             narrowed = node is not None
+            visible = query.visible()
+            if visible is not None:  # who may see what: in the mask, so counts and pages agree
+                mask = mask & columns.facets[ACCESS].holding(visible, columns.size)
+                narrowed = True
+            if query.collapse:  # one hit per duplicate cluster (documents.OUTRANKED)
+                hidden = [RANKED_BELOW] if visible is None else visible
+                dropped = columns.facets[OUTRANKED].holding(hidden, columns.size)
+                if dropped.any():  # no duplicates: the cached whole-index counts still hold
+                    mask = mask & ~dropped
+                    narrowed = True
             if node is not None:
-                mask = mask & evaluate(node, fetch)
+                found = evaluate(node, fetch)
+                for expansion in [] if query.advanced else query.expansions:
+                    found = found | self._expanded(query.q, expansion, columns, fetch)
+                mask = mask & found
             for name, values in query.filters.items():
                 if values:
-                    mask = mask & columns.facets[name].holding(values, columns.size)
+                    column = columns.facets[facet_field(name, query.collapse)]
+                    mask = mask & column.holding(values, columns.size)
                     narrowed = True
             if query.bbox is not None:
                 mask = mask & columns.bbox_mask(query.bbox)
@@ -270,7 +300,9 @@ class SqliteBackend:
         found = leaves(node) if node is not None else []
         marks = ({s for leaf in found for s in leaf.stems}, [p for f in found for p in f.prefixes])
         hits = [
-            self._hit(payloads[rowid], marks if node is not None else None, scores, rowids, rowid)
+            self._hit(
+                payloads[rowid], marks if node is not None else None, scores, rowids, rowid, query
+            )
             for rowid in chosen.tolist()
             if rowid in payloads
         ]
@@ -284,13 +316,29 @@ class SqliteBackend:
         )
 
     @staticmethod
+    def _expanded(
+        q: str,
+        expansion: ThemeExpansion,
+        columns: Columns,
+        fetch: Callable[[Leaf], LeafMatch],
+    ) -> np.ndarray:
+        """Rows filed under one of the expansion's concepts that match the rest of the
+        query (see moisson.record.ThemeExpansion and documents.py)."""
+        rest = without_phrase(q, expansion.phrase)
+        if rest is None:
+            return np.zeros(columns.size, dtype=bool)
+        found = columns.facets["theme"].holding(expansion.concepts, columns.size)
+        node = plain_query(rest)
+        return found & evaluate(node, fetch) if node is not None else found
+
+    @staticmethod
     def _facets(
         columns: Columns, rowids: np.ndarray, mask: np.ndarray | None, query: Query
     ) -> tuple[dict[str, list[FacetBucket]], dict[str, FacetInfo]]:
         facets: dict[str, list[FacetBucket]] = {}
         infos: dict[str, FacetInfo] = {}
         for name in FACETS:
-            column = columns.facets[name]
+            column = columns.facets[facet_field(name, query.collapse)]
             counts = column.counts(rowids, mask)
             facets[name], truncated = column.buckets(
                 counts, query.filters.get(name, []), query.facet_size
@@ -305,26 +353,35 @@ class SqliteBackend:
         scores: np.ndarray | None,
         rowids: np.ndarray,
         rowid: int,
+        query: Query,
     ) -> Hit:
         """The hit of one record: its stored payload, a snippet when there was a text query
         (`marks`: the stems and prefixes to highlight) and its score when ranked."""
-        data = json.loads(payload)
+        data = visible_sources(json.loads(payload), query)
         if marks is not None:
             data["snippet"] = highlight(data.get("abstract") or data["title"], *marks)
         if scores is not None:
             data["score"] = float(scores[np.searchsorted(rowids, rowid)])
         return Hit.model_validate(data)
 
-    def suggest(self, prefix: str, size: int = 10) -> list[str]:
+    def suggest(self, prefix: str, size: int = 10, roles: Sequence[str] | None = ()) -> list[str]:
         """Keywords (most used first), then titles, that start with `prefix`, ignoring case
-        and accents."""
+        and accents; only from records a caller with `roles` may see (the default: public
+        records; None: every record)."""
         key = " ".join(tokenise(prefix))
         if not key or size <= 0:
             return []
         key += " " if normalise(prefix).endswith(" ") else ""
+        visible = None if roles is None else [PUBLIC, *roles]
         with self._reading() as conn:
-            keywords = self._columns.facets["keyword"].starting_with(key)
-            titles = self._tables.titles_starting_with(conn, key, size)
+            columns = self._columns
+            mask = None
+            counts = None
+            if visible is not None:
+                mask = columns.alive & columns.facets[ACCESS].holding(visible, columns.size)
+                counts = columns.facets["keyword"].counts(np.flatnonzero(mask), mask)
+            keywords = columns.facets["keyword"].starting_with(key, counts=counts)
+            titles = self._tables.titles_starting_with(conn, key, size, mask)
         chosen: dict[str, str] = {}
         for text in [*keywords, *titles]:
             chosen.setdefault(text.casefold(), text)

@@ -30,6 +30,7 @@ from scipy import sparse
 
 from indexer.analysis import tokenise
 from indexer.backends.base import FACETS
+from indexer.backends.documents import ACCESS, CLUSTER_SOURCE, OUTRANKED
 from indexer.backends.sqlite_query import FIELDS
 from moisson.record import BBox, FacetBucket
 
@@ -37,6 +38,7 @@ __all__ = ["Columns", "DocRow", "FacetColumn", "page"]
 
 logger = logging.getLogger(__name__)
 
+HIDDEN = (OUTRANKED, CLUSTER_SOURCE)  # the search collapse's facets (documents.py)
 _K1 = 1.2
 _B = 0.75
 # Below this share of all rows, gathering the selected rows' values beats a full mat-vec.
@@ -119,11 +121,15 @@ class FacetColumn:
         offsets += np.arange(len(offsets), dtype=offsets.dtype)
         return np.bincount(self.rows.indices[offsets], minlength=len(self.values))
 
-    def starting_with(self, key: str, limit: int = 50) -> list[str]:
-        """Values in use whose normalised form starts with `key`, most used first."""
+    def starting_with(
+        self, key: str, limit: int = 50, counts: np.ndarray | None = None
+    ) -> list[str]:
+        """Values in use whose normalised form starts with `key`, most used first; `counts`
+        (per value, e.g. over the rows a caller may see) default to every live row."""
         if self.keys is None:
             self.keys = sorted((" ".join(tokenise(v)), i) for i, v in enumerate(self.values))
-        counts = self.counts(np.zeros(0, dtype=np.int64), None)
+        if counts is None:
+            counts = self.counts(np.zeros(0, dtype=np.int64), None)
         found: list[int] = []
         for normalised, column in self.keys[bisect.bisect_left(self.keys, (key,)) :]:
             if not normalised.startswith(key):
@@ -195,7 +201,7 @@ class Columns:
             lengths=np.zeros((3, 0), dtype=np.int32),
             saturation={f: np.zeros(0, dtype=np.float32) for f in FIELDS},
             boxes=np.zeros((5, 0)),
-            facets={name: FacetColumn.empty() for name in FACETS},
+            facets={name: FacetColumn.empty() for name in (*FACETS, ACCESS, *HIDDEN)},
             documents=0,
         )
 

@@ -43,6 +43,7 @@ __all__ = [
     "leaves",
     "plain_query",
     "score",
+    "without_phrase",
 ]
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,24 @@ def plain_query(text: str) -> Node | None:
     if not leaves:
         return None
     return leaves[0] if len(leaves) == 1 else And(tuple(leaves))
+
+
+def without_phrase(text: str, phrase: str) -> str | None:
+    """The words of `text` left once the words of `phrase` are taken out (for a
+    ThemeExpansion: those words may be satisfied by the record's theme instead), joined by
+    spaces; '' when the phrase is the whole query; None when `text` does not contain every
+    word of `phrase` (the expansion does not apply). Words compare after analysis, so
+    'Zones Humides' in the query matches the phrase 'zones humides'."""
+    words = [t.word for t in query_terms(text)]
+    taken = [t.word for t in query_terms(phrase)]
+    if not taken:
+        return None
+    for start in range(len(words) - len(taken) + 1):
+        if words[start : start + len(taken)] == taken:
+            return " ".join(words[:start] + words[start + len(taken) :])
+    if set(taken) <= set(words):
+        return " ".join(w for w in words if w not in taken)
+    return None
 
 
 _TOKEN = re.compile(

@@ -19,7 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from indexer.analysis import analyse, tokenise
-from indexer.backends.documents import facet_values, hit_payload, searchable_fields
+from indexer.backends.documents import (
+    ACCESS,
+    access_values,
+    collapse_values,
+    facet_values,
+    hit_payload,
+    searchable_fields,
+)
 from indexer.backends.sqlite_columns import Columns, DocRow
 from indexer.backends.sqlite_query import FIELDS, Leaf, LeafMatch
 from moisson.errors import BackendError, BackendUnavailable, BadQuery
@@ -110,7 +117,14 @@ class Prepared:
         return cls(
             id=record.id,
             payload=json.dumps(hit_payload(record), ensure_ascii=False),
-            facets=json.dumps(facet_values(record), ensure_ascii=False),
+            facets=json.dumps(
+                {
+                    **facet_values(record),
+                    ACCESS: access_values(record),
+                    **collapse_values(record),
+                },
+                ensure_ascii=False,
+            ),
             day=reference.toordinal() if reference else 0,
             title_key=" ".join(tokenise(record.title)),
             texts=tuple(text for text, _ in analysed),
@@ -315,10 +329,19 @@ class SqliteTables:
         return dict(conn.execute(sql, rowids.tolist()).fetchall())
 
     @staticmethod
-    def titles_starting_with(conn: sqlite3.Connection, key: str, size: int) -> list[str]:
+    def titles_starting_with(
+        conn: sqlite3.Connection, key: str, size: int, visible: np.ndarray | None = None
+    ) -> list[str]:
+        """Titles in title order; with `visible` (a rowid mask), only those rows'."""
         rows = conn.execute(
-            "SELECT json_extract(payload, '$.title') FROM docs"
-            " WHERE title_key >= ? AND title_key < ? ORDER BY title_key LIMIT ?",
-            (key, key + "\U0010ffff", size),
+            "SELECT rowid, json_extract(payload, '$.title') FROM docs"
+            " WHERE title_key >= ? AND title_key < ? ORDER BY title_key",
+            (key, key + "\U0010ffff"),
         )
-        return [title for (title,) in rows]
+        found: list[str] = []
+        for rowid, title in rows:
+            if visible is None or (rowid < len(visible) and visible[rowid]):
+                found.append(title)
+                if len(found) >= size:
+                    break
+        return found

@@ -100,6 +100,8 @@
     if (sources) meta.appendChild(el("span", null, "Source: " + sources));
     if (hit.resource_type) meta.appendChild(el("span", null, "Type: " + hit.resource_type));
     if (hit.date) meta.appendChild(el("span", null, "Date: " + hit.date));
+    const themes = (hit.themes || []).map((t) => t.label).join(", ");
+    if (themes) meta.appendChild(el("span", null, "Themes: " + themes));
     item.appendChild(meta);
 
     const badges = el("div", { class: "badges" });

@@ -8,10 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 from flask.testing import FlaskClient
 
 from indexer.backends.base import FACETS, SearchBackend
+from indexer.themes import load_themer
 from moisson.config import Settings
 from moisson.record import Record
 from search_api.params import parse_search_args
 from search_api.serialise import search_response
+from search_api.themes import themed_search
 from tests.api.conftest import GEO, OPEN
 
 HIT_KEYS = {
@@ -63,6 +65,8 @@ def test_search_returns_the_documented_shape(client: FlaskClient) -> None:
         "to": None,
         "filters": {},
         "facet_size": 10,
+        "collapse": True,
+        "expansions": [{"phrase": "eau", "concepts": ["water"]}],  # a thesaurus label
     }
     assert set(body["facets"]) <= set(FACETS)
     assert "source" in body["facets"]
@@ -176,7 +180,9 @@ def test_the_cli_json_is_the_api_response(
 ) -> None:
     args = {"q": ["eau"], "source": [GEO]}
     query = parse_search_args(args, settings)
-    printed = search_response(backend.search(query), query, args)
+    themer = load_themer(settings.themes)
+    query, results = themed_search(query, backend, themer, settings.themes.languages)
+    printed = search_response(results, query, args)
     assert get(client, f"/api/search?q=eau&source={GEO}") == printed
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from moisson.record import BBox, Contact, Keyword, Link, Record
+from moisson.record import BBox, Contact, Keyword, Link, Record, Theme
 
-__all__ = ["GEO", "OPEN", "by_key", "corpus"]
+__all__ = ["GEO", "OPEN", "THEMES", "by_key", "corpus"]
 
 GEO = "geo"
 OPEN = "opendata"
@@ -35,7 +35,29 @@ def _record(source: str, key: str, title: str, **fields: Any) -> Record:
     return Record.new(source, key, title=title, keywords=keywords, contacts=contacts, **fields)
 
 
-def corpus() -> list[Record]:
+# Themes as the matcher would assign them (set here so the backend contract does not depend
+# on the thesaurus): concept id and its ancestors, nearest first. 'camargue' is filed under
+# wetlands but its text is English only, so a French 'zones humides' finds it only through
+# the thesaurus expansion; 'vilaine' is under a sibling of wetlands, inside 'water'.
+THEMES: dict[str, list[tuple[str, list[str]]]] = {
+    "camargue": [("wetlands", ["water"])],
+    "zh-loire-bretagne": [("wetlands", ["water"])],
+    "vilaine": [("hydrography", ["water"])],
+    "natura2000": [("natura2000", ["protected-areas", "biodiversity"])],
+    "amazonia": [("forest", ["agriculture-forestry"])],
+}
+
+
+def _with_themes(records: list[Record]) -> list[Record]:
+    for record in records:
+        record.themes = [
+            Theme(id=concept, uri=f"https://w3id.org/moisson/theme/{concept}", broader=broader)
+            for concept, broader in THEMES.get(record.provenance.original_id, [])
+        ]
+    return records
+
+
+def _records() -> list[Record]:
     return [
         _record(
             GEO,
@@ -219,6 +241,10 @@ def corpus() -> list[Record]:
             links=[WFS],
         ),
     ]
+
+
+def corpus() -> list[Record]:
+    return _with_themes(_records())
 
 
 def by_key() -> dict[str, Record]:

@@ -1,12 +1,14 @@
 """The SearchBackend contract: one suite, run against every backend.
 
 Tests speak only the protocol of indexer/backends/base.py (and build_backend from a URL), never
-a backend's internals, so the OpenSearch backend can join by adding a param to `index_url`.
+a backend's internals: every test runs on the embedded index and on a real OpenSearch node
+(`index_url` params; the node comes from scripts/opensearch.sh, see tests/conftest.py).
 The corpus is in tests/contract/corpus.py.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -16,16 +18,26 @@ import pytest
 
 from indexer.backends import build_backend
 from indexer.backends.base import FACETS, SearchBackend
+from indexer.backends.documents import facet_values
 from moisson.errors import BadQuery
-from moisson.record import BBox, Query, Record, Results
+from moisson.record import PUBLIC, BBox, Keyword, Query, Record, Results, ThemeExpansion
 from tests.contract.corpus import GEO, OPEN, by_key, corpus
+from tests.opensearch_support import drop_alias, fresh_alias
 
 RECORDS = by_key()
 
 
-@pytest.fixture(params=["sqlite"])
-def index_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'index.db'}"
+@pytest.fixture(params=["sqlite", "opensearch"])
+def index_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'index.db'}"
+        return
+    base = request.getfixturevalue("opensearch_url")
+    alias = fresh_alias("contract")
+    try:
+        yield f"{base}/{alias}"
+    finally:
+        drop_alias(base, alias)
 
 
 @pytest.fixture
@@ -334,3 +346,173 @@ def test_searches_from_several_threads_while_writing(backend: SearchBackend) -> 
         totals = list(pool.map(run, range(40)))
     assert all(total >= 2 for total in totals)
     assert search(backend, q="foret communale").total == 40
+
+
+# -- themes (indexer/backends/documents.py: the `theme` facet, ThemeExpansion) -----------------
+
+
+def _facet(results: Results, name: str) -> dict[str, int]:
+    return {bucket.value: bucket.count for bucket in results.facets[name]}
+
+
+def test_the_theme_facet_counts_ancestors_as_implied(backend: SearchBackend) -> None:
+    counts = _facet(search(backend, facet_size=200), "theme")
+    assert counts["wetlands"] == 2  # camargue, zh-loire-bretagne
+    assert counts["hydrography"] == 1  # vilaine
+    assert counts["water"] == 3  # the parent counts its children's records once each
+    assert counts["biodiversity"] == counts["protected-areas"] == counts["natura2000"] == 1
+
+
+def test_filtering_on_a_parent_theme_includes_its_children(backend: SearchBackend) -> None:
+    found = keys(search(backend, filters={"theme": ["water"]}))
+    assert sorted(found) == ["camargue", "vilaine", "zh-loire-bretagne"]
+    assert keys(search(backend, filters={"theme": ["wetlands"]})) != []
+    assert "vilaine" not in keys(search(backend, filters={"theme": ["wetlands"]}))
+
+
+def test_hits_carry_their_themes(backend: SearchBackend) -> None:
+    hits = {hit.id: hit for hit in search(backend, q="camargue").hits}
+    assert [theme["id"] for theme in hits[RECORDS["camargue"].id].themes] == ["wetlands"]
+    assert all(hit.themes == [] for hit in search(backend, q="bocage").hits)
+
+
+def test_a_theme_expansion_finds_records_filed_under_the_concept(backend: SearchBackend) -> None:
+    plain = set(keys(search(backend, q="zones humides")))
+    assert "camargue" not in plain  # its text is English only
+    expansion = ThemeExpansion(phrase="zones humides", concepts=["wetlands"])
+    expanded = set(keys(search(backend, q="zones humides", expansions=[expansion])))
+    assert expanded == plain | {"camargue"}
+
+
+def test_a_theme_expansion_still_needs_the_other_words(backend: SearchBackend) -> None:
+    expansion = ThemeExpansion(phrase="zones humides", concepts=["water"])
+    found = keys(search(backend, q="zones humides camargue", expansions=[expansion]))
+    assert found == ["camargue"]  # vilaine is under 'water' but does not mention camargue
+
+
+def test_a_theme_expansion_for_words_not_in_the_query_does_nothing(
+    backend: SearchBackend,
+) -> None:
+    expansion = ThemeExpansion(phrase="wetlands", concepts=["wetlands"])
+    assert keys(search(backend, q="bocage", expansions=[expansion])) == ["haies"]
+
+
+# -- who sees what (Query.roles, Record.access; see indexer/access.py) ---------------------------
+
+ROLE_A, ROLE_B = "ROLE_AGENCY_A", "ROLE_AGENCY_B"
+CALLERS: dict[str, list[str] | None] = {
+    "anonymous": [],
+    "role A": [ROLE_A],
+    "role B": [ROLE_B],
+    "roles A and B": [ROLE_A, ROLE_B],
+    "admin": None,
+}
+
+
+def _restricted() -> list[Record]:
+    """Copies of corpus records under restricted sources, plus their own distinctive words
+    (for text and suggestions): A's, B's, shared A+B, and admins-only."""
+    made = []
+    for source, access, word, picks in [
+        ("agency-a", [ROLE_A], "Prospection minière", ["haies", "camargue"]),
+        ("agency-b", [ROLE_B], "Prospection pétrolière", ["vilaine"]),
+        ("shared", [ROLE_A, ROLE_B], "Prospection commune", ["haies"]),
+        ("vault", [], "Prospection secrète", ["camargue"]),
+    ]:
+        for key in picks:
+            base = RECORDS[key]
+            made.append(
+                Record.new(
+                    source,
+                    key,
+                    title=f"{word} {base.title}",
+                    abstract=base.abstract,
+                    keywords=[*base.keywords, Keyword(label=word)],
+                    contacts=base.contacts,
+                    bboxes=base.bboxes,
+                    revised=base.revised,
+                    published=base.published,
+                    formats=base.formats,
+                    links=base.links,
+                    themes=base.themes,
+                    access=access,
+                )
+            )
+    return made
+
+
+def _visible(records: list[Record], roles: list[str] | None) -> list[Record]:
+    if roles is None:
+        return records
+    return [r for r in records if PUBLIC in r.access or set(r.access) & set(roles)]
+
+
+@pytest.fixture
+def guarded(backend: SearchBackend) -> list[Record]:
+    extra = _restricted()
+    backend.index(extra)
+    return [*corpus(), *extra]
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_hits_total_and_every_facet_count_cover_only_visible_records(
+    backend: SearchBackend, guarded: list[Record], caller: str
+) -> None:
+    roles = CALLERS[caller]
+    expected = _visible(guarded, roles)
+    found = backend.search(Query(size=100, facet_size=200, roles=roles))
+    assert found.total == len(expected)
+    assert {hit.id for hit in found.hits} == {r.id for r in expected}
+    for name in FACETS:
+        counts = Counter(v for r in expected for v in facet_values(r).get(name, []))
+        assert {b.value: b.count for b in found.facets[name]} == dict(counts), name
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_text_queries_and_filters_stay_inside_what_the_caller_may_see(
+    backend: SearchBackend, guarded: list[Record], caller: str
+) -> None:
+    roles = CALLERS[caller]
+    allowed = {r.id for r in _visible(guarded, roles)}
+    everything = backend.search(Query(q="prospection", size=100, roles=None))
+    found = backend.search(Query(q="prospection", size=100, roles=roles))
+    assert {h.id for h in found.hits} == {h.id for h in everything.hits} & allowed
+    assert found.total == len(found.hits)
+    by_source = backend.search(Query(filters={"source": ["vault"]}, size=100, roles=roles))
+    assert by_source.total == (1 if roles is None else 0)  # one vault record, admins only
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_pages_partition_exactly_the_visible_records(
+    backend: SearchBackend, guarded: list[Record], caller: str
+) -> None:
+    roles = CALLERS[caller]
+    expected = {r.id for r in _visible(guarded, roles)}
+    seen: list[str] = []
+    for page in range(1, len(expected) // 3 + 2):
+        results = backend.search(Query(page=page, size=3, sort="title", roles=roles))
+        assert results.total == len(expected)
+        seen += [hit.id for hit in results.hits]
+    assert sorted(seen) == sorted(expected)  # disjoint pages, nothing hidden, nothing extra
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_suggestions_come_only_from_visible_records(
+    backend: SearchBackend, guarded: list[Record], caller: str
+) -> None:
+    roles = CALLERS[caller]
+    suggested = set(backend.suggest("prospection", size=50, roles=roles))
+    words = {w for r in _visible(guarded, roles) for w in (k.label for k in r.keywords)} | {
+        r.title for r in _visible(guarded, roles)
+    }
+    hidden = {w for r in guarded for w in [r.title, *(k.label for k in r.keywords)]} - words
+    assert suggested <= words
+    assert not suggested & hidden
+    if roles == [ROLE_A]:
+        assert "Prospection minière" in suggested
+        assert "Prospection pétrolière" not in suggested
+
+
+def test_an_anonymous_query_is_the_default(backend: SearchBackend, guarded: list[Record]) -> None:
+    assert backend.search(Query(size=100)).total == len(_visible(guarded, []))
+    assert backend.suggest("prospection") == []

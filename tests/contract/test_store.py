@@ -1,21 +1,27 @@
-"""The Store contract, on every database the store supports (SQLite now; PostgreSQL joins
-this same suite when the scale-out store lands)."""
+"""The Store contract, on every database the store supports: SQLite (the embedded default)
+and a real PostgreSQL cluster started for the session (tests/postgres_cluster.py)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from harvester.runs import RunReport, RunStatus
 from indexer.store import Store
 from moisson.errors import NotFound
 from moisson.record import Harvested, Keyword, Outcome, Record
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path}/store.db") as opened:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/store.db"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    with Store(url) as opened:
         yield opened
 
 
@@ -112,3 +118,79 @@ def test_a_record_keeps_everything_it_was_given(store: Store) -> None:
 def test_unknown_record_is_not_found(store: Store) -> None:
     with pytest.raises(NotFound, match="no record with id 'nope'"):
         store.get("nope")
+
+
+def test_a_store_from_an_older_version_gets_the_new_columns(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # the records table as the first release created it
+        conn.execute(
+            sa.text(
+                "CREATE TABLE records (id VARCHAR(64) PRIMARY KEY, source_id VARCHAR(64) NOT NULL,"
+                " original_id TEXT NOT NULL, content_hash VARCHAR(64) NOT NULL, body TEXT NOT NULL,"
+                " first_seen DATETIME NOT NULL, last_seen DATETIME NOT NULL,"
+                " updated DATETIME NOT NULL, harvest_run INTEGER NOT NULL)"
+            )
+        )
+    engine.dispose()
+    with Store(url) as store:
+        run = store.begin_run("src")
+        store.write_page(run, "src", [item("a", "Zones humides")])
+        assert store.count("src") == 1
+
+
+def _complete_run(store: Store, ids: list[str]) -> RunReport:
+    run = store.begin_run("src")
+    store.write_page(run, "src", [item(i, f"Jeu {i}") for i in ids], declared_total=len(ids))
+    store.finish_run(run, status="complete", complete=True)
+    return RunReport("src", run, RunStatus.COMPLETE, outcomes=Counter({Outcome.NEW: len(ids)}))
+
+
+def test_lifecycle_retire_hold_revive_and_activity(store: Store, tmp_path: Path) -> None:
+    """Retirement, the breaker, revival, validators and activity queries on this database."""
+    from indexer.activity import per_day, per_source
+    from indexer.backends import build_backend
+    from indexer.retirement import Verdict, apply_run, record_history, reviews
+    from moisson.config import RetirementSettings
+
+    backend = build_backend(f"sqlite:///{tmp_path}/index.db")
+    backend.open()
+    try:
+        policy = RetirementSettings(grace_runs=1, breaker_share=0.3)
+        ids = [f"r{n}" for n in range(10)]
+        assert (
+            apply_run(store, backend, policy, _complete_run(store, ids)).verdict is Verdict.NOTHING
+        )
+        gone = apply_run(store, backend, policy, _complete_run(store, ids[1:]))
+        assert gone.retired == [Record.new("src", "r0", title="x").id]
+        assert (store.count(), store.count(include_retired=True)) == (9, 10)
+        held = apply_run(store, backend, policy, _complete_run(store, ids[:2]))
+        assert held.verdict is Verdict.HELD and len(reviews(store)) == 1
+        _complete_run(store, ids)  # everything is back
+        history = record_history(store, Record.new("src", "r0", title="x").id)
+        assert [e["event"] for e in history["events"]] == ["retired", "revived"]
+        assert store.count() == 10
+
+        store.save_validators("src", {"http://a/dump": ('"e"', None)})
+        assert store.validators("src") == {"http://a/dump": ('"e"', None)}
+
+        assert per_source(store)["src"] == {
+            "records": 10,
+            "retired": 0,
+            "with_themes": 0,
+            "quarantined": 0,
+        }
+        [today] = per_day(store, 1)
+        assert (today["runs"], today["records_seen"]) == (4, 10 + 9 + 2 + 10)
+    finally:
+        backend.close()
+
+
+def test_a_plain_postgresql_url_uses_psycopg_3(postgres_url: str) -> None:
+    """`postgresql://` is what people write (and compose.yaml sets); SQLAlchemy would pick
+    psycopg2, which Moisson does not ship."""
+    with Store(postgres_url.replace("postgresql+psycopg://", "postgresql://")) as store:
+        assert store.engine.dialect.driver == "psycopg"
+        assert store.count() == 0

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from indexer.ingest import Ingestor
 from tests.conftest import require
 from tests.integration.pycsw_server import PycswError, PycswServer, ensure_pycsw_venv
+from tests.integration.sinks import open_ingestor
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +31,10 @@ def pycsw(fixture_records: list[Path]) -> Iterator[PycswServer]:
         for refused, reason in server.load.reasons.items():
             print(f"  refused by pycsw: {refused.name}: {reason}")
         yield server
+
+
+@pytest.fixture
+def ingestor(tmp_path: Path) -> Iterator[Ingestor]:
+    """A real SQLite store + index pair under the test's tmp_path."""
+    with open_ingestor(tmp_path) as opened:
+        yield opened

@@ -7,17 +7,12 @@ The pages are the shared fixtures (GeoNetwork and pycsw responses), served over 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from harvester.csw import CswOptions, CswSource
 from harvester.http import HttpClient
 from harvester.runs import RunReport, RunStatus, run_source
-from indexer.backends import build_backend
 from indexer.ingest import Ingestor
-from indexer.store import Store
 from moisson.config import HarvestSettings
 from tests.http_replay import ReplayServer, Reply, Request
 
@@ -34,22 +29,13 @@ def start_position(request: Request) -> int:
     return int(found.group(1)) if found else 1
 
 
-@pytest.fixture
-def ingestor(tmp_path: Path) -> Iterator[Ingestor]:
-    backend = build_backend(f"sqlite:///{tmp_path}/index.db")
-    with Store(f"sqlite:///{tmp_path}/store.db") as store:
-        backend.open()
-        try:
-            yield Ingestor(store, backend)
-        finally:
-            backend.close()
-
-
 def harvest(url: str, ingestor: Ingestor, page_size: int, schema: str = "iso19139") -> RunReport:
     options = CswOptions(
         id="replay", kind="csw", url=url, page_size=page_size, output_schema=schema
     )
-    with HttpClient(HarvestSettings()) as http:
+    with HttpClient(
+        HarvestSettings(backoff_base=0.01, rate_limit=0, allowed_hosts=["127.0.0.1"])
+    ) as http:
         return run_source(CswSource(options, http), "replay", ingestor)
 
 

@@ -8,8 +8,6 @@ real server's startPosition / nextRecord arithmetic.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -17,9 +15,7 @@ from lxml import etree
 from harvester.csw import CswOptions, CswSource
 from harvester.http import HttpClient
 from harvester.runs import RunReport, RunStatus, run_source
-from indexer.backends import build_backend
 from indexer.ingest import Ingestor
-from indexer.store import Store
 from moisson.config import HarvestSettings
 from moisson.record import Outcome, Query
 from tests.integration.pycsw_server import PycswServer
@@ -33,20 +29,9 @@ FILE_IDENTIFIER = etree.XPath(
 )
 
 
-@pytest.fixture
-def ingestor(tmp_path: Path) -> Iterator[Ingestor]:
-    backend = build_backend(f"sqlite:///{tmp_path}/index.db")
-    with Store(f"sqlite:///{tmp_path}/store.db") as store:
-        backend.open()
-        try:
-            yield Ingestor(store, backend)
-        finally:
-            backend.close()
-
-
 def harvest(url: str, ingestor: Ingestor, page_size: int, schema: str) -> RunReport:
     options = CswOptions(id="pycsw", kind="csw", url=url, page_size=page_size, output_schema=schema)
-    with HttpClient(HarvestSettings()) as http:
+    with HttpClient(HarvestSettings(rate_limit=0, allowed_hosts=["127.0.0.1"])) as http:
         return run_source(CswSource(options, http), "pycsw", ingestor)
 
 

@@ -1,0 +1,112 @@
+"""Both search backends on the same generated corpus, side by side.
+
+    .venv/bin/python -m bench.bench_backends 100000 --opensearch http://127.0.0.1:9200
+
+Generates N records (bench/generate.py, parsed by the real ISO parser), then for each backend:
+indexing records/s (index() in pages of 1,000, refresh included, as a harvest does), bulk
+loading records/s (reindex() of the whole corpus into a fresh index, swap included) and
+search latency p50/p95 through the backend (text query + all 7 facets counted + 20 hits with
+snippets), over the queries the embedded index's targets are stated for. Without
+--opensearch (or OPENSEARCH_TEST_URL) only the embedded index runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.generate import generate_iso_records
+from harvester.formats.csw_response import read_document
+from indexer.backends import build_backend
+from indexer.backends.base import SearchBackend
+from moisson.record import Query, Record
+
+QUERIES = ["foret", "zones humides", "eau", "natura 2000", "occupation du sol", ""]
+SEARCHES = 200
+PAGE = 1000
+
+
+def records(n: int) -> list[Record]:
+    found: list[Record] = []
+    for _, blob in generate_iso_records(n):
+        found += [item.record for item in read_document(blob, "bench").items if item.record]
+    return found
+
+
+def timed(action: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    action()
+    return time.perf_counter() - began
+
+
+def measure(backend: SearchBackend, corpus: list[Record]) -> dict[str, float]:
+    def load() -> None:
+        for start in range(0, len(corpus), PAGE):
+            backend.index(corpus[start : start + PAGE])
+
+    seconds = timed(load)
+    assert backend.count() == len(corpus), (backend.count(), len(corpus))
+    rebuild = timed(lambda: backend.reindex(iter(corpus)))
+    assert backend.count() == len(corpus), (backend.count(), len(corpus))
+    for q in QUERIES:  # warm caches once
+        backend.search(Query(q=q))
+    latencies = []
+    for number in range(SEARCHES):
+        query = Query(q=QUERIES[number % len(QUERIES)], size=20)
+        latencies.append(timed(lambda query=query: backend.search(query)) * 1000)
+    latencies.sort()
+    return {
+        "index() records/s": len(corpus) / seconds,
+        "reindex records/s": len(corpus) / rebuild,
+        "search p50 ms": statistics.median(latencies),
+        "search p95 ms": latencies[int(len(latencies) * 0.95) - 1],
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", type=int)
+    parser.add_argument("--opensearch", default=os.environ.get("OPENSEARCH_TEST_URL"))
+    args = parser.parse_args(argv)
+    began = time.perf_counter()
+    corpus = records(args.n)
+    print(f"generated and parsed {len(corpus)} records in {time.perf_counter() - began:.1f} s")
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        urls = {"sqlite": f"sqlite:///{Path(folder) / 'index.db'}"}
+        if args.opensearch:
+            urls["opensearch"] = f"{args.opensearch.rstrip('/')}/bench-{uuid.uuid4().hex[:8]}"
+        for name, url in urls.items():
+            backend = build_backend(url)
+            backend.open()
+            try:
+                results[name] = measure(backend, corpus)
+            finally:
+                if name == "opensearch":
+                    _drop(url)
+                backend.close()
+    names = list(results)
+    print(f"\n{len(corpus):,} records | " + " | ".join(names))
+    for metric in next(iter(results.values())):
+        print(f"{metric} | " + " | ".join(f"{results[n][metric]:,.1f}" for n in names))
+    return 0
+
+
+def _drop(url: str) -> None:
+    from opensearchpy import OpenSearch
+
+    base, _, alias = url.rpartition("/")
+    client = OpenSearch(hosts=[base])
+    client.indices.delete(index=f"{alias}-*", params={"ignore_unavailable": "true"})
+    client.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

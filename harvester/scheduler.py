@@ -1,0 +1,139 @@
+"""Scheduled harvesting with APScheduler 3: one job per source that has a `schedule`.
+
+- The job store is persistent (SQLAlchemyJobStore in the store database, table
+  `scheduler.jobs_table`), so next run times survive restarts and runs missed while the
+  scheduler was down are caught up.
+- Missed runs of one source are coalesced into one, started at most
+  `scheduler.misfire_grace_time` seconds late; later than that they are skipped.
+- Never two runs of one source at once: `max_instances=1` within the scheduler, and the run
+  ownership check of harvester/runs.py across processes (a CLI or API run of the same source
+  makes the scheduled one skip with a log line).
+- Jobs are kept in sync with the config at start: new schedules added, changed ones
+  replaced, removed or disabled sources dropped; an unchanged job keeps its next run time.
+
+Jobs reference `harvester.scheduler:scheduled_harvest` by name (the persistent store needs
+a textual reference); the settings it needs are those passed to `build_scheduler`, held for
+the life of the process.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from moisson.config import ScheduleSettings, Settings
+from moisson.errors import ConfigError, Conflict
+
+__all__ = ["JOB_PREFIX", "build_scheduler", "scheduled_harvest", "sync_jobs", "trigger_for"]
+
+logger = logging.getLogger(__name__)
+
+JOB_PREFIX = "harvest:"
+JOB_FUNC = "harvester.scheduler:scheduled_harvest"
+
+# The settings of the running scheduler (one per process); set by build_scheduler.
+_settings: Settings | None = None
+
+
+def trigger_for(schedule: ScheduleSettings, timezone: str) -> BaseTrigger:
+    if schedule.cron is not None:
+        try:
+            return CronTrigger.from_crontab(schedule.cron, timezone=timezone)
+        except ValueError as exc:
+            raise ConfigError(f"bad cron expression {schedule.cron!r}: {exc}") from exc
+    assert schedule.interval is not None
+    return IntervalTrigger(seconds=schedule.interval, timezone=timezone)
+
+
+def build_scheduler(settings: Settings, *, blocking: bool = True) -> BaseScheduler:
+    """A scheduler (not started) whose job store lives in the store database, on the
+    store's own engine (so SQLite gets the same WAL mode and busy timeout)."""
+    # Imported here: the store is the indexer's; the scheduler only borrows its database.
+    from indexer.store import Store
+
+    global _settings
+    _settings = settings
+    kind = BlockingScheduler if blocking else BackgroundScheduler
+    workers = max(1, sum(1 for s in settings.sources if s.enabled and s.schedule))
+    store = Store(settings.store.url).open()
+    return kind(
+        jobstores={
+            "default": SQLAlchemyJobStore(
+                engine=store.engine, tablename=settings.scheduler.jobs_table
+            )
+        },
+        executors={"default": ThreadPoolExecutor(max_workers=min(workers, 8))},
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": settings.scheduler.misfire_grace_time,
+        },
+        timezone=settings.scheduler.timezone,
+    )
+
+
+def sync_jobs(scheduler: BaseScheduler, settings: Settings) -> list[str]:
+    """Make the job store match the config; call on a started (possibly paused) scheduler.
+    Returns the ids of the scheduled sources."""
+    wanted: dict[str, Any] = {}
+    for source in settings.sources:
+        if source.enabled and source.schedule is not None:
+            wanted[JOB_PREFIX + source.id] = (
+                source.id,
+                trigger_for(source.schedule, settings.scheduler.timezone),
+            )
+    for job in scheduler.get_jobs():
+        if job.id.startswith(JOB_PREFIX) and job.id not in wanted:
+            logger.info("removing job %s (no longer scheduled)", job.id)
+            job.remove()
+    for job_id, (source_id, trigger) in wanted.items():
+        existing = scheduler.get_job(job_id)
+        if existing is not None and str(existing.trigger) == str(trigger):
+            continue  # keep its next run time, so missed runs are still caught up
+        scheduler.add_job(
+            JOB_FUNC,
+            trigger=trigger,
+            args=[source_id],
+            id=job_id,
+            name=f"harvest {source_id}",
+            replace_existing=True,
+        )
+        logger.info("scheduled %s: %s", source_id, trigger)
+    return [source_id for source_id, _ in wanted.values()]
+
+
+def scheduled_harvest(source_id: str) -> str | None:
+    """The job: one harvest of one source, with its own store, index and HTTP client.
+    Returns the run summary (None when skipped because the source is already running)."""
+    # Imported here: the job runs the indexer's service; this module only schedules.
+    from harvester.http import HttpClient
+    from indexer.backends import build_backend
+    from indexer.harvesting import harvest_source
+    from indexer.store import Store
+
+    settings = _settings
+    if settings is None:
+        raise RuntimeError("scheduled_harvest called outside a scheduler built here")
+    options = settings.source(source_id)
+    backend = build_backend(settings.index.url)
+    with Store(settings.store.url) as store, HttpClient(settings.harvest) as http:
+        backend.open()
+        try:
+            result = harvest_source(settings, options, store, backend, http)
+        except Conflict as exc:
+            logger.warning("scheduled run of %s skipped: %s", source_id, exc.message)
+            return None
+        finally:
+            backend.close()
+    summary = result.summary()
+    logger.info("scheduled run: %s", summary)
+    return summary

@@ -1,0 +1,369 @@
+"""The scale-out search backend: OpenSearch through opensearch-py.
+
+URL: `http(s)://[user:password@]host:port[,host2:port...]/ALIAS[?replicas=N&shards=N]`. ALIAS
+(default `moisson`) is what searches and writes go to; it points at one concrete index,
+`ALIAS-<build id>`, created from mappings/opensearch-index.json.
+
+- Zero-downtime reindex: `reindex` fills a new concrete index while the alias keeps serving
+  the old one, then moves the alias in one `_aliases` call (atomic in OpenSearch) and drops
+  the old index. A failed rebuild deletes the half-built index; the alias never moved. Writes
+  made by `index`/`delete` while a rebuild runs go to the old index only: run `moisson reindex`
+  between harvests (it reads the store, so nothing is lost, only re-done).
+- Bulk indexing (indexer/backends/opensearch_bulk.py): batches of 1,000 records, one
+  request at a time (the next batch is prepared meanwhile), so a busy cluster slows the
+  writer down instead of queueing without bound. Items rejected with 429 (write queue full)
+  or 5xx are retried with exponential backoff; items that still fail are counted and
+  reported in the BackendError, never dropped silently.
+- A rebuild fills its new index without refreshes and with an asynchronous translog (the
+  bulk-load settings), and restores the serving settings and flushes before the swap.
+- Every write ends with a refresh of the alias, so a search right after a write sees it, as
+  with the embedded index (the bench measures bulk speed with that refresh included).
+- opensearch-py's errors are translated here: connection failures and timeouts raise
+  BackendUnavailable, anything else BackendError; a user's query is never sent as syntax the
+  server parses (indexer/backends/opensearch_query.py), so BadQuery is raised before sending.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import opensearchpy
+from opensearchpy import OpenSearch
+
+from indexer.analysis import highlight, normalise, tokenise
+from indexer.backends.base import FACETS
+from indexer.backends.documents import visible_sources
+from indexer.backends.opensearch_bulk import (
+    BATCH,
+    SUGGEST_SEPARATOR,
+    bulk,
+    document,
+    line,
+    send,
+    translated,
+)
+from indexer.backends.opensearch_query import search_body
+from indexer.backends.sqlite_query import advanced_query, leaves, plain_query
+from moisson.errors import BackendError, BadQuery, ConfigError
+from moisson.record import PUBLIC, FacetBucket, FacetInfo, Hit, Query, Record, Results
+
+__all__ = ["MAPPING_PATH", "OpenSearchBackend", "document"]
+
+logger = logging.getLogger(__name__)
+
+MAPPING_PATH = Path(__file__).resolve().parents[2] / "mappings" / "opensearch-index.json"
+# While a reindex fills a new index nobody searches yet: no refreshes, and the translog synced
+# in the background rather than at every bulk request (a crash only fails the rebuild, which
+# leaves the old index serving). The serving settings are restored, and the index flushed,
+# before the alias moves.
+_BUILDING = {"refresh_interval": "-1", "translog": {"durability": "async"}}
+_SERVING = {"refresh_interval": "1s", "translog": {"durability": "request"}}
+# Fields added to the mapping after indexes were built: open() adds them to an existing index
+# so writes keep working; what they hold for older records comes with `moisson reindex`.
+_ADDED_FIELDS = ("outranked", "cluster_source")
+
+
+def _parse_url(url: str) -> tuple[list[str], str, dict[str, int]]:
+    """(host URLs, alias, index settings) from the index URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(f"index URL {url!r} must look like http://host:9200/alias")
+    auth, _, hostlist = parts.netloc.rpartition("@")
+    prefix = f"{parts.scheme}://{auth + '@' if auth else ''}"
+    hosts = [prefix + host for host in hostlist.split(",") if host]
+    alias = unquote(parts.path.strip("/")) or "moisson"
+    if "/" in alias or alias != alias.lower() or alias.startswith(("_", "-", "+")):
+        raise ConfigError(
+            f"index URL {url!r}: the path names the index alias and must be one lowercase "
+            "name (for example /moisson)"
+        )
+    settings: dict[str, int] = {}
+    for key, values in parse_qs(parts.query).items():
+        if key not in {"replicas", "shards"} or not values[-1].isdigit():
+            raise ConfigError(
+                f"index URL {url!r}: unknown or bad parameter {key!r} (known: replicas=N, shards=N)"
+            )
+        settings[key] = int(values[-1])
+    return hosts, alias, settings
+
+
+class OpenSearchBackend:
+    """SearchBackend on an OpenSearch cluster (see the module docstring)."""
+
+    capabilities: frozenset[str] = frozenset(
+        {"fulltext", "bbox", "daterange", "facets", "highlight", "suggest", "advanced"}
+    )
+
+    def __init__(
+        self,
+        hosts: Sequence[str],
+        alias: str = "moisson",
+        *,
+        replicas: int = 0,
+        shards: int = 1,
+        timeout: float = 30.0,
+    ) -> None:
+        self.hosts = list(hosts)
+        self.alias = alias
+        self.replicas = replicas
+        self.shards = shards
+        self.timeout = timeout
+        self._client: OpenSearch | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> OpenSearchBackend:
+        hosts, alias, settings = _parse_url(url)
+        return cls(hosts, alias, **settings)
+
+    def __repr__(self) -> str:
+        hosts = [
+            urlsplit(h)._replace(netloc=urlsplit(h).netloc.rpartition("@")[2]).geturl()
+            for h in self.hosts
+        ]
+        return f"OpenSearchBackend({hosts!r}, {self.alias!r})"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def open(self) -> None:
+        if self._client is not None:
+            return
+        client = OpenSearch(
+            hosts=self.hosts,
+            timeout=self.timeout,
+            max_retries=3,
+            retry_on_timeout=True,
+            retry_on_status=(502, 503, 504),
+            http_compress=False,
+            pool_maxsize=16,  # the API searches from several threads per worker
+        )
+        with translated("opening the index"):
+            if not client.indices.exists_alias(name=self.alias):
+                try:
+                    self._create(client, aliased=True)
+                except opensearchpy.RequestError as exc:
+                    # Another process created it first: fine if the alias now exists.
+                    if not client.indices.exists_alias(name=self.alias):
+                        raise BackendError(
+                            f"cannot create the index for alias {self.alias!r}: {exc.error}",
+                            detail=str(exc),
+                        ) from exc
+            else:  # an index built before a field was added takes it (mapping is strict)
+                properties = json.loads(MAPPING_PATH.read_text(encoding="utf-8"))["mappings"]
+                added = {f: properties["properties"][f] for f in _ADDED_FIELDS}
+                client.indices.put_mapping(index=self.alias, body={"properties": added})
+        self._client = client
+        logger.info("opened %r", self)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _require(self) -> OpenSearch:
+        if self._client is None:
+            raise BackendError(f"the search index {self!r} is not open; call open() first")
+        return self._client
+
+    def _create(self, client: OpenSearch, *, aliased: bool) -> str:
+        """Create a new concrete index from the mapping file; its name."""
+        body = json.loads(MAPPING_PATH.read_text(encoding="utf-8"))
+        body.pop("_comment", None)
+        body["settings"]["index"].update(
+            number_of_shards=self.shards, number_of_replicas=self.replicas
+        )
+        if aliased:
+            body["aliases"] = {self.alias: {}}
+        name = f"{self.alias}-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        client.indices.create(index=name, body=body, params={"wait_for_active_shards": "1"})
+        return name
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def index(self, records: Sequence[Record]) -> int:
+        client = self._require()
+        unique = list({r.id: r for r in records}.values())
+        written = bulk(client, self.alias, iter(unique))
+        with translated("refreshing the index"):
+            client.indices.refresh(index=self.alias)
+        return written
+
+    def delete(self, ids: Sequence[str]) -> None:
+        client = self._require()
+        lines = [line({"delete": {"_id": record_id}}) for record_id in dict.fromkeys(ids)]
+        for start in range(0, len(lines), BATCH):
+            send(client, self.alias, lines[start : start + BATCH], missing_ok=True)
+        with translated("refreshing the index"):
+            client.indices.refresh(index=self.alias)
+
+    def reindex(self, records: Iterable[Record]) -> int:
+        """Build a new index from `records`, then move the alias to it atomically (see the
+        module docstring). On any failure the new index is deleted and the old one serves."""
+        client = self._require()
+        with translated("creating the new index"):
+            new = self._create(client, aliased=False)
+            client.indices.put_settings(index=new, body={"index": _BUILDING})
+        try:
+            written = bulk(client, new, iter(records))
+            with translated("finishing the new index"):
+                client.indices.put_settings(index=new, body={"index": _SERVING})
+                client.indices.flush(index=new)  # durable before it serves
+                client.indices.refresh(index=new)
+                old = (
+                    list(client.indices.get_alias(name=self.alias))
+                    if client.indices.exists_alias(name=self.alias)
+                    else []
+                )
+                actions: list[dict[str, Any]] = [
+                    {"remove": {"index": name, "alias": self.alias}} for name in old
+                ]
+                actions.append({"add": {"index": new, "alias": self.alias}})
+                client.indices.update_aliases(body={"actions": actions})
+        except BaseException:
+            logger.warning(
+                "reindex into %s failed; the alias %s still serves the old index", new, self.alias
+            )
+            try:
+                client.indices.delete(index=new, params={"ignore_unavailable": "true"})
+            except opensearchpy.OpenSearchException:
+                logger.exception("could not delete the failed index %s", new)
+            raise
+        for name in old:
+            with translated("dropping the old index"):
+                client.indices.delete(index=name, params={"ignore_unavailable": "true"})
+        logger.info("reindexed %s into %s: %d records", self.alias, new, written)
+        return self.count()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def count(self) -> int:
+        client = self._require()
+        with translated("counting records"):
+            return int(client.count(index=self.alias)["count"])
+
+    def search(self, query: Query) -> Results:
+        unknown = sorted(set(query.filters) - set(FACETS))
+        if unknown:
+            raise BadQuery(f"unknown filter {unknown[0]!r}; filters are: {', '.join(FACETS)}")
+        node = advanced_query(query.q) if query.advanced else plain_query(query.q)
+        body = search_body(query, node, [] if query.advanced else query.expansions)
+        client = self._require()
+        with translated("searching"):
+            response = client.search(index=self.alias, body=body)
+        found = leaves(node) if node is not None else []
+        marks = ({s for leaf in found for s in leaf.stems}, [p for f in found for p in f.prefixes])
+        ranked = query.sort == "relevance" and node is not None
+        hits = []
+        for raw in response["hits"]["hits"]:
+            data = visible_sources(dict(raw["_source"]["payload"]), query)
+            if node is not None:
+                data["snippet"] = highlight(data.get("abstract") or data["title"], *marks)
+            if ranked:
+                data["score"] = float(raw["_score"])
+            hits.append(Hit.model_validate(data))
+        facets, infos = self._facets(response.get("aggregations", {}), query)
+        return Results(
+            total=int(response["hits"]["total"]["value"]),
+            page=query.page,
+            size=query.size,
+            hits=hits,
+            facets=facets,
+            facet_info=infos,
+        )
+
+    @staticmethod
+    def _facets(
+        aggregations: dict[str, Any], query: Query
+    ) -> tuple[dict[str, list[FacetBucket]], dict[str, FacetInfo]]:
+        facets: dict[str, list[FacetBucket]] = {}
+        infos: dict[str, FacetInfo] = {}
+        for name in FACETS:
+            raw = aggregations[name]["buckets"]
+            selected = query.filters.get(name, [])
+            chosen = set(selected)
+            shown = raw[: query.facet_size]
+            buckets = [
+                FacetBucket(
+                    value=b["key"],
+                    label=b["key"],
+                    count=b["doc_count"],
+                    selected=b["key"] in chosen,
+                )
+                for b in shown
+            ]
+            listed = {b.value for b in buckets}
+            missing = [v for v in dict.fromkeys(selected) if v not in listed]
+            if missing:
+                counts = {
+                    b["key"]: b["doc_count"] for b in aggregations[f"{name}.selected"]["buckets"]
+                }
+                buckets += [
+                    FacetBucket(value=v, label=v, count=counts.get(v, 0), selected=True)
+                    for v in missing
+                ]
+                buckets.sort(key=lambda b: (-b.count, b.value))
+            facets[name] = buckets
+            infos[name] = FacetInfo(truncated=len(raw) > query.facet_size)
+        return facets, infos
+
+    def suggest(self, prefix: str, size: int = 10, roles: Sequence[str] | None = ()) -> list[str]:
+        """Keywords (most used first), then titles, that start with `prefix`, ignoring case
+        and accents: the embedded index's rule, on keyword fields. Only from records a
+        caller with `roles` may see (the default: public records; None: every record)."""
+        key = " ".join(tokenise(prefix))
+        if not key or size <= 0:
+            return []
+        key += " " if normalise(prefix).endswith(" ") else ""
+        client = self._require()
+        escaped = "".join(f"\\{c}" if not c.isalnum() else c for c in key)
+        title_query: dict[str, Any] = {"prefix": {"title_key": {"value": key}}}
+        # Keywords of every visible record, not only of the title matches: a global
+        # aggregation, narrowed to what the caller may see by a filter inside it.
+        allowed: dict[str, Any] = {"match_all": {}}
+        if roles is not None:
+            allowed = {"terms": {"access": [PUBLIC, *roles]}}
+            title_query = {"bool": {"must": [title_query], "filter": [allowed]}}
+        body = {
+            "size": size,
+            "query": title_query,
+            "sort": [{"title_key": "asc"}, {"id": "asc"}],
+            "_source": ["payload.title"],
+            "aggs": {
+                "everything": {
+                    "global": {},
+                    "aggs": {
+                        "visible": {
+                            "filter": allowed,
+                            "aggs": {
+                                "keywords": {
+                                    "terms": {
+                                        "field": "keyword_suggest",
+                                        "include": f"{escaped}.*",
+                                        "size": 50,
+                                        "order": [{"_count": "desc"}, {"_key": "asc"}],
+                                    }
+                                }
+                            },
+                        }
+                    },
+                }
+            },
+        }
+        with translated("suggesting"):
+            response = client.search(index=self.alias, body=body)
+        keywords = [
+            (b["doc_count"], b["key"].partition(SUGGEST_SEPARATOR)[2])
+            for b in response["aggregations"]["everything"]["visible"]["keywords"]["buckets"]
+        ]
+        keywords.sort(key=lambda item: (-item[0], item[1]))
+        titles = [hit["_source"]["payload"]["title"] for hit in response["hits"]["hits"]]
+        chosen: dict[str, str] = {}
+        for text in [*(k for _, k in keywords), *titles]:
+            chosen.setdefault(text.casefold(), text)
+        return list(chosen.values())[:size]

@@ -1,0 +1,211 @@
+"""Writing to OpenSearch: what a record becomes (`document`), bulk requests in batches with
+retries of rejected items (`bulk`, `send`), and the translation of opensearch-py's errors
+(`translated`) that indexer/backends/opensearch.py uses for every call.
+
+A batch is serialised once to NDJSON; the next one is prepared in a helper thread while the
+current request is in flight. Items rejected for load (429, 5xx) are retried with exponential
+backoff; any other failure stops and raises BackendError with the counts, so the number of
+records indexed always equals the number sent or the caller is told the difference.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import opensearchpy
+from opensearchpy import OpenSearch
+
+from indexer.analysis import tokenise
+from indexer.backends.documents import (
+    CLUSTER_SOURCE,
+    OUTRANKED,
+    access_values,
+    collapse_values,
+    facet_values,
+    hit_payload,
+    searchable_fields,
+)
+from moisson.errors import BackendError, BackendUnavailable
+from moisson.record import BBox, Record
+
+__all__ = ["BATCH", "SUGGEST_SEPARATOR", "bulk", "document", "line", "send", "translated"]
+
+logger = logging.getLogger(__name__)
+
+BATCH = 1000  # records per bulk request
+_BATCH_BYTES = 8 * 1024 * 1024
+_RETRIES = 6  # attempts for rejected bulk items: 0.25 s, 0.5 s, ... 8 s between them
+_RETRY_STATUS = {429, 500, 502, 503, 504}
+SUGGEST_SEPARATOR = "\u0001"  # between a keyword's normalised form and its spelling
+
+
+def _shape(box: BBox) -> dict[str, Any]:
+    """A box as GeoJSON for geo_shape: degenerate boxes become points or lines."""
+    if box.west == box.east and box.south == box.north:
+        return {"type": "point", "coordinates": [box.west, box.south]}
+    if box.west == box.east or box.south == box.north:
+        return {
+            "type": "linestring",
+            "coordinates": [[box.west, box.south], [box.east, box.north]],
+        }
+    return {"type": "envelope", "coordinates": [[box.west, box.north], [box.east, box.south]]}
+
+
+def document(record: Record) -> dict[str, Any]:
+    """What OpenSearch stores for a record (the mapping is mappings/opensearch-index.json)."""
+    texts = searchable_fields(record)
+    facets = facet_values(record)
+    reference = record.reference_date()
+    shapes = [_shape(box) for box in record.bboxes]
+    extent: dict[str, Any] | None = None
+    if len(shapes) == 1:
+        extent = shapes[0]
+    elif shapes:
+        extent = {"type": "geometrycollection", "geometries": shapes}
+    payload = hit_payload(record)
+    collapsed = collapse_values(record)
+    return {
+        "id": record.id,
+        "title": texts["title"],
+        "keywords": texts["keywords"],
+        "abstract": texts["abstract"],
+        "title_key": " ".join(tokenise(record.title)),
+        "keyword_suggest": [
+            f"{' '.join(tokenise(value))}{SUGGEST_SEPARATOR}{value}"
+            for value in facets.get("keyword", [])
+        ],
+        "date": reference.isoformat() if reference else None,
+        "extent": extent,
+        "language": record.language,
+        "access": access_values(record),
+        # The search collapse (documents.OUTRANKED, CLUSTER_SOURCE): top-level keyword fields.
+        "outranked": collapsed[OUTRANKED],
+        "cluster_source": collapsed[CLUSTER_SOURCE],
+        "facets": facets,
+        "payload": payload,
+    }
+
+
+def line(action: dict[str, Any], source: dict[str, Any] | None = None) -> str:
+    """One bulk item as NDJSON: the action line, then the document line if any."""
+    text = json.dumps(action, separators=(",", ":")) + "\n"
+    if source is not None:
+        text += json.dumps(source, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return text
+
+
+def prepare(records: list[Record]) -> list[str]:
+    """Bulk index items of `records`, serialised once."""
+    return [line({"index": {"_id": r.id}}, document(r)) for r in records]
+
+
+def chunks(items: list[str]) -> Iterator[list[str]]:
+    """Split a batch so no request body exceeds _BATCH_BYTES (large abstracts)."""
+    chunk: list[str] = []
+    size = 0
+    for item in items:
+        if chunk and size + len(item) > _BATCH_BYTES:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(item)
+        size += len(item)
+    if chunk:
+        yield chunk
+
+
+@contextmanager
+def translated(action: str) -> Iterator[None]:
+    """opensearch-py's errors -> the BackendError tree, chained."""
+    try:
+        yield
+    except (opensearchpy.ConnectionError, opensearchpy.ConnectionTimeout) as exc:
+        raise BackendUnavailable(
+            f"the OpenSearch cluster is not reachable while {action}; try again later",
+            detail=str(exc),
+        ) from exc
+    except opensearchpy.TransportError as exc:
+        if exc.status_code in {503, 429}:
+            raise BackendUnavailable(
+                f"the OpenSearch cluster is busy or unavailable while {action}",
+                detail=str(exc),
+            ) from exc
+        raise BackendError(f"OpenSearch failed while {action}", detail=str(exc)) from exc
+    except opensearchpy.OpenSearchException as exc:
+        raise BackendError(f"OpenSearch failed while {action}", detail=str(exc)) from exc
+
+
+def bulk(client: OpenSearch, index: str, records: Iterator[Record]) -> int:
+    """Index `records` into `index` in batches; how many were written. If any item cannot
+    be written after retries, raises BackendError saying how many were written before.
+
+    The next batch is prepared (documents built and serialised, Python work) in a
+    helper thread while the current one is sent (waiting on the cluster), so both cores
+    of a small machine work."""
+    written = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-prepare") as pool:
+        upcoming = pool.submit(prepare, list(itertools.islice(records, BATCH)))
+        while items := upcoming.result():
+            upcoming = pool.submit(prepare, list(itertools.islice(records, BATCH)))
+            for chunk in chunks(items):
+                try:
+                    written += send(client, index, chunk)
+                except BackendError as exc:
+                    if written:
+                        exc.message = f"{written} records written before; {exc.message}"
+                        exc.args = (exc.message,)
+                    raise
+    return written
+
+
+def send(client: OpenSearch, index: str, items: list[str], *, missing_ok: bool = False) -> int:
+    """One bulk request (items: NDJSON action [+ source] lines), retrying the items the
+    cluster rejects for load; the number of items done."""
+    pending = items
+    done = 0
+    failures: list[str] = []
+    for attempt in range(_RETRIES + 1):
+        try:
+            with translated("writing to the index"):
+                response = client.bulk(body="".join(pending), index=index)
+        except BackendUnavailable:
+            if attempt == _RETRIES:
+                raise
+            time.sleep(0.25 * 2**attempt)
+            continue
+        retry = []
+        failures = []
+        for item, result in zip(pending, response["items"], strict=True):
+            outcome = next(iter(result.values()))
+            status = int(outcome.get("status", 500))
+            if status < 300 or (missing_ok and status == 404):
+                done += 1
+            elif status in _RETRY_STATUS:
+                retry.append(item)
+            else:
+                failures.append(f"{outcome.get('_id')}: {outcome.get('error')}")
+        if failures:
+            break
+        if retry:
+            logger.warning(
+                "%d of %d bulk items rejected (attempt %d); retrying",
+                len(retry),
+                len(pending),
+                attempt + 1,
+            )
+        pending = retry
+        if not pending:
+            return done
+        time.sleep(0.25 * 2**attempt)
+    lost = len(items) - done
+    reason = failures[0] if failures else "still rejected after retries (cluster overloaded)"
+    raise BackendError(
+        f"indexed {done} of {len(items)} items in a batch; {lost} not written: {reason}",
+        detail="; ".join(failures[:20]),
+    )

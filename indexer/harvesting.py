@@ -1,0 +1,181 @@
+"""One harvest of one source, end to end: what the CLI, the scheduler and the admin API call.
+
+    choose since (incremental, or a periodic full reconciliation)
+    -> run_source (resumes an interrupted run from its checkpoint)
+    -> retry the source's open quarantine entries (sources that can re-parse a payload)
+    -> retirement (indexer/retirement.py: only after a complete full run, with grace + breaker)
+
+The store and backend are opened by the caller and passed in; nothing here reads config
+files or the environment (except the auth secret, read by HttpClient.for_source).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from harvester.base import Page
+from harvester.http import HttpClient, Validators
+from harvester.registry import source_class
+from harvester.runs import ProgressCallback, RunReport, RunStatus, run_source
+from harvester.url_policy import check_file_source
+from indexer.access import AccessPolicy
+from indexer.backends.base import SearchBackend
+from indexer.cluster_store import ClusterStore
+from indexer.ingest import Ingestor
+from indexer.retirement import RetirementResult, apply_run
+from indexer.store import Store, harvest_runs, quarantine
+from indexer.themes import load_themer
+from moisson.config import Settings, SourceSettings
+from moisson.errors import UnsafeInput
+from moisson.record import Harvested
+
+__all__ = ["HarvestResult", "choose_since", "harvest_source", "retry_quarantine"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class HarvestResult:
+    report: RunReport
+    retirement: RetirementResult
+    retried: int = 0  # quarantined records that parse now
+
+    def summary(self) -> str:
+        line = self.report.summary()
+        if self.report.resumed:
+            line += " (resumed)"
+        if self.retirement.retired:
+            line += f"; retired {len(self.retirement.retired)}"
+        elif self.retirement.review_id is not None:
+            line += f"; {self.retirement.reason}"
+        if self.retried:
+            line += f"; {self.retried} quarantined records recovered"
+        return line
+
+
+def choose_since(store: Store, options: SourceSettings, *, full: bool = False) -> datetime | None:
+    """None for a full run; else the start of the last complete run. Sources without an
+    `incremental` option are always full. With a schedule, every `full_every`-th complete
+    run is full, so deletions at the source are eventually noticed."""
+    if full or not getattr(options, "incremental", False):
+        return None
+    last = store.last_complete_run(options.id)
+    if last is None:
+        return None
+    every = options.schedule.full_every if options.schedule else None
+    if every is not None:
+        with store.engine.connect() as conn:
+            last_full = conn.scalar(
+                sa.select(sa.func.max(harvest_runs.c.id)).where(
+                    harvest_runs.c.source_id == options.id,
+                    harvest_runs.c.complete.is_(True),
+                    harvest_runs.c.since.is_(None),
+                )
+            )
+            if last_full is None:
+                return None
+            since_full = conn.scalar(
+                sa.select(sa.func.count())
+                .select_from(harvest_runs)
+                .where(
+                    harvest_runs.c.source_id == options.id,
+                    harvest_runs.c.complete.is_(True),
+                    harvest_runs.c.id > last_full,
+                )
+            )
+        if int(since_full or 0) + 1 >= every:
+            return None
+    return last.started
+
+
+Reparse = Callable[[bytes], list[Harvested]]
+
+
+def retry_quarantine(
+    store: Store, ingestor: Ingestor, source_id: str, run_id: int, reparse: Reparse
+) -> int:
+    """Parse again the open quarantine entries of earlier runs (the parser may have been
+    fixed); write those that now parse as one page of `run_id`, which resolves the entries.
+    Entries that still fail stay as they are."""
+    with store.engine.connect() as conn:
+        entries = conn.execute(
+            sa.select(quarantine.c.raw_sha256).where(
+                quarantine.c.source_id == source_id,
+                quarantine.c.resolved.is_(None),
+                quarantine.c.run_id != run_id,
+            )
+        ).all()
+    recovered: list[Harvested] = []
+    for sha in {e.raw_sha256 for e in entries}:
+        raw, _ = store.raw_payload(sha)
+        try:
+            items = reparse(raw)
+        except Exception as exc:  # a source's parser failing here is still only data
+            logger.info("%s: quarantined payload %s still fails: %s", source_id, sha[:12], exc)
+            continue
+        recovered += [item for item in items if item.record is not None]
+    if recovered:
+        ingestor.write_page(run_id, source_id, Page(recovered))
+    return len(recovered)
+
+
+@dataclass
+class _Refused:
+    """A source whose URL the harvest policy refuses: its run fails at once, the reason in
+    the run log, like any other source error."""
+
+    error: UnsafeInput
+
+    def harvest(self, since: datetime | None = None, cursor: str | None = None) -> Iterator[Page]:
+        raise self.error
+
+
+def harvest_source(
+    settings: Settings,
+    options: SourceSettings,
+    store: Store,
+    backend: SearchBackend,
+    http: HttpClient,
+    *,
+    full: bool = False,
+    progress: ProgressCallback | None = None,
+) -> HarvestResult:
+    """Harvest one source and apply the run lifecycle. Raises Conflict when the source is
+    already being harvested, ConfigError when its auth secret is missing."""
+    refused: UnsafeInput | None = None
+    if options.url.startswith("file:"):  # http(s) URLs are checked on every request
+        try:
+            check_file_source(settings.harvest, options.url)
+        except UnsafeInput as exc:
+            refused = exc
+    since = choose_since(store, options, full=full)
+    known = {url: Validators(*pair) for url, pair in store.validators(options.id).items()}
+    client = http.for_source(options, {} if full else known)
+    source: Any = _Refused(refused) if refused else source_class(options.kind)(options, client)
+    clusters = (
+        ClusterStore(store, settings.duplicates).open() if settings.duplicates.enabled else None
+    )
+    access = AccessPolicy(settings.sources)
+    ingestor = Ingestor(store, backend, load_themer(settings.themes), clusters, access)
+    report = run_source(source, options.id, ingestor, since=since, progress=progress)
+    if report.status is RunStatus.COMPLETE:
+        store.save_validators(
+            options.id, {u: (v.etag, v.last_modified) for u, v in client.fresh.items()}
+        )
+    reparse: Reparse | None = getattr(source, "reparse", None)
+    retried = (
+        retry_quarantine(store, ingestor, options.id, report.run_id, reparse)
+        if reparse is not None
+        else 0
+    )
+    retirement = apply_run(store, backend, settings.retirement, report)
+    if clusters is not None and retirement.retired:  # a retired copy leaves its cluster
+        clusters.remove(retirement.retired)
+        ingestor.collapser.follow(backend)  # its mates: a new canonical, fewer sources
+    return HarvestResult(report, retirement, retried)

@@ -1,0 +1,151 @@
+"""Duplicate clusters in the API.
+
+- `GET /api/records/<id>/cluster`: the cluster holding a record: its members with their
+  provenance (source, original id, first/last seen, harvest run, lineage statement), which
+  is canonical, and the evidence (fingerprint or similarity) that joined each pair.
+  `{"record_id": ..., "cluster": null}` when the record stands alone.
+- `GET /api/admin/clusters[?source=X]`, `POST /api/admin/clusters/<cluster_id>/split`
+  (JSON `{"record_ids": [...], "note": "..."}`: those records leave the cluster for good)
+  and `POST /api/admin/clusters/<cluster_id>/pin` (JSON `{"record_id": ..., "note": ...}`:
+  that record is canonical for good). Behind `admin.require_admin()` like every admin route;
+  decisions are stored by record id, so they survive re-harvests. The members are indexed
+  again before the answer (indexer/collapse.py), so search collapses the new clusters.
+
+The ClusterStore is opened once per app, on first use, over the app's store.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, current_app, request
+
+from indexer.cluster_store import ClusterStore, ClusterView
+from indexer.collapse import Collapser
+from moisson.errors import BadQuery, NotFound
+from search_api.admin import require_admin
+from search_api.app import state
+from search_api.auth import access_policy, visible_record
+from search_api.serialise import record_response
+
+__all__ = ["admin_blueprint", "blueprint", "cluster_payload"]
+
+logger = logging.getLogger(__name__)
+
+blueprint = Blueprint("clusters", __name__)
+admin_blueprint = Blueprint("admin_clusters", __name__)
+admin_blueprint.before_request(require_admin)
+
+_EXTENSION = "moisson.clusters"
+
+
+def clusters() -> ClusterStore:
+    found = current_app.extensions.get(_EXTENSION)
+    if found is None:
+        app_state = state()
+        found = ClusterStore(app_state.store, app_state.settings.duplicates).open()
+        current_app.extensions[_EXTENSION] = found
+    return found  # type: ignore[no-any-return]
+
+
+def _follow() -> None:
+    """Re-index the records whose cluster an admin decision changed."""
+    app_state = state()
+    Collapser(app_state.store, clusters(), access_policy()).follow(app_state.backend)
+
+
+def _member(record_id: str, canonical: str) -> dict[str, Any]:
+    try:
+        body = record_response(visible_record(record_id))
+    except NotFound:  # removed from the store since it was clustered, or hidden from caller
+        return {"id": record_id, "canonical": record_id == canonical, "missing": True}
+    return {
+        "id": record_id,
+        "canonical": record_id == canonical,
+        "title": body["title"],
+        "provenance": body["provenance"],
+        "lineage": body["lineage"],
+    }
+
+
+def cluster_payload(view: ClusterView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "canonical": view.canonical,
+        "members": [_member(m, view.canonical) for m in view.members],
+        "evidence": [
+            {"a": p.a, "b": p.b, "kind": p.kind, "detail": p.detail, "score": p.score}
+            for p in view.pairs
+        ],
+    }
+
+
+def _no_args(*allowed: str) -> None:
+    unknown = sorted(set(request.args) - set(allowed))
+    if unknown:
+        raise BadQuery(f"unknown parameter {unknown[0]!r}")
+
+
+@blueprint.get("/api/records/<record_id>/cluster")
+def record_cluster(record_id: str) -> dict[str, Any]:
+    _no_args()
+    visible_record(record_id)  # 404 for an unknown record, or one the caller may not see
+    view = clusters().cluster_of(record_id)
+    return {"record_id": record_id, "cluster": cluster_payload(view) if view else None}
+
+
+@admin_blueprint.get("/api/admin/clusters")
+def list_clusters() -> dict[str, Any]:
+    _no_args("source")
+    views = clusters().clusters(request.args.get("source") or None)
+    return {"clusters": [cluster_payload(v) for v in views]}
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadQuery("send a JSON object")
+    return body
+
+
+def _cluster(cluster_id: str) -> ClusterView:
+    view = clusters().cluster(cluster_id)
+    if view is None:
+        raise NotFound(f"no cluster {cluster_id!r}")
+    return view
+
+
+@admin_blueprint.post("/api/admin/clusters/<cluster_id>/split")
+def split(cluster_id: str) -> dict[str, Any]:
+    _no_args()
+    view = _cluster(cluster_id)
+    body = _body()
+    ids = body.get("record_ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise BadQuery("record_ids must be a non-empty list of record ids")
+    outside = sorted(set(ids) - set(view.members))
+    if outside:
+        raise BadQuery(f"record {outside[0]!r} is not a member of cluster {cluster_id!r}")
+    if len(set(ids)) == len(view.members):
+        raise BadQuery("name the records to take out, not every member")
+    note = body.get("note") if isinstance(body.get("note"), str) else None
+    result = clusters().split(ids, note)
+    _follow()
+    logger.info("cluster %s split: %s taken out", cluster_id, ", ".join(ids))
+    return {"clusters": [cluster_payload(v) for v in result]}
+
+
+@admin_blueprint.post("/api/admin/clusters/<cluster_id>/pin")
+def pin(cluster_id: str) -> dict[str, Any]:
+    _no_args()
+    view = _cluster(cluster_id)
+    body = _body()
+    record_id = body.get("record_id")
+    if not isinstance(record_id, str) or record_id not in view.members:
+        raise BadQuery(f"record_id must be a member of cluster {cluster_id!r}")
+    note = body.get("note") if isinstance(body.get("note"), str) else None
+    logger.info("cluster %s: %s pinned as canonical", cluster_id, record_id)
+    view = clusters().pin(record_id, note)
+    _follow()
+    return {"cluster": cluster_payload(view)}

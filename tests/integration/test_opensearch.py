@@ -1,0 +1,253 @@
+"""OpenSearch beyond the shared contract: zero-downtime reindex through the alias, bulk
+failures reported with counts, and `moisson reindex` from a PostgreSQL store. Runs against the
+real node of scripts/opensearch.sh (OPENSEARCH_TEST_URL)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from opensearchpy import OpenSearch
+
+from indexer.analysis import stem_pairs, tokenise
+from indexer.backends import build_backend
+from indexer.backends.base import SearchBackend
+from indexer.backends.opensearch import MAPPING_PATH
+from indexer.store import Store
+from moisson.cli import main
+from moisson.errors import BackendError
+from moisson.record import BBox, Harvested, Keyword, Query, Record
+from tests.contract.corpus import corpus
+from tests.opensearch_support import drop_alias, fresh_alias
+
+pytestmark = pytest.mark.integration
+
+WORDS = ["forêt", "zones humides", "eau", "bocage", "rivière", "occupation du sol", "énergie"]
+
+
+def generated(n: int, source: str = "gen") -> list[Record]:
+    return [
+        Record.new(
+            source,
+            f"r{number}",
+            title=f"{WORDS[number % len(WORDS)].capitalize()} — jeu {number}",
+            abstract=f"Données sur {WORDS[(number * 3) % len(WORDS)]} et {WORDS[number % 5]}.",
+            keywords=[Keyword(label=WORDS[(number * 5) % len(WORDS)])],
+            bboxes=[BBox(west=-5 + number % 10, south=42, east=-4 + number % 10, north=43)],
+        )
+        for number in range(n)
+    ]
+
+
+@pytest.fixture
+def alias(opensearch_url: str) -> Iterator[str]:
+    name = fresh_alias("scale")
+    try:
+        yield name
+    finally:
+        drop_alias(opensearch_url, name)
+
+
+@pytest.fixture
+def backend(opensearch_url: str, alias: str) -> Iterator[SearchBackend]:
+    built = build_backend(f"{opensearch_url}/{alias}")
+    built.open()
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def concrete_indices(opensearch_url: str, alias: str) -> dict[str, bool]:
+    """Concrete index name -> whether the alias points at it."""
+    client = OpenSearch(hosts=[opensearch_url])
+    try:
+        found = client.indices.get(index=f"{alias}-*", params={"allow_no_indices": "true"})
+        return {name: alias in body.get("aliases", {}) for name, body in found.items()}
+    finally:
+        client.close()
+
+
+def test_searches_keep_answering_during_a_reindex(backend: SearchBackend) -> None:
+    records = generated(3000)
+    backend.index(records)
+    errors: list[BaseException] = []
+    totals: list[int] = []
+    stop = threading.Event()
+
+    def search_loop() -> None:
+        while not stop.is_set():
+            try:
+                totals.append(backend.search(Query(q="eau", size=5)).total)
+                totals.append(backend.search(Query(size=5)).total)
+            except BaseException as exc:  # recorded for the assertion
+                errors.append(exc)
+
+    thread = threading.Thread(target=search_loop)
+    thread.start()
+    try:
+        for _ in range(2):
+            assert backend.reindex(iter(records)) == len(records)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert errors == []
+    assert len(totals) > 10
+    assert min(totals) > 0
+
+
+def test_reindex_moves_the_alias_and_drops_the_old_index(
+    backend: SearchBackend, opensearch_url: str, alias: str
+) -> None:
+    backend.index(generated(10))
+    (before,) = concrete_indices(opensearch_url, alias)
+    backend.reindex(iter(generated(20)))
+    after = concrete_indices(opensearch_url, alias)
+    assert list(after.values()) == [True]
+    assert before not in after
+    assert backend.count() == 20
+
+
+def test_a_failed_reindex_leaves_only_the_old_index(
+    backend: SearchBackend, opensearch_url: str, alias: str
+) -> None:
+    backend.index(generated(50))
+    before = concrete_indices(opensearch_url, alias)
+
+    def broken() -> Iterator[Record]:
+        yield from generated(2500)  # more than one bulk batch reaches the new index
+        raise RuntimeError("store went away")
+
+    with pytest.raises(RuntimeError):
+        backend.reindex(broken())
+    assert concrete_indices(opensearch_url, alias) == before
+    assert backend.count() == 50
+    assert backend.search(Query(q="bocage")).total > 0
+
+
+def test_items_the_cluster_refuses_are_reported_with_counts(
+    backend: SearchBackend, opensearch_url: str, alias: str
+) -> None:
+    backend.index(generated(5))
+    client = OpenSearch(hosts=[opensearch_url])
+    blocked = {"index": {"blocks": {"write": True}}}
+    try:
+        client.indices.put_settings(index=alias, body=blocked)
+        with pytest.raises(BackendError) as caught:
+            backend.index(generated(30, source="other"))
+        assert "indexed 0 of 30" in caught.value.message
+        assert "30 not written" in caught.value.message
+    finally:
+        client.indices.put_settings(index=alias, body={"index": {"blocks": {"write": None}}})
+        client.close()
+    assert backend.count() == 5
+    assert backend.index(generated(30, source="other")) == 30
+    assert backend.count() == 35
+
+
+def test_a_node_that_is_not_there_is_unavailable() -> None:
+    from moisson.errors import BackendUnavailable
+
+    backend = build_backend("http://127.0.0.1:9/nowhere")  # discard port: nothing listens
+    with pytest.raises(BackendUnavailable):
+        backend.open()
+
+
+def test_moisson_reindex_from_a_postgresql_store_while_searching(
+    backend: SearchBackend,
+    opensearch_url: str,
+    alias: str,
+    postgres_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The scale-out set-up configured by URL only: store on PostgreSQL, index on OpenSearch,
+    both from MOISSON_* variables as compose.yaml sets them."""
+    records = generated(1500)
+    with Store(postgres_url) as store:
+        run = store.begin_run("gen")
+        items = [
+            Harvested(original_id=r.provenance.original_id, raw=b"<x/>", record=r) for r in records
+        ]
+        store.write_page(run, "gen", items)
+        store.finish_run(run, status="complete", complete=True)
+    backend.index(records[:10])  # what was indexed before: searches must never see less
+    config = tmp_path / "moisson.toml"
+    # `moisson reindex` stamps access from the config: records of unconfigured sources are
+    # admins-only, so the source is configured (public) for the anonymous searches below.
+    config.write_text(
+        '[[sources]]\nid = "gen"\nkind = "csw"\nurl = "https://gen.example.org/csw"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("MOISSON_STORE__URL", postgres_url)
+    monkeypatch.setenv("MOISSON_INDEX__URL", f"{opensearch_url}/{alias}")
+    errors: list[BaseException] = []
+    totals: list[int] = []
+    stop = threading.Event()
+
+    def search_loop() -> None:
+        while not stop.is_set():
+            try:
+                totals.append(backend.search(Query(q="foret", size=5)).total)
+            except BaseException as exc:  # recorded for the assertion
+                errors.append(exc)
+
+    thread = threading.Thread(target=search_loop)
+    thread.start()
+    try:
+        code = main(["--config", str(config), "reindex"])
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert code == 0, capsys.readouterr().err
+    assert f"reindexed {len(records)} records" in capsys.readouterr().out
+    assert errors == [] and totals and min(totals) > 0
+    assert backend.count() == len(records)
+
+
+def test_opensearch_stems_like_the_query_side(backend: SearchBackend, opensearch_url: str) -> None:
+    """Queries carry stems computed by PyStemmer (indexer/analysis.py); the index stems with
+    OpenSearch's Snowball filters. They must agree word for word, or a query would miss."""
+    text = " ".join(
+        f"{r.title} {r.abstract} {' '.join(k.label for k in r.keywords)}" for r in corpus()
+    )
+    words = sorted(set(tokenise(text + " rivières rivieres wetlands forests zones humides")))
+    client = OpenSearch(hosts=[opensearch_url])
+    index = backend.alias  # type: ignore[attr-defined]
+    try:
+        for analyzer, expected in zip(
+            ("moisson_french", "moisson_english"), stem_pairs(words), strict=True
+        ):
+            body = {"analyzer": analyzer, "text": words}
+            tokens = client.indices.analyze(index=index, body=body)["tokens"]
+            assert [t["token"] for t in tokens] == expected, analyzer
+    finally:
+        client.close()
+
+
+def test_an_index_built_before_search_collapse_takes_the_new_fields(
+    opensearch_url: str, alias: str
+) -> None:
+    """An index whose mapping predates the collapse fields (the mapping is strict) accepts
+    records again once opened; they count as their own canonical until `moisson reindex`."""
+    body = json.loads(MAPPING_PATH.read_text(encoding="utf-8"))
+    body.pop("_comment")
+    for name in ("outranked", "cluster_source"):
+        del body["mappings"]["properties"][name]
+    body["aliases"] = {alias: {}}
+    client = OpenSearch(hosts=[opensearch_url])
+    try:
+        client.indices.create(index=f"{alias}-old", body=body)
+    finally:
+        client.close()
+    backend = build_backend(f"{opensearch_url}/{alias}")
+    backend.open()
+    try:
+        assert backend.index(corpus()[:3]) == 3
+        assert backend.search(Query(size=0)).total == 3
+    finally:
+        backend.close()

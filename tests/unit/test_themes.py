@@ -1,0 +1,184 @@
+"""The theme matcher (indexer/themes.py) on real fixture records and the bundled thesaurus.
+
+Each test names the step it expects in the evidence, so a record filed for the wrong reason
+fails even when the theme happens to be right.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.rules import Rule, RuleSet, load_rules
+from indexer.themes import Themer, load_themer
+from indexer.thesaurus import canonical_uri, load_thesaurus
+from moisson.config import BUNDLED_RULES, BUNDLED_THESAURUS, ThemesSettings
+from moisson.record import Keyword, Record, Theme
+from tests.theme_fixtures import ckan_records, csw_records, dcat_records
+
+
+@pytest.fixture(scope="module")
+def themer() -> Themer:
+    return load_themer(ThemesSettings())
+
+
+def _theme(themes: list[Theme], concept: str) -> Theme:
+    found = [t for t in themes if t.id == concept]
+    assert found, f"{concept} not in {[t.id for t in themes]}"
+    return found[0]
+
+
+def _record(*keywords: Keyword | str, title: str = "Données", **fields: object) -> Record:
+    words = [k if isinstance(k, Keyword) else Keyword(label=k) for k in keywords]
+    return Record.new("test", title, title=title, keywords=words, **fields)  # type: ignore[arg-type]
+
+
+def test_the_inspire_hydrography_uri_files_a_real_record_under_water(
+    themer: Themer, shared_fixtures: Path
+) -> None:
+    records = list(csw_records(shared_fixtures / "csw" / "records"))
+    [record] = [r for r in records if r.title.startswith("Stahovací služba ATOM pro Data50")]
+    hydrography = _theme(themer.assign(record), "hydrography")
+    [evidence] = [e for e in hydrography.evidence if e.step == "uri"]
+    assert evidence.field == "keyword"
+    assert evidence.matched == "http://inspire.ec.europa.eu/theme/hy"
+    assert evidence.target == "skos:exactMatch <http://inspire.ec.europa.eu/theme/hy>"
+    assert hydrography.broader == ["water"]  # counted under the water theme
+    assert hydrography.labels == {"fr": "Hydrographie", "en": "Hydrography"}
+
+
+def test_a_french_keyword_alone_files_the_record_under_wetlands_by_label(
+    themer: Themer,
+) -> None:
+    [theme] = themer.assign(_record("zones humides"))
+    assert theme.id == "wetlands"
+    assert theme.broader == ["water"]
+    [evidence] = theme.evidence
+    assert (evidence.step, evidence.field, evidence.matched) == (
+        "label",
+        "keyword",
+        "zones humides",
+    )
+    assert evidence.target == "skos:prefLabel@fr 'Zones humides'"
+
+
+@pytest.mark.parametrize("label", ["Zone humide", "ZONES HUMIDES", "wetland", "Wetlands"])
+def test_labels_match_across_case_accents_plural_and_language(themer: Themer, label: str) -> None:
+    assert [t.id for t in themer.assign(_record(label))] == ["wetlands"]
+
+
+def test_a_hidden_abbreviation_is_matched_but_a_word_inside_another_is_not(
+    themer: Themer,
+) -> None:
+    assert [t.id for t in themer.assign(_record("TVB"))] == ["ecological-networks"]
+    assert themer.assign(_record("TVB Bretagne 2020")) == []  # a keyword is a whole label
+
+
+def test_an_iso_topic_category_is_matched_through_its_registry_uri(themer: Themer) -> None:
+    theme = _theme(themer.assign(_record(topic_categories=["inlandWaters"])), "water")
+    [evidence] = theme.evidence
+    assert evidence.field == "topic_category"
+    assert evidence.matched.endswith("/TopicCategory/inlandWaters")
+
+
+def test_gemet_copies_of_inspire_themes_and_scheme_variants_are_the_same_uri() -> None:
+    inspire = "inspire.ec.europa.eu/theme/am"
+    assert canonical_uri("http://www.eionet.europa.eu/gemet/nl/inspire-theme/am") == inspire
+    assert canonical_uri("https://INSPIRE.ec.europa.eu/theme/am/") == inspire
+    gemet = canonical_uri("http://www.eionet.europa.eu/gemet/concept/4614")
+    assert canonical_uri("https://www.eionet.europa.eu/gemet/en/concept/4614") == gemet
+
+
+def test_a_rule_is_named_in_the_evidence(themer: Themer) -> None:
+    record = _record("Aménagement Urbanisme/Zonages Planification")
+    theme = _theme(themer.assign(record), "urban-planning")
+    [evidence] = theme.evidence
+    assert (evidence.step, evidence.rule) == ("rule", "covadis-urbanisme")
+
+
+def test_ignored_keywords_are_neither_matched_nor_reported_unmapped(themer: Themer) -> None:
+    record = _record("données ouvertes", "Tag 1")
+    assert themer.assign(record) == []
+    assert themer.unmatched_keywords(record) == ["Tag 1"]
+
+
+def test_exclusion_and_source_default_rules(themer: Themer) -> None:
+    rules = themer.rules.with_rule(
+        Rule(id="no-water", comment="t", action="exclude", concept="water", source="test")
+    ).with_rule(Rule(id="default", comment="t", source="test", concept="reference"))
+    tuned = themer.with_rules(rules)
+    assert [
+        t.id for t in tuned.assign(_record("hydrographie", topic_categories=["inlandWaters"]))
+    ] == ["hydrography"]
+    [fallback] = tuned.assign(_record("Tag 1"))
+    assert (fallback.id, fallback.evidence[0].rule) == ("reference", "default")
+
+
+def test_the_text_step_needs_the_threshold(themer: Themer) -> None:
+    once = _record(title="Inventaire", abstract="Une mention des zones humides.")
+    assert themer.assign(once) == []
+    titled = _record(title="Zones humides du marais", abstract="Une mention des zones humides.")
+    theme = _theme(themer.assign(titled), "wetlands")
+    assert theme.evidence[0].step == "text"
+    assert theme.evidence[0].field == "title"
+
+
+def test_the_longest_label_wins_in_text(themer: Themer) -> None:
+    record = _record(title="Occupation du sol", abstract="Carte d'occupation du sol.")
+    assert [t.id for t in themer.assign(record)] == ["land-cover"]  # not also 'soil'
+
+
+def test_dublin_core_records_from_the_fixtures_get_themes(
+    themer: Themer, shared_fixtures: Path
+) -> None:
+    records = list(csw_records(shared_fixtures / "csw" / "pycsw"))
+    by_title = {r.title: themer.assign(r) for r in records}
+    assert [t.id for t in by_title["Maecenas enim"]] == ["marine"]
+    assert _theme(by_title["Fuscé vitae ligulä"], "cadastre").evidence[0].step == "label"
+
+
+def test_dcat_records_from_the_fixtures_get_themes(themer: Themer, shared_fixtures: Path) -> None:
+    records = {r.title: r for r in dcat_records(shared_fixtures / "dcat")}
+    land_use = themer.assign(records["Land Use map of MyCountry"])
+    assert _theme(land_use, "land-use").evidence[0].step == "uri"
+    [gauges] = [t for t in records if t.startswith("INSPIRE - Stations de mesure de la hauteur")]
+    water = themer.assign(records[gauges])
+    assert {"monitoring-facilities", "hydrography"} <= {t.id for t in water}
+
+
+def test_ckan_records_from_the_fixtures_get_themes(themer: Themer, shared_fixtures: Path) -> None:
+    records = {r.title: r for r in ckan_records(shared_fixtures / "ckan")}
+    survey = themer.assign(records["Zimbabwe Regional Geochemical Survey."])
+    assert _theme(survey, "geology").evidence[0].step == "label"
+    plants = themer.assign(records["100 Validated Species of Plants"])
+    assert _theme(plants, "flora").evidence[0].step == "text"
+
+
+def test_most_fixture_records_with_keywords_get_a_theme(
+    themer: Themer, shared_fixtures: Path
+) -> None:
+    records = [r for r in csw_records(shared_fixtures / "csw") if r.keywords]
+    themed = [r for r in records if themer.assign(r)]
+    assert len(themed) / len(records) >= 0.75, len(themed) / len(records)
+
+
+def test_the_bundled_thesaurus_and_rules_load() -> None:
+    thesaurus = load_thesaurus(BUNDLED_THESAURUS)
+    assert 40 <= len(thesaurus.concepts) <= 80
+    depth = max(len(thesaurus.ancestors(c)) for c in thesaurus.concepts) + 1
+    assert 2 <= depth <= 3
+    rules = load_rules(BUNDLED_RULES)
+    assert all(r.concept in thesaurus.concepts for r in rules.rules if r.concept)
+    assert isinstance(rules, RuleSet)
+
+
+def test_a_map_and_an_exclude_rule_on_the_same_keyword_both_apply(themer: Themer) -> None:
+    rules = themer.rules.with_rule(
+        Rule(id="bocage", comment="t", keyword="bocage", concept="landscape")
+    )
+    assert [t.id for t in themer.with_rules(rules).assign(_record("Bocage"))] == ["landscape"]
+    rules = rules.with_rule(
+        Rule(id="no-bocage", comment="t", action="exclude", keyword="bocage", concept="landscape")
+    )
+    assert themer.with_rules(rules).assign(_record("Bocage")) == []
