@@ -38,6 +38,7 @@ from indexer.cluster_tables import (
     dup_pairs,
 )
 from indexer.clusters import (
+    LINK_KEYS,
     MAX_BUCKET,
     Pair,
     build_clusters,
@@ -466,9 +467,9 @@ class ClusterStore:
         return out
 
     def _ambiguous(self, conn: sa.Connection, keys: set[str]) -> set[str]:
-        """Keys held by two records of one source (see clusters.ambiguous_keys)."""
+        """Link keys held by two records of one source (see clusters.ambiguous_keys)."""
         out: set[str] = set()
-        for chunk in _chunks(sorted(keys)):
+        for chunk in _chunks(sorted(k for k in keys if k.startswith(LINK_KEYS))):
             stmt = (
                 sa.select(dup_keys.c.key)
                 .where(dup_keys.c.key.in_(chunk))

@@ -23,6 +23,7 @@ import numpy as np
 from indexer.fingerprints import Fingerprint, MatchParams, band_hashes, compare
 
 __all__ = [
+    "LINK_KEYS",
     "Pair",
     "UnionFind",
     "ambiguous_keys",
@@ -81,14 +82,21 @@ class UnionFind:
         return rx
 
 
+# Keys taken from links. A resource identifier or DOI names one resource even when a
+# catalogue holds two records of it (a GeoNetwork that harvests the national catalogue
+# republishes regional records into the same source); a link can be shared by unrelated
+# records of one publisher (a portal home page as landing page, a series' WMS layer).
+LINK_KEYS = ("landing:", "layer:")
+
+
 def ambiguous_keys(fingerprints: Iterable[Fingerprint]) -> set[str]:
-    """Strong keys held by two records of one source: within a source two records are two
-    entries, so such a key (a portal home page given as landing page, a shared WMS layer of
-    a series) does not identify a dataset and must not join records across sources."""
+    """Link keys held by two records of one source: within a source such a key does not
+    identify a dataset and must not join records (identifier keys always do)."""
     holders: dict[tuple[str, str], int] = defaultdict(int)
     for fp in fingerprints:
         for key in fp.keys:
-            holders[(key, fp.source_id)] += 1
+            if key.startswith(LINK_KEYS):
+                holders[(key, fp.source_id)] += 1
     return {key for (key, _source), n in holders.items() if n > 1}
 
 

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    """The sample config, pointed at a copy of the sample folder and a fresh var/."""
-    shutil.copytree(ROOT / "samples" / "csw", tmp_path / "csw")
+    """The sample config, pointed at a copy of the sample folders and a fresh var/."""
+    shutil.copytree(ROOT / "samples", tmp_path, dirs_exist_ok=True)
     path = tmp_path / "moisson.toml"
     path.write_text(
         (ROOT / "samples" / "moisson.toml").read_text(encoding="utf-8").replace("../var/", "var/"),

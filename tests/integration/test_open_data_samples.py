@@ -1,31 +1,31 @@
-"""The hand-written open-data samples (samples/dcat, samples/ckan, samples/ogcapi) harvest
-cleanly as `file:` sources next to the CSW sample, through `moisson harvest`."""
+"""The demo's sample sources (samples/moisson.toml: CSW, DCAT, CKAN and OGC API - Records
+folders) harvest cleanly through `moisson harvest` and meet in one search."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from moisson.cli import main
-from tests.integration.sinks import write_config
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    """The demo's own config on a copy of the sample folders, with a fresh var/."""
+    shutil.copytree(SAMPLES, tmp_path, dirs_exist_ok=True)
+    path = tmp_path / "moisson.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("../var/", "var/"), encoding="utf-8")
+    return path
+
+
 def test_every_sample_kind_harvests_and_is_searchable(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(
-        tmp_path,
-        [
-            {"id": "sample-csw", "kind": "csw", "url": (SAMPLES / "csw").as_uri()},
-            {"id": "sample-dcat", "kind": "dcat", "url": (SAMPLES / "dcat").as_uri()},
-            {"id": "sample-ckan", "kind": "ckan", "url": (SAMPLES / "ckan").as_uri()},
-            {"id": "sample-ogcapi", "kind": "ogcapi-records", "url": (SAMPLES / "ogcapi").as_uri()},
-        ],
-    )
     code = main(["--config", str(config), "harvest"])
     out = capsys.readouterr().out
     assert code == 0, out
@@ -44,3 +44,23 @@ def test_every_sample_kind_harvests_and_is_searchable(
     wms = [link for hit in hits for link in hit["links"] if link["protocol"] == "OGC:WMS"]
     assert hits[0]["title"] == "Linéaire de haies bocagères en Bretagne (exemple)"
     assert wms
+
+
+def test_the_demo_folds_the_republished_sample_records(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # samples/README.md: two CSW records were republished by a national body in the same
+    # catalogue, with a new fileIdentifier and recased title but the same resource identifier.
+    assert main(["--config", str(config), "harvest"]) == 0
+    capsys.readouterr()
+    main(["--config", str(config), "duplicates"])
+    report = capsys.readouterr().out
+    assert report.startswith("2 clusters"), report
+    assert "key id:sdi.example.org/eptb-vilaine/eptb-vil-zh-2022" in report
+    main(["--config", str(config), "search", "zones humides vilaine", "--json"])
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    folded = [
+        h for h in hits if h["title"].lower() == "zones humides du bassin versant de la vilaine"
+    ]
+    assert len(folded) == 1
+    assert len(folded[0]["sources"]) == 2

@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    """The sample config on a copy of the sample folder, with its own copy of the rules."""
-    shutil.copytree(ROOT / "samples" / "csw", tmp_path / "csw")
+    """The sample config on a copy of the sample folders, with its own copy of the rules."""
+    shutil.copytree(ROOT / "samples", tmp_path, dirs_exist_ok=True)
     shutil.copy(BUNDLED_RULES, tmp_path / "rules.yaml")
     path = tmp_path / "moisson.toml"
     sample = (ROOT / "samples" / "moisson.toml").read_text(encoding="utf-8")
@@ -40,7 +40,7 @@ def test_harvest_files_records_and_coverage_reports_it(
 ) -> None:
     assert run(capsys, "--config", str(config), "harvest")[0] == 0
     with Store(load_settings(config).store.url) as store:
-        records = list(store.iter_records())
+        records = list(store.iter_records("sample-csw"))
     themed = sum(1 for r in records if r.themes)
     code, out = run(capsys, "--config", str(config), "thesaurus", "coverage", "--top", "5")
     assert code == 0

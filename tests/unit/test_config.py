@@ -83,7 +83,12 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
 
 def test_bundled_sample_config_is_valid() -> None:
     settings = load_settings(DEFAULT_CONFIG)
-    assert [s.id for s in settings.sources] == ["sample-csw"]
+    assert [(s.id, s.kind) for s in settings.sources] == [
+        ("sample-csw", "csw"),
+        ("sample-dcat", "dcat"),
+        ("sample-ckan", "ckan"),
+        ("sample-ogcapi", "ogcapi-records"),
+    ]
 
 
 def test_configuration_doc_is_generated_from_the_model() -> None:
