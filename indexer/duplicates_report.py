@@ -40,6 +40,10 @@ def overlaps(
             left, right = shared[(a, b)]
             left |= by_source[a]
             right |= by_source[b]
+        for a, members in by_source.items():  # copies inside one catalogue: the pair (a, a)
+            if len(members) > 1:
+                shared[(a, a)][0].update(members)
+                shared[(a, a)][1].update(members)
     out = []
     for (a, b), (left, right) in sorted(shared.items()):
         out.append(
@@ -77,6 +81,9 @@ def render(store: Store, clusters: ClusterStore, source_id: str | None = None) -
     if not found:
         lines.append("  none")
     for o in found:
+        if o.a == o.b:
+            lines.append(f"  within {o.a}: {o.in_a} records ({o.share_a:.1%}) are copies")
+            continue
         lines.append(
             f"  {o.a} / {o.b}: {o.in_a} of {o.a} ({o.share_a:.1%}) and "
             f"{o.in_b} of {o.b} ({o.share_b:.1%}) are copies of each other"

@@ -57,6 +57,7 @@ def test_the_demo_folds_the_republished_sample_records(
     report = capsys.readouterr().out
     assert report.startswith("2 clusters"), report
     assert "key id:sdi.example.org/eptb-vilaine/eptb-vil-zh-2022" in report
+    assert "within sample-csw: 4 records (11.1%) are copies" in report
     main(["--config", str(config), "search", "zones humides vilaine", "--json"])
     hits = json.loads(capsys.readouterr().out)["hits"]
     folded = [
