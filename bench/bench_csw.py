@@ -20,24 +20,17 @@ less between machines than absolute numbers.
 from __future__ import annotations
 
 import argparse
-import http.client
-import os
 import re
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
 
-import httpx
 from lxml import etree
 
 from bench.generate import write_records
+from bench.http_load import Client, MoissonServer, Request, load
 from harvester.csw import CswOptions, CswSource
 from harvester.formats.csw_response import read_document
 from harvester.http import HttpClient
@@ -47,8 +40,6 @@ from indexer.ingest import Ingestor
 from indexer.store import Store
 from moisson.config import HarvestSettings
 from tests.integration.pycsw_server import PycswServer, ensure_pycsw_venv
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # Terms that occur in the generated titles/abstracts, French and English, some accented.
 QUERIES = (
@@ -120,6 +111,8 @@ def bench_ingest(folder: Path, work: Path, count: int) -> tuple[float, Path]:
     config = work / "moisson.toml"
     config.write_text(
         f'[store]\nurl = "{store_url}"\n[index]\nurl = "{index_url}"\n'
+        "[api]\nanonymous_rate_limit = 0\n"  # a load test, not a client to throttle
+        "[harvest]\nallow_files = true\n"
         f'[[sources]]\nid = "bench"\nkind = "csw"\nurl = "{folder.as_uri()}"\n'
         'name = "Generated benchmark records"\n',
         encoding="utf-8",
@@ -130,110 +123,11 @@ def bench_ingest(folder: Path, work: Path, count: int) -> tuple[float, Path]:
 # --- search ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class MoissonServer:
-    """`moisson serve` in a subprocess, as users run it."""
-
-    def __init__(self, config: Path, workers: int) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "moisson.cli", "--config", str(config), "serve"]
-        command += ["--port", str(self.port), "--workers", str(workers)]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MOISSON_")}
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-
-    def __enter__(self) -> MoissonServer:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            if self.process.poll() is not None:
-                sys.exit(f"moisson serve exited with {self.process.returncode}")
-            time.sleep(0.2)
-        self.process.kill()
-        sys.exit("moisson serve did not answer /healthz within 60 s")
-
-    def __exit__(self, *_: object) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-
-
-class Client:
-    """One keep-alive HTTP/1.1 connection (http.client: a load generator on the same 2 cores
-    must cost as little CPU as possible, or it measures itself). Reconnects when a server
-    closes the connection, as HTTP/1.0 servers such as pycsw's do after each response."""
-
-    def __init__(self, base: str) -> None:
-        parts = urlsplit(base)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
-
-    def get(self, path: str, params: dict[str, str]) -> tuple[int, bytes]:
-        target = f"{path}?{urlencode(params)}"
-        for attempt in (1, 2):
-            try:
-                self.connection.request("GET", target)
-                response = self.connection.getresponse()
-                return response.status, response.read()
-            except (http.client.RemoteDisconnected, ConnectionError, BrokenPipeError):
-                self.connection.close()
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        self.connection.close()
-
-
-Request = Callable[[Client, str], tuple[int, bytes]]
-
-
-def load(base: str, request: Request, clients: int) -> dict[str, float]:
-    """Each client thread sends REQUESTS_PER_CLIENT queries in turn; latency per request."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-    failures: list[str] = []
-
-    def client(offset: int) -> None:
-        mine = []
-        connection = Client(base)
-        request(connection, QUERIES[0])  # warm the connection and the server's caches
-        for i in range(REQUESTS_PER_CLIENT):
-            term = QUERIES[(offset + i) % len(QUERIES)]
-            start = time.perf_counter()
-            status, _ = request(connection, term)
-            mine.append(time.perf_counter() - start)
-            if status != 200:
-                failures.append(f"{status} for {term!r}")
-        connection.close()
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - start
-    if failures:
-        sys.exit(f"search failed: {failures[:3]}")
-    latencies.sort()
-    return {
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
-        "req_s": len(latencies) / wall,
-    }
+def measure(base: str, request: Request, clients: int) -> dict[str, float]:
+    figures = load(base, request, clients, QUERIES, requests_per_client=REQUESTS_PER_CLIENT)
+    if figures["errors"]:
+        sys.exit(f"{figures['errors']:.0f} failed searches against {base}")
+    return figures
 
 
 def moisson_request(client: Client, term: str) -> tuple[int, bytes]:
@@ -285,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  moisson      {ours:>10,.0f}   (parse + store + index, file: CSW source)")
 
         with MoissonServer(config, args.workers) as server:
-            mine = {c: load(server.url, moisson_request, c) for c in (1, 8)}
+            mine = {c: measure(server.url, moisson_request, c) for c in (1, 8)}
         theirs: dict[int, dict[str, float]] = {}
         if not args.no_peer:
             ensure_pycsw_venv()
@@ -293,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
                 peer_rate = rate(len(pycsw.load.loaded), pycsw.load.seconds)
                 print(f"  pycsw        {peer_rate:>10,.0f}   (load_records)")
                 print(f"  moisson vs pycsw: {ours / peer_rate:.1f}x")
-                theirs = {c: load(pycsw.url, pycsw_request, c) for c in (1, 8)}
+                theirs = {c: measure(pycsw.url, pycsw_request, c) for c in (1, 8)}
 
         print(f"\nsearch ({REQUESTS_PER_CLIENT} queries per client, {len(QUERIES)} terms)")
         for clients in (1, 8):
