@@ -9,7 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from indexer.store import Store, harvest_runs, quarantine, records
+from indexer.store import Store
+from indexer.store_schema import harvest_runs, quarantine, records
 
 __all__ = ["per_day", "per_source"]
 

@@ -48,7 +48,8 @@ from indexer.clusters import (
     without_keys,
 )
 from indexer.fingerprints import Fingerprint, MatchParams, compare, fingerprint
-from indexer.store import Store, records
+from indexer.store import Store
+from indexer.store_schema import records
 from moisson.config import DuplicatesSettings
 from moisson.errors import BackendUnavailable, NotFound
 from moisson.record import PUBLIC, ClusterMember, Collapse, Record

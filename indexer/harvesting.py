@@ -29,7 +29,8 @@ from indexer.backends.base import SearchBackend
 from indexer.cluster_store import ClusterStore
 from indexer.ingest import Ingestor
 from indexer.retirement import RetirementResult, apply_run
-from indexer.store import Store, harvest_runs, quarantine
+from indexer.store import Store
+from indexer.store_schema import harvest_runs, quarantine
 from indexer.themes import load_themer
 from moisson.config import Settings, SourceSettings
 from moisson.errors import UnsafeInput

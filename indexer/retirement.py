@@ -30,7 +30,8 @@ import sqlalchemy as sa
 
 from harvester.runs import RunReport, RunStatus
 from indexer.backends.base import SearchBackend
-from indexer.store import Store, harvest_runs, record_events, records, retirement_reviews
+from indexer.store import Store
+from indexer.store_schema import harvest_runs, record_events, records, retirement_reviews
 from moisson.config import RetirementSettings
 from moisson.errors import Conflict, NotFound
 

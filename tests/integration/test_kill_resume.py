@@ -12,7 +12,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from indexer.backends import build_backend
-from indexer.store import Store, records
+from indexer.store import Store
+from indexer.store_schema import records
 from moisson.record import Query
 from tests.http_replay import ReplayServer
 from tests.integration.csw_fault_server import CswCatalogue

@@ -1,0 +1,169 @@
+"""The store's tables (SQLAlchemy Core, one MetaData) and what opening a database needs:
+adding columns an older version lacked, and the SQLite connection pragmas.
+
+Kept apart from indexer/store.py so the schema reads in one place; modules that query the
+store directly (activity, retirement, clusters) import their tables from here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+__all__ = [
+    "add_missing_columns",
+    "harvest_runs",
+    "http_validators",
+    "metadata",
+    "quarantine",
+    "raw_payloads",
+    "record_events",
+    "records",
+    "retirement_reviews",
+    "sqlite_pragmas",
+]
+
+logger = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+
+raw_payloads = sa.Table(
+    "raw_payloads",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("content_type", sa.String(200), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+)
+
+records = sa.Table(
+    "records",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("source_id", sa.String(64), nullable=False),
+    sa.Column("original_id", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),  # Record JSON
+    sa.Column("first_seen", sa.DateTime, nullable=False),
+    sa.Column("last_seen", sa.DateTime, nullable=False),
+    sa.Column("updated", sa.DateTime, nullable=False),
+    sa.Column("harvest_run", sa.Integer, nullable=False),
+    # Lifecycle (indexer/retirement.py): the last run that saw the record, how many complete
+    # full runs it has been missing from and since when, and when it was retired (hidden
+    # from search, kept here; cleared if it comes back).
+    sa.Column("seen_run", sa.Integer),
+    sa.Column("missing_runs", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("missing_since", sa.DateTime),
+    sa.Column("retired", sa.DateTime, index=True),
+    sa.UniqueConstraint("source_id", "original_id", name="uq_records_source_original"),
+)
+
+harvest_runs = sa.Table(
+    "harvest_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source_id", sa.String(64), nullable=False, index=True),
+    sa.Column("started", sa.DateTime, nullable=False),
+    sa.Column("ended", sa.DateTime),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("complete", sa.Boolean, nullable=False, default=False),
+    sa.Column("pages", sa.Integer, nullable=False, default=0),
+    sa.Column("seen", sa.Integer, nullable=False, default=0),
+    sa.Column("new", sa.Integer, nullable=False, default=0),
+    sa.Column("updated", sa.Integer, nullable=False, default=0),
+    sa.Column("unchanged", sa.Integer, nullable=False, default=0),
+    sa.Column("quarantined", sa.Integer, nullable=False, default=0),
+    sa.Column("declared_total", sa.Integer),
+    sa.Column("cursor", sa.Text),
+    sa.Column("since", sa.DateTime),
+    sa.Column("message", sa.Text),
+    # Who runs it (host:pid) and when it last wrote a page: a "running" run whose owner is
+    # gone was interrupted and is resumed from `cursor` (harvester/runs.py).
+    sa.Column("owner", sa.String(200)),
+    sa.Column("heartbeat", sa.DateTime),
+    sa.Column("retired", sa.Integer, nullable=False, default=0, server_default="0"),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, nullable=False, index=True),
+    sa.Column("source_id", sa.String(64), nullable=False, index=True),
+    sa.Column("original_id", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("raw_sha256", sa.String(64), nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False),
+    # Set when a later run stored a valid record with the same id, or superseded the entry.
+    sa.Column("resolved", sa.DateTime),
+)
+
+# What happened to a record over time beyond content changes: missing, retired, revived.
+record_events = sa.Table(
+    "record_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("record_id", sa.String(64), nullable=False, index=True),
+    sa.Column("source_id", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.Integer),
+    sa.Column("event", sa.String(20), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("detail", sa.Text),
+)
+
+# Retirements held back by the circuit breaker until an admin decides.
+retirement_reviews = sa.Table(
+    "retirement_reviews",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source_id", sa.String(64), nullable=False, index=True),
+    sa.Column("run_id", sa.Integer, nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("candidates", sa.Integer, nullable=False),
+    sa.Column("active", sa.Integer, nullable=False),
+    sa.Column("record_ids", sa.Text, nullable=False),  # JSON list
+    sa.Column("status", sa.String(20), nullable=False),  # pending | approved | rejected
+    sa.Column("decided", sa.DateTime),
+)
+
+# ETag / Last-Modified of whole-catalogue documents, saved only after a complete run, so a
+# crash before the records were stored can never turn into a 304 that skips them.
+http_validators = sa.Table(
+    "http_validators",
+    metadata,
+    sa.Column("source_id", sa.String(64), primary_key=True),
+    sa.Column("url", sa.String(2000), primary_key=True),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("saved", sa.DateTime, nullable=False),
+)
+
+
+def add_missing_columns(engine: Engine) -> None:
+    """Bring a store created by an older version up to date: add the columns it lacks
+    (all nullable or with a server default), so opening never needs a manual migration."""
+    inspector = sa.inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                spec = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
+                logger.info("store: adding column %s.%s", table.name, column.name)
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {spec}"))
+
+
+def sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """WAL lets the API read while a harvest writes; NORMAL sync is safe under WAL. Only
+    checkpoints fsync, so checkpointing every 64 MiB instead of 4 MiB took the store's share
+    of a harvest from 0.77 to 0.47 s per 5,000 records."""
+    cursor = dbapi_conn.cursor()
+    # First, so that switching to WAL waits for another connection's lock instead of failing.
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA wal_autocheckpoint=16384")
+    cursor.close()
