@@ -162,14 +162,18 @@ def query_roles() -> list[str] | None:
 
 
 def visible_record(record_id: str) -> Record:
-    """The stored record if the caller may see it; NotFound otherwise, with the message of
-    an unknown id, so a restricted record's existence is not revealed."""
+    """The stored record if the caller may see it (retired records: admins only); NotFound
+    otherwise, with the message of an unknown id, so a restricted record's existence is not
+    revealed."""
     try:
         record = _state().store.get(record_id)
     except NotFound:
         raise NotFound(f"no record with id {record_id!r}") from None
-    if not access_policy().may_see(record.provenance.source_id, query_roles()):
+    roles = query_roles()
+    if not access_policy().may_see(record.provenance.source_id, roles):
         raise NotFound(f"no record with id {record_id!r}")
+    if roles is not None and not _state().store.active([record_id]):
+        raise NotFound(f"no record with id {record_id!r}")  # retired: admins only
     return record
 
 

@@ -37,14 +37,8 @@ def catalogue() -> Iterator[tuple[CswCatalogue, str]]:
 
 
 @pytest.fixture
-def admin(
-    settings: Settings,
-    store: Store,
-    backend: SearchBackend,
-    records: dict[str, Record],
-    catalogue: tuple[CswCatalogue, str],
-) -> FlaskClient:
-    """The test catalogue plus a live CSW source; admin open; fast retries."""
+def live_settings(settings: Settings, catalogue: tuple[CswCatalogue, str]) -> Settings:
+    """The test catalogue plus a live CSW source; fast retries."""
     live = {
         "id": LIVE,
         "kind": "csw",
@@ -55,10 +49,17 @@ def admin(
     }
     data = settings.model_dump(mode="python")
     data["sources"] = [s.model_dump() for s in settings.sources] + [live]
-    data["api"]["admin_open"] = True
     data["harvest"].update(rate_limit=0, backoff_base=0.01, retries=1, allowed_hosts=["127.0.0.1"])
     data["retirement"].update(grace_runs=1)
-    opened = Settings.model_validate(data)
+    return Settings.model_validate(data)
+
+
+@pytest.fixture
+def admin(
+    live_settings: Settings, store: Store, backend: SearchBackend, records: dict[str, Record]
+) -> FlaskClient:
+    """The live settings with admin open."""
+    opened = with_api(live_settings, admin_open=True)
     return create_app(opened, store=store, backend=backend).test_client()
 
 
@@ -66,6 +67,12 @@ def admin(
 def doc(admin: FlaskClient) -> dict[str, Any]:
     body: dict[str, Any] = admin.get("/openapi.json").get_json()
     return body
+
+
+def records_of(source_id: str, store: Store) -> list[str]:
+    """Ids of the source's records still active (not retired)."""
+    ids = [r.id for r in store.iter_records(source_id)]
+    return [r.id for r in store.active(ids)]
 
 
 def harvest(client: FlaskClient, **args: str) -> dict[str, Any]:
@@ -171,7 +178,11 @@ def test_a_background_harvest_refuses_a_second_one_of_the_same_source(
 
 
 def test_held_retirements_wait_for_an_admin(
-    admin: FlaskClient, catalogue: tuple[CswCatalogue, str]
+    admin: FlaskClient,
+    catalogue: tuple[CswCatalogue, str],
+    live_settings: Settings,
+    store: Store,
+    backend: SearchBackend,
 ) -> None:
     harvest(admin)
     catalogue[0].ids = IDS[:2]  # the source suddenly lists a tenth of its records
@@ -191,6 +202,11 @@ def test_held_retirements_wait_for_an_admin(
     assert [e["event"] for e in history["events"]] == ["retired"]
     hits = admin.get(f"/api/search?source={LIVE}&size=0").get_json()
     assert hits["total"] == 2
+    # Retired records are visible to admins only, the record endpoint included.
+    anonymous = create_app(live_settings, store=store, backend=backend).test_client()
+    assert admin.get(f"/api/records/{retired[0]['id']}").status_code == 200
+    assert_error(anonymous.get(f"/api/records/{retired[0]['id']}"), 404)
+    assert anonymous.get(f"/api/records/{records_of(LIVE, store)[0]}").status_code == 200
 
 
 def test_stats_count_the_share_of_records_with_themes(admin: FlaskClient, store: Store) -> None:
