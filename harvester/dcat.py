@@ -48,7 +48,7 @@ ACCEPT = (
     "text/turtle, application/rdf+xml;q=0.9, application/ld+json;q=0.8, "
     "application/n-triples;q=0.7, */*;q=0.1"
 )
-_SUFFIX_TYPES = {
+SUFFIX_TYPES = {
     ".ttl": "text/turtle",
     ".rdf": "application/rdf+xml",
     ".xml": "application/rdf+xml",
@@ -221,7 +221,7 @@ class DcatSource:
     def _harvest_files(self, cursor: str | None) -> Iterator[Page]:
         """Files in name order; the cursor is "<file index>:<datasets done in it>" so a big
         dump resumes mid-file."""
-        files = local_files(self.options.url, self.options.id, suffix_in(*_SUFFIX_TYPES))
+        files = local_files(self.options.url, self.options.id, suffix_in(*SUFFIX_TYPES))
         first, _, skip_text = (cursor or "0").partition(":")
         first_index = int(first) if first.isdigit() else 0
         skip = int(skip_text) if skip_text.isdigit() else 0
@@ -248,7 +248,7 @@ class DcatSource:
         try:
             items, _, _ = read_dcat_document(
                 data,
-                _SUFFIX_TYPES.get(file.suffix.lower()),
+                SUFFIX_TYPES.get(file.suffix.lower()),
                 self.options.id,
                 self.languages,
                 base=file.as_uri(),

@@ -139,11 +139,13 @@ def test_dublin_core_records_from_the_fixtures_get_themes(
 
 
 def test_dcat_records_from_the_fixtures_get_themes(themer: Themer, shared_fixtures: Path) -> None:
-    records = {r.title: r for r in dcat_records(shared_fixtures / "dcat")}
-    land_use = themer.assign(records["Land Use map of MyCountry"])
-    assert _theme(land_use, "land-use").evidence[0].step == "uri"
-    [gauges] = [t for t in records if t.startswith("INSPIRE - Stations de mesure de la hauteur")]
-    water = themer.assign(records[gauges])
+    records = list(dcat_records(shared_fixtures / "dcat"))
+    inspire_lu = "http://inspire.ec.europa.eu/theme/lu"
+    [land] = [r for r in records if any(k.uri == inspire_lu for k in r.keywords)]
+    assert land.title == "Land Use map of MyCountry"
+    assert _theme(themer.assign(land), "land-use").evidence[0].step == "uri"
+    [gauges] = [r for r in records if r.title.startswith("INSPIRE - Stations de mesure de la hau")]
+    water = themer.assign(gauges)
     assert {"monitoring-facilities", "hydrography"} <= {t.id for t in water}
 
 
