@@ -29,21 +29,24 @@ Notes:
 from __future__ import annotations
 
 import configparser
-import fcntl
 import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+
+from tests.integration.peer_process import (
+    PeerError,
+    PeerProcess,
+    answers,
+    ensure_venv,
+    read_port,
+    run,
+)
 
 __all__ = [
     "LoadResult",
@@ -60,7 +63,7 @@ DEFAULT_VENV = Path("~/.cache/moisson/pycsw-venv")
 REQUIREMENTS = ("pycsw>=2.6,<3", "SQLAlchemy<2")
 
 
-class PycswError(RuntimeError):
+class PycswError(PeerError):
     """pycsw could not be installed, set up or started; the message carries its output."""
 
 
@@ -80,61 +83,17 @@ class LoadResult:
 
 
 def ensure_pycsw_venv(root: Path | None = None) -> Path:
-    """Return a virtualenv with pycsw 2.x installed, creating it on first use.
+    """A virtualenv with pycsw 2.x installed, created on first use (peer_process.ensure_venv).
 
     `root` is the venv folder (default: $MOISSON_PYCSW_VENV, else ~/.cache/moisson/pycsw-venv).
-    Installation is skipped when bin/pycsw-admin.py exists; a file lock keeps two test
-    processes from building the same venv at once. pip uses its usual cache (~/.cache/pip).
     Raises PycswError with pip's output when installation fails (e.g. no network).
     """
-    venv = Path(root or os.environ.get("MOISSON_PYCSW_VENV") or DEFAULT_VENV).expanduser()
-    admin = venv / "bin" / "pycsw-admin.py"
-    if admin.exists():
-        return venv
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(venv.parent / f".{venv.name}.lock"):
-        if admin.exists():  # built by another process while we waited
-            return venv
-        _run([sys.executable, "-m", "venv", "--clear", str(venv)], "create the pycsw venv")
-        _run(
-            [
-                str(venv / "bin" / "python"),
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--quiet",
-                *REQUIREMENTS,
-            ],
-            "install pycsw",
-            timeout=900,
-        )
-    if not admin.exists():
-        raise PycswError(f"pycsw installed into {venv} but bin/pycsw-admin.py is missing")
-    return venv
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    venv = Path(root or os.environ.get("MOISSON_PYCSW_VENV") or DEFAULT_VENV)
+    return ensure_venv(venv, REQUIREMENTS, PycswError, check_import="pycsw")
 
 
 def _run(command: list[str], what: str, timeout: float = 300) -> str:
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise PycswError(f"could not {what}: timed out after {timeout:.0f}s") from exc
-    if done.returncode != 0:
-        raise PycswError(
-            f"could not {what} (exit {done.returncode}): {' '.join(command)}\n"
-            f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-        )
-    return done.stdout + done.stderr
+    return run(command, what, PycswError, timeout)
 
 
 class _Repository:
@@ -311,8 +270,7 @@ class PycswServer:
         self.load = LoadResult()
         self._given_workdir = workdir
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log_path: Path | None = None
+        self._process: PeerProcess | None = None
 
     def __enter__(self) -> PycswServer:
         try:
@@ -342,70 +300,25 @@ class PycswServer:
         repository.setup_db()
         self.load = repository.load(self.files)
         port_file = workdir / "port"
-        self._log_path = workdir / "server.log"
-        env = dict(os.environ, PYCSW_CONFIG=str(repository.cfg), PYTHONUNBUFFERED="1")
-        with open(self._log_path, "wb") as log:  # a file, not a pipe: it never fills up
-            self._process = subprocess.Popen(
-                [repository.python, str(LAUNCHER), "serve", str(repository.cfg), str(port_file)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=env,
-            )
-        port = self._wait_for(lambda: _read_port(port_file), "choose a port")
+        self._process = PeerProcess(
+            "pycsw",
+            [repository.python, str(LAUNCHER), "serve", str(repository.cfg), str(port_file)],
+            workdir / "server.log",
+            {**os.environ, "PYCSW_CONFIG": str(repository.cfg)},
+            PycswError,
+            self.timeout,
+        )
+        port = self._process.wait_for(lambda: read_port(port_file), "choose a port")
         self.url = f"http://127.0.0.1:{port}/csw"
-        self._wait_for(lambda: _answers_capabilities(self.url), "answer GetCapabilities")
-
-    def _wait_for(self, probe: Callable[[], int], what: str) -> int:
-        """Poll `probe` until it returns non-zero; fail fast if the server process died."""
-        deadline = time.monotonic() + self.timeout
-        while True:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                raise PycswError(
-                    f"pycsw exited (code {self._process.returncode}) before it could {what}:\n"
-                    f"{self._server_log()}"
-                )
-            value = probe()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise PycswError(
-                    f"pycsw did not {what} within {self.timeout:.0f}s:\n{self._server_log()}"
-                )
-            time.sleep(0.05)
-
-    def _server_log(self) -> str:
-        if self._log_path is None or not self._log_path.exists():
-            return "(no server output)"
-        return self._log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
+        capabilities = f"{self.url}?service=CSW&version=2.0.2&request=GetCapabilities"
+        self._process.wait_for(
+            lambda: answers(capabilities, b"Capabilities"), "answer GetCapabilities"
+        )
 
     def _stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        if self._process is not None:
+            self._process.stop()
         self._process = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-
-
-def _read_port(port_file: Path) -> int:
-    try:
-        return int(port_file.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        return 0
-
-
-def _answers_capabilities(url: str) -> int:
-    query = "?service=CSW&version=2.0.2&request=GetCapabilities"
-    try:
-        with urllib.request.urlopen(url + query, timeout=5) as response:
-            body: bytes = response.read()
-            return int(response.status == 200 and b"Capabilities" in body)
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return 0

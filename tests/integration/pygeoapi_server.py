@@ -25,20 +25,22 @@ Notes:
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from tests.integration.peer_process import (
+    PeerError,
+    PeerProcess,
+    answers,
+    ensure_venv,
+    environ_without,
+    read_port,
+)
 
 __all__ = ["PygeoapiError", "PygeoapiServer", "ensure_pygeoapi_venv"]
 
@@ -46,76 +48,20 @@ LAUNCHER = Path(__file__).resolve().with_name("pygeoapi_launcher.py")
 DEFAULT_VENV = Path("~/.cache/moisson/pygeoapi-venv")
 # The config keys, the provider name and the paging rule above are those of this release.
 REQUIREMENTS = ("pygeoapi>=0.21,<0.22",)
-STAMP = ".moisson-requirements"  # what the venv was built with
 
 
-class PygeoapiError(RuntimeError):
+class PygeoapiError(PeerError):
     """pygeoapi could not be installed or started; the message carries its output."""
 
 
 def ensure_pygeoapi_venv(root: Path | None = None) -> Path:
-    """Return a virtualenv with pygeoapi installed, creating it on first use.
-
-    `root` is the venv folder (default: $MOISSON_PYGEOAPI_VENV, else
-    ~/.cache/moisson/pygeoapi-venv). Installation is skipped when the venv was built with
-    the current `REQUIREMENTS`; a file lock keeps two test processes from building the same
-    venv at once. pip uses its usual cache (~/.cache/pip). Raises PygeoapiError with pip's
-    output when installation fails (e.g. no network).
+    """A virtualenv with pygeoapi installed, created on first use (or when `REQUIREMENTS`
+    change; peer_process.ensure_venv). `root` is the venv folder (default:
+    $MOISSON_PYGEOAPI_VENV, else ~/.cache/moisson/pygeoapi-venv). Raises PygeoapiError with
+    pip's output when installation fails (e.g. no network).
     """
-    venv = Path(root or os.environ.get("MOISSON_PYGEOAPI_VENV") or DEFAULT_VENV).expanduser()
-    if _built(venv):
-        return venv
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(venv.parent / f".{venv.name}.lock"):
-        if _built(venv):  # built by another process while we waited
-            return venv
-        _run([sys.executable, "-m", "venv", "--clear", str(venv)], "create the pygeoapi venv")
-        _run(
-            [
-                str(venv / "bin" / "python"),
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--quiet",
-                *REQUIREMENTS,
-            ],
-            "install pygeoapi",
-            timeout=900,
-        )
-        _run(
-            [str(venv / "bin" / "python"), "-c", "import pygeoapi.provider.tinydb_"],
-            "import pygeoapi's TinyDB provider",
-        )
-        (venv / STAMP).write_text("\n".join(REQUIREMENTS), encoding="utf-8")
-    return venv
-
-
-def _built(venv: Path) -> bool:
-    try:
-        return (venv / STAMP).read_text(encoding="utf-8") == "\n".join(REQUIREMENTS)
-    except FileNotFoundError:
-        return False
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _run(command: list[str], what: str, timeout: float = 300) -> str:
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        raise PygeoapiError(f"could not {what}: timed out after {timeout:.0f}s") from exc
-    if done.returncode != 0:
-        raise PygeoapiError(f"could not {what}:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
-    return done.stdout + done.stderr
+    venv = Path(root or os.environ.get("MOISSON_PYGEOAPI_VENV") or DEFAULT_VENV)
+    return ensure_venv(venv, REQUIREMENTS, PygeoapiError, "pygeoapi.provider.tinydb_")
 
 
 def pygeoapi_config(database: Path, collection: str, max_items: int) -> dict[str, Any]:
@@ -208,7 +154,7 @@ class PygeoapiServer:
         self.url = ""
         self._given_workdir = workdir
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: PeerProcess | None = None
         self._workdir: Path | None = None
 
     @property
@@ -261,77 +207,34 @@ class PygeoapiServer:
         config_text = json.dumps(pygeoapi_config(database, self.collection, self.max_items))
         config.write_text(config_text, encoding="utf-8")
         port_file = workdir / "port"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYGEOAPI_")}
-        env["PYTHONUNBUFFERED"] = "1"
-        with open(workdir / "server.log", "wb") as log:  # a file, not a pipe: never fills up
-            self._process = subprocess.Popen(
-                [
-                    str(venv / "bin" / "python"),
-                    str(LAUNCHER),
-                    "serve",
-                    str(config),
-                    str(port_file),
-                    str(workdir / "requests.jsonl"),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=env,
-            )
-        port = self._wait_for(lambda: _read_port(port_file), "choose a port")
+        self._process = PeerProcess(
+            "pygeoapi",
+            [
+                str(venv / "bin" / "python"),
+                str(LAUNCHER),
+                "serve",
+                str(config),
+                str(port_file),
+                str(workdir / "requests.jsonl"),
+            ],
+            workdir / "server.log",
+            environ_without("PYGEOAPI_"),
+            PygeoapiError,
+            self.timeout,
+        )
+        port = self._process.wait_for(lambda: read_port(port_file), "choose a port")
         self.url = f"http://127.0.0.1:{port}"
-        self._wait_for(lambda: _answers(self.collection_url + "?f=json"), "serve the collection")
-
-    def _wait_for(self, probe: Callable[[], int], what: str) -> int:
-        """Poll `probe` until it returns non-zero; fail fast if the server process died."""
-        deadline = time.monotonic() + self.timeout
-        while True:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                raise PygeoapiError(
-                    f"pygeoapi exited (code {self._process.returncode}) before it could "
-                    f"{what}:\n{self.server_log()}"
-                )
-            value = probe()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise PygeoapiError(
-                    f"pygeoapi did not {what} within {self.timeout:.0f}s:\n{self.server_log()}"
-                )
-            time.sleep(0.05)
+        collection = self.collection_url + "?f=json"
+        self._process.wait_for(lambda: answers(collection), "serve the collection")
 
     def server_log(self) -> str:
         """The end of pygeoapi's own output (warnings, errors, tracebacks)."""
-        path = self._workdir / "server.log" if self._workdir else None
-        if path is None or not path.exists():
-            return "(no server output)"
-        return path.read_text(encoding="utf-8", errors="replace")[-4000:] or "(no output)"
+        return self._process.output() if self._process else "(no server output)"
 
     def _stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        if self._process is not None:
+            self._process.stop()
         self._process = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-
-
-def _read_port(port_file: Path) -> int:
-    try:
-        return int(port_file.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        return 0
-
-
-def _answers(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return int(response.status == 200)
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return 0
