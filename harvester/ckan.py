@@ -22,9 +22,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from harvester.base import Page
+from harvester.base import Page, SourceContext
 from harvester.formats.ckan import ckan_error, read_ckan_document
-from harvester.http import HttpClient
 from harvester.local_files import local_files, read_file_items, suffix_in
 from moisson.config import SourceSettings
 from moisson.errors import SourceProtocolError, SourceUnavailable
@@ -58,10 +57,9 @@ class CkanSource:
     kind: ClassVar[str] = "ckan"
     Options: ClassVar[type[SourceSettings]] = CkanOptions
 
-    def __init__(self, options: SourceSettings, http: HttpClient) -> None:
-        assert isinstance(options, CkanOptions)
+    def __init__(self, options: CkanOptions, context: SourceContext) -> None:
         self.options = options
-        self.http = http
+        self.http = context.http()
         self.languages = tuple(options.languages)
 
     @property

@@ -26,10 +26,10 @@ from xml.sax.saxutils import escape
 
 from pydantic import Field
 
-from harvester.base import Page
+from harvester.base import Page, SourceContext
 from harvester.formats.csw_response import read_document
 from harvester.formats.xmlsafe import parse_xml
-from harvester.http import HttpClient, Response
+from harvester.http import Response
 from harvester.local_files import local_files, read_file_items, suffix_in
 from moisson.config import SourceSettings
 from moisson.errors import SourceError, SourceUnavailable
@@ -82,10 +82,9 @@ class CswSource:
     kind: ClassVar[str] = "csw"
     Options: ClassVar[type[SourceSettings]] = CswOptions
 
-    def __init__(self, options: SourceSettings, http: HttpClient) -> None:
-        assert isinstance(options, CswOptions)
+    def __init__(self, options: CswOptions, context: SourceContext) -> None:
         self.options = options
-        self.http = http
+        self.http = context.http()
 
     def harvest(self, since: datetime | None = None, cursor: str | None = None) -> Iterator[Page]:
         if self.options.url.startswith("file:"):

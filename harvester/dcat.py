@@ -30,11 +30,10 @@ from urllib.parse import urljoin
 
 from pydantic import Field
 
-from harvester.base import Page
+from harvester.base import Page, SourceContext
 from harvester.formats.dcat import RAW_CONTENT_TYPE, read_graph
 from harvester.formats.rdf_document import hydra_paging, load_graph, sniff_syntax
 from harvester.formats.rdf_stream import stream_dcat
-from harvester.http import HttpClient
 from harvester.local_files import local_files, suffix_in
 from moisson.config import SourceSettings
 from moisson.errors import SourceError
@@ -128,10 +127,9 @@ class DcatSource:
     kind: ClassVar[str] = "dcat"
     Options: ClassVar[type[SourceSettings]] = DcatOptions
 
-    def __init__(self, options: SourceSettings, http: HttpClient) -> None:
-        assert isinstance(options, DcatOptions)
+    def __init__(self, options: DcatOptions, context: SourceContext) -> None:
         self.options = options
-        self.http = http
+        self.http = context.http()
         self.languages = tuple(options.languages)
         self.stream_above = int(options.stream_above_mib * 2**20)
 

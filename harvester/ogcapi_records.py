@@ -23,9 +23,8 @@ from urllib.parse import urljoin
 
 from pydantic import Field
 
-from harvester.base import Page
+from harvester.base import Page, SourceContext
 from harvester.formats.ogcapi_records import read_records_page
-from harvester.http import HttpClient
 from harvester.local_files import local_files, read_file_items, suffix_in
 from moisson.config import SourceSettings
 from moisson.record import Harvested
@@ -50,10 +49,9 @@ class OgcApiRecordsSource:
     kind: ClassVar[str] = "ogcapi-records"
     Options: ClassVar[type[SourceSettings]] = OgcApiRecordsOptions
 
-    def __init__(self, options: SourceSettings, http: HttpClient) -> None:
-        assert isinstance(options, OgcApiRecordsOptions)
+    def __init__(self, options: OgcApiRecordsOptions, context: SourceContext) -> None:
         self.options = options
-        self.http = http
+        self.http = context.http()
 
     @property
     def items_url(self) -> str:

@@ -50,7 +50,7 @@ records = sa.Table(
     sa.Column("last_seen", sa.DateTime, nullable=False),
     sa.Column("updated", sa.DateTime, nullable=False),
     sa.Column("harvest_run", sa.Integer, nullable=False),
-    # Lifecycle (indexer/retirement.py): the last run that saw the record, how many complete
+    # Lifecycle (pipeline/retirement.py): the last run that saw the record, how many complete
     # full runs it has been missing from and since when, and when it was retired (hidden
     # from search, kept here; cleared if it comes back).
     sa.Column("seen_run", sa.Integer),
@@ -80,7 +80,7 @@ harvest_runs = sa.Table(
     sa.Column("since", sa.DateTime),
     sa.Column("message", sa.Text),
     # Who runs it (host:pid) and when it last wrote a page: a "running" run whose owner is
-    # gone was interrupted and is resumed from `cursor` (harvester/runs.py).
+    # gone was interrupted and is resumed from `cursor` (pipeline/runs.py).
     sa.Column("owner", sa.String(200)),
     sa.Column("heartbeat", sa.DateTime),
     sa.Column("retired", sa.Integer, nullable=False, default=0, server_default="0"),

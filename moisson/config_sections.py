@@ -7,16 +7,26 @@ that file stays about loading. Field descriptions become docs/configuration.md.
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from moisson.errors import ConfigError
 
 __all__ = [
     "ApiSettings",
     "AuthSettings",
+    "DataSettings",
     "DuplicatesSettings",
     "HarvestSettings",
     "IndexSettings",
@@ -30,8 +40,9 @@ __all__ = [
     "ThemesSettings",
 ]
 
-BUNDLED_THESAURUS = Path(__file__).resolve().parent.parent / "thesaurus" / "themes.ttl"
-BUNDLED_RULES = Path(__file__).resolve().parent.parent / "mappings" / "theme-rules.yaml"
+# Package data (the `thesaurus` and `mappings` data packages), wherever Moisson is installed.
+BUNDLED_THESAURUS = Path(str(files("thesaurus") / "themes.ttl"))
+BUNDLED_RULES = Path(str(files("mappings") / "theme-rules.yaml"))
 
 
 class _Section(BaseModel):
@@ -53,6 +64,17 @@ class IndexSettings(_Section):
         description="Search index: `sqlite:///PATH` for the embedded index; "
         "`http(s)://[user:password@]host:9200[,host2:9200]/ALIAS[?replicas=N&shards=N]` for "
         "OpenSearch (ALIAS defaults to `moisson`; `moisson reindex` swaps it to a new index).",
+    )
+
+
+class DataSettings(_Section):
+    """Where Moisson writes files of its own (never into the installed package)."""
+
+    dir: Path = Field(
+        Path("var"),
+        description="Data folder: admin rule edits (`theme-rules.yaml`, when `[themes] rules` "
+        "is not set) are written here. Relative to the config file's folder; for the bundled "
+        "sample config, relative to the current directory.",
     )
 
 
@@ -306,8 +328,9 @@ class ThemesSettings(_Section):
     )
     rules: Path | None = Field(
         None,
-        description="YAML mapping rules (default: the bundled mappings/theme-rules.yaml); "
-        "admin endpoints that apply a rule rewrite this file.",
+        description="YAML mapping rules (default: `theme-rules.yaml` in the data folder if an "
+        "admin has edited the rules, else the bundled mappings/theme-rules.yaml); admin "
+        "endpoints that apply a rule rewrite this file, or create the data folder's copy.",
     )
     languages: list[str] = Field(
         ["fr", "en"],
@@ -322,13 +345,28 @@ class ThemesSettings(_Section):
         "this many times (a title occurrence counts double).",
     )
 
+    # `[data] dir`/theme-rules.yaml, set by Settings: where admin edits of the bundled rules go.
+    _edits: Path | None = PrivateAttr(None)
+
     @property
     def thesaurus_path(self) -> Path:
         return self.thesaurus or BUNDLED_THESAURUS
 
     @property
     def rules_path(self) -> Path:
-        return self.rules or BUNDLED_RULES
+        """The rules file read: the configured one, else the admins' edited copy in the data
+        folder once there is one, else the bundled rules."""
+        if self.rules is not None:
+            return self.rules
+        if self._edits is not None and self._edits.exists():
+            return self._edits
+        return BUNDLED_RULES
+
+    @property
+    def rules_edit_path(self) -> Path:
+        """The rules file an admin edit writes: the configured one, else the data folder's
+        copy (the bundled rules are package data and are never written)."""
+        return self.rules or self._edits or Path("var") / "theme-rules.yaml"
 
 
 class SourceAccess(_Section):
@@ -354,7 +392,7 @@ class SourceAccess(_Section):
 
 class SourceSettings(BaseModel):
     """Fields every source has. Each kind extends this with its own options (see
-    harvester/registry.py); unknown fields are rejected by those models."""
+    moisson/plugins.py); unknown fields are rejected by those models."""
 
     model_config = ConfigDict(extra="forbid")
 

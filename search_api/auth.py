@@ -32,11 +32,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, abort, current_app, g, request
 
 from indexer.access import AccessPolicy
+from indexer.tokens import Tokens
 from moisson.errors import NotFound
 from moisson.record import Record
+from search_api.state import state
 
 __all__ = [
     "ANONYMOUS",
@@ -72,21 +74,9 @@ class Identity:
 ANONYMOUS = Identity("anonymous")
 
 
-def _state():  # type: ignore[no-untyped-def]
-    from search_api.app import state
-
-    return state()
-
-
 def access_policy() -> AccessPolicy:
-    """The access rules of the configured sources (built once per app)."""
-    from flask import current_app
-
-    found = current_app.extensions.get("moisson.access")
-    if found is None:
-        found = AccessPolicy(_state().settings.sources)
-        current_app.extensions["moisson.access"] = found
-    return found  # type: ignore[no-any-return]
+    """The access rules of the configured sources (the runtime's, built once)."""
+    return state().access
 
 
 def _bearer() -> str | None:
@@ -110,7 +100,7 @@ def _trusted(address: str | None, proxies: list[str]) -> bool:
 
 
 def _identify() -> Identity:
-    settings = _state().settings
+    settings = state().settings
     auth, api = settings.auth, settings.api
     admin_roles = set(auth.admin_roles)
     if api.admin_open:
@@ -122,9 +112,8 @@ def _identify() -> Identity:
             return Identity("admin-token", user="admin-token", admin=True)
         if auth.mode != "token":
             abort(401, "unknown bearer token")
-        from indexer.tokens import Tokens
 
-        roles = Tokens(_state().store).roles_of(token)
+        roles = Tokens(state().store).roles_of(token)
         if roles is None:
             abort(401, "unknown or revoked API token; create one with `moisson tokens create`")
         held = frozenset(roles)
@@ -166,13 +155,13 @@ def visible_record(record_id: str) -> Record:
     otherwise, with the message of an unknown id, so a restricted record's existence is not
     revealed."""
     try:
-        record = _state().store.get(record_id)
+        record = state().store.get(record_id)
     except NotFound:
         raise NotFound(f"no record with id {record_id!r}") from None
     roles = query_roles()
     if not access_policy().may_see(record.provenance.source_id, roles):
         raise NotFound(f"no record with id {record_id!r}")
-    if roles is not None and not _state().store.active([record_id]):
+    if roles is not None and not state().store.active([record_id]):
         raise NotFound(f"no record with id {record_id!r}")  # retired: admins only
     return record
 
@@ -218,7 +207,7 @@ def _redacted_query() -> str:
 
 def _before() -> None:
     g.moisson_started = time.perf_counter()
-    settings = _state().settings
+    settings = state().settings
     length = request.content_length
     if length is not None and length > settings.api.max_request_bytes:
         abort(
@@ -238,13 +227,11 @@ def _before() -> None:
 
 
 def _state_extension(name: str) -> RateLimiter | None:
-    from flask import current_app
-
     return current_app.extensions.get(name)  # type: ignore[no-any-return]
 
 
 def _after(response: Response) -> Response:
-    settings = _state().settings
+    settings = state().settings
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")

@@ -11,7 +11,7 @@
   decisions are stored by record id, so they survive re-harvests. The members are indexed
   again before the answer (indexer/collapse.py), so search collapses the new clusters.
 
-The ClusterStore is opened once per app, on first use, over the app's store.
+The ClusterStore is the runtime's.
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
 from indexer.cluster_store import ClusterStore, ClusterView
 from indexer.collapse import Collapser
 from moisson.errors import BadQuery, NotFound
 from search_api.admin import require_admin
-from search_api.app import state
 from search_api.auth import access_policy, visible_record
 from search_api.serialise import record_response
+from search_api.state import state
 
 __all__ = ["admin_blueprint", "blueprint", "cluster_payload"]
 
@@ -37,16 +37,8 @@ blueprint = Blueprint("clusters", __name__)
 admin_blueprint = Blueprint("admin_clusters", __name__)
 admin_blueprint.before_request(require_admin)
 
-_EXTENSION = "moisson.clusters"
-
-
 def clusters() -> ClusterStore:
-    found = current_app.extensions.get(_EXTENSION)
-    if found is None:
-        app_state = state()
-        found = ClusterStore(app_state.store, app_state.settings.duplicates).open()
-        current_app.extensions[_EXTENSION] = found
-    return found  # type: ignore[no-any-return]
+    return state().clusters
 
 
 def _follow() -> None:

@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from search_api.app import state
 from search_api.auth import query_roles
 from search_api.params import check_capabilities, parse_search_args
 from search_api.serialise import search_response
+from search_api.state import state
 from search_api.themes import themed_search
 
 __all__ = ["blueprint"]

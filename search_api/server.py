@@ -1,7 +1,7 @@
 """`moisson serve`: the API under gunicorn, in-process (no gunicorn command line to assemble).
 
 The app is NOT preloaded: gunicorn calls `load()` in each worker after fork, so every worker
-builds its own store and backend and no SQLite connection crosses a process boundary. Each
+opens its own Runtime and no SQLite connection crosses a process boundary. Each
 worker runs 4 threads (gthread), enough for a search page's parallel requests.
 """
 
@@ -14,6 +14,8 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from moisson.config import Settings
+from pipeline.runtime import Runtime
+from search_api.app import create_app
 
 __all__ = ["THREADS", "bind_address", "serve"]
 
@@ -40,9 +42,8 @@ class _Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type 
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        from search_api.app import create_app
-
-        return create_app(self.settings)
+        # In the worker, after fork: each worker opens its own runtime (store, index).
+        return create_app(Runtime(self.settings).open())
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:

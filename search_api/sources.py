@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Blueprint
 
-from search_api.app import state
 from search_api.auth import access_policy, query_roles
 from search_api.serialise import run_summary
+from search_api.state import state
 
 __all__ = ["blueprint"]
 

@@ -25,15 +25,17 @@ from flask import Blueprint, current_app, request
 from pydantic import ValidationError
 
 from indexer.backends.base import SearchBackend
+from indexer.collapse import Collapser
+from indexer.retheme import apply_rule, preview, unmapped
 from indexer.rules import Rule, load_rules
 from indexer.themes import Themer
 from indexer.thesaurus import label_keys
 from moisson.errors import BadQuery
 from moisson.record import Query, Results, ThemeExpansion
 from search_api.admin import require_admin
-from search_api.app import state
 from search_api.auth import query_roles
 from search_api.params import parse_search_args
+from search_api.state import state
 
 __all__ = ["admin_blueprint", "blueprint", "expand", "language", "localise", "themed_search"]
 
@@ -184,8 +186,6 @@ def _draft() -> Rule:
 
 @admin_blueprint.get("/api/admin/unmapped")
 def unmapped_keywords() -> dict[str, Any]:
-    from indexer.retheme import unmapped
-
     unknown = sorted(set(request.args) - {"limit"})
     if unknown:
         raise BadQuery(f"unknown parameter {unknown[0]!r}; allowed: limit")
@@ -197,8 +197,6 @@ def unmapped_keywords() -> dict[str, Any]:
 
 @admin_blueprint.post("/api/admin/mappings/preview")
 def preview_rule() -> dict[str, Any]:
-    from indexer.retheme import preview
-
     rule = _draft()
     changes = preview(state().store, _themer(), rule)
     return {"rule": rule.model_dump(exclude_none=True), "applied": False, **_summary(changes)}
@@ -206,19 +204,12 @@ def preview_rule() -> dict[str, Any]:
 
 @admin_blueprint.post("/api/admin/mappings/apply")
 def apply_mapping() -> dict[str, Any]:
-    from indexer.collapse import Collapser
-    from indexer.retheme import apply_rule
-    from search_api.auth import access_policy
-    from search_api.clusters import clusters
-
     rule = _draft()
     app = state()
-    stamp = Collapser(app.store, clusters(), access_policy()).stamped  # keep cluster roles
+    stamp = Collapser(app.store, app.clusters, app.access).stamped  # keep cluster roles
     with _apply_lock:
-        app.themer, changes = apply_rule(
-            app.store, app.backend, _themer(), rule, app.settings.themes.rules_path, stamp
-        )
-        path = app.settings.themes.rules_path
+        path = app.settings.themes.rules_edit_path  # never the bundled package data
+        app.themer, changes = apply_rule(app.store, app.backend, _themer(), rule, path, stamp)
         current_app.extensions[_RULES_STAMP] = path.stat().st_mtime_ns
     return {"rule": rule.model_dump(exclude_none=True), "applied": True, **_summary(changes)}
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harvester.runs import RunReport, RunStatus
 from indexer.store import Store
 from moisson.errors import NotFound
 from moisson.record import Harvested, Keyword, Outcome, Record
+from pipeline.runs import RunReport, RunStatus
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -152,8 +152,8 @@ def test_lifecycle_retire_hold_revive_and_activity(store: Store, tmp_path: Path)
     """Retirement, the breaker, revival, validators and activity queries on this database."""
     from indexer.activity import per_day, per_source
     from indexer.backends import build_backend
-    from indexer.retirement import Verdict, apply_run, record_history, reviews
     from moisson.config import RetirementSettings
+    from pipeline.retirement import Verdict, apply_run, record_history, reviews
 
     backend = build_backend(f"sqlite:///{tmp_path}/index.db")
     backend.open()

@@ -52,7 +52,7 @@ incremental = false
 
 def moisson(config: Path, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "moisson.cli", "--config", str(config), *args],
+        [sys.executable, "-m", "pipeline.cli", "--config", str(config), *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -28,12 +28,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from harvester.runs import RunReport, RunStatus
 from indexer.backends.base import SearchBackend
 from indexer.store import Store
 from indexer.store_schema import harvest_runs, record_events, records, retirement_reviews
 from moisson.config import RetirementSettings
 from moisson.errors import Conflict, NotFound
+from pipeline.runs import RunReport, RunStatus
 
 __all__ = [
     "RetirementResult",

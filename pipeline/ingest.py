@@ -21,7 +21,6 @@ from collections import Counter
 from datetime import datetime
 
 from harvester.base import Page
-from harvester.runs import RunReport, RunStart, RunStatus, owner_alive, this_owner
 from indexer.access import AccessPolicy
 from indexer.backends.base import SearchBackend
 from indexer.cluster_store import ClusterStore
@@ -30,6 +29,7 @@ from indexer.store import Store
 from indexer.themes import Themer
 from moisson.errors import Conflict
 from moisson.record import Outcome
+from pipeline.runs import RunReport, RunStart, RunStatus, owner_alive, this_owner
 
 __all__ = ["Ingestor", "reindex_all"]
 
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 
 class Ingestor:
-    """Implements harvester.runs.HarvestSink over one store and one backend."""
+    """Implements pipeline.runs.HarvestSink over one store and one backend."""
 
     def __init__(
         self,

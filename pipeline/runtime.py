@@ -1,0 +1,143 @@
+"""The composition root: the one place where Moisson's pieces are built from the settings.
+
+    settings ──► Runtime ──► store       (indexer.store.Store, from [store] url)
+                        ├──► backend     (a SearchBackend chosen by [index] url's scheme)
+                        ├──► themer      (thesaurus + rules, loaded once)
+                        ├──► clusters    (ClusterStore over the store's cluster tables)
+                        ├──► access      (AccessPolicy, from each source's [access])
+                        ├──► search      (SearchService: expansion, backend, labels)
+                        └──► http        (HttpClient, built on first use: only harvests need it)
+
+The CLI, the scheduler, the admin API and `create_app` all receive a Runtime; none builds its
+own pieces. Open it once (`with Runtime(settings) as runtime:`), hand it down, close it at
+the end. Pieces passed in (tests, an app embedding Moisson) are used as they are and left
+open on close: whoever opened them closes them. Under gunicorn each worker builds its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from harvester.http import HttpClient
+from indexer.access import AccessPolicy
+from indexer.backends import build_backend
+from indexer.backends.base import SearchBackend
+from indexer.cluster_store import ClusterStore
+from indexer.rules import load_rules
+from indexer.store import Store
+from indexer.themes import Themer, load_themer
+from moisson.config import Settings
+
+__all__ = ["Runtime"]
+
+
+class Runtime:
+    """Everything a command or a request needs, built once per process from the settings.
+
+    The constructor loads the thesaurus and rules (a bad file fails before anything is
+    opened) and does no other I/O. Each piece is opened on first use, once, so a command
+    that only reads the store never connects to the index; `close()` closes what was opened.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        backend: SearchBackend | None = None,
+        themer: Themer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.themer = themer if themer is not None else load_themer(settings.themes)
+        self.access = AccessPolicy(settings.sources)
+        self._given = (store, backend)
+        self._store: Store | None = store
+        self._backend: SearchBackend | None = backend
+        self._clusters: ClusterStore | None = None
+        self._http: HttpClient | None = None
+        self._owned: list[Store | SearchBackend] = []
+        self._lock = threading.RLock()  # request threads may ask for a piece at once
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def open(self) -> Runtime:
+        """Open the store and the index now (a server fails at start, not at its first
+        request, when either cannot be reached)."""
+        _ = self.store, self.backend
+        return self
+
+    def close(self) -> None:
+        """Close what this runtime opened itself (never what the caller passed in)."""
+        with self._lock:
+            if self._http is not None:
+                self._http.__exit__(None, None, None)
+                self._http = None
+            for resource in reversed(self._owned):
+                resource.close()
+            self._owned.clear()
+            self._store, self._backend = self._given
+            self._clusters = None
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- the pieces, each opened on first use ------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    store = Store(self.settings.store.url).open()
+                    self._owned.append(store)
+                    self._store = store
+        return self._store
+
+    @property
+    def backend(self) -> SearchBackend:
+        if self._backend is None:
+            with self._lock:
+                if self._backend is None:
+                    backend = build_backend(self.settings.index.url)
+                    backend.open()
+                    self._owned.append(backend)
+                    self._backend = backend
+        return self._backend
+
+    @property
+    def clusters(self) -> ClusterStore:
+        """The duplicate clusters (readable even when detection is off)."""
+        if self._clusters is None:
+            with self._lock:
+                if self._clusters is None:
+                    self._clusters = ClusterStore(self.store, self.settings.duplicates).open()
+        return self._clusters
+
+    @property
+    def clustering(self) -> ClusterStore | None:
+        """The clusters new records join; None when `[duplicates] enabled = false`."""
+        return self.clusters if self.settings.duplicates.enabled else None
+
+    @property
+    def http(self) -> HttpClient:
+        """The shared HTTP client (per-host rate limits span every source)."""
+        if self._http is None:
+            with self._lock:
+                if self._http is None:
+                    self._http = HttpClient(self.settings.harvest).__enter__()
+        return self._http
+
+    def reload_rules(self) -> Themer:
+        """Reload the rules file into the themer (after an admin edit, here or in another
+        process) and return the new themer."""
+        self.themer = self.themer.with_rules(load_rules(self.settings.themes.rules_path))
+        return self.themer
