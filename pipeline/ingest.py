@@ -25,6 +25,7 @@ from indexer.access import AccessPolicy
 from indexer.backends.base import SearchBackend
 from indexer.cluster_store import ClusterStore
 from indexer.collapse import Collapser
+from indexer.retheme import retheme
 from indexer.store import Store
 from indexer.themes import Themer
 from moisson.errors import Conflict
@@ -173,8 +174,6 @@ def reindex_all(
     With a `themer`, every record's themes are recomputed first and the changed ones written
     back to the store (indexer/retheme.py), so the index and GET /api/records agree."""
     if themer is not None:
-        from indexer.retheme import retheme
-
         retheme(store, None, themer)
     records = store.iter_records()
     if access is not None:
