@@ -18,7 +18,7 @@ from moisson.record import Harvested
 
 __all__ = ["OptionsT", "Page", "Source", "SourceContext"]
 
-OptionsT = TypeVar("OptionsT", bound=SourceSettings, contravariant=True)
+OptionsT = TypeVar("OptionsT", bound=SourceSettings, covariant=True)
 
 
 @dataclass

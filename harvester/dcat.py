@@ -154,7 +154,14 @@ class DcatSource:
         previous_ids: list[str | None] | None = None
         for _ in range(self.options.max_pages):
             visited.add(url)
-            response = self.http.request("GET", url, headers={"Accept": ACCEPT})
+            first = cursor is None and not visited - {url}
+            if first:  # conditional: a 304 says the whole (unpaged) dump is unchanged
+                response = self.http.fetch_document(url, headers={"Accept": ACCEPT})
+                if response.not_modified:
+                    yield Page([], not_modified=True)
+                    return
+            else:
+                response = self.http.request("GET", url, headers={"Accept": ACCEPT})
             items, next_url, total = read_dcat_document(
                 response.body,
                 response.content_type,
@@ -163,6 +170,9 @@ class DcatSource:
                 base=url,
                 stream_above=self.stream_above,
             )
+            if first and next_url is not None:
+                # A paged catalogue: an unchanged first page says nothing of the others.
+                self.http.fresh.pop(url, None)
             if next_url == url or (next_url is not None and next_url in visited):
                 pages = list(self._pages(items, url, skip, None, total))
                 yield from pages[:-1]

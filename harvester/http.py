@@ -192,11 +192,19 @@ class HttpClient:
         view.fresh = {}
         return view
 
-    def fetch_document(self, url: str, *, params: dict[str, str] | None = None) -> Response:
+    def fetch_document(
+        self,
+        url: str,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         """GET a whole-catalogue document (a DCAT dump, a CSW export), conditionally when the
         source's last complete run saw it: `not_modified` is then True on 304. The validators
         of a fresh copy go to `fresh`; the caller saves them only after a complete run."""
-        response = self.request("GET", url, params=params, validators=self.known.get(url))
+        response = self.request(
+            "GET", url, params=params, headers=headers, validators=self.known.get(url)
+        )
         if not response.not_modified:
             found = response.validators
             if found.etag or found.last_modified:

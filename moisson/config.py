@@ -226,7 +226,7 @@ class _FileValues(PydanticBaseSettingsSource):
 def _with_file_defaults(data: dict[str, Any]) -> Settings:
     class _Loaded(Settings):
         @classmethod
-        def settings_customise_sources(  # type: ignore[override]
+        def settings_customise_sources(
             cls,
             settings_cls: type[BaseSettings],
             init_settings: PydanticBaseSettingsSource,

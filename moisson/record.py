@@ -242,7 +242,7 @@ class Record(_Model):
         return cls(
             id=record_id(source_id, original_id),
             provenance=Provenance(source_id=source_id, original_id=original_id),
-            **fields,  # type: ignore[arg-type]
+            **fields,
         )
 
     def reference_date(self) -> date | None:

@@ -10,6 +10,8 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
   apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
 fi
 .venv/bin/ruff check .
+# Strict types on the core and the plug-point Protocols ([tool.mypy] in pyproject.toml).
+.venv/bin/mypy
 # A real OpenSearch node for the search backend contract suite, stopped on exit. An already
 # running one can be given with OPENSEARCH_TEST_URL.
 if [ -z "${OPENSEARCH_TEST_URL:-}" ]; then
