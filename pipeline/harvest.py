@@ -17,13 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from harvester.base import Page, SourceContext
 from harvester.http import HttpClient, Validators
 from harvester.url_policy import check_file_source
 from indexer.store import Store
-from indexer.store_schema import harvest_runs, quarantine
 from moisson.config import SourceSettings
 from moisson.errors import UnsafeInput
 from moisson.plugins import load
@@ -68,26 +65,10 @@ def choose_since(store: Store, options: SourceSettings, *, full: bool = False) -
         return None
     every = options.schedule.full_every if options.schedule else None
     if every is not None:
-        with store.engine.connect() as conn:
-            last_full = conn.scalar(
-                sa.select(sa.func.max(harvest_runs.c.id)).where(
-                    harvest_runs.c.source_id == options.id,
-                    harvest_runs.c.complete.is_(True),
-                    harvest_runs.c.since.is_(None),
-                )
-            )
-            if last_full is None:
-                return None
-            since_full = conn.scalar(
-                sa.select(sa.func.count())
-                .select_from(harvest_runs)
-                .where(
-                    harvest_runs.c.source_id == options.id,
-                    harvest_runs.c.complete.is_(True),
-                    harvest_runs.c.id > last_full,
-                )
-            )
-        if int(since_full or 0) + 1 >= every:
+        last_full = store.last_full_run_id(options.id)
+        if last_full is None:
+            return None
+        if store.complete_runs_after(options.id, last_full) + 1 >= every:
             return None
     return last.started
 
@@ -101,16 +82,8 @@ def retry_quarantine(
     """Parse again the open quarantine entries of earlier runs (the parser may have been
     fixed); write those that now parse as one page of `run_id`, which resolves the entries.
     Entries that still fail stay as they are."""
-    with store.engine.connect() as conn:
-        entries = conn.execute(
-            sa.select(quarantine.c.raw_sha256).where(
-                quarantine.c.source_id == source_id,
-                quarantine.c.resolved.is_(None),
-                quarantine.c.run_id != run_id,
-            )
-        ).all()
     recovered: list[Harvested] = []
-    for sha in {e.raw_sha256 for e in entries}:
+    for sha in store.open_quarantine_payloads(source_id, except_run=run_id):
         raw, _ = store.raw_payload(sha)
         try:
             items = reparse(raw)

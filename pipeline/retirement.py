@@ -19,18 +19,15 @@ admins) with a `retired` event; if they reappear, Store.write_page revives them 
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-import sqlalchemy as sa
-
 from indexer.backends.base import SearchBackend
 from indexer.store import Store
-from indexer.store_schema import harvest_runs, record_events, records, retirement_reviews
+from indexer.store.retirement import RetirementBatch
 from moisson.config import RetirementSettings
 from moisson.errors import Conflict, NotFound
 from pipeline.runs import RunReport, RunStatus
@@ -86,142 +83,47 @@ def apply_run(
         return RetirementResult(Verdict.NOT_ELIGIBLE, reason="fewer records than declared")
     now = now or _now()
     source = report.source_id
-    absent = sa.and_(
-        records.c.source_id == source,
-        records.c.retired.is_(None),
-        sa.or_(records.c.seen_run.is_(None), records.c.seen_run != report.run_id),
-    )
-    with store.engine.begin() as conn:
-        missing = conn.execute(
-            records.update()
-            .where(absent)
-            .values(
-                missing_runs=records.c.missing_runs + 1,
-                missing_since=sa.func.coalesce(records.c.missing_since, now),
-            )
-        ).rowcount
+    with store.retirement_batch() as batch:
+        missing = batch.mark_missing(source, report.run_id, now)
         cutoff = now - timedelta(days=policy.grace_days)
-        due = list(
-            conn.scalars(
-                sa.select(records.c.id)
-                .where(
-                    absent,
-                    records.c.missing_runs >= policy.grace_runs,
-                    records.c.missing_since <= cutoff,
-                )
-                .order_by(records.c.id)
-            )
-        )
+        due = batch.past_grace(source, report.run_id, policy.grace_runs, cutoff)
         if not due:
             return RetirementResult(Verdict.NOTHING, missing=missing)
-        active = int(
-            conn.scalar(
-                sa.select(sa.func.count())
-                .select_from(records)
-                .where(records.c.source_id == source, records.c.retired.is_(None))
-            )
-            or 0
-        )
+        active = batch.active_count(source)
         if len(due) > policy.breaker_share * active:
-            review_id = _hold(conn, source, report.run_id, due, active, now)
+            review_id = batch.hold(source, report.run_id, due, active, now)
             reason = (
                 f"{len(due)} of {active} records would be retired, more than "
                 f"{policy.breaker_share:.0%}; review {review_id} waits for an admin"
             )
             logger.warning("%s: circuit breaker: %s", source, reason)
             return RetirementResult(Verdict.HELD, missing, review_id=review_id, reason=reason)
-        _retire(conn, source, report.run_id, due, now, "missing from the source")
+        batch.retire(source, report.run_id, due, now, "missing from the source")
     backend.delete(due)
     logger.info("%s: retired %d records missing from the source", source, len(due))
     return RetirementResult(Verdict.RETIRED, missing, retired=due)
 
 
-def _hold(
-    conn: sa.Connection, source: str, run_id: int, due: list[str], active: int, now: datetime
-) -> int:
-    """One pending review per source: a newer run replaces the list of the pending one."""
-    values = {
-        "run_id": run_id,
-        "created": now,
-        "candidates": len(due),
-        "active": active,
-        "record_ids": json.dumps(due),
-    }
-    pending = conn.scalar(
-        sa.select(retirement_reviews.c.id).where(
-            retirement_reviews.c.source_id == source, retirement_reviews.c.status == "pending"
-        )
-    )
-    if pending is not None:
-        conn.execute(
-            retirement_reviews.update().where(retirement_reviews.c.id == pending).values(values)
-        )
-        return int(pending)
-    result = conn.execute(
-        retirement_reviews.insert().values(source_id=source, status="pending", **values)
-    )
-    return int(result.inserted_primary_key[0])
-
-
-def _retire(
-    conn: sa.Connection, source: str, run_id: int | None, ids: list[str], now: datetime, why: str
-) -> None:
-    if not ids:
-        return
-    conn.execute(records.update().where(records.c.id.in_(ids)).values(retired=now))
-    conn.execute(
-        record_events.insert(),
-        [
-            {
-                "record_id": rid,
-                "source_id": source,
-                "run_id": run_id,
-                "event": "retired",
-                "at": now,
-                "detail": why,
-            }
-            for rid in ids
-        ],
-    )
-    if run_id is not None:
-        conn.execute(
-            harvest_runs.update()
-            .where(harvest_runs.c.id == run_id)
-            .values(retired=harvest_runs.c.retired + len(ids))
-        )
-
-
-def _pending(conn: sa.Connection, review_id: int) -> Any:
-    row = conn.execute(
-        sa.select(retirement_reviews).where(retirement_reviews.c.id == review_id)
-    ).first()
-    if row is None:
+def _pending(batch: RetirementBatch, review_id: int) -> dict[str, Any]:
+    """The review, if it still waits for a decision."""
+    review = batch.review(review_id)
+    if review is None:
         raise NotFound(f"no retirement review {review_id}")
-    if row.status != "pending":
-        raise Conflict(f"retirement review {review_id} was already {row.status}")
-    return row
+    if review["status"] != "pending":
+        raise Conflict(f"retirement review {review_id} was already {review['status']}")
+    return review
 
 
 def approve_review(store: Store, backend: SearchBackend, review_id: int) -> list[str]:
     """Retire the held records that are still missing (some may have come back since)."""
     now = _now()
-    with store.engine.begin() as conn:
-        row = _pending(conn, review_id)
-        ids = list(
-            conn.scalars(
-                sa.select(records.c.id).where(
-                    records.c.id.in_(json.loads(row.record_ids)),
-                    records.c.retired.is_(None),
-                    records.c.missing_runs > 0,
-                )
-            )
+    with store.retirement_batch() as batch:
+        review = _pending(batch, review_id)
+        ids = batch.still_missing(review["record_ids"])
+        batch.retire(
+            review["source_id"], review["run_id"], ids, now, f"approved in review {review_id}"
         )
-        _retire(conn, row.source_id, row.run_id, ids, now, f"approved in review {review_id}")
-        conn.execute(
-            retirement_reviews.update()
-            .where(retirement_reviews.c.id == review_id)
-            .values(status="approved", decided=now)
-        )
+        batch.decide(review_id, "approved", now)
     backend.delete(ids)
     return ids
 
@@ -229,82 +131,26 @@ def approve_review(store: Store, backend: SearchBackend, review_id: int) -> list
 def reject_review(store: Store, review_id: int) -> None:
     """Keep the records: their grace period starts again."""
     now = _now()
-    with store.engine.begin() as conn:
-        row = _pending(conn, review_id)
-        conn.execute(
-            records.update()
-            .where(records.c.id.in_(json.loads(row.record_ids)), records.c.retired.is_(None))
-            .values(missing_runs=0, missing_since=None)
-        )
-        conn.execute(
-            retirement_reviews.update()
-            .where(retirement_reviews.c.id == review_id)
-            .values(status="rejected", decided=now)
-        )
+    with store.retirement_batch() as batch:
+        review = _pending(batch, review_id)
+        batch.forgive(review["record_ids"])
+        batch.decide(review_id, "rejected", now)
 
 
 def reviews(store: Store, status: str | None = "pending") -> list[dict[str, Any]]:
-    stmt = sa.select(retirement_reviews).order_by(retirement_reviews.c.id.desc())
-    if status is not None:
-        stmt = stmt.where(retirement_reviews.c.status == status)
-    with store.engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(stmt)]
-    for row in rows:
-        row["record_ids"] = json.loads(row["record_ids"])
-    return rows
+    """Retirement reviews with that status (all for None), newest first."""
+    return store.retirement_reviews(status)
 
 
 def retired_records(
     store: Store, source_id: str | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
-    stmt = (
-        sa.select(
-            records.c.id,
-            records.c.source_id,
-            records.c.original_id,
-            records.c.retired,
-            records.c.missing_since,
-            records.c.last_seen,
-        )
-        .where(records.c.retired.is_not(None))
-        .order_by(records.c.retired.desc(), records.c.id)
-        .limit(limit)
-    )
-    if source_id is not None:
-        stmt = stmt.where(records.c.source_id == source_id)
-    with store.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(stmt)]
+    return store.retired_records(source_id, limit)
 
 
 def record_history(store: Store, record_id: str) -> dict[str, Any]:
     """Lifecycle of one record, retired or not: first/last seen and every event."""
-    with store.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(
-                records.c.id,
-                records.c.source_id,
-                records.c.original_id,
-                records.c.first_seen,
-                records.c.last_seen,
-                records.c.updated,
-                records.c.retired,
-                records.c.missing_runs,
-                records.c.missing_since,
-            ).where(records.c.id == record_id)
-        ).first()
-        if row is None:
-            raise NotFound(f"no record with id {record_id!r}")
-        events = [
-            dict(e._mapping)
-            for e in conn.execute(
-                sa.select(
-                    record_events.c.event,
-                    record_events.c.at,
-                    record_events.c.run_id,
-                    record_events.c.detail,
-                )
-                .where(record_events.c.record_id == record_id)
-                .order_by(record_events.c.id)
-            )
-        ]
-    return {**dict(row._mapping), "events": events}
+    history = store.record_lifecycle(record_id)
+    if history is None:
+        raise NotFound(f"no record with id {record_id!r}")
+    return history

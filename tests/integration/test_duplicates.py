@@ -17,9 +17,9 @@ from harvester.formats.iso19139 import parse_iso
 from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
 from indexer.cluster_store import ClusterStore
-from indexer.cluster_tables import dup_pairs
 from indexer.duplicates_report import overlaps
 from indexer.store import Store
+from indexer.store.schema import dup_pairs
 from moisson.config import DuplicatesSettings
 from moisson.errors import NotFound
 from moisson.record import Harvested, Query, Record
