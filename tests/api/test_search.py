@@ -8,12 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 from flask.testing import FlaskClient
 
 from indexer.backends.base import FACETS, SearchBackend
+from indexer.search_service import SearchService
 from indexer.themes import load_themer
 from moisson.config import Settings
 from moisson.record import Record
 from search_api.params import parse_search_args
 from search_api.serialise import search_response
-from search_api.themes import themed_search
 from tests.api.conftest import GEO, OPEN
 
 HIT_KEYS = {
@@ -181,8 +181,8 @@ def test_the_cli_json_is_the_api_response(
     args = {"q": ["eau"], "source": [GEO]}
     query = parse_search_args(args, settings)
     themer = load_themer(settings.themes)
-    query, results = themed_search(query, backend, themer, settings.themes.languages)
-    printed = search_response(results, query, args)
+    searched = SearchService(backend, themer, settings.themes.languages).run(query)
+    printed = search_response(searched.results, searched.query, args)
     assert get(client, f"/api/search?q=eau&source={GEO}") == printed
 
 
