@@ -118,9 +118,7 @@ class SearchService:
         """The results of `run`, for callers that do not echo the query."""
         return self.run(query).results
 
-    def suggest(
-        self, prefix: str, size: int = 10, roles: Sequence[str] | None = ()
-    ) -> list[str]:
+    def suggest(self, prefix: str, size: int = 10, roles: Sequence[str] | None = ()) -> list[str]:
         """Completions of `prefix` among what a caller with `roles` may see (the backend's
         `suggest`: keywords most used first, then titles)."""
         return self.backend.suggest(prefix, size, roles)

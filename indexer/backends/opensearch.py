@@ -272,6 +272,13 @@ class OpenSearchBackend:
                 data["score"] = float(raw["_score"])
             hits.append(Hit.model_validate(data))
         facets, infos = self._facets(response.get("aggregations", {}), query)
+        if response.get("timed_out"):
+            # The cluster's search timeout (search.default_search_timeout) cut the search
+            # short: OpenSearch cannot cut one aggregation alone, so every facet may be
+            # partial (and so may the hits: the total is what was counted).
+            infos = {
+                name: info.model_copy(update={"timed_out": True}) for name, info in infos.items()
+            }
         return Results(
             total=int(response["hits"]["total"]["value"]),
             page=query.page,
