@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from indexer.analysis import query_terms, tokenise
 from moisson.errors import BadQuery
 from moisson.query import (
+    MAX_CLAUSES,
     TEXT_FIELDS,
     And,
     FieldFilter,
@@ -39,6 +40,7 @@ from moisson.query import (
     TextField,
     TextLeaf,
     ThemeExpansion,
+    check_tree,
 )
 
 __all__ = [
@@ -110,14 +112,20 @@ def expanded(tree: Node, q: str, expansions: Sequence[ThemeExpansion]) -> Node:
 
 def text_tree(query: Query) -> Node | None:
     """The text part of `query` as a tree: `query.text` when a protocol built it, else `q`
-    parsed (advanced or plain) and, when plain, expanded with `query.expansions`."""
+    parsed (advanced or plain) and, when plain, expanded with `query.expansions`. A parsed
+    tree is held to the same limits as a protocol's (moisson.query.check_tree), with what
+    `where` left of the clause budget, so both backends refuse the same long queries."""
     if query.text is not None:
         return query.text
     if query.advanced:
-        return advanced_tree(query.q)
-    tree = plain_tree(query.q)
-    if tree is not None and query.expansions:
-        tree = expanded(tree, query.q, query.expansions)
+        tree = advanced_tree(query.q)
+    else:
+        tree = plain_tree(query.q)
+        if tree is not None and query.expansions:
+            tree = expanded(tree, query.q, query.expansions)
+    if tree is not None:
+        spent = check_tree(query.where, "where") if query.where is not None else 0
+        check_tree(tree, "text", MAX_CLAUSES - spent)
     return tree
 
 

@@ -49,7 +49,8 @@ id on OpenSearch and by indexing order on SQLite (so tests never rely on tie ord
 Paging: `start` (0-based position of the first hit, as CSW startPosition - 1 or ES `from`)
 wins over `page` when set; `size` hits from there.
 
-Limits: a tree deeper than MAX_DEPTH or with more than MAX_NODES nodes, and a filter on a
+Limits: a tree deeper than MAX_DEPTH, with more than MAX_NODES nodes or costing more than
+MAX_CLAUSES engine clauses (text leaves times fields times words; `clauses`), and a filter on a
 field not in KEYWORD_FIELDS, are refused when the Query is built, with BadQuery (not a
 pydantic ValidationError: the validator raises it as is), so hostile nesting never reaches a
 recursive compiler and every protocol gets the same message for its own 400.
@@ -57,6 +58,7 @@ recursive compiler and every protocol gets the same message for its own 400.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
@@ -70,6 +72,7 @@ __all__ = [
     "DATE_FIELDS",
     "FACETS",
     "KEYWORD_FIELDS",
+    "MAX_CLAUSES",
     "MAX_DEPTH",
     "MAX_NODES",
     "PUBLIC",
@@ -97,6 +100,8 @@ __all__ = [
     "TextField",
     "TextLeaf",
     "ThemeExpansion",
+    "check_tree",
+    "clauses",
     "date_field",
     "walk",
 ]
@@ -159,6 +164,11 @@ SORT_FIELDS: tuple[str, ...] = (
 
 MAX_DEPTH = 64
 MAX_NODES = 2000
+# Engine clauses a tree may cost: a text leaf costs one per field searched and word (a
+# multi-word prefix 64 more per field: the prefix expands to index terms), any other leaf
+# one. OpenSearch refuses queries over 1024 clauses; this keeps both backends in step.
+MAX_CLAUSES = 900
+_PREFIX_EXPANSION = 64
 MAX_TEXT = 1000  # characters in one text leaf
 MAX_VALUES = 1000  # values in one FieldFilter
 
@@ -320,21 +330,44 @@ def walk(node: Node) -> list[Node]:
     return found
 
 
-def _check_tree(node: Node, name: str) -> None:
-    """Refuse trees deeper than MAX_DEPTH or larger than MAX_NODES, iteratively."""
-    count = 0
+_WORD = re.compile(r"[^\W_]+")
+
+
+def clauses(node: Node) -> int:
+    """What one leaf costs in engine clauses (see MAX_CLAUSES); 0 for inner nodes."""
+    if isinstance(node, Term | Phrase | Prefix | Near):
+        fields = len(node.fields) or len(TEXT_FIELDS)
+        texts = node.phrases if isinstance(node, Near) else (node.text,)
+        words = sum(len(_WORD.findall(text)) for text in texts) or 1
+        if isinstance(node, Prefix) and words > 1:
+            words += _PREFIX_EXPANSION
+        return fields * words
+    return 0 if isinstance(node, And | Or | Not) else 1
+
+
+def check_tree(node: Node, name: str, budget: int = MAX_CLAUSES) -> int:
+    """Refuse trees deeper than MAX_DEPTH, larger than MAX_NODES or costing more than
+    `budget` clauses, iteratively; what the tree costs."""
+    count = cost = 0
     stack: list[tuple[Node, int]] = [(node, 1)]
     while stack:
         current, depth = stack.pop()
         count += 1
+        cost += clauses(current)
         if depth > MAX_DEPTH:
             raise BadQuery(f"the {name} query is nested deeper than {MAX_DEPTH} levels")
         if count > MAX_NODES:
             raise BadQuery(f"the {name} query has more than {MAX_NODES} conditions")
+        if cost > budget:
+            raise BadQuery(
+                f"the {name} query has too many words and conditions (over {MAX_CLAUSES} "
+                "terms to look up); simplify it"
+            )
         if isinstance(current, And | Or):
             stack.extend((child, depth + 1) for child in current.children)
         elif isinstance(current, Not):
             stack.append((current.child, depth + 1))
+    return cost
 
 
 class Sort(_Node):
@@ -396,10 +429,11 @@ class Query(BaseModel):
 
     @model_validator(mode="after")
     def _bounded(self) -> Query:
+        budget = MAX_CLAUSES
         for name in ("text", "where"):
             tree = getattr(self, name)
             if tree is not None:
-                _check_tree(tree, name)
+                budget -= check_tree(tree, name, budget)
         unknown = sorted(set(self.filters) - set(KEYWORD_FIELDS))
         if unknown:
             raise BadQuery(

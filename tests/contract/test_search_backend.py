@@ -707,3 +707,12 @@ def test_a_leaf_without_words_is_a_bad_query(backend: SearchBackend) -> None:
 def test_unknown_sort_or_filter_fields_are_refused_by_the_model() -> None:
     with pytest.raises(BadQuery, match="unknown filter"):
         Query(filters={"colour": ["red"]})
+
+
+def test_a_query_too_long_for_the_engines_is_a_bad_query_on_both(backend: SearchBackend) -> None:
+    words = " ".join(f"mot{n}" for n in range(320))  # 320 words x 3 fields > MAX_CLAUSES
+    with pytest.raises(BadQuery, match="too many words"):
+        search(backend, q=words)
+    with pytest.raises(BadQuery, match="too many words"):
+        search(backend, q=" OR ".join(words.split()), advanced=True)
+    assert search(backend, q=" ".join(words.split()[:250])).total == 0  # 750 clauses: runs
