@@ -46,6 +46,10 @@ order; records missing a sort value come last in either direction; ties are brok
 id on OpenSearch and by indexing order on SQLite (so tests never rely on tie order). When
 `sort_by` is empty, `Query.sort` (relevance, date or title) gives the order as it always did.
 
+Facets: `Query.facets` names the keyword fields to count (None: the eight FACETS; []: none);
+each comes back in `Results.facets` with buckets by count then value, the total per value
+over the whole result set (filters included).
+
 Paging: `start` (0-based position of the first hit, as CSW startPosition - 1 or ES `from`)
 wins over `page` when set; `size` hits from there.
 
@@ -420,6 +424,8 @@ class Query(BaseModel):
     sort_by: list[Sort] = Field(default=[], max_length=8)
     lang: str | None = None
     facet_size: int = Field(default=10, ge=1, le=200)
+    # Which keyword fields to count (any of KEYWORD_FIELDS, in this order); None: FACETS.
+    facets: list[str] | None = Field(default=None, max_length=len(KEYWORD_FIELDS))
     advanced: bool = False  # FTS5-like syntax in q; off by default so user terms are escaped
     expansions: list[ThemeExpansion] = []  # plain queries only; see ThemeExpansion
     roles: list[str] | None = []
@@ -439,7 +445,16 @@ class Query(BaseModel):
             raise BadQuery(
                 f"unknown filter {unknown[0]!r}; filters are: {', '.join(KEYWORD_FIELDS)}"
             )
+        unknown = sorted(set(self.facets or ()) - set(KEYWORD_FIELDS))
+        if unknown:
+            raise BadQuery(
+                f"unknown facet {unknown[0]!r}; facets can count: {', '.join(KEYWORD_FIELDS)}"
+            )
         return self
+
+    def facet_names(self) -> list[str]:
+        """The keyword fields to count: `facets`, else every facet of FACETS."""
+        return list(dict.fromkeys(self.facets)) if self.facets is not None else list(FACETS)
 
     def visible(self) -> list[str] | None:
         """The `access` values this caller may see; None: everything."""

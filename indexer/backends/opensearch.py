@@ -38,7 +38,6 @@ import opensearchpy
 from opensearchpy import OpenSearch
 
 from indexer.analysis import analyse_leaf, highlight, normalise, tokenise
-from indexer.backends.base import FACETS
 from indexer.backends.documents import visible_sources
 from indexer.backends.opensearch_bulk import (
     BATCH,
@@ -295,7 +294,7 @@ class OpenSearchBackend:
     ) -> tuple[dict[str, list[FacetBucket]], dict[str, FacetInfo]]:
         facets: dict[str, list[FacetBucket]] = {}
         infos: dict[str, FacetInfo] = {}
-        for name in FACETS:
+        for name in query.facet_names():
             raw = aggregations[name]["buckets"]
             selected = query.filters.get(name, [])
             chosen = set(selected)

@@ -187,7 +187,7 @@ def _filters(query: Query) -> list[dict[str, Any]]:
 
 def _aggregations(query: Query) -> dict[str, Any]:
     aggs: dict[str, Any] = {}
-    for name in FACETS:
+    for name in query.facet_names():
         field = field_path(name, query.collapse)
         order = [{"_count": "desc"}, {"_key": "asc"}]
         aggs[name] = {"terms": {"field": field, "size": query.facet_size + 1, "order": order}}

@@ -52,12 +52,10 @@ from urllib.parse import parse_qs
 import numpy as np
 
 from indexer.analysis import highlight, normalise, tokenise
-from indexer.backends.base import FACETS
 from indexer.backends.documents import (
     ACCESS,
     OUTRANKED,
     RANKED_BELOW,
-    facet_field,
     visible_sources,
 )
 from indexer.backends.sqlite_columns import Columns, page
@@ -334,11 +332,11 @@ class SqliteBackend:
         facets: dict[str, list[FacetBucket]] = {}
         infos: dict[str, FacetInfo] = {}
         deadline = time.monotonic() + self.facet_budget
-        for name in FACETS:
+        for name in query.facet_names():
             if time.monotonic() >= deadline:
                 facets[name], infos[name] = [], FacetInfo(timed_out=True)
                 continue
-            column = columns.facets[facet_field(name, query.collapse)]
+            column = columns.keyword(name, query.collapse)
             counts = column.counts(rowids, mask)
             facets[name], truncated = column.buckets(
                 counts, query.filters.get(name, []), query.facet_size

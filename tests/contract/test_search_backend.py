@@ -716,3 +716,19 @@ def test_a_query_too_long_for_the_engines_is_a_bad_query_on_both(backend: Search
     with pytest.raises(BadQuery, match="too many words"):
         search(backend, q=" OR ".join(words.split()), advanced=True)
     assert search(backend, q=" ".join(words.split()[:250])).total == 0  # 750 clauses: runs
+
+
+def test_facets_can_count_any_keyword_field_or_none(backend: SearchBackend) -> None:
+    results = search(backend, facets=["language", "topic_category", "doi"])
+    assert list(results.facets) == ["language", "topic_category", "doi"]
+    counts = {name: {b.value: b.count for b in found} for name, found in results.facets.items()}
+    assert counts == {
+        "language": {"eng": 3},
+        "topic_category": {"inlandWaters": 1},
+        "doi": {"10.5281/zenodo.12345": 1, "10.2909/71c95a07-e296-44fc-b22b-415f42acfdf0": 1},
+    }
+    filtered = search(backend, facets=["language"], filters={"source": [OPEN]}, q="wetland")
+    assert {b.value: b.count for b in filtered.facets["language"]} == {"eng": 2}
+    assert search(backend, facets=[]).facets == {}
+    with pytest.raises(BadQuery, match="unknown facet"):
+        search(backend, facets=["colour"])
