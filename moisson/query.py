@@ -281,7 +281,9 @@ class FieldFilter(_Node):
 
     kind: Literal["field"] = "field"
     field: KeywordField
-    values: tuple[str, ...] = Field(min_length=1, max_length=MAX_VALUES)
+    values: tuple[Annotated[str, Field(max_length=MAX_TEXT)], ...] = Field(
+        min_length=1, max_length=MAX_VALUES
+    )
     prefix: bool = False
 
 
