@@ -31,7 +31,6 @@ from pipeline.scheduler import build_scheduler, sync_jobs
 from search_api.params import parse_search_args
 from search_api.serialise import search_response
 from search_api.server import serve as serve_api
-from search_api.themes import themed_search
 
 __all__ = ["HANDLERS", "parse", "thesaurus_validate"]
 
@@ -97,9 +96,8 @@ def search(runtime: Runtime, args: argparse.Namespace) -> int:
     roles = [] if args.anonymous else args.as_role
     query = query.model_copy(update={"roles": roles})
     # As GET /api/search does: thesaurus expansion, theme labels.
-    query, results = themed_search(
-        query, runtime.backend, runtime.themer, settings.themes.languages
-    )
+    searched = runtime.search.run(query)
+    query, results = searched.query, searched.results
     if args.json:
         print(json.dumps(search_response(results, query, params), ensure_ascii=False, indent=2))
         return 0

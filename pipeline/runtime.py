@@ -25,6 +25,7 @@ from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
 from indexer.cluster_store import ClusterStore
 from indexer.rules import load_rules
+from indexer.search_service import SearchService
 from indexer.store import Store
 from indexer.themes import Themer, load_themer
 from moisson.config import Settings
@@ -56,6 +57,7 @@ class Runtime:
         self._backend: SearchBackend | None = backend
         self._clusters: ClusterStore | None = None
         self._http: HttpClient | None = None
+        self._search: SearchService | None = None
         self._owned: list[Store | SearchBackend] = []
         self._lock = threading.RLock()  # request threads may ask for a piece at once
 
@@ -126,6 +128,20 @@ class Runtime:
     def clustering(self) -> ClusterStore | None:
         """The clusters new records join; None when `[duplicates] enabled = false`."""
         return self.clusters if self.settings.duplicates.enabled else None
+
+    @property
+    def search(self) -> SearchService:
+        """Search as every protocol runs it: thesaurus expansion, the backend, theme labels
+        in the caller's language. Follows the themer when an admin edit replaces it."""
+        service = self._search
+        if (
+            service is None
+            or service.backend is not self.backend
+            or service.themer is not self.themer
+        ):
+            service = SearchService(self.backend, self.themer, self.settings.themes.languages)
+            self._search = service
+        return service
 
     @property
     def http(self) -> HttpClient:

@@ -25,14 +25,17 @@ from opensearchpy import OpenSearch
 from indexer.analysis import tokenise
 from indexer.backends.documents import (
     CLUSTER_SOURCE,
+    EXTRA_KEYWORDS,
     OUTRANKED,
     access_values,
     collapse_values,
+    date_values,
     facet_values,
     hit_payload,
+    keyword_values,
     searchable_fields,
 )
-from moisson.errors import BackendError, BackendUnavailable
+from moisson.errors import BackendError, BackendUnavailable, BadQuery
 from moisson.record import BBox, Record
 
 __all__ = ["BATCH", "SUGGEST_SEPARATOR", "bulk", "document", "line", "send", "translated"]
@@ -89,6 +92,16 @@ def document(record: Record) -> dict[str, Any]:
         "outranked": collapsed[OUTRANKED],
         "cluster_source": collapsed[CLUSTER_SOURCE],
         "facets": facets,
+        # Keyword fields beyond the facets (opensearch_query.FIELD_PATHS: id and language
+        # are top-level) and the dates but the reference one, for filters and sorts.
+        "fields": {
+            name: found
+            for name, found in keyword_values(record).items()
+            if name in EXTRA_KEYWORDS and name not in {"id", "language"}
+        },
+        "dates": {
+            name: value.isoformat() for name, value in date_values(record).items() if name != "date"
+        },
         "payload": payload,
     }
 
@@ -131,6 +144,11 @@ def translated(action: str) -> Iterator[None]:
             detail=str(exc),
         ) from exc
     except opensearchpy.TransportError as exc:
+        if "maxClauseCount" in str(exc) or "too_many_clauses" in str(exc):
+            raise BadQuery(
+                "the query expands to too many terms for the search index; simplify it",
+                detail=str(exc),
+            ) from exc
         if exc.status_code in {503, 429}:
             raise BackendUnavailable(
                 f"the OpenSearch cluster is busy or unavailable while {action}",

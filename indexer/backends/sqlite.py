@@ -42,35 +42,35 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import numpy as np
 
 from indexer.analysis import highlight, normalise, tokenise
-from indexer.backends.base import FACETS
 from indexer.backends.documents import (
     ACCESS,
     OUTRANKED,
     RANKED_BELOW,
-    facet_field,
     visible_sources,
 )
 from indexer.backends.sqlite_columns import Columns, page
 from indexer.backends.sqlite_query import (
     Leaf,
     LeafMatch,
-    advanced_query,
     evaluate,
-    leaves,
-    plain_query,
+    fts_leaf,
+    positive_leaves,
     score,
-    without_phrase,
 )
 from indexer.backends.sqlite_tables import Prepared, SqliteTables, sqlite_errors
+from indexer.query_text import text_tree
 from moisson.errors import BackendError, BadQuery, ConfigError
+from moisson.query import KEYWORD_FIELDS, Node, TextLeaf
 from moisson.record import (
     PUBLIC,
     FacetBucket,
@@ -79,14 +79,16 @@ from moisson.record import (
     Query,
     Record,
     Results,
-    ThemeExpansion,
 )
 
-__all__ = ["SqliteBackend"]
+__all__ = ["FACET_BUDGET", "SqliteBackend"]
 
 logger = logging.getLogger(__name__)
 
 _BATCH = 2000  # records per transaction in reindex
+# Seconds a search may spend counting facets (all of them take a few ms at 100k records);
+# past it the remaining facets are reported as timed out rather than slowing the page.
+FACET_BUDGET = 1.0
 
 
 class SqliteBackend:
@@ -96,8 +98,9 @@ class SqliteBackend:
         {"fulltext", "bbox", "daterange", "facets", "highlight", "suggest", "advanced"}
     )
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, facet_budget: float = FACET_BUDGET) -> None:
         self.path = Path(path)
+        self.facet_budget = facet_budget
         self._tables = SqliteTables(self.path)
         self._writer: sqlite3.Connection | None = None
         self._write_lock = threading.Lock()
@@ -109,11 +112,21 @@ class SqliteBackend:
 
     @classmethod
     def from_url(cls, url: str) -> SqliteBackend:
-        """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db` (SQLAlchemy's form)."""
+        """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db` (SQLAlchemy's form),
+        optionally `?facet_budget_ms=N` (see FACET_BUDGET)."""
         prefix = "sqlite:///"
-        if not url.startswith(prefix) or len(url) == len(prefix):
+        path, _, options = url.partition("?")
+        if not path.startswith(prefix) or len(path) == len(prefix):
             raise ConfigError(f"index URL {url!r} must look like sqlite:///path/to/index.db")
-        return cls(url[len(prefix) :])
+        budget = FACET_BUDGET
+        for key, values in parse_qs(options, keep_blank_values=True).items():
+            if key != "facet_budget_ms" or not values[-1].isdigit():
+                raise ConfigError(
+                    f"index URL {url!r}: unknown or bad parameter {key!r} "
+                    "(known: facet_budget_ms=N)"
+                )
+            budget = int(values[-1]) / 1000
+        return cls(path[len(prefix) :], facet_budget=budget)
 
     def __repr__(self) -> str:
         return f"SqliteBackend({str(self.path)!r})"
@@ -242,21 +255,31 @@ class SqliteBackend:
             return self._columns.documents
 
     def search(self, query: Query) -> Results:
-        unknown = sorted(set(query.filters) - set(FACETS))
+        unknown = sorted(set(query.filters) - set(KEYWORD_FIELDS))
         if unknown:
-            raise BadQuery(f"unknown filter {unknown[0]!r}; filters are: {', '.join(FACETS)}")
-        node = advanced_query(query.q) if query.advanced else plain_query(query.q)
+            raise BadQuery(
+                f"unknown filter {unknown[0]!r}; filters are: {', '.join(KEYWORD_FIELDS)}"
+            )
+        tree = text_tree(query)
+        conditions = query.conditions()
+        ordering = query.ordering()
+        texts = [leaf for node in [tree, *conditions] if node for leaf in positive_leaves(node)]
+        compiled = {leaf: fts_leaf(leaf) for leaf in dict.fromkeys(texts)}
         with self._reading(advanced=query.advanced) as conn:
             columns = self._columns
             matches: dict[Leaf, LeafMatch] = {}
 
-            def fetch(leaf: Leaf) -> LeafMatch:
-                if leaf not in matches:
-                    matches[leaf] = self._tables.match(conn, leaf, columns.size)
-                return matches[leaf]
+            def fetch(leaf: TextLeaf) -> LeafMatch:
+                fts = compiled.get(leaf) or fts_leaf(leaf)
+                if fts not in matches:
+                    matches[fts] = self._tables.match(conn, fts, columns.size)
+                return matches[fts]
+
+            def other(node: Node) -> np.ndarray:
+                return columns.condition_mask(node, query.collapse)
 
             mask = columns.alive
-            narrowed = node is not None
+            narrowed = tree is not None
             visible = query.visible()
             if visible is not None:  # who may see what: in the mask, so counts and pages agree
                 mask = mask & columns.facets[ACCESS].holding(visible, columns.size)
@@ -267,42 +290,27 @@ class SqliteBackend:
                 if dropped.any():  # no duplicates: the cached whole-index counts still hold
                     mask = mask & ~dropped
                     narrowed = True
-            if node is not None:
-                found = evaluate(node, fetch)
-                for expansion in [] if query.advanced else query.expansions:
-                    found = found | self._expanded(query.q, expansion, columns, fetch)
-                mask = mask & found
-            for name, values in query.filters.items():
-                if values:
-                    column = columns.facets[facet_field(name, query.collapse)]
-                    mask = mask & column.holding(values, columns.size)
+            for node in [tree, *conditions]:
+                if node is not None:
+                    mask = mask & evaluate(node, lambda leaf: fetch(leaf).mask, other, mask)
                     narrowed = True
-            if query.bbox is not None:
-                mask = mask & columns.bbox_mask(query.bbox)
-                narrowed = True
-            if query.date_from is not None or query.date_to is not None:
-                mask = mask & columns.date_mask(query.date_from, query.date_to)
-                narrowed = True
             rowids = np.flatnonzero(mask)
             facets, infos = self._facets(columns, rowids, mask if narrowed else None, query)
 
-            sort = "date" if query.sort == "relevance" and node is None else query.sort
             scores = None
-            if sort == "relevance" and node is not None:
-                positive = [fetch(leaf) for leaf in dict.fromkeys(leaves(node))]
+            if texts and any(sort.field == "relevance" for sort in ordering):
+                positive = [fetch(leaf) for leaf in compiled]
                 scores = score(positive, columns.saturation, columns.documents, rowids)
-            if sort == "title" and columns.title_rank is None:
+            if any(sort.field == "title" for sort in ordering) and columns.title_rank is None:
                 columns.title_rank = self._tables.title_rank(conn, columns.size)
-            keys = columns.sort_keys(sort, rowids, scores)
-            start = (query.page - 1) * query.size
+            keys = columns.sort_keys(ordering, rowids, scores)
+            start = query.offset()
             chosen = page(keys, rowids, start, start + query.size)
             payloads = self._tables.payloads(conn, chosen)
-        found = leaves(node) if node is not None else []
+        found = list(compiled.values())
         marks = ({s for leaf in found for s in leaf.stems}, [p for f in found for p in f.prefixes])
         hits = [
-            self._hit(
-                payloads[rowid], marks if node is not None else None, scores, rowids, rowid, query
-            )
+            self._hit(payloads[rowid], marks if texts else None, scores, rowids, rowid, query)
             for rowid in chosen.tolist()
             if rowid in payloads
         ]
@@ -310,35 +318,25 @@ class SqliteBackend:
             total=len(rowids),
             page=query.page,
             size=query.size,
+            start=query.offset(),
             hits=hits,
             facets=facets,
             facet_info=infos,
         )
 
-    @staticmethod
-    def _expanded(
-        q: str,
-        expansion: ThemeExpansion,
-        columns: Columns,
-        fetch: Callable[[Leaf], LeafMatch],
-    ) -> np.ndarray:
-        """Rows filed under one of the expansion's concepts that match the rest of the
-        query (see moisson.record.ThemeExpansion and documents.py)."""
-        rest = without_phrase(q, expansion.phrase)
-        if rest is None:
-            return np.zeros(columns.size, dtype=bool)
-        found = columns.facets["theme"].holding(expansion.concepts, columns.size)
-        node = plain_query(rest)
-        return found & evaluate(node, fetch) if node is not None else found
-
-    @staticmethod
     def _facets(
-        columns: Columns, rowids: np.ndarray, mask: np.ndarray | None, query: Query
+        self, columns: Columns, rowids: np.ndarray, mask: np.ndarray | None, query: Query
     ) -> tuple[dict[str, list[FacetBucket]], dict[str, FacetInfo]]:
+        """Buckets per facet, counted in FACETS order until `facet_budget` seconds have gone:
+        the facets left are empty and marked `timed_out`, and the page still answers."""
         facets: dict[str, list[FacetBucket]] = {}
         infos: dict[str, FacetInfo] = {}
-        for name in FACETS:
-            column = columns.facets[facet_field(name, query.collapse)]
+        deadline = time.monotonic() + self.facet_budget
+        for name in query.facet_names():
+            if time.monotonic() >= deadline:
+                facets[name], infos[name] = [], FacetInfo(timed_out=True)
+                continue
+            column = columns.keyword(name, query.collapse)
             counts = column.counts(rowids, mask)
             facets[name], truncated = column.buckets(
                 counts, query.filters.get(name, []), query.facet_size
