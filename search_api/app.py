@@ -99,6 +99,9 @@ def create_app(
 
     app.register_blueprint(clusters.blueprint)
     app.register_blueprint(clusters.admin_blueprint)  # behind admin.require_admin() too
+    from publish.ogcapi_records import OgcApiRecords
+
+    app.register_blueprint(OgcApiRecords().blueprint(state))  # OGC API - Records (publish/)
     register_error_handlers(app)
     from search_api import auth
 
