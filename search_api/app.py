@@ -102,6 +102,9 @@ def create_app(
     from publish.ogcapi_records import OgcApiRecords
 
     app.register_blueprint(OgcApiRecords().blueprint(state))  # OGC API - Records (publish/)
+    from publish.dcat_endpoint import DcatEndpoint
+
+    app.register_blueprint(DcatEndpoint().blueprint(state))  # DCAT-AP 3 (publish/)
     register_error_handlers(app)
     from search_api import auth
 
