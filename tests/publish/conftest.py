@@ -19,19 +19,34 @@ from moisson.cli import main
 from moisson.config import Settings, load_settings
 from search_api.app import create_app
 from tests.conftest import ROOT
+from tests.opensearch_support import drop_alias, fresh_alias
 
 SAMPLES = ROOT / "samples"
 
 
-@pytest.fixture(scope="module")
-def sample_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+@pytest.fixture(scope="module", params=["sqlite", "opensearch"])
+def sample_settings(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    """The demo's config on a copy of the samples, harvested; the index on SQLite or on the
+    test OpenSearch node (a throw-away alias), so every protocol test runs on both."""
     folder = tmp_path_factory.mktemp("samples")
     shutil.copytree(SAMPLES, folder, dirs_exist_ok=True)
     config = folder / "moisson.toml"
     text = config.read_text(encoding="utf-8").replace("../var/", "var/")
+    alias = None
+    if request.param == "opensearch":
+        base = request.getfixturevalue("opensearch_url")
+        alias = fresh_alias("publish")
+        text = text.replace('url = "sqlite:///var/index.db"', f'url = "{base}/{alias}"')
+        assert alias in text
     config.write_text(text, encoding="utf-8")
-    assert main(["--config", str(config), "harvest"]) == 0
-    return load_settings(config)
+    try:
+        assert main(["--config", str(config), "harvest"]) == 0
+        yield load_settings(config)
+    finally:
+        if alias is not None:
+            drop_alias(request.getfixturevalue("opensearch_url"), alias)
 
 
 @pytest.fixture(scope="module")
