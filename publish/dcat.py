@@ -32,21 +32,36 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from typing import BinaryIO
 
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS
 from rdflib.term import Node
 
-from moisson.record import BBox, Contact, Link, Record
+from moisson.record import Link, Record
+from publish.dcat_terms import (
+    ADMS,
+    EU_LANGUAGE,
+    EU_THEME_LABELS,
+    EU_THEMES,
+    HYDRA,
+    ISO3,
+    LOCN,
+    SERVICE_TYPES,
+    agent,
+    bind_prefixes,
+    concept,
+    contact_point,
+    date_literal,
+    iri,
+    publishable,
+    text_literal,
+    wkt,
+)
 from publish.scheme import ThemeScheme, language_tag
 
 __all__ = [
-    "ADMS",
-    "GSP",
     "HYDRA",
-    "LOCN",
-    "VCARD",
     "CatalogInfo",
     "Copy",
     "add_dataset",
@@ -54,44 +69,10 @@ __all__ = [
     "catalog_graph",
     "catalog_node",
     "dataset_uri",
+    "dump_ntriples",
     "publishable",
     "record_graph",
 ]
-
-ADMS = Namespace("http://www.w3.org/ns/adms#")
-GSP = Namespace("http://www.opengis.net/ont/geosparql#")
-LOCN = Namespace("http://www.w3.org/ns/locn#")
-VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
-DCATAP = Namespace("http://data.europa.eu/r5r/")
-HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
-EU_LANGUAGE = "http://publications.europa.eu/resource/authority/language/"
-EU_THEMES = URIRef("http://publications.europa.eu/resource/authority/data-theme")
-_SERVICE_TYPES = {
-    "OGC:WMS": "http://www.opengis.net/def/serviceType/ogc/wms",
-    "OGC:WFS": "http://www.opengis.net/def/serviceType/ogc/wfs",
-    "OGC:WMTS": "http://www.opengis.net/def/serviceType/ogc/wmts",
-    "OGC:WCS": "http://www.opengis.net/def/serviceType/ogc/wcs",
-}
-_ISO3 = {"fr": "FRA", "en": "ENG", "de": "DEU", "it": "ITA", "es": "SPA", "nl": "NLD"}
-_ISO3 |= {"pt": "POR", "cs": "CES", "el": "ELL", "pl": "POL", "sv": "SWE", "da": "DAN"}
-_ISO3 |= {"fi": "FIN"}
-_EU = "http://publications.europa.eu/resource/authority/data-theme/"
-EU_THEME_LABELS = {  # the EU data-theme authority's English labels
-    _EU + "AGRI": "Agriculture, fisheries, forestry and food",
-    _EU + "ECON": "Economy and finance",
-    _EU + "EDUC": "Education, culture and sport",
-    _EU + "ENER": "Energy",
-    _EU + "ENVI": "Environment",
-    _EU + "GOVE": "Government and public sector",
-    _EU + "HEAL": "Health",
-    _EU + "INTR": "International issues",
-    _EU + "JUST": "Justice, legal system and public safety",
-    _EU + "OP_DATPRO": "Provisional data",
-    _EU + "REGI": "Regions and cities",
-    _EU + "SOCI": "Population and society",
-    _EU + "TECH": "Science and technology",
-    _EU + "TRAN": "Transport",
-}
 
 
 @dataclass(frozen=True)
@@ -116,126 +97,44 @@ class Copy:
     original_id: str
 
 
-def bind_prefixes(graph: Graph) -> Graph:
-    for prefix, namespace in (
-        ("dcat", DCAT),
-        ("dct", DCTERMS),
-        ("foaf", FOAF),
-        ("prov", PROV),
-        ("skos", SKOS),
-        ("adms", ADMS),
-        ("locn", LOCN),
-        ("gsp", GSP),
-        ("vcard", VCARD),
-        ("dcatap", DCATAP),
-        ("hydra", HYDRA),
-    ):
-        graph.bind(prefix, namespace, override=True)
-    return graph
-
-
 def dataset_uri(base: str, record_id: str) -> URIRef:
     return URIRef(f"{base.rstrip('/')}/dcat/datasets/{record_id}")
 
 
-def _text(value: str, lang: str | None) -> Literal:
-    return Literal(value, lang=lang) if lang else Literal(value)
-
-
-def _date(value: date) -> Literal:
-    return Literal(value.isoformat(), datatype=XSD.date)
-
-
-def _uri(value: str) -> URIRef | None:
-    """An IRI rdflib can serialise, or None (spaces, quotes and the like in a harvested
-    'URL' would break N-Triples and Turtle output)."""
-    value = value.strip()
-    if not value.startswith(("http://", "https://", "ftp://", "mailto:", "urn:")):
-        return None
-    if any(ch in value for ch in ' <>"{}|\\^`\n\t'):
-        return None
-    return URIRef(value)
-
-
-def publishable(url: str) -> bool:
-    """Whether a link's URL can be an RDF IRI (others are left out of the DCAT output)."""
-    return _uri(url) is not None
-
-
-def _wkt(box: BBox) -> Literal:
-    w, s, e, n = box.as_list()
-    ring = f"{w} {s}, {e} {s}, {e} {n}, {w} {n}, {w} {s}"
-    return Literal(f"POLYGON(({ring}))", datatype=GSP.wktLiteral)
-
-
-def _agent(graph: Graph, contact: Contact) -> BNode:
-    agent = BNode()
-    graph.add((agent, RDF.type, FOAF.Agent))
-    graph.add((agent, FOAF.name, Literal(contact.organisation or contact.name or contact.email)))
-    if contact.email and _uri(f"mailto:{contact.email}"):
-        graph.add((agent, FOAF.mbox, URIRef(f"mailto:{contact.email}")))
-    return agent
-
-
-def _contact_point(graph: Graph, contact: Contact) -> BNode:
-    card = BNode()
-    graph.add((card, RDF.type, VCARD.Kind))  # the class DCAT-AP checks (no RDFS inference)
-    graph.add((card, RDF.type, VCARD.Organization if contact.organisation else VCARD.Individual))
-    graph.add((card, VCARD.fn, Literal(contact.name or contact.organisation or contact.email)))
-    if contact.organisation:
-        graph.add((card, VCARD["organization-name"], Literal(contact.organisation)))
-    if contact.email and _uri(f"mailto:{contact.email}"):
-        graph.add((card, VCARD.hasEmail, URIRef(f"mailto:{contact.email}")))
-    return card
-
-
-def _concept(
-    graph: Graph,
-    uri: URIRef,
-    labels: dict[str, str],
-    scheme: URIRef | None,
-    scheme_title: str | None = None,
-) -> None:
-    """A skos:Concept with its labels; DCAT-AP wants a prefLabel on every concept and a
-    title on every scheme: when the source named neither, the URI's last segment and the
-    scheme's URI are what there is to say."""
-    graph.add((uri, RDF.type, SKOS.Concept))
-    for lang, label in labels.items():
-        graph.add((uri, SKOS.prefLabel, _text(label, lang or None)))
-    if not labels and (uri, SKOS.prefLabel, None) not in graph:
-        graph.add((uri, SKOS.prefLabel, Literal(str(uri).rstrip("/#").rsplit("/", 1)[-1])))
-    if scheme is not None:
-        graph.add((uri, SKOS.inScheme, scheme))
-        graph.add((scheme, RDF.type, SKOS.ConceptScheme))
-        if (scheme, DCTERMS.title, None) not in graph:
-            graph.add((scheme, DCTERMS.title, Literal(scheme_title or str(scheme))))
-
-
 def _themes(
-    graph: Graph, node: Node, record: Record, scheme: ThemeScheme, lang: str | None
+    graph: Graph,
+    node: Node,
+    record: Record,
+    scheme: ThemeScheme,
+    lang: str | None,
+    described: set[URIRef] | None,
 ) -> None:
     company = URIRef(scheme.uri)
-    for lang_, title in scheme.titles.items():
-        graph.add((company, DCTERMS.title, _text(title, lang_ or None)))
+    if described is None or company not in described:
+        for lang_, title in scheme.titles.items():
+            graph.add((company, DCTERMS.title, text_literal(title, lang_ or None)))
+        if described is not None:
+            described.add(company)
     for theme in record.themes:
-        uri = _uri(theme.uri)
+        uri = iri(theme.uri)
         if uri is None:
             continue
         graph.add((node, DCAT.theme, uri))
-        _concept(graph, uri, theme.labels or {"": theme.id}, company)
+        concept(graph, uri, theme.labels or {"": theme.id}, company, described=described)
         for eu in scheme.eu_themes.get(theme.id, []):
             graph.add((node, DCAT.theme, URIRef(eu)))
             labels = {"en": EU_THEME_LABELS[eu]} if eu in EU_THEME_LABELS else {}
-            _concept(graph, URIRef(eu), labels, EU_THEMES, "Data theme")
+            concept(graph, URIRef(eu), labels, EU_THEMES, "Data theme", described)
     for keyword in record.keywords:
-        uri = _uri(keyword.uri) if keyword.uri else None
+        uri = iri(keyword.uri) if keyword.uri else None
         if uri is None or keyword.thesaurus_uri == scheme.uri:
             if keyword.thesaurus_uri != scheme.uri:
-                graph.add((node, DCAT.keyword, _text(keyword.label, lang)))
+                graph.add((node, DCAT.keyword, text_literal(keyword.label, lang)))
             continue
         graph.add((node, DCAT.theme, uri))
-        in_scheme = _uri(keyword.thesaurus_uri) if keyword.thesaurus_uri else None
-        _concept(graph, uri, {lang or "": keyword.label}, in_scheme, keyword.thesaurus)
+        in_scheme = iri(keyword.thesaurus_uri) if keyword.thesaurus_uri else None
+        labels = {lang or "": keyword.label}
+        concept(graph, uri, labels, in_scheme, keyword.thesaurus, described)
 
 
 def _distribution(
@@ -246,7 +145,7 @@ def _distribution(
     graph.add((dist, DCAT.accessURL, url))
     title = link.description or link.name
     if title:
-        graph.add((dist, DCTERMS.title, _text(title, lang)))
+        graph.add((dist, DCTERMS.title, text_literal(title, lang)))
     if link.protocol == "download":
         graph.add((dist, DCAT.downloadURL, url))
         if fmt_name:
@@ -254,11 +153,11 @@ def _distribution(
             graph.add((fmt, RDF.type, DCTERMS.MediaTypeOrExtent))
             graph.add((fmt, RDFS.label, Literal(fmt_name)))
             graph.add((dist, DCTERMS["format"], fmt))
-    if link.media_type and _uri(f"https://www.iana.org/assignments/media-types/{link.media_type}"):
+    if link.media_type and iri(f"https://www.iana.org/assignments/media-types/{link.media_type}"):
         media = URIRef(f"https://www.iana.org/assignments/media-types/{link.media_type}")
         graph.add((media, RDF.type, DCTERMS.MediaType))
         graph.add((dist, DCAT.mediaType, media))
-    service_type = _SERVICE_TYPES.get(link.protocol or "")
+    service_type = SERVICE_TYPES.get(link.protocol or "")
     if service_type:
         standard = URIRef(service_type)
         graph.add((standard, RDF.type, DCTERMS.Standard))
@@ -267,7 +166,9 @@ def _distribution(
         graph.add((service, RDF.type, DCAT.DataService))
         graph.add((service, DCAT.endpointURL, url))
         graph.add((service, DCTERMS.conformsTo, standard))
-        graph.add((service, DCTERMS.title, _text(link.name or link.protocol or "service", lang)))
+        graph.add(
+            (service, DCTERMS.title, text_literal(link.name or link.protocol or "service", lang))
+        )
         graph.add((dist, DCAT.accessService, service))
     return dist
 
@@ -279,22 +180,24 @@ def add_dataset(
     catalog: CatalogInfo,
     *,
     copies: Sequence[Copy] = (),
+    described: set[URIRef] | None = None,
 ) -> URIRef:
-    """Write `record` (and its CatalogRecord) into `graph`; returns the dataset's IRI."""
+    """Write `record` (and its CatalogRecord) into `graph`; returns the dataset's IRI.
+    `described`: concepts already written in this document (streamed dumps)."""
     node = dataset_uri(catalog.base, record.id)
     lang = language_tag(record.language)
-    endpoints = [link for link in record.links if _uri(link.url)]
+    endpoints = [link for link in record.links if iri(link.url)]
     service = record.resource_type == "service" and bool(endpoints)
     graph.add((node, RDF.type, DCAT.DataService if service else DCAT.Dataset))
-    graph.add((node, DCTERMS.title, _text(record.title, lang)))
-    graph.add((node, DCTERMS.description, _text(record.abstract or record.title, lang)))
+    graph.add((node, DCTERMS.title, text_literal(record.title, lang)))
+    graph.add((node, DCTERMS.description, text_literal(record.abstract or record.title, lang)))
     graph.add((node, DCTERMS.identifier, Literal(record.provenance.original_id)))
     resource_type = (
         f"http://inspire.ec.europa.eu/metadata-codelist/ResourceType/{record.resource_type}"
     )
-    if _uri(resource_type):
+    if iri(resource_type):
         graph.add((node, DCTERMS.type, URIRef(resource_type)))
-        _concept(graph, URIRef(resource_type), {"en": record.resource_type}, None)
+        concept(graph, URIRef(resource_type), {"en": record.resource_type}, None)
     for identifier in record.identifiers:
         adms_id = BNode()
         graph.add((adms_id, RDF.type, ADMS.Identifier))
@@ -302,47 +205,47 @@ def add_dataset(
         if identifier.codespace:
             graph.add((adms_id, ADMS.schemaAgency, Literal(identifier.codespace)))
         graph.add((node, ADMS.identifier, adms_id))
-    _themes(graph, node, record, scheme, lang)
+    _themes(graph, node, record, scheme, lang, described)
     for contact in record.contacts:
         if contact.role in ("publisher", "owner") and (node, DCTERMS.publisher, None) not in graph:
-            graph.add((node, DCTERMS.publisher, _agent(graph, contact)))
+            graph.add((node, DCTERMS.publisher, agent(graph, contact)))
         elif contact.role in ("author", "originator"):
-            graph.add((node, DCTERMS.creator, _agent(graph, contact)))
+            graph.add((node, DCTERMS.creator, agent(graph, contact)))
         else:
-            graph.add((node, DCAT.contactPoint, _contact_point(graph, contact)))
+            graph.add((node, DCAT.contactPoint, contact_point(graph, contact)))
     for box in record.bboxes:
         place = BNode()
         graph.add((place, RDF.type, DCTERMS.Location))
-        graph.add((place, DCAT.bbox, _wkt(box)))
-        graph.add((place, LOCN.geometry, _wkt(box)))
+        graph.add((place, DCAT.bbox, wkt(box)))
+        graph.add((place, LOCN.geometry, wkt(box)))
         graph.add((node, DCTERMS.spatial, place))
     if record.temporal and (record.temporal.start or record.temporal.end):
         period = BNode()
         graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
         if record.temporal.start:
-            graph.add((period, DCAT.startDate, _date(record.temporal.start)))
+            graph.add((period, DCAT.startDate, date_literal(record.temporal.start)))
         if record.temporal.end:
-            graph.add((period, DCAT.endDate, _date(record.temporal.end)))
+            graph.add((period, DCAT.endDate, date_literal(record.temporal.end)))
         graph.add((node, DCTERMS.temporal, period))
     if record.created:
-        graph.add((node, DCTERMS.created, _date(record.created)))
+        graph.add((node, DCTERMS.created, date_literal(record.created)))
     if record.published:
-        graph.add((node, DCTERMS.issued, _date(record.published)))
+        graph.add((node, DCTERMS.issued, date_literal(record.published)))
     if record.revised:
-        graph.add((node, DCTERMS.modified, _date(record.revised)))
-    if lang and lang in _ISO3:
-        language = URIRef(EU_LANGUAGE + _ISO3[lang])
+        graph.add((node, DCTERMS.modified, date_literal(record.revised)))
+    if lang and lang in ISO3:
+        language = URIRef(EU_LANGUAGE + ISO3[lang])
         graph.add((language, RDF.type, DCTERMS.LinguisticSystem))
         graph.add((node, DCTERMS.language, language))
     for thumbnail in record.thumbnails:
-        if _uri(thumbnail):
+        if iri(thumbnail):
             graph.add((node, FOAF.depiction, URIRef(thumbnail)))
     _links(graph, node, record, endpoints, service, lang)
     _rights(graph, node, record, lang)
     if record.lineage:
         statement = BNode()
         graph.add((statement, RDF.type, DCTERMS.ProvenanceStatement))
-        graph.add((statement, RDFS.label, _text(record.lineage, lang)))
+        graph.add((statement, RDFS.label, text_literal(record.lineage, lang)))
         graph.add((node, DCTERMS.provenance, statement))
     _origins(graph, node, record, catalog, copies)
     return node
@@ -358,7 +261,7 @@ def _links(
 ) -> None:
     if service:
         graph.add((node, DCAT.endpointURL, URIRef(endpoints[0].url.strip())))
-        service_type = _SERVICE_TYPES.get(endpoints[0].protocol or "")
+        service_type = SERVICE_TYPES.get(endpoints[0].protocol or "")
         if service_type:
             graph.add((node, DCTERMS.conformsTo, URIRef(service_type)))
             graph.add((URIRef(service_type), RDF.type, DCTERMS.Standard))
@@ -387,10 +290,10 @@ def _links(
 def _rights(graph: Graph, node: URIRef, record: Record, lang: str | None) -> None:
     licence = None
     if record.licence:
-        licence = _uri(record.licence) or BNode()
+        licence = iri(record.licence) or BNode()
         graph.add((licence, RDF.type, DCTERMS.LicenseDocument))
         if isinstance(licence, BNode):
-            graph.add((licence, RDFS.label, _text(record.licence, lang)))
+            graph.add((licence, RDFS.label, text_literal(record.licence, lang)))
         distributions = list(graph.objects(node, DCAT.distribution))
         for dist in distributions:
             graph.add((dist, DCTERMS.license, licence))
@@ -400,7 +303,7 @@ def _rights(graph: Graph, node: URIRef, record: Record, lang: str | None) -> Non
     if others:
         statement = BNode()
         graph.add((statement, RDF.type, DCTERMS.RightsStatement))
-        graph.add((statement, RDFS.label, _text("; ".join(others), lang)))
+        graph.add((statement, RDFS.label, text_literal("; ".join(others), lang)))
         graph.add((node, DCTERMS.accessRights, statement))
 
 
@@ -408,11 +311,11 @@ def _origins(
     graph: Graph, node: URIRef, record: Record, catalog: CatalogInfo, copies: Sequence[Copy]
 ) -> None:
     for copy in copies or [Copy(record.provenance.source_id, record.provenance.original_id)]:
-        origin = _uri(copy.original_id) or BNode()
+        origin = iri(copy.original_id) or BNode()
         graph.add((origin, RDF.type, PROV.Entity))
         graph.add((origin, DCTERMS.identifier, Literal(copy.original_id)))
         endpoint = catalog.sources.get(copy.source_id)
-        source = _uri(endpoint) if endpoint else None
+        source = iri(endpoint) if endpoint else None
         if source is not None:
             graph.add((origin, PROV.wasAttributedTo, source))
             graph.add((source, RDF.type, PROV.Agent))
@@ -424,9 +327,9 @@ def _origins(
     harvested = provenance.last_seen.date() if provenance.last_seen else record.metadata_date
     modified = record.metadata_date or harvested
     if modified:
-        graph.add((entry, DCTERMS.modified, _date(modified)))
+        graph.add((entry, DCTERMS.modified, date_literal(modified)))
     if provenance.first_seen:
-        graph.add((entry, DCTERMS.issued, _date(provenance.first_seen.date())))
+        graph.add((entry, DCTERMS.issued, date_literal(provenance.first_seen.date())))
     if modified is None:  # DCAT-AP wants dct:modified on a CatalogRecord; nothing to say
         graph.remove((entry, None, None))
         return
@@ -451,7 +354,7 @@ def catalog_node(graph: Graph, catalog: CatalogInfo) -> URIRef:
     graph.add((publisher, RDF.type, FOAF.Agent))
     graph.add((publisher, FOAF.name, Literal(catalog.publisher)))
     graph.add((node, DCTERMS.publisher, publisher))
-    homepage = _uri(catalog.homepage or catalog.base)
+    homepage = iri(catalog.homepage or catalog.base)
     if homepage is not None:
         graph.add((node, FOAF.homepage, homepage))
         graph.add((homepage, RDF.type, FOAF.Document))
@@ -469,3 +372,24 @@ def catalog_graph(
         kind = DCAT.service if (dataset, RDF.type, DCAT.DataService) in graph else DCAT.dataset
         graph.add((node, kind, dataset))
     return graph
+
+
+def dump_ntriples(
+    records: Iterable[Record], scheme: ThemeScheme, catalog: CatalogInfo, out: BinaryIO
+) -> int:
+    """The whole catalogue as N-Triples, one dataset at a time: memory stays that of one
+    record's graph however large the store (N-Triples needs no document-wide state, so
+    the pieces concatenate). Returns the number of datasets written."""
+    head = bind_prefixes(Graph())
+    node = catalog_node(head, catalog)
+    out.write(head.serialize(format="nt", encoding="utf-8"))
+    count = 0
+    described: set[URIRef] = set()
+    for record in records:
+        graph = Graph()
+        dataset = add_dataset(graph, record, scheme, catalog, described=described)
+        kind = DCAT.service if (dataset, RDF.type, DCAT.DataService) in graph else DCAT.dataset
+        graph.add((node, kind, dataset))
+        out.write(graph.serialize(format="nt", encoding="utf-8"))
+        count += 1
+    return count

@@ -5,15 +5,16 @@ the official Records schemas), DCAT-AP (0 SHACL violations against the official 
 
 from __future__ import annotations
 
+import io
 from functools import cache
 
 import pytest
 from pyshacl import validate
 from rdflib import Graph
-from rdflib.namespace import SH
+from rdflib.namespace import DCAT, RDF, SH
 
 from moisson.record import Record
-from publish.dcat import CatalogInfo, catalog_graph, record_graph
+from publish.dcat import CatalogInfo, catalog_graph, dump_ntriples, record_graph
 from publish.geojson import record_feature
 from publish.iso19139 import iso_document
 from tests.conftest import SHARED_FIXTURES, require
@@ -84,3 +85,16 @@ def test_shacl_catches_a_dataset_without_a_mandatory_property(drop: str) -> None
     graph.remove((None, DCTERMS[drop], None))
     conforms, _, _ = validate(graph, shacl_graph=shapes(), inference="none")
     assert not conforms
+
+
+def test_the_streamed_dump_is_one_valid_catalogue() -> None:
+    require((SHARED_FIXTURES / "shacl").is_dir(), "SHACL shapes not found in shared fixtures")
+    records = _records()
+    out = io.BytesIO()
+    assert dump_ntriples(iter(records), scheme(), CATALOG, out) == len(records)
+    graph = Graph().parse(data=out.getvalue(), format="nt")
+    catalog = next(graph.subjects(RDF.type, DCAT.Catalog))
+    members = {*graph.objects(catalog, DCAT.dataset), *graph.objects(catalog, DCAT.service)}
+    assert len(members) == len(records)
+    _, report, text = validate(graph, shacl_graph=shapes(), inference="none", allow_warnings=True)
+    assert not list(report.subjects(SH.resultSeverity, SH.Violation)), text[:3000]
