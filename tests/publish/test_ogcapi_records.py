@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from lxml import html as lxml_html
+from openapi_spec_validator import validate as validate_spec
 from werkzeug.test import TestResponse
 
 from tests.conftest import require
@@ -73,6 +74,7 @@ def test_landing_conformance_and_collections_are_valid(client: FlaskClient) -> N
         assert _json(client, f"{BASE}/collections/{collection['id']}")["id"] == collection["id"]
     openapi = _json(client, f"{BASE}/openapi")
     assert "/collections/{collectionId}/items" in openapi["paths"]
+    validate_spec(openapi)  # a valid OpenAPI 3.0 document
 
 
 def test_paging_through_next_links_returns_every_record_once(client: FlaskClient) -> None:
@@ -224,6 +226,7 @@ def _problem(response: TestResponse, status: int) -> dict[str, Any]:
         "limit=0",
         "limit=-3",
         "offset=-1",
+        "offset=5000000",
         "bbox=1,2,3",
         "bbox=1,2,3,4,5",
         "bbox=170,-10,-170,10",
