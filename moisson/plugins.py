@@ -80,7 +80,10 @@ PLUG_POINTS: dict[str, PlugPoint] = {
         keyed_by="output protocol name",
         protocol="publish.base:OutputProtocol",
         group="moisson.outputs",
-        builtins={},
+        builtins={
+            "ogcapi-records": "publish.ogcapi_records:OgcApiRecords",
+            "dcat": "publish.dcat_endpoint:DcatEndpoint",
+        },
     ),
 }
 

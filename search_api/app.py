@@ -13,7 +13,9 @@ import logging
 
 from flask import Flask
 
+from moisson.plugins import known, load
 from pipeline.runtime import Runtime
+from publish.base import OutputProtocol
 from search_api import (
     admin,
     auth,
@@ -48,6 +50,10 @@ def create_app(runtime: Runtime) -> Flask:
     # Admin blueprints: every route behind admin.require_admin().
     for blueprint in (admin.blueprint, themes.admin_blueprint, clusters.admin_blueprint):
         app.register_blueprint(blueprint)
+    # Output protocols (publish/): every one registered at the `outputs` plug point.
+    for name in known("outputs"):
+        protocol: OutputProtocol = load("outputs", name)()
+        app.register_blueprint(protocol.blueprint(state))
     register_error_handlers(app)
     auth.install(app)  # identity, headers, CORS, size and rate limits, access log
     logger.info("API ready with %s", type(runtime.backend).__name__)  # URLs may hold passwords
