@@ -29,6 +29,7 @@ from moisson.config_sections import (
     BUNDLED_THESAURUS,
     ApiSettings,
     AuthSettings,
+    CswSettings,
     DuplicatesSettings,
     HarvestSettings,
     IndexSettings,
@@ -48,6 +49,7 @@ __all__ = [
     "BUNDLED_THESAURUS",
     "ApiSettings",
     "AuthSettings",
+    "CswSettings",
     "DuplicatesSettings",
     "HarvestSettings",
     "IndexSettings",
@@ -94,6 +96,9 @@ class Settings(BaseSettings):
     duplicates: DuplicatesSettings = Field(
         default_factory=DuplicatesSettings,
         description="Duplicate detection and clusters.",
+    )
+    csw: CswSettings = Field(
+        default_factory=CswSettings, description="OGC CSW 2.0.2 / ISO AP endpoint."
     )
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Catalogues to harvest, one table per source."
