@@ -4,8 +4,9 @@ A `Record` is one catalogue entry normalised from whatever format it came in (IS
 Dublin Core, DCAT, CKAN, OGC API - Records). Harvesters build Records and know nothing of
 themes or backends; the indexer stores and indexes them; the API only serialises them.
 
-`Query` and `Results` are what a `SearchBackend` takes and returns, so the API and both
-backends speak the same typed language instead of passing dicts around.
+`Query` (defined in moisson/query.py with its condition tree, re-exported here) and `Results`
+are what a `SearchBackend` takes and returns, so the API, the protocols and both backends
+speak the same typed language instead of passing dicts around.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from moisson.geometry import BBox
+from moisson.query import PUBLIC, Query, ThemeExpansion
 
 __all__ = [
     "PUBLIC",
@@ -45,9 +49,6 @@ __all__ = [
 ]
 
 
-PUBLIC = "*"  # the `access` value of a record everyone may see
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
@@ -73,27 +74,6 @@ class Contact(_Model):
     name: str | None = None
     email: str | None = None
     role: str | None = None  # ISO CI_RoleCode value: pointOfContact, owner, publisher...
-
-
-class BBox(_Model):
-    """A WGS84 box, always west <= east after cleaning (antimeridian boxes are split)."""
-
-    west: float = Field(ge=-180, le=180)
-    south: float = Field(ge=-90, le=90)
-    east: float = Field(ge=-180, le=180)
-    north: float = Field(ge=-90, le=90)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> BBox:
-        if self.west > self.east or self.south > self.north:
-            raise ValueError(
-                f"bbox must have west <= east and south <= north, got "
-                f"{self.west},{self.south},{self.east},{self.north}"
-            )
-        return self
-
-    def as_list(self) -> list[float]:
-        return [self.west, self.south, self.east, self.north]
 
 
 class TemporalExtent(_Model):
@@ -272,47 +252,6 @@ class Harvested(_Model):
 
 _Date = date  # Hit has a field named `date`
 
-SortKey = Literal["relevance", "date", "title"]
-
-
-class ThemeExpansion(_Model):
-    """Query expansion from the thesaurus: the words of `phrase` (part or all of `q`) are
-    also satisfied by a record filed under any of `concepts` (theme facet values), so
-    'zones humides' finds a record only described as 'wetlands'."""
-
-    phrase: str
-    concepts: list[str]
-
-
-class Query(_Model):
-    """A search request, already validated: backends can trust every field.
-
-    `roles` are the caller's: a backend returns, counts and pages only records whose
-    `access` holds PUBLIC or one of them, inside its own query (never by filtering a page).
-    The default [] is an anonymous caller; None means no restriction (admins and internal
-    jobs only: set it explicitly)."""
-
-    q: str = ""
-    filters: dict[str, list[str]] = {}
-    bbox: BBox | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    page: int = Field(default=1, ge=1)
-    size: int = Field(default=20, ge=0, le=100)
-    sort: SortKey = "relevance"
-    lang: str | None = None
-    facet_size: int = Field(default=10, ge=1, le=200)
-    advanced: bool = False  # raw engine syntax; off by default so user terms are escaped
-    expansions: list[ThemeExpansion] = []  # plain queries only; see ThemeExpansion
-    roles: list[str] | None = []
-    # One hit per duplicate cluster (see Collapse), counted once in totals and facets;
-    # False shows every copy.
-    collapse: bool = True
-
-    def visible(self) -> list[str] | None:
-        """The `access` values this caller may see; None: everything."""
-        return None if self.roles is None else [PUBLIC, *self.roles]
-
 
 class HitSource(_Model):
     id: str
@@ -341,6 +280,10 @@ class FacetBucket(_Model):
 
 
 class FacetInfo(_Model):
+    """`truncated`: values were left out (more than facet_size). `timed_out`: the backend
+    stopped counting this facet to keep the search within its time budget; its buckets
+    are missing or partial, the hits and total are not affected."""
+
     truncated: bool = False
     timed_out: bool = False
 
@@ -349,6 +292,7 @@ class Results(_Model):
     total: int
     page: int
     size: int
+    start: int = 0  # position of the first hit among all matches (Query.offset())
     hits: list[Hit]
     facets: dict[str, list[FacetBucket]] = {}
     facet_info: dict[str, FacetInfo] = {}

@@ -9,22 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from moisson.query import FACETS
 from moisson.record import Query, Record, Results
 
 __all__ = ["FACETS", "SearchBackend"]
-
-# Facet name -> what it counts. Order is the order the API shows them in.
-FACETS: dict[str, str] = {
-    "source": "source id of each copy",
-    "organisation": "organisations among the record's contacts",
-    "keyword": "keyword labels",
-    "resource_type": "ISO scope code: dataset, series, service...",
-    "format": "distribution formats",
-    "protocol": "link protocols (OGC:WMS, OGC:WFS, download...)",
-    "year": "year of the record's reference date",
-    "theme": "thesaurus concept ids of the record's themes and of their ancestors",
-}
-
 
 class SearchBackend(Protocol):
     """Contract:

@@ -251,6 +251,8 @@ class OpenSearchBackend:
         unknown = sorted(set(query.filters) - set(FACETS))
         if unknown:
             raise BadQuery(f"unknown filter {unknown[0]!r}; filters are: {', '.join(FACETS)}")
+        if query.text or query.where or query.ranges or query.sort_by:
+            raise BadQuery("this search index does not support query trees yet")
         node = advanced_query(query.q) if query.advanced else plain_query(query.q)
         body = search_body(query, node, [] if query.advanced else query.expansions)
         client = self._require()
@@ -272,6 +274,7 @@ class OpenSearchBackend:
             total=int(response["hits"]["total"]["value"]),
             page=query.page,
             size=query.size,
+            start=query.offset(),
             hits=hits,
             facets=facets,
             facet_info=infos,

@@ -196,7 +196,7 @@ def search_body(
     sort and facet aggregations.
 
     Raises BadQuery for a page beyond what OpenSearch can page to (MAX_WINDOW results)."""
-    start = (query.page - 1) * query.size
+    start = query.offset()
     if start + query.size > MAX_WINDOW:
         raise BadQuery(
             f"results beyond the first {MAX_WINDOW:,} cannot be paged to; "

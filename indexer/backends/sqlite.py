@@ -245,6 +245,8 @@ class SqliteBackend:
         unknown = sorted(set(query.filters) - set(FACETS))
         if unknown:
             raise BadQuery(f"unknown filter {unknown[0]!r}; filters are: {', '.join(FACETS)}")
+        if query.text or query.where or query.ranges or query.sort_by:
+            raise BadQuery("this search index does not support query trees yet")
         node = advanced_query(query.q) if query.advanced else plain_query(query.q)
         with self._reading(advanced=query.advanced) as conn:
             columns = self._columns
@@ -294,7 +296,7 @@ class SqliteBackend:
             if sort == "title" and columns.title_rank is None:
                 columns.title_rank = self._tables.title_rank(conn, columns.size)
             keys = columns.sort_keys(sort, rowids, scores)
-            start = (query.page - 1) * query.size
+            start = query.offset()
             chosen = page(keys, rowids, start, start + query.size)
             payloads = self._tables.payloads(conn, chosen)
         found = leaves(node) if node is not None else []
@@ -310,6 +312,7 @@ class SqliteBackend:
             total=len(rowids),
             page=query.page,
             size=query.size,
+            start=query.offset(),
             hits=hits,
             facets=facets,
             facet_info=infos,
