@@ -402,6 +402,11 @@ class CswSettings(_Section):
         description="Largest maxRecords honoured: a GetRecords asking for more gets this "
         "many, with nextRecord pointing on (at most 100, the search page limit).",
     )
+    collapse: bool = Field(
+        True,
+        description="One record per duplicate cluster (the canonical, listing the other "
+        "copies' links); false: every copy is its own record.",
+    )
     title: str = Field("Moisson", description="ows:ServiceIdentification title.")
     abstract: str = Field(
         "Harvested, themed and de-duplicated catalogue of spatial data.",

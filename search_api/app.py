@@ -21,6 +21,7 @@ from indexer.backends.base import SearchBackend
 from indexer.store import Store
 from indexer.themes import Themer
 from moisson.config import Settings
+from publish.csw.endpoint import CswProtocol
 from search_api.errors import register_error_handlers
 
 __all__ = ["STATIC_DIR", "AppState", "create_app", "state"]
@@ -100,6 +101,7 @@ def create_app(
     app.register_blueprint(clusters.blueprint)
     app.register_blueprint(clusters.admin_blueprint)  # behind admin.require_admin() too
     register_error_handlers(app)
+    app.register_blueprint(CswProtocol(settings.csw).blueprint(state))  # [csw]; its own XML errors
     from search_api import auth
 
     auth.install(app)  # identity, headers, CORS, size and rate limits, access log

@@ -18,8 +18,7 @@ from publish.csw.requests import ELEMENT_SETS, OPERATIONS, RESULT_TYPES, TYPE_NA
 
 __all__ = ["PARAMETER_DOMAINS", "SECTIONS", "capabilities", "describe_record"]
 
-SECTIONS = ("ServiceIdentification", "ServiceProvider", "OperationsMetadata",
-            "Filter_Capabilities")
+SECTIONS = ("ServiceIdentification", "ServiceProvider", "OperationsMetadata", "Filter_Capabilities")
 _XLINK_HREF = f"{{{NS['xlink']}}}href"
 
 # GetDomain ParameterName -> the values the server accepts.
@@ -103,10 +102,18 @@ def _operations(root: etree._Element, url: str) -> None:
             if parameter.startswith(name + "."):
                 _values(operation, "ows:Parameter", parameter.partition(".")[2], values)
         if name == "GetRecords":
-            _values(operation, "ows:Constraint", "SupportedDublinCoreQueryables",
-                    tuple(x.name for x in CORE_QUERYABLES))
-            _values(operation, "ows:Constraint", "SupportedISOQueryables",
-                    tuple(x.name for x in APISO_QUERYABLES))
+            _values(
+                operation,
+                "ows:Constraint",
+                "SupportedDublinCoreQueryables",
+                tuple(x.name for x in CORE_QUERYABLES),
+            )
+            _values(
+                operation,
+                "ows:Constraint",
+                "SupportedISOQueryables",
+                tuple(x.name for x in APISO_QUERYABLES),
+            )
         if name == "GetDomain":
             _values(operation, "ows:Parameter", "ParameterName", tuple(PARAMETER_DOMAINS))
     _values(meta, "ows:Parameter", "service", ("CSW",))
@@ -139,20 +146,28 @@ def capabilities(
     """csw:Capabilities with the requested sections (Filter_Capabilities always: the schema
     requires it)."""
     if versions is not None and VERSION not in versions:
-        raise CswError("VersionNegotiationFailed",
-                       f"this server speaks CSW {VERSION} only", "acceptVersions")
+        raise CswError(
+            "VersionNegotiationFailed", f"this server speaks CSW {VERSION} only", "acceptVersions"
+        )
     wanted = set(SECTIONS)
     if sections is not None and "All" not in sections:
         unknown = [s for s in sections if s not in SECTIONS]
         if unknown:
-            raise CswError("InvalidParameterValue", f"unknown section {unknown[0][:60]!r}; "
-                           f"sections are {', '.join(SECTIONS)}, All", "sections")
+            raise CswError(
+                "InvalidParameterValue",
+                f"unknown section {unknown[0][:60]!r}; sections are {', '.join(SECTIONS)}, All",
+                "sections",
+            )
         wanted = set(sections)
-    root = etree.Element(q("csw:Capabilities"), nsmap={
-        k: NS[k] for k in ("csw", "ows", "ogc", "gml", "xlink", "xsi", "dc", "dct", "gmd")})
+    root = etree.Element(
+        q("csw:Capabilities"),
+        nsmap={k: NS[k] for k in ("csw", "ows", "ogc", "gml", "xlink", "xsi", "dc", "dct", "gmd")},
+    )
     root.set("version", VERSION)
-    root.set(q("xsi:schemaLocation"),
-             f"{NS['csw']} http://schemas.opengis.net/csw/2.0.2/CSW-discovery.xsd")
+    root.set(
+        q("xsi:schemaLocation"),
+        f"{NS['csw']} http://schemas.opengis.net/csw/2.0.2/CSW-discovery.xsd",
+    )
     if "ServiceIdentification" in wanted:
         _identification(root, config)
     if "ServiceProvider" in wanted:
@@ -172,10 +187,13 @@ _SCHEMAS = {
 def describe_record(type_names: list[str]) -> etree._Element:
     """csw:DescribeRecordResponse: per type, a schema component that includes the
     official schema of the type (by URL: the server ships no copy of the ISO schemas)."""
-    root = etree.Element(q("csw:DescribeRecordResponse"),
-                         nsmap={"csw": NS["csw"], "xs": NS["xs"], "xsi": NS["xsi"]})
-    root.set(q("xsi:schemaLocation"),
-             f"{NS['csw']} http://schemas.opengis.net/csw/2.0.2/CSW-discovery.xsd")
+    root = etree.Element(
+        q("csw:DescribeRecordResponse"), nsmap={"csw": NS["csw"], "xs": NS["xs"], "xsi": NS["xsi"]}
+    )
+    root.set(
+        q("xsi:schemaLocation"),
+        f"{NS['csw']} http://schemas.opengis.net/csw/2.0.2/CSW-discovery.xsd",
+    )
     for name in type_names:
         namespace, location = _SCHEMAS[name]
         component = _sub(root, "csw:SchemaComponent")

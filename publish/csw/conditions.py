@@ -8,7 +8,7 @@ languages mean the same thing. What each comparison becomes:
 | `=` | Phrase of the value | FieldFilter | Range [d, d] |
 | `<>` | Not(Phrase) | Not(FieldFilter) | Not(Range) |
 | `<`, `<=`, `>`, `>=` | refused | refused | Range (day precision: `> d` is `>= d+1`) |
-| LIKE | words: `%abc%`/`abc%` Prefix, `abc` Phrase | `abc%` prefix FieldFilter, `abc` exact | refused |
+| LIKE | words: `%abc%`, `abc%` Prefix; `abc` Phrase | `abc%` prefix; `abc` exact | refused |
 | BETWEEN | refused | refused | Range |
 | IS NULL | refused | Not(Exists) | Not(Exists) |
 
@@ -38,7 +38,7 @@ from moisson.query import (
 from publish.csw.errors import CswError
 from publish.csw.queryables import Queryable
 
-__all__ = ["between", "bbox_node", "compare", "is_null", "like", "parse_date"]
+__all__ = ["bbox_node", "between", "compare", "is_null", "like", "parse_date"]
 
 _OPS = ("=", "<>", "<", "<=", ">", ">=")
 _WORD = re.compile(r"\w", re.UNICODE)
@@ -93,9 +93,7 @@ def compare(queryable: Queryable, op: str, value: str, locator: str) -> Node | N
     if queryable.kind == "spatial":
         raise _refuse(f"{queryable.name} can only be compared with BBOX", locator)
     if op not in ("=", "<>"):
-        raise _refuse(
-            f"{queryable.name} is not ordered: only =, <> and LIKE apply to it", locator
-        )
+        raise _refuse(f"{queryable.name} is not ordered: only =, <> and LIKE apply to it", locator)
     node: Node | None
     if queryable.kind == "text":
         node = _text(queryable, value, prefix=False)
@@ -141,7 +139,9 @@ def like(
             )
         text, wildcard = literals[0]
         return FieldFilter(
-            field=queryable.field, values=(text,), prefix=wildcard  # type: ignore[arg-type]
+            field=queryable.field,
+            values=(text,),
+            prefix=wildcard,  # type: ignore[arg-type]
         )
     nodes = [n for text, wildcard in literals if (n := _text(queryable, text, wildcard))]
     if not nodes:
@@ -182,8 +182,7 @@ def bbox_node(
         box = BBox(west=west, south=south, east=east, north=north)
     except ValueError as exc:
         raise _refuse(
-            f"bad bounding box {coords} in {crs or 'EPSG:4326'}: "
-            f"{str(exc).splitlines()[-1][:160]}",
+            f"bad bounding box {coords} in {crs or 'EPSG:4326'}: {str(exc).splitlines()[-1][:160]}",
             locator,
         ) from None
     return Spatial(bbox=box, relation=relation)  # type: ignore[arg-type]

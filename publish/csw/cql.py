@@ -54,8 +54,10 @@ class _Tokens:
                 break
             match = _TOKEN.match(text, position)
             if match is None or match.lastgroup is None:
-                raise _fail(f"unexpected character at position {position + 1}: "
-                            f"{text[position:position + 20]!r}")
+                raise _fail(
+                    f"unexpected character at position {position + 1}: "
+                    f"{text[position : position + 20]!r}"
+                )
             self.items.append((match.lastgroup, match.group(match.lastgroup), match.start()))
             position = match.end()
         self.index = 0
@@ -171,8 +173,7 @@ def _predicate(tokens: _Tokens) -> Node | None:
         node = conditions.is_null(queryable, LOCATOR)
     elif not negate:
         op = tokens.take("op")
-        return conditions.compare(queryable, "<>" if op == "!=" else op, _literal(tokens),
-                                  LOCATOR)
+        return conditions.compare(queryable, "<>" if op == "!=" else op, _literal(tokens), LOCATOR)
     else:
         raise _fail("NOT must be followed by LIKE or BETWEEN here")
     if not negate:

@@ -2,21 +2,19 @@
 
 What each element holds (pure: no Flask, no store):
 
-| element | from the Record |
-|---|---|
-| dc:identifier | the id the source gave (fileIdentifier, URI...), as GetRecordById takes it |
-| dc:title, dct:abstract | title, abstract |
-| dc:type | resource type (ISO scope code: dataset, series, service...) |
-| dc:subject | keywords (`scheme` = their thesaurus URI), ISO topic categories, and the company themes, labelled in the record's language with `scheme` = the company thesaurus URI |
-| dc:format | formats |
-| dc:creator / dc:publisher / dc:contributor | contact organisations (owner / originator / author; publisher; the others) |
-| dc:language | metadata language |
-| dct:modified, dc:date, dct:created, dct:issued | revision (else metadata date), reference date, creation, publication |
-| dc:rights, dct:license | constraints, licence |
-| dc:source | lineage |
-| dct:references | links (`scheme` = protocol, e.g. OGC:WMS, as MetaSearch reads it) |
-| dct:temporal | temporal extent `start/end` |
-| ows:BoundingBox | each box, `urn:ogc:def:crs:EPSG::4326`, latitude first (as pycsw) |
+- dc:identifier: the id the source gave (fileIdentifier, URI...), as GetRecordById takes it;
+- dc:title, dct:abstract: title, abstract; dc:type: ISO scope code (dataset, service...);
+- dc:subject: keywords (`scheme` = their thesaurus URI), ISO topic categories, and the
+  company themes labelled in the record's language, `scheme` = the company thesaurus URI;
+- dc:format: formats; dc:language: metadata language;
+- dc:creator / dc:publisher / dc:contributor: contact organisations by role (owner,
+  originator, author / publisher, distributor / the others);
+- dct:modified, dc:date, dct:created, dct:issued: revision (else metadata date), reference
+  date, creation, publication;
+- dc:rights, dct:license: constraints, licence; dc:source: lineage;
+- dct:references: links, `scheme` = protocol (OGC:WMS...), as MetaSearch reads them;
+- dct:temporal: `start/end`;
+- ows:BoundingBox: each box in `urn:ogc:def:crs:EPSG::4326`, latitude first (as pycsw).
 
 Element sets: brief = identifier, title, type, BoundingBox; summary adds subject, format,
 modified, abstract (the schema's SummaryRecord order); full is everything above.
@@ -36,20 +34,46 @@ from publish.scheme import ThemeScheme, theme_label
 
 __all__ = ["ELEMENTS", "dc_record", "element_name"]
 
-TOPIC_SCHEME = "http://www.isotc211.org/2005/resources/Codelist/gmxCodelists.xml#MD_TopicCategoryCode"
+TOPIC_SCHEME = (
+    "http://www.isotc211.org/2005/resources/Codelist/gmxCodelists.xml#MD_TopicCategoryCode"
+)
 EPSG_4326 = "urn:ogc:def:crs:EPSG::4326"
 
 # Every element a csw:Record may carry here, in output order (ows:BoundingBox last, as the
 # schema requires).
 ELEMENTS = (
-    "dc:identifier", "dc:title", "dc:type", "dc:subject", "dc:format", "dc:creator",
-    "dc:publisher", "dc:contributor", "dc:language", "dc:date", "dct:modified", "dct:created",
-    "dct:issued", "dct:abstract", "dc:rights", "dct:license", "dc:source", "dct:references",
-    "dct:temporal", "ows:BoundingBox",
+    "dc:identifier",
+    "dc:title",
+    "dc:type",
+    "dc:subject",
+    "dc:format",
+    "dc:creator",
+    "dc:publisher",
+    "dc:contributor",
+    "dc:language",
+    "dc:date",
+    "dct:modified",
+    "dct:created",
+    "dct:issued",
+    "dct:abstract",
+    "dc:rights",
+    "dct:license",
+    "dc:source",
+    "dct:references",
+    "dct:temporal",
+    "ows:BoundingBox",
 )
 BRIEF = ("dc:identifier", "dc:title", "dc:type", "ows:BoundingBox")
-SUMMARY = ("dc:identifier", "dc:title", "dc:type", "dc:subject", "dc:format", "dct:modified",
-           "dct:abstract", "ows:BoundingBox")
+SUMMARY = (
+    "dc:identifier",
+    "dc:title",
+    "dc:type",
+    "dc:subject",
+    "dc:format",
+    "dct:modified",
+    "dct:abstract",
+    "ows:BoundingBox",
+)
 _ROOTS = {"brief": "csw:BriefRecord", "summary": "csw:SummaryRecord", "full": "csw:Record"}
 _ALIASES = {"dcterms": "dct", "csw": "dc"}
 _CREATOR_ROLES = {"owner", "originator", "author", "principalInvestigator", "custodian"}
@@ -66,12 +90,10 @@ def element_name(name: str) -> str:
     for candidate in candidates:
         if candidate in ELEMENTS:
             return candidate
-    raise CswError("InvalidParameterValue", f"invalid ElementName {name[:100]!r}",
-                   "ElementName")
+    raise CswError("InvalidParameterValue", f"invalid ElementName {name[:100]!r}", "ElementName")
 
 
-def _add(parent: etree._Element, name: str, text: str | None,
-         scheme: str | None = None) -> None:
+def _add(parent: etree._Element, name: str, text: str | None, scheme: str | None = None) -> None:
     if text is None or not str(text).strip():
         return
     element = etree.SubElement(parent, q(name))
@@ -136,8 +158,13 @@ def _organisations(record: Record, name: str) -> list[str]:
     found: list[str] = []
     for contact in record.contacts:
         role = contact.role or ""
-        kind = ("dc:creator" if role in _CREATOR_ROLES else
-                "dc:publisher" if role in ("publisher", "distributor") else "dc:contributor")
+        kind = (
+            "dc:creator"
+            if role in _CREATOR_ROLES
+            else "dc:publisher"
+            if role in ("publisher", "distributor")
+            else "dc:contributor"
+        )
         label = contact.organisation or contact.name
         if kind == name and label and label not in found:
             found.append(label)
@@ -157,7 +184,7 @@ def dc_record(
         names = tuple(n for n in ELEMENTS if n in wanted)
         root = etree.Element(q("csw:Record"))
     else:
-        names = BRIEF if element_set == "brief" else SUMMARY if element_set == "summary" else ELEMENTS
+        names = {"brief": BRIEF, "summary": SUMMARY}.get(element_set, ELEMENTS)
         root = etree.Element(q(_ROOTS[element_set]))
     for name in names:
         if name == "ows:BoundingBox":

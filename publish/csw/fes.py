@@ -38,8 +38,15 @@ _COMPARISON_OPS = {
 }
 # FE 1.1 ComparisonOperator names (Filter_Capabilities).
 COMPARISONS = (
-    "EqualTo", "NotEqualTo", "LessThan", "LessThanEqualTo", "GreaterThan",
-    "GreaterThanEqualTo", "Like", "Between", "NullCheck",
+    "EqualTo",
+    "NotEqualTo",
+    "LessThan",
+    "LessThanEqualTo",
+    "GreaterThan",
+    "GreaterThanEqualTo",
+    "Like",
+    "Between",
+    "NullCheck",
 )
 SPATIAL_OPERATORS = ("BBOX", "Intersects", "Within")
 GEOMETRY_OPERANDS = ("gml:Envelope", "gml:Polygon")
@@ -109,8 +116,9 @@ def _node(element: etree._Element, depth: int) -> Node | None:
             raise _fail("ogc:Not of a condition every record meets selects nothing")
         return Not(child=child)
     if name in _COMPARISON_OPS:
-        return conditions.compare(_property(element), _COMPARISON_OPS[name], _literal(element),
-                                  LOCATOR)
+        return conditions.compare(
+            _property(element), _COMPARISON_OPS[name], _literal(element), LOCATOR
+        )
     if name == "PropertyIsLike":
         return conditions.like(
             _property(element),

@@ -51,15 +51,18 @@ CORE_QUERYABLES: tuple[Queryable, ...] = (
     Queryable("dc:subject", "keyword", field="keyword", domain="keyword"),
     Queryable("dct:abstract", "text", text_fields=("abstract",)),
     Queryable("dc:description", "text", text_fields=("abstract",)),
-    Queryable("dc:type", "keyword", field="resource_type", sort="resource_type",
-              domain="resource_type"),
+    Queryable(
+        "dc:type", "keyword", field="resource_type", sort="resource_type", domain="resource_type"
+    ),
     Queryable("dc:identifier", "keyword", field="original_id", sort="id"),
     Queryable("dc:format", "keyword", field="format", sort="format", domain="format"),
     Queryable("dc:language", "keyword", field="language", sort="language"),
-    Queryable("dc:publisher", "keyword", field="organisation", sort="organisation",
-              domain="organisation"),
-    Queryable("dc:creator", "keyword", field="organisation", sort="organisation",
-              domain="organisation"),
+    Queryable(
+        "dc:publisher", "keyword", field="organisation", sort="organisation", domain="organisation"
+    ),
+    Queryable(
+        "dc:creator", "keyword", field="organisation", sort="organisation", domain="organisation"
+    ),
     Queryable("dc:date", "date", field="date", sort="date"),
     Queryable("dct:modified", "date", field="modified", sort="modified"),
     Queryable("ows:BoundingBox", "spatial"),
@@ -70,8 +73,9 @@ APISO_QUERYABLES: tuple[Queryable, ...] = (
     Queryable("apiso:Title", "text", text_fields=("title",), sort="title"),
     Queryable("apiso:Abstract", "text", text_fields=("abstract",)),
     Queryable("apiso:Subject", "keyword", field="keyword", domain="keyword"),
-    Queryable("apiso:Type", "keyword", field="resource_type", sort="resource_type",
-              domain="resource_type"),
+    Queryable(
+        "apiso:Type", "keyword", field="resource_type", sort="resource_type", domain="resource_type"
+    ),
     Queryable("apiso:Identifier", "keyword", field="original_id", sort="id"),
     Queryable("apiso:ResourceIdentifier", "keyword", field="identifier"),
     Queryable("apiso:Modified", "date", field="modified", sort="modified"),
@@ -80,8 +84,13 @@ APISO_QUERYABLES: tuple[Queryable, ...] = (
     Queryable("apiso:RevisionDate", "date", field="modified", sort="modified"),
     Queryable("apiso:TempExtent_begin", "date", field="begin", sort="begin"),
     Queryable("apiso:TempExtent_end", "date", field="end", sort="end"),
-    Queryable("apiso:OrganisationName", "keyword", field="organisation", sort="organisation",
-              domain="organisation"),
+    Queryable(
+        "apiso:OrganisationName",
+        "keyword",
+        field="organisation",
+        sort="organisation",
+        domain="organisation",
+    ),
     Queryable("apiso:TopicCategory", "keyword", field="topic_category"),
     Queryable("apiso:ServiceType", "keyword", field="protocol", domain="protocol"),
     Queryable("apiso:Format", "keyword", field="format", sort="format", domain="format"),

@@ -33,7 +33,11 @@ __all__ = [
 ]
 
 OPERATIONS = (
-    "GetCapabilities", "DescribeRecord", "GetDomain", "GetRecords", "GetRecordById",
+    "GetCapabilities",
+    "DescribeRecord",
+    "GetDomain",
+    "GetRecords",
+    "GetRecordById",
 )
 READ_ONLY_REFUSED = ("Harvest", "Transaction")
 RESULT_TYPES = ("hits", "results", "validate")
@@ -96,8 +100,9 @@ def _check_operation(name: str) -> None:
             "request",
         )
     if name not in OPERATIONS:
-        raise _invalid("request", f"invalid value for request: {name[:100]!r}; "
-                       f"one of {', '.join(OPERATIONS)}")
+        raise _invalid(
+            "request", f"invalid value for request: {name[:100]!r}; one of {', '.join(OPERATIONS)}"
+        )
 
 
 def _check_service_version(service: str | None, version: str | None, operation: str) -> None:
@@ -136,8 +141,10 @@ def _output_schema(value: str | None) -> str:
         return CSW_SCHEMA
     if value in OUTPUT_SCHEMAS:
         return value
-    raise _invalid("outputSchema", f"unsupported outputSchema {value[:100]!r}; one of "
-                   f"{', '.join(OUTPUT_SCHEMAS)}")
+    raise _invalid(
+        "outputSchema",
+        f"unsupported outputSchema {value[:100]!r}; one of {', '.join(OUTPUT_SCHEMAS)}",
+    )
 
 
 def _type_names(values: list[str], locator: str = "typeNames") -> list[str]:
@@ -146,8 +153,9 @@ def _type_names(values: list[str], locator: str = "typeNames") -> list[str]:
         local = value.strip().split(":")[-1]
         found = next((t for t in TYPE_NAMES if t.endswith(":" + local)), None)
         if found is None:
-            raise _invalid(locator, f"unknown type name {value[:100]!r}; one of "
-                           f"{', '.join(TYPE_NAMES)}")
+            raise _invalid(
+                locator, f"unknown type name {value[:100]!r}; one of {', '.join(TYPE_NAMES)}"
+            )
         names.append(found)
     return names
 
@@ -193,8 +201,9 @@ def from_kvp(args: Mapping[str, str]) -> Request:
         )
     if operation == "DescribeRecord":
         names = params.get("typename") or params.get("typenames")
-        return DescribeRecord(_type_names(names.split(","), "typename") if names
-                              else list(TYPE_NAMES))
+        return DescribeRecord(
+            _type_names(names.split(","), "typename") if names else list(TYPE_NAMES)
+        )
     if operation == "GetDomain":
         return _get_domain(params.get("parametername"), params.get("propertyname"))
     if operation == "GetRecordById":
@@ -206,16 +215,20 @@ def from_kvp(args: Mapping[str, str]) -> Request:
         return GetRecordById(
             ids=ids,
             output_schema=_output_schema(params.get("outputschema")),
-            element_set=_choice("ElementSetName", params.get("elementsetname") or "summary",
-                                ELEMENT_SETS),
+            element_set=_choice(
+                "ElementSetName", params.get("elementsetname") or "summary", ELEMENT_SETS
+            ),
         )
     return _get_records_kvp(params)
 
 
 def _get_domain(parameters: str | None, properties: str | None) -> GetDomain:
     if not parameters and not properties:
-        raise CswError("MissingParameterValue", "GetDomain needs ParameterName or "
-                       "PropertyName", "parametername")
+        raise CswError(
+            "MissingParameterValue",
+            "GetDomain needs ParameterName or PropertyName",
+            "parametername",
+        )
     return GetDomain(
         parameter_names=[p.strip() for p in (parameters or "").split(",") if p.strip()],
         property_names=[p.strip() for p in (properties or "").split(",") if p.strip()],
@@ -234,8 +247,11 @@ def _get_records_kvp(params: dict[str, str]) -> GetRecords:
     names = params.get("elementname")
     req.element_names = _element_names(names.split(",")) if names else []
     set_name = params.get("elementsetname")
-    req.element_set = _choice("ElementSetName", set_name, ELEMENT_SETS) if set_name else (
-        None if req.element_names else "summary")
+    req.element_set = (
+        _choice("ElementSetName", set_name, ELEMENT_SETS)
+        if set_name
+        else (None if req.element_names else "summary")
+    )
     _check_element_choice(req)
     constraint = params.get("constraint")
     language = (params.get("constraintlanguage") or "").upper()
@@ -269,8 +285,9 @@ def _parse(body: bytes, locator: str) -> etree._Element:
     try:
         return parse_xml(body)
     except MoissonError as exc:
-        raise CswError("NoApplicableCode", f"the XML document cannot be read: {exc.message}",
-                       locator) from None
+        raise CswError(
+            "NoApplicableCode", f"the XML document cannot be read: {exc.message}", locator
+        ) from None
 
 
 def _text(element: etree._Element | None) -> str | None:
@@ -299,8 +316,9 @@ def from_xml(body: bytes) -> Request:
         names = [_text(e) or "" for e in root.findall(q("csw:TypeName"))]
         return DescribeRecord(_type_names(names, "TypeName") if names else list(TYPE_NAMES))
     if operation == "GetDomain":
-        return _get_domain(_text(root.find(q("csw:ParameterName"))),
-                           _text(root.find(q("csw:PropertyName"))))
+        return _get_domain(
+            _text(root.find(q("csw:ParameterName"))), _text(root.find(q("csw:PropertyName")))
+        )
     if operation == "GetRecordById":
         ids = [_text(e) or "" for e in root.findall(q("csw:Id"))]
         ids = [i for i in ids if i]
@@ -311,9 +329,11 @@ def from_xml(body: bytes) -> Request:
         return GetRecordById(
             ids=ids,
             output_schema=_output_schema(root.get("outputSchema")),
-            element_set=_choice("ElementSetName",
-                                _text(root.find(q("csw:ElementSetName"))) or "summary",
-                                ELEMENT_SETS),
+            element_set=_choice(
+                "ElementSetName",
+                _text(root.find(q("csw:ElementSetName"))) or "summary",
+                ELEMENT_SETS,
+            ),
         )
     return _get_records_xml(root)
 
@@ -332,10 +352,14 @@ def _get_records_xml(root: etree._Element) -> GetRecords:
         raise CswError("MissingParameterValue", "GetRecords needs a csw:Query", "Query")
     req.type_names = _type_names((query.get("typeNames") or "csw:Record").split())
     req.element_names = _element_names(
-        [_text(e) or "" for e in query.findall(q("csw:ElementName"))])
+        [_text(e) or "" for e in query.findall(q("csw:ElementName"))]
+    )
     set_name = _text(query.find(q("csw:ElementSetName")))
-    req.element_set = _choice("ElementSetName", set_name, ELEMENT_SETS) if set_name else (
-        None if req.element_names else "summary")
+    req.element_set = (
+        _choice("ElementSetName", set_name, ELEMENT_SETS)
+        if set_name
+        else (None if req.element_names else "summary")
+    )
     _check_element_choice(req)
     constraint = query.find(q("csw:Constraint"))
     if constraint is not None:
@@ -343,8 +367,10 @@ def _get_records_xml(root: etree._Element) -> GetRecords:
     sort = query.find(q("ogc:SortBy"))
     if sort is not None:
         req.sort_by = [
-            _sort_key(_text(p.find(q("ogc:PropertyName"))) or "",
-                      (_text(p.find(q("ogc:SortOrder"))) or "ASC").upper() == "DESC")
+            _sort_key(
+                _text(p.find(q("ogc:PropertyName"))) or "",
+                (_text(p.find(q("ogc:SortOrder"))) or "ASC").upper() == "DESC",
+            )
             for p in sort.findall(q("ogc:SortProperty"))
         ]
     return req
@@ -357,5 +383,6 @@ def _constraint(element: etree._Element) -> Node | None:
     text = _text(element.find(q("csw:CqlText")))
     if text is not None:
         return cql.cql_node(text)
-    raise CswError("MissingParameterValue", "csw:Constraint needs ogc:Filter or csw:CqlText",
-                   "constraint")
+    raise CswError(
+        "MissingParameterValue", "csw:Constraint needs ogc:Filter or csw:CqlText", "constraint"
+    )
