@@ -21,25 +21,34 @@ keeps every word (phrases and exact titles need them).
 
 Not prefix-expanded: 'sol' must not find 'solaire'; completion is what `suggest` is for, and
 the OpenSearch backend's match queries behave the same way.
+
+The text leaves of the neutral query (moisson/query.py: Term, Phrase, Prefix, Near) carry
+text as given; `analyse_leaf` turns one into `LeafTerms`, the stems each backend compiler
+builds its own syntax from, so both backends match a leaf on the same index terms.
 """
 
 from __future__ import annotations
 
 import functools
 import html
-import logging
 import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import Stemmer
 
+from moisson.errors import BadQuery
+from moisson.query import TEXT_FIELDS, Near, Prefix, TextLeaf
+
 __all__ = [
     "STOPWORDS",
+    "LeafTerms",
     "Term",
     "analyse",
+    "analyse_leaf",
     "highlight",
     "normalise",
     "query_terms",
@@ -47,7 +56,6 @@ __all__ = [
     "tokenise",
 ]
 
-logger = logging.getLogger(__name__)
 
 # Built once: a Stemmer is costly to build and keeps a cache of stems it has seen. PyStemmer
 # objects must not be used by two threads at once, and search runs in Flask's threads.
@@ -215,3 +223,51 @@ def _window(text: str, first: int, width: int) -> tuple[int, int]:
 def _word_start(text: str, index: int) -> int:
     """Move `index` back to the start of its word so a snippet never starts mid-word."""
     return text.rfind(" ", 0, index) + 1
+
+
+@dataclass(frozen=True)
+class LeafTerms:
+    """A text leaf of the neutral query as index terms, in one of four shapes:
+
+    - `word`: one word, `groups` = ((french, english?),): either stem matches;
+    - `phrase`: `groups` = (french stems in order,): adjacent, in order (the index holds
+      French stems in word order, so phrases match exactly);
+    - `prefix`: like phrase, the last stem a prefix of an indexed term;
+    - `near`: `groups` = one French-stem phrase each, within `distance` words, any order.
+
+    `fields` are the text fields to search (never empty); `stems` and `prefixes` what a
+    snippet highlights.
+    """
+
+    shape: Literal["word", "phrase", "prefix", "near"]
+    groups: tuple[tuple[str, ...], ...]
+    fields: tuple[str, ...]
+    distance: int = 0
+    stems: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+
+
+def _leaf_stems(text: str) -> tuple[list[str], list[str]]:
+    words = tokenise(text)
+    if not words:
+        raise BadQuery(f"nothing to search for in {text!r}")
+    return stem_pairs(words)
+
+
+@functools.lru_cache(maxsize=4096)
+def analyse_leaf(leaf: TextLeaf) -> LeafTerms:
+    """The index terms of a text leaf (see LeafTerms). Raises BadQuery for a leaf with no
+    word in it. A Term or Phrase of one word is a `word` (French or English stem), of
+    several a `phrase`; a Prefix stems its words too, so 'forêts*' and 'foret*' agree."""
+    fields = leaf.fields or TEXT_FIELDS
+    if isinstance(leaf, Near):
+        groups = tuple(tuple(_leaf_stems(text)[0]) for text in leaf.phrases)
+        stems = tuple(stem for group in groups for stem in group)
+        return LeafTerms("near", groups, fields, leaf.distance, stems)
+    french, english = _leaf_stems(leaf.text)
+    if isinstance(leaf, Prefix):
+        return LeafTerms("prefix", (tuple(french),), fields, 0, tuple(french[:-1]), (french[-1],))
+    if len(french) == 1:
+        alternatives = tuple(dict.fromkeys((french[0], english[0])))
+        return LeafTerms("word", (alternatives,), fields, 0, alternatives)
+    return LeafTerms("phrase", (tuple(french),), fields, 0, tuple(french))

@@ -5,7 +5,6 @@ A plain dict from URL scheme to backend class: adding a backend is one module an
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from indexer.backends.base import SearchBackend
@@ -14,8 +13,6 @@ from indexer.backends.sqlite import SqliteBackend
 from moisson.errors import ConfigError
 
 __all__ = ["BACKENDS", "build_backend"]
-
-logger = logging.getLogger(__name__)
 
 
 # URL scheme -> factory taking the whole URL. The constructor does no I/O: call open().

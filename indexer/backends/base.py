@@ -14,6 +14,7 @@ from moisson.record import Query, Record, Results
 
 __all__ = ["FACETS", "SearchBackend"]
 
+
 class SearchBackend(Protocol):
     """Contract:
 

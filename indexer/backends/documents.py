@@ -18,22 +18,28 @@ Themes (assigned by indexer/themes.py before indexing; see moisson.record.Theme)
 
 from __future__ import annotations
 
-import logging
+import re
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
+from moisson.query import DATE_FIELDS, FACETS, KEYWORD_FIELDS
 from moisson.record import PUBLIC, Query, Record
 
 __all__ = [
     "ACCESS",
     "CLUSTER_SOURCE",
+    "EXTRA_KEYWORDS",
     "OUTRANKED",
     "RANKED_BELOW",
     "access_values",
     "collapse_values",
+    "date_values",
+    "dois",
     "facet_field",
     "facet_values",
     "hit_payload",
+    "keyword_values",
     "searchable_fields",
     "theme_values",
     "visible_sources",
@@ -54,7 +60,11 @@ OUTRANKED = "_outranked"
 RANKED_BELOW = "#ranked-below"  # no role is spelled so (roles are names)
 CLUSTER_SOURCE = "_cluster_source"
 
-logger = logging.getLogger(__name__)
+# Keyword fields that are not facets (moisson.query.KEYWORD_FIELDS): filterable, never
+# counted. Indexed like the hidden facets (a list of values per record).
+EXTRA_KEYWORDS: tuple[str, ...] = tuple(k for k in KEYWORD_FIELDS if k not in FACETS)
+
+_DOI = re.compile(r"\b(10\.\d{4,9}/\S+)", re.IGNORECASE)
 
 
 def _dedupe(values: Iterable[str | None]) -> list[str]:
@@ -82,6 +92,45 @@ def facet_values(record: Record) -> dict[str, list[str]]:
         "theme": theme_values(record),
     }
     return {name: found for name, found in values.items() if found}
+
+
+def dois(codes: Iterable[str]) -> list[str]:
+    """DOIs found in identifier codes, lower-cased and without a resolver or `doi:` prefix
+    ('https://doi.org/10.5281/ZENODO.1' -> '10.5281/zenodo.1'), so every spelling of one DOI
+    is one value."""
+    found = (_DOI.search(code) for code in codes)
+    return list(dict.fromkeys(m.group(1).casefold().rstrip(".,;") for m in found if m))
+
+
+def keyword_values(record: Record) -> dict[str, list[str]]:
+    """The record's values for the keyword fields of EXTRA_KEYWORDS; empty ones omitted.
+    Identifier codes are kept as given (stripped), and as DOIs under `doi`."""
+    codes = _dedupe(i.code for i in record.identifiers)
+    values = {
+        "id": [record.id],
+        "original_id": [record.provenance.original_id],
+        "identifier": codes,
+        "doi": dois(codes),
+        "language": _dedupe([record.language]),
+        "topic_category": _dedupe(record.topic_categories),
+    }
+    return {name: found for name, found in values.items() if found}
+
+
+def date_values(record: Record) -> dict[str, date]:
+    """The record's dates by DATE_FIELDS name; missing ones omitted."""
+    temporal = record.temporal
+    values = {
+        "date": record.reference_date(),
+        "created": record.created,
+        "modified": record.revised,
+        "published": record.published,
+        "metadata": record.metadata_date,
+        "begin": temporal.start if temporal else None,
+        "end": temporal.end if temporal else None,
+    }
+    assert set(values) == set(DATE_FIELDS)
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def access_values(record: Record) -> list[str]:

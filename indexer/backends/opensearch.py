@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import opensearchpy
 from opensearchpy import OpenSearch
 
-from indexer.analysis import highlight, normalise, tokenise
+from indexer.analysis import analyse_leaf, highlight, normalise, tokenise
 from indexer.backends.base import FACETS
 from indexer.backends.documents import visible_sources
 from indexer.backends.opensearch_bulk import (
@@ -50,8 +50,9 @@ from indexer.backends.opensearch_bulk import (
     translated,
 )
 from indexer.backends.opensearch_query import search_body
-from indexer.backends.sqlite_query import advanced_query, leaves, plain_query
+from indexer.query_text import positive_leaves, text_tree
 from moisson.errors import BackendError, BadQuery, ConfigError
+from moisson.query import KEYWORD_FIELDS
 from moisson.record import PUBLIC, FacetBucket, FacetInfo, Hit, Query, Record, Results
 
 __all__ = ["MAPPING_PATH", "OpenSearchBackend", "document"]
@@ -67,7 +68,7 @@ _BUILDING = {"refresh_interval": "-1", "translog": {"durability": "async"}}
 _SERVING = {"refresh_interval": "1s", "translog": {"durability": "request"}}
 # Fields added to the mapping after indexes were built: open() adds them to an existing index
 # so writes keep working; what they hold for older records comes with `moisson reindex`.
-_ADDED_FIELDS = ("outranked", "cluster_source")
+_ADDED_FIELDS = ("outranked", "cluster_source", "fields", "dates")
 
 
 def _parse_url(url: str) -> tuple[list[str], str, dict[str, int]]:
@@ -248,23 +249,24 @@ class OpenSearchBackend:
             return int(client.count(index=self.alias)["count"])
 
     def search(self, query: Query) -> Results:
-        unknown = sorted(set(query.filters) - set(FACETS))
+        unknown = sorted(set(query.filters) - set(KEYWORD_FIELDS))
         if unknown:
-            raise BadQuery(f"unknown filter {unknown[0]!r}; filters are: {', '.join(FACETS)}")
-        if query.text or query.where or query.ranges or query.sort_by:
-            raise BadQuery("this search index does not support query trees yet")
-        node = advanced_query(query.q) if query.advanced else plain_query(query.q)
-        body = search_body(query, node, [] if query.advanced else query.expansions)
+            raise BadQuery(
+                f"unknown filter {unknown[0]!r}; filters are: {', '.join(KEYWORD_FIELDS)}"
+            )
+        body = search_body(query)
+        tree = text_tree(query)
+        texts = [n for n in [tree, *query.conditions()] if n for n in positive_leaves(n)]
+        found = [analyse_leaf(leaf) for leaf in dict.fromkeys(texts)]
         client = self._require()
         with translated("searching"):
             response = client.search(index=self.alias, body=body)
-        found = leaves(node) if node is not None else []
         marks = ({s for leaf in found for s in leaf.stems}, [p for f in found for p in f.prefixes])
-        ranked = query.sort == "relevance" and node is not None
+        ranked = body["track_scores"]
         hits = []
         for raw in response["hits"]["hits"]:
             data = visible_sources(dict(raw["_source"]["payload"]), query)
-            if node is not None:
+            if texts:
                 data["snippet"] = highlight(data.get("abstract") or data["title"], *marks)
             if ranked:
                 data["score"] = float(raw["_score"])

@@ -25,11 +25,14 @@ from opensearchpy import OpenSearch
 from indexer.analysis import tokenise
 from indexer.backends.documents import (
     CLUSTER_SOURCE,
+    EXTRA_KEYWORDS,
     OUTRANKED,
     access_values,
     collapse_values,
+    date_values,
     facet_values,
     hit_payload,
+    keyword_values,
     searchable_fields,
 )
 from moisson.errors import BackendError, BackendUnavailable
@@ -89,6 +92,16 @@ def document(record: Record) -> dict[str, Any]:
         "outranked": collapsed[OUTRANKED],
         "cluster_source": collapsed[CLUSTER_SOURCE],
         "facets": facets,
+        # Keyword fields beyond the facets (opensearch_query.FIELD_PATHS: id and language
+        # are top-level) and the dates but the reference one, for filters and sorts.
+        "fields": {
+            name: found
+            for name, found in keyword_values(record).items()
+            if name in EXTRA_KEYWORDS and name not in {"id", "language"}
+        },
+        "dates": {
+            name: value.isoformat() for name, value in date_values(record).items() if name != "date"
+        },
         "payload": payload,
     }
 

@@ -1,20 +1,25 @@
 """The query side of the OpenSearch backend: a `Query` -> an OpenSearch search body.
 
-The user's text is parsed exactly as the embedded index parses it (`plain_query` and
-`advanced_query` of indexer/backends/sqlite_query.py), so both backends accept and refuse the
-same queries with the same BadQuery messages. The resulting tree (Leaf, And, Or, Not) is then
-translated into a bool query built here; no user text ever reaches OpenSearch's query_string
-parser, so nothing a user types can be a syntax error on the server.
+The text is parsed by the one parser of indexer/query_text.py (or given as a tree by a
+protocol), so both backends accept and refuse the same queries with the same BadQuery
+messages. The neutral tree (moisson/query.py) is compiled here into a bool query; no user
+text ever reaches OpenSearch's query_string parser, so nothing a user types can be a syntax
+error on the server.
 
-Leaves carry French stems computed by PyStemmer. The index stems with OpenSearch's Snowball
-filters (mappings/opensearch-index.json), which implement the same Snowball algorithms, so a
-stem computed in Python is a term of the index. A leaf's FTS5 expression (`Leaf.match`) comes
-in four shapes, all produced by sqlite_query and parsed back here:
+Text leaves are analysed by indexer/analysis.analyse_leaf into French/English stems computed
+by PyStemmer. The index stems with OpenSearch's Snowball filters
+(mappings/opensearch-index.json), which implement the same Snowball algorithms, so a stem
+computed in Python is a term of the index. A leaf becomes, on each of its fields:
 
-- `"a"` or `"a" OR "b"`: a word as its French / English stems -> `terms` on each field;
-- `"a b c"`: a phrase (French stems in order) -> `span_near`, slop 0, in order;
-- `"a b" *`: a phrase whose last stem is a prefix -> `prefix` or `span_near` + `span_multi`;
-- `NEAR("a b" "c", 5)`: phrases within N words of each other, any order -> `span_near`.
+- a word (French / English stems) -> `terms`;
+- a phrase (French stems in order) -> `span_near`, slop 0, in order;
+- a prefix phrase -> `prefix`, or `span_near` ending in `span_multi`;
+- NEAR phrases within N words, any order -> `span_near` with slop N.
+
+Other leaves: FieldFilter -> `terms` / `prefix` on the keyword field (FIELD_PATHS), Range ->
+`range` on a date field, Spatial -> `geo_shape` (intersects / within), Exists -> `exists`.
+Every non-text leaf and every Not sits in a filter-only bool, so it selects without scoring,
+as on the embedded index.
 
 Ranking: each field's match is scored by OpenSearch's BM25 and boosted by the same field
 weights as the embedded index (title 10, keywords 4, abstract 1); ties break on record id.
@@ -25,43 +30,65 @@ and a second, `include`-restricted one for selected values outside the top.
 
 from __future__ import annotations
 
-import logging
-import re
-from collections.abc import Sequence
 from typing import Any
 
+from indexer.analysis import LeafTerms, analyse_leaf
 from indexer.backends.base import FACETS
 from indexer.backends.documents import CLUSTER_SOURCE, RANKED_BELOW, facet_field
-from indexer.backends.sqlite_query import (
-    WEIGHTS,
+from indexer.backends.sqlite_query import WEIGHTS
+from indexer.query_text import positive_leaves, text_tree
+from moisson.errors import BadQuery
+from moisson.query import (
+    DATE_FIELDS,
     And,
-    Leaf,
+    Exists,
+    FieldFilter,
+    Near,
     Node,
     Not,
     Or,
-    plain_query,
-    without_phrase,
+    Phrase,
+    Prefix,
+    Query,
+    Range,
+    Sort,
+    Spatial,
+    Term,
+    date_field,
 )
-from moisson.errors import BadQuery
-from moisson.record import Query, ThemeExpansion
 
-__all__ = ["MAX_WINDOW", "search_body", "text_query"]
+__all__ = ["FIELD_PATHS", "MAX_WINDOW", "compile_node", "field_path", "search_body"]
 
-logger = logging.getLogger(__name__)
 
 # Deepest result reachable by paging (index.max_result_window in mappings/opensearch-index.json).
 MAX_WINDOW = 100_000
+# Keyword field -> indexed field, for those not under `facets` (opensearch_bulk.document).
+FIELD_PATHS: dict[str, str] = {
+    "id": "id",
+    "language": "language",
+    "original_id": "fields.original_id",
+    "identifier": "fields.identifier",
+    "doi": "fields.doi",
+    "topic_category": "fields.topic_category",
+}
+_TEXT_LEAVES = (Term, Phrase, Prefix, Near)
 
-_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
-_NEAR_DISTANCE = re.compile(r",\s*(\d+)\)$")
-_FTS5_NEAR_DEFAULT = 10
+
+def field_path(name: str, collapse: bool) -> str:
+    """The indexed field of keyword or date field `name` (`cluster_source` for `source`
+    when collapsing)."""
+    if name in FIELD_PATHS:
+        return FIELD_PATHS[name]
+    if date_field(name) in DATE_FIELDS:
+        name = date_field(name)
+        return "date" if name == "date" else f"dates.{name}"
+    if name not in FACETS:
+        raise BadQuery(f"{name!r} is not a keyword field of the index")
+    field = facet_field(name, collapse)
+    return "cluster_source" if field == CLUSTER_SOURCE else f"facets.{field}"
 
 
-def _phrases(expression: str) -> list[list[str]]:
-    return [found.replace('""', '"').split() for found in _QUOTED.findall(expression)]
-
-
-def _span(stems: list[str], field: str, *, prefix: bool = False) -> dict[str, Any]:
+def _span(stems: tuple[str, ...], field: str, *, prefix: bool = False) -> dict[str, Any]:
     clauses: list[dict[str, Any]] = [{"span_term": {field: stem}} for stem in stems]
     if prefix:
         clauses[-1] = {"span_multi": {"match": {"prefix": {field: {"value": stems[-1]}}}}}
@@ -70,88 +97,93 @@ def _span(stems: list[str], field: str, *, prefix: bool = False) -> dict[str, An
     return {"span_near": {"clauses": clauses, "slop": 0, "in_order": True}}
 
 
-def _leaf_on_field(leaf: Leaf, field: str) -> dict[str, Any]:
-    """The query for one leaf on one field (see the module docstring for the shapes)."""
-    expression = leaf.match
-    if expression.startswith("NEAR("):
-        found = _NEAR_DISTANCE.search(expression)
-        distance = int(found.group(1)) if found else _FTS5_NEAR_DEFAULT
-        spans = [_span(stems, field) for stems in _phrases(expression)]
-        return {"span_near": {"clauses": spans, "slop": distance, "in_order": False}}
-    if expression.endswith(" *"):
-        (stems,) = _phrases(expression)
+def _leaf_on_field(terms: LeafTerms, field: str) -> dict[str, Any]:
+    """The query for one analysed leaf on one field (see the module docstring)."""
+    if terms.shape == "near":
+        spans = [_span(group, field) for group in terms.groups]
+        return {"span_near": {"clauses": spans, "slop": terms.distance, "in_order": False}}
+    if terms.shape == "prefix":
+        (stems,) = terms.groups
         if len(stems) == 1:
             return {"prefix": {field: {"value": stems[0]}}}
         return _span(stems, field, prefix=True)
-    phrases = _phrases(expression)
-    if " OR " in expression or len(phrases[0]) == 1:
-        return {"terms": {field: [stems[0] for stems in phrases]}}
-    return _span(phrases[0], field)
+    if terms.shape == "word":
+        return {"terms": {field: list(terms.groups[0])}}
+    return _span(terms.groups[0], field)
 
 
-def _leaf(leaf: Leaf) -> dict[str, Any]:
+def _text(terms: LeafTerms) -> dict[str, Any]:
     """A leaf on each of its fields, each boosted by the field's weight."""
-    per_field = []
-    for field in leaf.fields:
-        clause = _leaf_on_field(leaf, field)
-        per_field.append({"bool": {"must": [clause], "boost": WEIGHTS[field]}})
+    per_field = [
+        {"bool": {"must": [_leaf_on_field(terms, field)], "boost": WEIGHTS[field]}}
+        for field in terms.fields
+    ]
     if len(per_field) == 1:
         return per_field[0]
     return {"bool": {"should": per_field, "minimum_should_match": 1}}
 
 
-def text_query(node: Node) -> dict[str, Any]:
-    """The bool query for a parsed query tree."""
-    if isinstance(node, Leaf):
-        return _leaf(node)
-    if isinstance(node, Not):
-        return {"bool": {"must": [text_query(node.keep)], "must_not": [text_query(node.drop)]}}
-    children = [text_query(child) for child in node.children]
-    if isinstance(node, And):
-        return {"bool": {"must": children}}
-    assert isinstance(node, Or)
-    return {"bool": {"should": children, "minimum_should_match": 1}}
-
-
-def _facet_field(name: str, query: Query) -> str:
-    """The indexed field of facet `name` (`cluster_source` for `source` when collapsing)."""
-    field = facet_field(name, query.collapse)
-    return "cluster_source" if field == CLUSTER_SOURCE else f"facets.{field}"
-
-
-def _filters(query: Query) -> list[dict[str, Any]]:
-    filters: list[dict[str, Any]] = [
-        {"terms": {_facet_field(name, query): values}}
-        for name, values in query.filters.items()
-        if values
-    ]
-    visible = query.visible()
-    if visible is not None:  # who may see what: a filter, so totals and aggregations agree
-        filters.append({"terms": {"access": visible}})
-    if query.collapse:  # one hit per duplicate cluster (documents.OUTRANKED)
-        hidden = [RANKED_BELOW] if visible is None else visible
-        filters.append({"bool": {"must_not": [{"terms": {"outranked": hidden}}]}})
-    if query.bbox is not None:
-        box = query.bbox
+def _condition(node: Node, collapse: bool) -> dict[str, Any]:
+    """A non-text leaf as an OpenSearch filter clause."""
+    if isinstance(node, FieldFilter):
+        path = field_path(node.field, collapse)
+        if node.prefix:
+            prefixes = [{"prefix": {path: {"value": value}}} for value in node.values]
+            return {"bool": {"should": prefixes, "minimum_should_match": 1}}
+        return {"terms": {path: list(node.values)}}
+    if isinstance(node, Range):
+        bounds = {}
+        if node.gte is not None:
+            bounds["gte"] = node.gte.isoformat()
+        if node.lte is not None:
+            bounds["lte"] = node.lte.isoformat()
+        # Open on both ends still needs the date: a record without it never matches.
+        path = field_path(node.field, collapse)
+        return {"range": {path: bounds}} if bounds else {"exists": {"field": path}}
+    if isinstance(node, Spatial):
+        box = node.bbox
         envelope = {
             "type": "envelope",
             "coordinates": [[box.west, box.north], [box.east, box.south]],
         }
-        filters.append({"geo_shape": {"extent": {"shape": envelope, "relation": "intersects"}}})
-    if query.date_from is not None or query.date_to is not None:
-        bounds = {}
-        if query.date_from is not None:
-            bounds["gte"] = query.date_from.isoformat()
-        if query.date_to is not None:
-            bounds["lte"] = query.date_to.isoformat()
-        filters.append({"range": {"date": bounds}})
+        return {"geo_shape": {"extent": {"shape": envelope, "relation": node.relation}}}
+    if isinstance(node, Exists):
+        return {"exists": {"field": field_path(node.field, collapse)}}
+    raise BadQuery(f"the OpenSearch index cannot run a {type(node).__name__} condition")
+
+
+def compile_node(node: Node, collapse: bool) -> dict[str, Any]:
+    """The bool query of a neutral tree (see the module docstring)."""
+    if isinstance(node, _TEXT_LEAVES):
+        return _text(analyse_leaf(node))
+    if isinstance(node, And):
+        return {"bool": {"must": [compile_node(child, collapse) for child in node.children]}}
+    if isinstance(node, Or):
+        children = [compile_node(child, collapse) for child in node.children]
+        return {"bool": {"should": children, "minimum_should_match": 1}}
+    if isinstance(node, Not):
+        excluded = {"bool": {"must_not": [compile_node(node.child, collapse)]}}
+        return {"bool": {"filter": [excluded]}}
+    return {"bool": {"filter": [_condition(node, collapse)]}}
+
+
+def _filters(query: Query) -> list[dict[str, Any]]:
+    """Who may see what, and the duplicate collapse: filters, so totals and aggregations
+    agree with the hits."""
+    filters: list[dict[str, Any]] = []
+    visible = query.visible()
+    if visible is not None:
+        filters.append({"terms": {"access": visible}})
+    if query.collapse:  # one hit per duplicate cluster (documents.OUTRANKED)
+        hidden = [RANKED_BELOW] if visible is None else visible
+        filters.append({"bool": {"must_not": [{"terms": {"outranked": hidden}}]}})
     return filters
 
 
 def _aggregations(query: Query) -> dict[str, Any]:
     aggs: dict[str, Any] = {}
     for name in FACETS:
-        field = _facet_field(name, query)
+        field = field_path(name, query.collapse)
         order = [{"_count": "desc"}, {"_key": "asc"}]
         aggs[name] = {"terms": {"field": field, "size": query.facet_size + 1, "order": order}}
         selected = query.filters.get(name, [])
@@ -162,38 +194,29 @@ def _aggregations(query: Query) -> dict[str, Any]:
     return aggs
 
 
-def _sort(query: Query, ranked: bool) -> list[Any]:
-    if query.sort == "title":
-        return [{"title_key": "asc"}, {"id": "asc"}]
-    if query.sort == "relevance" and ranked:
-        return [{"_score": "desc"}, {"id": "asc"}]
-    return [{"date": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
-
-
-def _expanded(node: Node, q: str, expansions: Sequence[ThemeExpansion]) -> dict[str, Any]:
-    """The text query OR, per thesaurus expansion, records filed under one of its concepts
-    that match the rest of the query (moisson.record.ThemeExpansion; the embedded index does
-    the same with masks). The theme part is a filter: it finds, it does not score."""
-    alternatives = [text_query(node)]
-    for expansion in expansions:
-        rest = without_phrase(q, expansion.phrase)
-        if rest is None:
+def _sort(ordering: list[Sort], ranked: bool) -> list[Any]:
+    """Sort clauses for `ordering` (moisson.query: missing values last; relevance without
+    text is date, newest first); ties break on record id."""
+    clauses: list[Any] = []
+    for sort in ordering:
+        if sort.field == "relevance":
+            if ranked:
+                clauses.append({"_score": sort.direction})
+                continue
+            sort = Sort(field="date", direction="desc")
+        if sort.field == "title":
+            clauses.append({"title_key": sort.direction})
             continue
-        clause: dict[str, Any] = {"filter": [{"terms": {"facets.theme": expansion.concepts}}]}
-        rest_node = plain_query(rest)
-        if rest_node is not None:
-            clause["must"] = [text_query(rest_node)]
-        alternatives.append({"bool": clause})
-    if len(alternatives) == 1:
-        return alternatives[0]
-    return {"bool": {"should": alternatives, "minimum_should_match": 1}}
+        order: dict[str, Any] = {"order": sort.direction, "missing": "_last"}
+        if date_field(sort.field) not in DATE_FIELDS:
+            order["mode"] = "min" if sort.direction == "asc" else "max"
+        clauses.append({field_path(sort.field, False): order})
+    return [*clauses, {"id": "asc"}]
 
 
-def search_body(
-    query: Query, node: Node | None, expansions: Sequence[ThemeExpansion] = ()
-) -> dict[str, Any]:
-    """The whole search request: text query (with thesaurus `expansions`), filters, page,
-    sort and facet aggregations.
+def search_body(query: Query) -> dict[str, Any]:
+    """The whole search request: text query (with thesaurus expansions), conditions,
+    page, sort and facet aggregations.
 
     Raises BadQuery for a page beyond what OpenSearch can page to (MAX_WINDOW results)."""
     start = query.offset()
@@ -202,14 +225,18 @@ def search_body(
             f"results beyond the first {MAX_WINDOW:,} cannot be paged to; "
             "narrow the search with words or filters"
         )
-    must = [_expanded(node, query.q, expansions)] if node is not None else [{"match_all": {}}]
+    tree = text_tree(query)
+    must = [compile_node(node, query.collapse) for node in [tree, *query.conditions()] if node]
+    ordering = query.ordering()
+    ranked = any(positive_leaves(node) for node in [tree, *query.conditions()] if node)
+    scored = ranked and any(sort.field == "relevance" for sort in ordering)
     return {
-        "query": {"bool": {"must": must, "filter": _filters(query)}},
+        "query": {"bool": {"must": must or [{"match_all": {}}], "filter": _filters(query)}},
         "from": start,
         "size": query.size,
-        "sort": _sort(query, node is not None),
+        "sort": _sort(ordering, ranked),
         "track_total_hits": True,
-        "track_scores": query.sort == "relevance" and node is not None,
+        "track_scores": scored,
         "aggs": _aggregations(query),
         "_source": ["payload"],
     }

@@ -43,7 +43,7 @@ import queue
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,15 +62,15 @@ from indexer.backends.sqlite_columns import Columns, page
 from indexer.backends.sqlite_query import (
     Leaf,
     LeafMatch,
-    advanced_query,
     evaluate,
-    leaves,
-    plain_query,
+    fts_leaf,
+    positive_leaves,
     score,
-    without_phrase,
 )
 from indexer.backends.sqlite_tables import Prepared, SqliteTables, sqlite_errors
+from indexer.query_text import text_tree
 from moisson.errors import BackendError, BadQuery, ConfigError
+from moisson.query import KEYWORD_FIELDS, Node, TextLeaf
 from moisson.record import (
     PUBLIC,
     FacetBucket,
@@ -79,7 +79,6 @@ from moisson.record import (
     Query,
     Record,
     Results,
-    ThemeExpansion,
 )
 
 __all__ = ["SqliteBackend"]
@@ -242,23 +241,31 @@ class SqliteBackend:
             return self._columns.documents
 
     def search(self, query: Query) -> Results:
-        unknown = sorted(set(query.filters) - set(FACETS))
+        unknown = sorted(set(query.filters) - set(KEYWORD_FIELDS))
         if unknown:
-            raise BadQuery(f"unknown filter {unknown[0]!r}; filters are: {', '.join(FACETS)}")
-        if query.text or query.where or query.ranges or query.sort_by:
-            raise BadQuery("this search index does not support query trees yet")
-        node = advanced_query(query.q) if query.advanced else plain_query(query.q)
+            raise BadQuery(
+                f"unknown filter {unknown[0]!r}; filters are: {', '.join(KEYWORD_FIELDS)}"
+            )
+        tree = text_tree(query)
+        conditions = query.conditions()
+        ordering = query.ordering()
+        texts = [leaf for node in [tree, *conditions] if node for leaf in positive_leaves(node)]
+        compiled = {leaf: fts_leaf(leaf) for leaf in dict.fromkeys(texts)}
         with self._reading(advanced=query.advanced) as conn:
             columns = self._columns
             matches: dict[Leaf, LeafMatch] = {}
 
-            def fetch(leaf: Leaf) -> LeafMatch:
-                if leaf not in matches:
-                    matches[leaf] = self._tables.match(conn, leaf, columns.size)
-                return matches[leaf]
+            def fetch(leaf: TextLeaf) -> LeafMatch:
+                fts = compiled.get(leaf) or fts_leaf(leaf)
+                if fts not in matches:
+                    matches[fts] = self._tables.match(conn, fts, columns.size)
+                return matches[fts]
+
+            def other(node: Node) -> np.ndarray:
+                return columns.condition_mask(node, query.collapse)
 
             mask = columns.alive
-            narrowed = node is not None
+            narrowed = tree is not None
             visible = query.visible()
             if visible is not None:  # who may see what: in the mask, so counts and pages agree
                 mask = mask & columns.facets[ACCESS].holding(visible, columns.size)
@@ -269,42 +276,27 @@ class SqliteBackend:
                 if dropped.any():  # no duplicates: the cached whole-index counts still hold
                     mask = mask & ~dropped
                     narrowed = True
-            if node is not None:
-                found = evaluate(node, fetch)
-                for expansion in [] if query.advanced else query.expansions:
-                    found = found | self._expanded(query.q, expansion, columns, fetch)
-                mask = mask & found
-            for name, values in query.filters.items():
-                if values:
-                    column = columns.facets[facet_field(name, query.collapse)]
-                    mask = mask & column.holding(values, columns.size)
+            for node in [tree, *conditions]:
+                if node is not None:
+                    mask = mask & evaluate(node, lambda leaf: fetch(leaf).mask, other, mask)
                     narrowed = True
-            if query.bbox is not None:
-                mask = mask & columns.bbox_mask(query.bbox)
-                narrowed = True
-            if query.date_from is not None or query.date_to is not None:
-                mask = mask & columns.date_mask(query.date_from, query.date_to)
-                narrowed = True
             rowids = np.flatnonzero(mask)
             facets, infos = self._facets(columns, rowids, mask if narrowed else None, query)
 
-            sort = "date" if query.sort == "relevance" and node is None else query.sort
             scores = None
-            if sort == "relevance" and node is not None:
-                positive = [fetch(leaf) for leaf in dict.fromkeys(leaves(node))]
+            if texts and any(sort.field == "relevance" for sort in ordering):
+                positive = [fetch(leaf) for leaf in compiled]
                 scores = score(positive, columns.saturation, columns.documents, rowids)
-            if sort == "title" and columns.title_rank is None:
+            if any(sort.field == "title" for sort in ordering) and columns.title_rank is None:
                 columns.title_rank = self._tables.title_rank(conn, columns.size)
-            keys = columns.sort_keys(sort, rowids, scores)
+            keys = columns.sort_keys(ordering, rowids, scores)
             start = query.offset()
             chosen = page(keys, rowids, start, start + query.size)
             payloads = self._tables.payloads(conn, chosen)
-        found = leaves(node) if node is not None else []
+        found = list(compiled.values())
         marks = ({s for leaf in found for s in leaf.stems}, [p for f in found for p in f.prefixes])
         hits = [
-            self._hit(
-                payloads[rowid], marks if node is not None else None, scores, rowids, rowid, query
-            )
+            self._hit(payloads[rowid], marks if texts else None, scores, rowids, rowid, query)
             for rowid in chosen.tolist()
             if rowid in payloads
         ]
@@ -317,22 +309,6 @@ class SqliteBackend:
             facets=facets,
             facet_info=infos,
         )
-
-    @staticmethod
-    def _expanded(
-        q: str,
-        expansion: ThemeExpansion,
-        columns: Columns,
-        fetch: Callable[[Leaf], LeafMatch],
-    ) -> np.ndarray:
-        """Rows filed under one of the expansion's concepts that match the rest of the
-        query (see moisson.record.ThemeExpansion and documents.py)."""
-        rest = without_phrase(q, expansion.phrase)
-        if rest is None:
-            return np.zeros(columns.size, dtype=bool)
-        found = columns.facets["theme"].holding(expansion.concepts, columns.size)
-        node = plain_query(rest)
-        return found & evaluate(node, fetch) if node is not None else found
 
     @staticmethod
     def _facets(

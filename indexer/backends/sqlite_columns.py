@@ -4,12 +4,17 @@ Facets counted by SQL GROUP BY took 65-80% of a search at 100k records (37 ms me
 same counts over in-memory columns take a few ms. So the per-record values that filters,
 facets and sorting need live here as numpy arrays indexed by SQLite rowid:
 
-- `alive`, `day` (reference date as a proleptic ordinal, 0 = none), field lengths -> BM25
-  length saturation per field;
+- `alive`, `day` (reference date as a proleptic ordinal, 0 = none), `dates` (the other
+  dates of moisson.query.DATE_FIELDS, the same way), field lengths -> BM25 length
+  saturation per field;
 - boxes as five parallel arrays (owner rowid, west, south, east, north): a record may have
   several (antimeridian splits), and matches when any box intersects;
-- per facet, a value vocabulary and a rowid x value 0/1 matrix held both as CSR (counting the
-  values of a set of rows) and CSC (the rows holding a value, for filters).
+- per facet and per other keyword field (ids, identifiers, DOIs, language...), a value
+  vocabulary and a rowid x value 0/1 matrix held both as CSR (counting the values of a set
+  of rows, sort keys) and CSC (the rows holding a value, for filters).
+
+`condition_mask` compiles the non-text leaves of the neutral query (moisson/query.py) into
+masks; `sort_keys` the sort keys.
 
 A `Columns` is an immutable snapshot: `updated()` returns a new one, so a search that started
 on the old snapshot finishes on consistent arrays while another thread refreshes. The
@@ -19,30 +24,42 @@ generation, whichever process wrote them.
 
 from __future__ import annotations
 
-import bisect
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-from scipy import sparse
 
-from indexer.analysis import tokenise
-from indexer.backends.base import FACETS
-from indexer.backends.documents import ACCESS, CLUSTER_SOURCE, OUTRANKED
+from indexer.backends.documents import (
+    ACCESS,
+    CLUSTER_SOURCE,
+    EXTRA_KEYWORDS,
+    OUTRANKED,
+    facet_field,
+)
+from indexer.backends.sqlite_facets import FacetColumn
 from indexer.backends.sqlite_query import FIELDS
-from moisson.record import BBox, FacetBucket
+from moisson.errors import BadQuery
+from moisson.query import (
+    DATE_FIELDS,
+    FACETS,
+    Exists,
+    FieldFilter,
+    Node,
+    Range,
+    Sort,
+    Spatial,
+    date_field,
+)
+from moisson.record import BBox
 
-__all__ = ["Columns", "DocRow", "FacetColumn", "page"]
+__all__ = ["Columns", "DocRow", "FacetColumn", "page"]  # FacetColumn: sqlite_facets.py
 
-logger = logging.getLogger(__name__)
 
 HIDDEN = (OUTRANKED, CLUSTER_SOURCE)  # the search collapse's facets (documents.py)
+_DATES = tuple(name for name in DATE_FIELDS if name != "date")
 _K1 = 1.2
 _B = 0.75
-# Below this share of all rows, gathering the selected rows' values beats a full mat-vec.
-_GATHER_SHARE = 0.15
 
 
 @dataclass(frozen=True)
@@ -53,118 +70,7 @@ class DocRow:
     day: int
     lengths: tuple[int, int, int]  # title, keywords, abstract, in words
     facets: dict[str, list[str]]
-
-
-@dataclass
-class FacetColumn:
-    values: list[str]
-    index: dict[str, int]
-    rows: sparse.csr_matrix  # rowid x value
-    by_value: sparse.csc_matrix
-    rank: np.ndarray  # position of each value in sorted order (bucket tie-break)
-    everything: np.ndarray | None = None  # counts over all rows, computed on first use
-    keys: list[tuple[str, int]] | None = None  # (normalised value, column), sorted; suggest
-
-    @classmethod
-    def empty(cls) -> FacetColumn:
-        matrix = sparse.csr_matrix((0, 0), dtype=np.int32)
-        return cls([], {}, matrix, matrix.tocsc(), np.zeros(0, dtype=np.int64))
-
-    def updated(
-        self, touched: np.ndarray, added: list[tuple[int, list[str]]], size: int
-    ) -> FacetColumn:
-        """Drop the entries of `touched` rows, add `added` (rowid, values), grow to `size`."""
-        index = dict(self.index)
-        flat = [value for _, found in added for value in found]
-        new_cols = np.asarray([index.setdefault(v, len(index)) for v in flat], dtype=np.int32)
-        new_rows = np.repeat(
-            np.asarray([rowid for rowid, _ in added], dtype=np.int32),
-            [len(found) for _, found in added],
-        )
-        grew = len(index) > len(self.values)
-        values = self.values + list(index)[len(self.values) :] if grew else self.values
-        coo = self.rows.tocoo()
-        keep = ~touched[coo.row] if coo.nnz else np.zeros(0, dtype=bool)
-        rows = np.concatenate([coo.row[keep].astype(np.int32), new_rows])
-        cols = np.concatenate([coo.col[keep].astype(np.int32), new_cols])
-        matrix = sparse.csr_matrix(
-            (np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(size, len(values))
-        )
-        rank = self.rank
-        if grew:
-            rank = np.empty(len(values), dtype=np.int64)
-            rank[sorted(range(len(values)), key=values.__getitem__)] = np.arange(len(values))
-        return FacetColumn(values, index if grew else self.index, matrix, matrix.tocsc(), rank)
-
-    def holding(self, wanted: Sequence[str], size: int) -> np.ndarray:
-        """Mask of the rows holding any of `wanted` (values within one facet are OR'ed)."""
-        mask = np.zeros(size, dtype=bool)
-        pointer, rows = self.by_value.indptr, self.by_value.indices
-        for value in wanted:
-            column = self.index.get(value)
-            if column is not None:
-                mask[rows[pointer[column] : pointer[column + 1]]] = True
-        return mask
-
-    def counts(self, rowids: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        """Per-value counts over the selected rows: `rowids` and the same set as a dense
-        `mask`; mask None means every live row (cached)."""
-        if mask is None:
-            if self.everything is None:
-                self.everything = np.bincount(self.rows.indices, minlength=len(self.values))
-            return self.everything
-        if len(rowids) > _GATHER_SHARE * self.rows.shape[0]:
-            return np.asarray(self.by_value.T @ mask.astype(np.int32))
-        pointer = self.rows.indptr
-        starts, lengths = pointer[rowids], pointer[rowids + 1] - pointer[rowids]
-        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-        offsets += np.arange(len(offsets), dtype=offsets.dtype)
-        return np.bincount(self.rows.indices[offsets], minlength=len(self.values))
-
-    def starting_with(
-        self, key: str, limit: int = 50, counts: np.ndarray | None = None
-    ) -> list[str]:
-        """Values in use whose normalised form starts with `key`, most used first; `counts`
-        (per value, e.g. over the rows a caller may see) default to every live row."""
-        if self.keys is None:
-            self.keys = sorted((" ".join(tokenise(v)), i) for i, v in enumerate(self.values))
-        if counts is None:
-            counts = self.counts(np.zeros(0, dtype=np.int64), None)
-        found: list[int] = []
-        for normalised, column in self.keys[bisect.bisect_left(self.keys, (key,)) :]:
-            if not normalised.startswith(key):
-                break
-            if counts[column]:
-                found.append(column)
-        found.sort(key=lambda column: (-counts[column], self.values[column]))
-        return [self.values[column] for column in found[:limit]]
-
-    def buckets(
-        self, counts: np.ndarray, selected: Sequence[str], size: int
-    ) -> tuple[list[FacetBucket], bool]:
-        """Top `size` values by count then value, plus any selected value outside the top;
-        and whether values were left out."""
-        present = np.flatnonzero(counts)
-        keys = -counts[present].astype(np.int64) * (len(self.values) + 1) + self.rank[present]
-        if len(present) > size:
-            keep = np.argpartition(keys, size - 1)[:size]
-            present, keys = present[keep], keys[keep]
-        shown = [int(i) for i in present[np.argsort(keys)]]
-        names = [self.values[i] for i in shown]
-        chosen = set(selected)
-        buckets = [
-            FacetBucket(value=name, label=name, count=int(counts[i]), selected=name in chosen)
-            for name, i in zip(names, shown, strict=True)
-        ]
-        listed = set(names)
-        missing = [v for v in dict.fromkeys(selected) if v not in listed]
-        for value in missing:
-            column = self.index.get(value)
-            count = int(counts[column]) if column is not None else 0
-            buckets.append(FacetBucket(value=value, label=value, count=count, selected=True))
-        if missing:
-            buckets.sort(key=lambda b: (-b.count, b.value))
-        return buckets, len(np.flatnonzero(counts)) > size
+    dates: dict[str, int] = field(default_factory=dict)  # DATE_FIELDS name -> ordinal
 
 
 def _grow(array: np.ndarray, size: int) -> np.ndarray:
@@ -180,6 +86,7 @@ class Columns:
     generation: int  # last write applied
     alive: np.ndarray
     day: np.ndarray
+    dates: dict[str, np.ndarray]  # DATE_FIELDS but `date` (that is `day`) -> ordinals
     lengths: np.ndarray  # (3, size) words per field
     saturation: dict[str, np.ndarray]
     boxes: np.ndarray  # (5, n): owner rowid, west, south, east, north
@@ -198,10 +105,13 @@ class Columns:
             generation=-1,
             alive=np.zeros(0, dtype=bool),
             day=np.zeros(0, dtype=np.int32),
+            dates={name: np.zeros(0, dtype=np.int32) for name in _DATES},
             lengths=np.zeros((3, 0), dtype=np.int32),
             saturation={f: np.zeros(0, dtype=np.float32) for f in FIELDS},
             boxes=np.zeros((5, 0)),
-            facets={name: FacetColumn.empty() for name in (*FACETS, ACCESS, *HIDDEN)},
+            facets={
+                name: FacetColumn.empty() for name in (*FACETS, *EXTRA_KEYWORDS, ACCESS, *HIDDEN)
+            },
             documents=0,
         )
 
@@ -224,6 +134,10 @@ class Columns:
         alive[changed] = True
         day = _grow(self.day, size)
         day[changed] = [d.day for d in docs]
+        dates = {}
+        for name, old in self.dates.items():
+            dates[name] = _grow(old, size)
+            dates[name][changed] = [d.dates.get(name, 0) for d in docs]
         lengths = _grow(self.lengths, size)
         if len(docs):
             lengths[:, changed] = np.asarray([d.lengths for d in docs], dtype=np.int32).T
@@ -240,6 +154,7 @@ class Columns:
             generation=generation,
             alive=alive,
             day=day,
+            dates=dates,
             lengths=lengths,
             saturation=_saturation(lengths, alive),
             boxes=np.concatenate([kept, added], axis=1),
@@ -256,22 +171,88 @@ class Columns:
         mask[owner[hit].astype(np.int64)] = True
         return mask
 
-    def date_mask(self, start: date | None, end: date | None) -> np.ndarray:
-        """Rows whose reference date lies in [start, end]; rows without a date never match."""
-        mask = self.day > 0
-        if start is not None:
-            mask &= self.day >= start.toordinal()
-        if end is not None:
-            mask &= self.day <= end.toordinal()
-        return mask
+    def within_mask(self, bbox: BBox) -> np.ndarray:
+        """Rows having boxes, every one of them inside `bbox`."""
+        owner, west, south, east, north = self.boxes
+        inside = (west >= bbox.west) & (east <= bbox.east) & (south >= bbox.south)
+        inside &= north <= bbox.north
+        rows = owner.astype(np.int64)
+        boxed = np.zeros(self.size, dtype=bool)
+        boxed[rows] = True
+        outside = np.zeros(self.size, dtype=bool)
+        outside[rows[~inside]] = True
+        return boxed & ~outside
 
-    def sort_keys(self, sort: str, rowids: np.ndarray, scores: np.ndarray | None) -> np.ndarray:
-        """Ascending keys for `rowids`: best score, newest date (undated last) or title."""
-        if sort == "relevance" and scores is not None:
-            return -scores.astype(np.float64)
-        if sort == "title" and self.title_rank is not None:
-            return self.title_rank[rowids].astype(np.float64)
-        return -self.day[rowids].astype(np.float64)
+    def day_of(self, name: str) -> np.ndarray:
+        """Ordinals of date field `name` per row (0: none)."""
+        name = date_field(name)
+        return self.day if name == "date" else self.dates[name]
+
+    def date_mask(self, start: date | None, end: date | None, name: str = "date") -> np.ndarray:
+        """Rows whose date `name` lies in [start, end]; rows without it never match."""
+        day = self.day_of(name)
+        mask = day > 0
+        if start is not None:
+            mask &= day >= start.toordinal()
+        if end is not None:
+            mask &= day <= end.toordinal()
+        return mask  # type: ignore[no-any-return]
+
+    def keyword(self, name: str, collapse: bool) -> FacetColumn:
+        """The column of keyword field `name` (facet or EXTRA_KEYWORDS)."""
+        column = self.facets.get(facet_field(name, collapse))
+        if column is None:
+            raise BadQuery(f"{name!r} is not a keyword field of the index")
+        return column
+
+    def condition_mask(self, node: Node, collapse: bool) -> np.ndarray:
+        """Mask of a non-text leaf of the neutral query (FieldFilter, Range, Spatial,
+        Exists); see moisson/query.py for what each means."""
+        if isinstance(node, FieldFilter):
+            column = self.keyword(node.field, collapse)
+            if node.prefix:
+                return column.starting(node.values, self.size)
+            return column.holding(node.values, self.size)
+        if isinstance(node, Range):
+            return self.date_mask(node.gte, node.lte, node.field)
+        if isinstance(node, Spatial):
+            if node.relation == "within":
+                return self.within_mask(node.bbox)
+            return self.bbox_mask(node.bbox)
+        if isinstance(node, Exists):
+            if date_field(node.field) in DATE_FIELDS:
+                return self.day_of(node.field) > 0  # type: ignore[no-any-return]
+            return self.keyword(node.field, collapse).present()
+        raise BadQuery(f"the embedded index cannot run a {type(node).__name__} condition")
+
+    def sort_keys(
+        self, ordering: Sequence[Sort], rowids: np.ndarray, scores: np.ndarray | None
+    ) -> np.ndarray:
+        """Ascending keys for `rowids` realising `ordering` (see moisson.query: missing values
+        last in either direction). Relevance without a text query sorts by date, newest
+        first. Several sort fields combine into one rank (ties: rowid)."""
+        keys = [self._key(sort, rowids, scores) for sort in ordering]
+        if len(keys) == 1:
+            return keys[0]
+        order = np.lexsort((rowids, *reversed(keys)))
+        rank = np.empty(len(rowids), dtype=np.float64)
+        rank[order] = np.arange(len(rowids))
+        return rank
+
+    def _key(self, sort: Sort, rowids: np.ndarray, scores: np.ndarray | None) -> np.ndarray:
+        descending = sort.direction == "desc"
+        if sort.field == "relevance":
+            if scores is not None:
+                return (-scores if descending else scores).astype(np.float64)  # type: ignore[no-any-return]
+            sort = Sort(field="date", direction="desc")
+            descending = True
+        if sort.field == "title" and self.title_rank is not None:
+            rank = self.title_rank[rowids].astype(np.float64)
+            return -rank if descending else rank
+        if sort.field in DATE_FIELDS or sort.field == "revised":
+            day = self.day_of(sort.field)[rowids].astype(np.float64)
+            return np.where(day > 0, -day if descending else day, np.inf)
+        return self.keyword(sort.field, False).sort_key(sort.direction)[rowids]
 
 
 def _saturation(lengths: np.ndarray, alive: np.ndarray) -> dict[str, np.ndarray]:

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,8 +24,10 @@ from indexer.backends.documents import (
     ACCESS,
     access_values,
     collapse_values,
+    date_values,
     facet_values,
     hit_payload,
+    keyword_values,
     searchable_fields,
 )
 from indexer.backends.sqlite_columns import Columns, DocRow
@@ -37,6 +40,7 @@ __all__ = ["Prepared", "SqliteTables", "sqlite_errors"]
 logger = logging.getLogger(__name__)
 
 SHADOW = "_new"
+DATES = "_dates"  # key of the record's dates (name -> ordinal) in the docs.facets JSON
 _TOKENIZER = "tokenize='unicode61 remove_diacritics 2'"
 _INDEXES = """
 CREATE UNIQUE INDEX IF NOT EXISTS docs_id ON docs(id);
@@ -120,8 +124,10 @@ class Prepared:
             facets=json.dumps(
                 {
                     **facet_values(record),
+                    **keyword_values(record),
                     ACCESS: access_values(record),
                     **collapse_values(record),
+                    DATES: {name: value.toordinal() for name, value in date_values(record).items()},
                 },
                 ensure_ascii=False,
             ),
@@ -131,6 +137,13 @@ class Prepared:
             lengths=tuple(length for _, length in analysed),
             boxes=tuple((b.west, b.south, b.east, b.north) for b in record.bboxes),
         )
+
+
+def _doc_row(rowid: int, day: int, lengths: tuple[int, int, int], facets: Any) -> DocRow:
+    """A docs row for the columns: the facets JSON holds the keyword values and, under
+    DATES, the dates (absent in indexes built before dates were indexed: reindex)."""
+    dates = facets.pop(DATES, None) or {}
+    return DocRow(rowid, day, lengths, facets, dates)
 
 
 class SqliteTables:
@@ -275,7 +288,7 @@ class SqliteTables:
     def _load(conn: sqlite3.Connection, base: Columns, generation: int) -> Columns:
         since = base.generation
         docs = [
-            DocRow(rowid, day, (title, keywords, abstract), json.loads(facets))
+            _doc_row(rowid, day, (title, keywords, abstract), json.loads(facets))
             for rowid, day, title, keywords, abstract, facets in conn.execute(
                 "SELECT rowid, day, len_title, len_keywords, len_abstract, facets FROM docs"
                 " WHERE gen > ?",
