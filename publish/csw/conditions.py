@@ -63,6 +63,25 @@ def parse_date(value: str, locator: str) -> date:
         raise _refuse(f"{value[:60]!r} is not an ISO 8601 date", locator) from None
 
 
+# DCMI types (and ISO scope codes) -> the ISO MD_ScopeCode the index holds, as the Dublin
+# Core reader maps them (harvester/formats/dublin_core.py).
+_TYPES = {
+    "dataset": "dataset", "service": "service", "series": "series", "collection": "series",
+    "text": "document", "document": "document", "software": "software",
+    "nongeographicdataset": "nonGeographicDataset", "application": "application",
+    "featuretype": "featureType", "model": "model", "tile": "tile",
+}  # fmt: skip
+
+
+def keyword_value(field: str, value: str) -> str:
+    """The indexed form of a compared value: resource types given as DCMI type URIs or
+    names ('http://purl.org/dc/dcmitype/Dataset', 'Text') become ISO scope codes."""
+    if field != "resource_type":
+        return value
+    name = value.strip().rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    return _TYPES.get(name.lower(), value)
+
+
 def _text(queryable: Queryable, text: str, prefix: bool) -> Node | None:
     if not _WORD.search(text):
         return None
@@ -100,7 +119,10 @@ def compare(queryable: Queryable, op: str, value: str, locator: str) -> Node | N
         if node is None:
             raise _refuse(f"{value[:60]!r} holds no word to compare {queryable.name} with", locator)
     else:
-        node = FieldFilter(field=queryable.field, values=(value,))  # type: ignore[arg-type]
+        node = FieldFilter(
+            field=queryable.field,  # type: ignore[arg-type]
+            values=(keyword_value(queryable.field, value),),
+        )
     return Not(child=node) if op == "<>" else node
 
 
@@ -131,6 +153,12 @@ def like(
     literals = [(text, wildcard) for text, wildcard in pieces if text.strip()]
     if not literals:
         return None  # '%': everything
+    if (
+        queryable.kind == "keyword"
+        and queryable.like_text
+        and (len(literals) > 1 or pieces[0][0] == "")
+    ):
+        queryable = Queryable(queryable.name, "text", text_fields=queryable.like_text)
     if queryable.kind == "keyword":
         if len(literals) > 1 or pieces[0][0] == "":
             raise _refuse(

@@ -122,13 +122,10 @@ class Catalogue:
             raise CswError("InvalidParameterValue", exc.message, "constraint") from None
         matched, found = self._search(query, "constraint")
         returned = len(found)
+        # The position of the next record to ask for; 0 when none remains (hits included:
+        # nothing was returned, so the next record is the first one asked for).
         after = req.start_position + returned
-        if req.result_type == "hits":
-            next_record = 0
-        elif returned == 0:
-            next_record = req.start_position if size == 0 and req.start_position <= matched else 0
-        else:
-            next_record = after if after <= matched else 0
+        next_record = after if after <= matched else 0
         root = etree.Element(q("csw:GetRecordsResponse"), nsmap=_NSMAP)
         root.set("version", VERSION)
         root.set(

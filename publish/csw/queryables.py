@@ -41,6 +41,9 @@ class Queryable:
     text_fields: tuple[str, ...] = ()  # text: () is every text field
     sort: str | None = None  # moisson.query sort field, None: not sortable
     domain: str | None = None  # facet answering GetDomain, None: no value list
+    # keyword: the text fields a LIKE with a leading wildcard searches instead ('%eau%' on
+    # dc:subject finds the keyword 'qualité de l'eau'); () refuses such patterns.
+    like_text: tuple[str, ...] = ()
 
 
 _ALL_TEXT: tuple[str, ...] = ()
@@ -48,7 +51,7 @@ _ALL_TEXT: tuple[str, ...] = ()
 CORE_QUERYABLES: tuple[Queryable, ...] = (
     Queryable("csw:AnyText", "text", text_fields=_ALL_TEXT),
     Queryable("dc:title", "text", text_fields=("title",), sort="title"),
-    Queryable("dc:subject", "keyword", field="keyword", domain="keyword"),
+    Queryable("dc:subject", "keyword", field="keyword", domain="keyword", like_text=("keywords",)),
     Queryable("dct:abstract", "text", text_fields=("abstract",)),
     Queryable("dc:description", "text", text_fields=("abstract",)),
     Queryable(
@@ -72,7 +75,9 @@ APISO_QUERYABLES: tuple[Queryable, ...] = (
     Queryable("apiso:AnyText", "text", text_fields=_ALL_TEXT),
     Queryable("apiso:Title", "text", text_fields=("title",), sort="title"),
     Queryable("apiso:Abstract", "text", text_fields=("abstract",)),
-    Queryable("apiso:Subject", "keyword", field="keyword", domain="keyword"),
+    Queryable(
+        "apiso:Subject", "keyword", field="keyword", domain="keyword", like_text=("keywords",)
+    ),
     Queryable(
         "apiso:Type", "keyword", field="resource_type", sort="resource_type", domain="resource_type"
     ),

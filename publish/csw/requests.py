@@ -338,7 +338,30 @@ def from_xml(body: bytes) -> Request:
     return _get_records_xml(root)
 
 
+_GET_RECORDS_CHILDREN = {q("csw:ResponseHandler"), q("csw:DistributedSearch"), q("csw:Query")}
+_QUERY_CHILDREN = {
+    q("csw:ElementSetName"),
+    q("csw:ElementName"),
+    q("csw:Constraint"),
+    q("ogc:SortBy"),
+}
+
+
+def _check_children(element: etree._Element, allowed: set[str]) -> None:
+    """Refuse elements the schema does not allow here (a misspelt csw:ElementName must not
+    be ignored: the answer would not be the one asked for)."""
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in allowed:
+            raise CswError(
+                "NoApplicableCode",
+                f"the document is not valid: unexpected element {child.tag[:100]} in "
+                f"{etree.QName(element).localname}",
+                etree.QName(element).localname,
+            )
+
+
 def _get_records_xml(root: etree._Element) -> GetRecords:
+    _check_children(root, _GET_RECORDS_CHILDREN)
     req = GetRecords()
     req.result_type = _choice("resultType", root.get("resultType", "hits"), RESULT_TYPES)
     req.start_position = _int("startPosition", root.get("startPosition", "1"), 1, MAX_START)
@@ -350,6 +373,7 @@ def _get_records_xml(root: etree._Element) -> GetRecords:
     query = root.find(q("csw:Query"))
     if query is None:
         raise CswError("MissingParameterValue", "GetRecords needs a csw:Query", "Query")
+    _check_children(query, _QUERY_CHILDREN)
     req.type_names = _type_names((query.get("typeNames") or "csw:Record").split())
     req.element_names = _element_names(
         [_text(e) or "" for e in query.findall(q("csw:ElementName"))]
