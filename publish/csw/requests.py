@@ -136,6 +136,18 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+_FORMATS = ("application/xml", "text/xml")
+
+
+def _check_format(value: str | None) -> None:
+    """Only XML is written (JSON output is a pycsw extension): refuse others, never ignore."""
+    if value and value.split(";")[0].strip().lower() not in _FORMATS:
+        raise _invalid(
+            "outputFormat",
+            f"unsupported outputFormat {value[:60]!r}; this server writes application/xml",
+        )
+
+
 def _output_schema(value: str | None) -> str:
     if value is None or value in ("", "csw:Record"):
         return CSW_SCHEMA
@@ -192,6 +204,7 @@ def from_kvp(args: Mapping[str, str]) -> Request:
         raise CswError("MissingParameterValue", "missing parameter request", "request")
     _check_operation(operation)
     _check_service_version(params.get("service"), params.get("version"), operation)
+    _check_format(params.get("outputformat"))
     if operation == "GetCapabilities":
         sections = params.get("sections")
         versions = params.get("acceptversions")
@@ -305,6 +318,7 @@ def from_xml(body: bytes) -> Request:
         raise _invalid("request", f"unknown request element {root.tag[:100]}")
     _check_operation(operation)
     _check_service_version(root.get("service"), root.get("version"), operation)
+    _check_format(root.get("outputFormat"))
     if operation == "GetCapabilities":
         versions = root.findall(f"{q('ows:AcceptVersions')}/{q('ows:Version')}")
         sections = root.findall(f"{q('ows:Sections')}/{q('ows:Section')}")

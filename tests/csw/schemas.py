@@ -43,9 +43,9 @@ def _csw_schema() -> etree.XMLSchema:
     base = pycsw_package() / "core" / "schemas" / "ogc"
     wrapper = f"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
       <xs:import namespace="http://www.opengis.net/cat/csw/2.0.2"
-                 schemaLocation="{(base / 'csw/2.0.2/CSW-discovery.xsd').as_uri()}"/>
+                 schemaLocation="{(base / "csw/2.0.2/CSW-discovery.xsd").as_uri()}"/>
       <xs:import namespace="http://www.opengis.net/ows"
-                 schemaLocation="{(base / 'ows/1.0.0/owsAll.xsd').as_uri()}"/>
+                 schemaLocation="{(base / "ows/1.0.0/owsAll.xsd").as_uri()}"/>
     </xs:schema>"""
     return etree.XMLSchema(etree.fromstring(wrapper.encode()))
 
@@ -62,14 +62,26 @@ def _iso_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.fromstring(wrapper.encode()))
 
 
+_FILE_ID = etree.XPath("string(gmd:fileIdentifier/*)", namespaces={"gmd": GMD})
+
+
 @dataclass
 class Verdict:
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # the envelope's (CSW, OWS, DC)
+    iso_errors: dict[str, list[str]] = field(default_factory=dict)  # fileIdentifier -> errors
     iso_checked: int = 0
     unchecked: list[str] = field(default_factory=list)  # gmi records
 
     def __bool__(self) -> bool:
-        return not self.errors
+        return not self.errors and not self.iso_errors
+
+
+def iso_errors(record: etree._Element) -> list[str]:
+    """Schema errors of one gmd:MD_Metadata element (ISO 19139, 2006-05-04 schemas)."""
+    schema = _iso_schema()
+    if schema.validate(etree.ElementTree(copy.deepcopy(record))):
+        return []
+    return [f"{e.message} (line {e.line})" for e in schema.error_log]
 
 
 def validate(body: bytes) -> Verdict:
@@ -85,9 +97,9 @@ def validate(body: bytes) -> Verdict:
             verdict.unchecked.append(record.tag)
         else:
             verdict.iso_checked += 1
-            schema = _iso_schema()
-            if not schema.validate(etree.ElementTree(copy.deepcopy(record))):
-                verdict.errors += [f"ISO: {e.message} (line {e.line})" for e in schema.error_log]
+            errors = iso_errors(record)
+            if errors:
+                verdict.iso_errors[str(_FILE_ID(record))] = errors
         parent.remove(record)
     schema = _csw_schema()
     if not schema.validate(etree.ElementTree(root)):
