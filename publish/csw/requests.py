@@ -130,6 +130,12 @@ def _int(name: str, value: str, low: int, high: int | None = None) -> int:
     return number
 
 
+def _start(value: str) -> int:
+    """startPosition, 1-based; 0 is read as 1, because OWSLib's getrecords2 (and so QGIS
+    MetaSearch) sends 0 for the first page. Negative positions are refused."""
+    return max(1, _int("startPosition", value, 0, MAX_START))
+
+
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise _invalid(name, f"invalid {name} {value[:60]!r}; one of {', '.join(allowed)}")
@@ -253,7 +259,7 @@ def _get_records_kvp(params: dict[str, str]) -> GetRecords:
     req.type_names = _type_names((params.get("typenames") or "csw:Record").split(","))
     req.result_type = _choice("resultType", params.get("resulttype") or "hits", RESULT_TYPES)
     if params.get("startposition"):
-        req.start_position = _int("startPosition", params["startposition"], 1, MAX_START)
+        req.start_position = _start(params["startposition"])
     if params.get("maxrecords"):
         req.max_records = _int("maxRecords", params["maxrecords"], 0)
     req.output_schema = _output_schema(params.get("outputschema"))
@@ -378,7 +384,7 @@ def _get_records_xml(root: etree._Element) -> GetRecords:
     _check_children(root, _GET_RECORDS_CHILDREN)
     req = GetRecords()
     req.result_type = _choice("resultType", root.get("resultType", "hits"), RESULT_TYPES)
-    req.start_position = _int("startPosition", root.get("startPosition", "1"), 1, MAX_START)
+    req.start_position = _start(root.get("startPosition", "1"))
     req.max_records = _int("maxRecords", root.get("maxRecords", "10"), 0)
     req.output_schema = _output_schema(root.get("outputSchema"))
     req.request_id = root.get("requestId")

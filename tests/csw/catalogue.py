@@ -29,18 +29,39 @@ CITE = CONFORMANCE / "data" / "cite"
 APISO = CONFORMANCE / "data" / "apiso"
 
 
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "csw"
+STAFF = "ROLE_STAFF"
+
+
 def settings_for(
-    tmp: Path, sources: dict[str, Path], index_url: str | None = None, **csw: Any
+    tmp: Path,
+    sources: dict[str, Path],
+    index_url: str | None = None,
+    *,
+    restricted: tuple[str, ...] = (),
+    **csw: Any,
 ) -> Settings:
+    """Settings harvesting `sources` (id -> folder of CSW/ISO files); the `restricted` ones
+    are seen by ROLE_STAFF only, identified by geOrchestra headers from 127.0.0.1."""
     return Settings.model_validate(
         {
             "store": {"url": f"sqlite:///{tmp / 'store.db'}"},
             "index": {"url": index_url or f"sqlite:///{tmp / 'index.db'}"},
             "harvest": {"allow_files": True, "rate_limit": 0},
             "api": {"anonymous_rate_limit": 0},
+            "auth": {"mode": "georchestra", "trusted_proxies": ["127.0.0.1"]},
             "csw": csw,
             "sources": [
-                {"id": name, "kind": "csw", "url": folder.as_uri()}
+                {
+                    "id": name,
+                    "kind": "csw",
+                    "url": folder.as_uri(),
+                    **(
+                        {"access": {"public": False, "roles": [STAFF]}}
+                        if name in restricted
+                        else {}
+                    ),
+                }
                 for name, folder in sources.items()
             ],
         }
