@@ -9,6 +9,7 @@ with an ExceptionReport too. Nothing here ever answers JSON or a traceback.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
@@ -43,6 +44,22 @@ def _xml(element: object, status: int = 200) -> Response:
 
     body = etree.tostring(element, xml_declaration=True, encoding="UTF-8")  # type: ignore[call-overload]
     return Response(body, status=status, content_type=XML)
+
+
+def _single_values(pairs: Iterable[tuple[str, list[str]]]) -> dict[str, str]:
+    """One value per KVP parameter (names case-insensitive); a parameter given twice with
+    different values is ambiguous and refused."""
+    found: dict[str, str] = {}
+    for name, values in pairs:
+        for value in values:
+            previous = found.setdefault(name.lower(), value)
+            if previous != value:
+                raise CswError(
+                    "InvalidParameterValue",
+                    f"parameter {name!r} is given twice with different values",
+                    name,
+                )
+    return found
 
 
 class CswProtocol:
@@ -82,7 +99,7 @@ class CswProtocol:
                 params = (
                     request.form if request.method == "POST" and not request.args else request.args
                 )
-                parsed = from_kvp({k: v for k, v in params.items()})
+                parsed = from_kvp(_single_values(params.lists()))
             return _xml(self._answer(cat, parsed))
 
         for path in self.config.paths if self.config.enabled else []:
