@@ -261,7 +261,7 @@ def reference_markdown() -> str:
         lines.append("")
 
     sections = ("store", "index", "api", "auth", "harvest", "scheduler", "retirement", "themes")
-    for section in (*sections, "duplicates"):
+    for section in (*sections, "duplicates", "csw"):
         field = Settings.model_fields[section]
         lines.extend([f"## [{section}]", "", field.description or "", ""])
         table(field.annotation)  # type: ignore[arg-type]

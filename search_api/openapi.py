@@ -15,6 +15,7 @@ from flask import Blueprint
 
 from indexer.backends.base import FACETS
 from moisson.config import Settings
+from publish.csw.openapi_paths import csw_paths
 from search_api.app import state
 from search_api.openapi_admin import SECURITY_SCHEMES, admin_paths, admin_schemas
 from search_api.openapi_clusters import cluster_paths
@@ -269,6 +270,7 @@ def build_document(settings: Settings) -> dict[str, Any]:
             **admin_paths(),
             **cluster_paths(),
             **theme_paths(_search_parameters(settings)),
+            **csw_paths(settings),  # XML, not JSON: publish/csw/
         },
         "components": {
             "schemas": {**component_schemas(), **admin_schemas(), **theme_schemas()},
