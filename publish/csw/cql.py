@@ -1,4 +1,4 @@
-"""OGC CQL text (`CONSTRAINTLANGUAGE=CQL_TEXT`, CSW 2.0.2 clause 6.2.4) into the neutral
+"""OGC CQL text (`CONSTRAINTLANGUAGE=CQL_TEXT`, the CSW 2.0.2 text constraint) into the neutral
 query tree, with the same meaning as the Filter Encoding reader (conditions.py).
 
 Grammar read (keywords case-insensitive):

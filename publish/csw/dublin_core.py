@@ -1,4 +1,4 @@
-"""Record -> csw:Record / csw:SummaryRecord / csw:BriefRecord (CSW 2.0.2 clause 10.2.5).
+"""Record -> csw:Record / csw:SummaryRecord / csw:BriefRecord.
 
 What each element holds (pure: no Flask, no store):
 

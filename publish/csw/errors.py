@@ -1,7 +1,7 @@
 """CSW errors: an OWS 1.0.0 exception code, a locator and a message, rendered as
 `ows:ExceptionReport` by the blueprint itself (never the app-wide JSON shape).
 
-Codes (OWS Common 1.0.0, table 25; CSW 2.0.2 clause 10.3.7):
+Codes (the OWS 1.0.0 exception codes CSW 2.0.2 uses):
 
 - `MissingParameterValue`: a mandatory parameter is absent (locator: its name);
 - `InvalidParameterValue`: a value is wrong or not supported: bad filter, unknown

@@ -11,7 +11,7 @@ Rules that hold for every operation:
 - duplicates: with `[csw] collapse` (default) a cluster is one record, its canonical, and
   the canonical's dct:references / ISO distribution (when generated) also list the links
   of the other copies the caller may see;
-- paging (CSW 2.0.2 clause 10.8.4.4): numberOfRecordsMatched is the total, Returned the
+- paging: numberOfRecordsMatched is the total, Returned the
   records in this response, nextRecord the position after the last one returned, 0 when
   nothing follows.
 """
@@ -152,7 +152,7 @@ class Catalogue:
 
     def get_record_by_id(self, req: GetRecordById, roles: list[str] | None) -> etree._Element:
         """The records whose source id (dc:identifier) or Moisson id is one of `req.ids`, in
-        the order asked; unknown or hidden ids are left out (clause 10.9.4.1)."""
+        the order asked; unknown or hidden ids are left out."""
         ids = tuple(req.ids)
         where = Or(
             children=(
@@ -202,7 +202,7 @@ class Catalogue:
             queryable = lookup(name, "PropertyName")
             domain = _domain(root, "PropertyName", name)
             if queryable.domain is None:
-                continue  # free text, dates, boxes: no list of values (clause 10.7.4.3)
+                continue  # free text, dates, boxes: no list of values
             query = Query(size=0, facet_size=200, roles=roles, collapse=self.config.collapse)
             results = self.backend.search(query)
             buckets = results.facets.get(queryable.domain, [])
@@ -221,7 +221,7 @@ def _domain(root: etree._Element, kind: str, name: str) -> etree._Element:
 
 
 def _acknowledgement(req: GetRecords) -> etree._Element:
-    """resultType=validate: the request was read and is valid (clause 10.8.4.5); the echo
+    """resultType=validate: the request was read and is valid; the echo
     restates its query part."""
     root = etree.Element(q("csw:Acknowledgement"), nsmap=_NSMAP)
     root.set("timeStamp", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))

@@ -1,7 +1,7 @@
 """CSW requests, from KVP (GET) or XML (POST), into typed objects.
 
 Both encodings give the same objects, so GetRecords with a filter means the same thing
-whichever way it arrived. KVP names are case-insensitive (CSW 2.0.2 clause 10.5.1.1).
+whichever way it arrived. KVP parameter names are read case-insensitively, as servers do.
 XML bodies go through the project's hardened parser (no DTD, no entities, no network,
 libxml2 depth and size limits), so XXE and entity bombs end as exceptions, not expansions.
 """

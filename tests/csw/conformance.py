@@ -118,8 +118,8 @@ def differences(case: Case, ours: Summary, theirs: Summary, quarantined: set[str
 
     `quarantined` are the records Moisson refused at harvest (e.g. CITE records without a
     dc:title): pycsw's answer is compared without them, and its counts may exceed ours by
-    at most that many. Without SortBy the order is unspecified (CSW 2.0.2 clause 10.8.4.8
-    leaves it to the server), so ids are compared as sets, and only when every matched
+    at most that many. Without SortBy the order is unspecified (the
+    standard leaves it to the server), so ids are compared as sets, and only when every matched
     record was returned."""
     found = []
     for name in ("kind", "code", "element_set", "schema"):

@@ -24,19 +24,19 @@ from tests.csw.schemas import iso_errors, validate
 
 pytestmark = pytest.mark.integration
 
-# case name -> why Moisson's answer differs from pycsw's (the standard's clause, or whose
-# extension it is). Kept in step with the table in docs/csw.md.
+# case name -> why Moisson's answer differs from pycsw's (what the standard
+# says, or whose extension it is). Kept in step with the table in docs/csw.md.
 KNOWN: dict[str, str] = {
     "default/post_DescribeRecord-json": "JSON output is a pycsw extension: refused "
     "(InvalidParameterValue, outputFormat)",
     "default/post_GetRecordById-json": "JSON output is a pycsw extension: refused",
     "default/post_GetRecords-all-json": "JSON output is a pycsw extension: refused",
-    "default/post_GetCapabilities-SOAP": "SOAP binding (optional, clause 10.3.3) not "
+    "default/post_GetCapabilities-SOAP": "SOAP binding (optional in CSW 2.0.2) not "
     "offered: InvalidParameterValue",
     "default/post_GetRecords-all-sortby-bbox": "SortBy on ows:BoundingBox (pycsw sorts by "
     "area, an extension; FE 1.1 defines no order on geometries): refused",
-    "default/post_GetRecords-distributedsearch": "distributed search (optional, clause "
-    "10.8.4.13) not offered: refused",
+    "default/post_GetRecords-distributedsearch": "distributed search (optional in "
+    "CSW 2.0.2) not offered: refused",
     "default/post_GetRecords-filter-anytext-equal": "AnyText = 'Lor': pycsw matches "
     "substrings; Moisson compares words (no word 'Lor'), as PropertyIsEqualTo says",
     "default/post_GetRecords-filter-bbox-reproject": "no reprojection: a CRS other than "
