@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from indexer.analysis import query_terms, tokenise
 from moisson.errors import BadQuery
 from moisson.query import (
+    MAX_CLAUSES,
     TEXT_FIELDS,
     And,
     FieldFilter,
@@ -36,8 +37,10 @@ from moisson.query import (
     Prefix,
     Query,
     Term,
+    TextField,
     TextLeaf,
     ThemeExpansion,
+    check_tree,
 )
 
 __all__ = [
@@ -50,6 +53,7 @@ __all__ = [
 ]
 
 _OPERATORS = {"AND", "OR", "NOT", "NEAR"}
+_ALL_FIELDS: tuple[TextField, ...] = ("title", "keywords", "abstract")  # TEXT_FIELDS, typed
 _NEAR_DEFAULT = 10  # FTS5's default NEAR distance
 _MAX_NESTING = 32  # parentheses deep; keeps the recursive descent far from Python's limit
 
@@ -108,14 +112,20 @@ def expanded(tree: Node, q: str, expansions: Sequence[ThemeExpansion]) -> Node:
 
 def text_tree(query: Query) -> Node | None:
     """The text part of `query` as a tree: `query.text` when a protocol built it, else `q`
-    parsed (advanced or plain) and, when plain, expanded with `query.expansions`."""
+    parsed (advanced or plain) and, when plain, expanded with `query.expansions`. A parsed
+    tree is held to the same limits as a protocol's (moisson.query.check_tree), with what
+    `where` left of the clause budget, so both backends refuse the same long queries."""
     if query.text is not None:
         return query.text
     if query.advanced:
-        return advanced_tree(query.q)
-    tree = plain_tree(query.q)
-    if tree is not None and query.expansions:
-        tree = expanded(tree, query.q, query.expansions)
+        tree = advanced_tree(query.q)
+    else:
+        tree = plain_tree(query.q)
+        if tree is not None and query.expansions:
+            tree = expanded(tree, query.q, query.expansions)
+    if tree is not None:
+        spent = check_tree(query.where, "where") if query.where is not None else 0
+        check_tree(tree, "text", MAX_CLAUSES - spent)
     return tree
 
 
@@ -179,14 +189,14 @@ class _Parser:
             raise BadQuery(f"unexpected {item[1]!r} in the query")
         return node
 
-    def or_(self, fields: tuple[str, ...]) -> Node:
+    def or_(self, fields: tuple[TextField, ...]) -> Node:
         children = [self.and_(fields)]
         while self.is_word("OR"):
             self.take()
             children.append(self.and_(fields))
         return _joined(Or, children)
 
-    def and_(self, fields: tuple[str, ...]) -> Node:
+    def and_(self, fields: tuple[TextField, ...]) -> Node:
         children = [self.not_(fields)]
         while (item := self.peek()) is not None and item not in {("punct", ")"), ("word", "OR")}:
             if item == ("word", "AND"):
@@ -194,14 +204,14 @@ class _Parser:
             children.append(self.not_(fields))
         return _joined(And, children)
 
-    def not_(self, fields: tuple[str, ...]) -> Node:
+    def not_(self, fields: tuple[TextField, ...]) -> Node:
         node = self.primary(fields)
         while self.is_word("NOT"):
             self.take()
             node = And(children=(node, Not(child=self.primary(fields))))
         return node
 
-    def primary(self, fields: tuple[str, ...]) -> Node:
+    def primary(self, fields: tuple[TextField, ...]) -> Node:
         kind, text = self.take()
         if kind == "word" and self.peek() == ("punct", ":"):
             self.take()
@@ -234,7 +244,7 @@ class _Parser:
             return Phrase(text=words, fields=fields)
         return Term(text=words, fields=fields)
 
-    def near(self, fields: tuple[str, ...]) -> Node:
+    def near(self, fields: tuple[TextField, ...]) -> Node:
         self.expect("(")
         phrases: list[str] = []
         distance = _NEAR_DEFAULT
@@ -255,12 +265,12 @@ class _Parser:
         return Near(phrases=tuple(phrases), distance=distance, fields=fields)
 
 
-def _restrict(fields: tuple[str, ...], names: list[str]) -> tuple[str, ...]:
+def _restrict(fields: tuple[TextField, ...], names: list[str]) -> tuple[TextField, ...]:
     """Narrow `fields` (() = every field) to `names`; an empty result matches nothing."""
     unknown = [n for n in names if n not in TEXT_FIELDS]
     if unknown:
         raise BadQuery(f"unknown field {unknown[0]!r}; searchable fields: {', '.join(TEXT_FIELDS)}")
-    current = fields or TEXT_FIELDS
+    current: tuple[TextField, ...] = fields or _ALL_FIELDS
     narrowed = tuple(f for f in current if f in names)
     if not narrowed:
         raise BadQuery(f"the field filter {', '.join(names)} leaves no field to search")

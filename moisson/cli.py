@@ -222,10 +222,10 @@ def _tokens(settings: Settings, args: argparse.Namespace) -> int:
 
 def _search(settings: Settings, args: argparse.Namespace) -> int:
     from indexer.backends import build_backend
+    from indexer.search_service import SearchService
     from indexer.themes import load_themer
     from search_api.params import parse_search_args
     from search_api.serialise import search_response
-    from search_api.themes import themed_search
 
     params: dict[str, list[str]] = {"q": [args.query], "size": [str(args.size)]}
     if args.bbox:
@@ -241,7 +241,8 @@ def _search(settings: Settings, args: argparse.Namespace) -> int:
     backend = build_backend(settings.index.url)
     backend.open()
     try:  # as GET /api/search does: thesaurus expansion, theme labels
-        query, results = themed_search(query, backend, themer, settings.themes.languages)
+        searched = SearchService(backend, themer, settings.themes.languages).run(query)
+        query, results = searched.query, searched.results
     finally:
         backend.close()
     if args.json:

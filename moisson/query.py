@@ -46,10 +46,15 @@ order; records missing a sort value come last in either direction; ties are brok
 id on OpenSearch and by indexing order on SQLite (so tests never rely on tie order). When
 `sort_by` is empty, `Query.sort` (relevance, date or title) gives the order as it always did.
 
+Facets: `Query.facets` names the keyword fields to count (None: the eight FACETS; []: none);
+each comes back in `Results.facets` with buckets by count then value, the total per value
+over the whole result set (filters included).
+
 Paging: `start` (0-based position of the first hit, as CSW startPosition - 1 or ES `from`)
 wins over `page` when set; `size` hits from there.
 
-Limits: a tree deeper than MAX_DEPTH or with more than MAX_NODES nodes, and a filter on a
+Limits: a tree deeper than MAX_DEPTH, with more than MAX_NODES nodes or costing more than
+MAX_CLAUSES engine clauses (text leaves times fields times words; `clauses`), and a filter on a
 field not in KEYWORD_FIELDS, are refused when the Query is built, with BadQuery (not a
 pydantic ValidationError: the validator raises it as is), so hostile nesting never reaches a
 recursive compiler and every protocol gets the same message for its own 400.
@@ -57,6 +62,7 @@ recursive compiler and every protocol gets the same message for its own 400.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
@@ -70,6 +76,7 @@ __all__ = [
     "DATE_FIELDS",
     "FACETS",
     "KEYWORD_FIELDS",
+    "MAX_CLAUSES",
     "MAX_DEPTH",
     "MAX_NODES",
     "PUBLIC",
@@ -77,8 +84,10 @@ __all__ = [
     "TEXT_FIELDS",
     "And",
     "BBox",
+    "DateField",
     "Exists",
     "FieldFilter",
+    "KeywordField",
     "Near",
     "Node",
     "Not",
@@ -88,11 +97,15 @@ __all__ = [
     "Query",
     "Range",
     "Sort",
+    "SortField",
     "SortKey",
     "Spatial",
     "Term",
+    "TextField",
     "TextLeaf",
     "ThemeExpansion",
+    "check_tree",
+    "clauses",
     "date_field",
     "walk",
 ]
@@ -155,6 +168,11 @@ SORT_FIELDS: tuple[str, ...] = (
 
 MAX_DEPTH = 64
 MAX_NODES = 2000
+# Engine clauses a tree may cost: a text leaf costs one per field searched and word (a
+# multi-word prefix 64 more per field: the prefix expands to index terms), any other leaf
+# one. OpenSearch refuses queries over 1024 clauses; this keeps both backends in step.
+MAX_CLAUSES = 900
+_PREFIX_EXPANSION = 64
 MAX_TEXT = 1000  # characters in one text leaf
 MAX_VALUES = 1000  # values in one FieldFilter
 
@@ -263,7 +281,9 @@ class FieldFilter(_Node):
 
     kind: Literal["field"] = "field"
     field: KeywordField
-    values: tuple[str, ...] = Field(min_length=1, max_length=MAX_VALUES)
+    values: tuple[Annotated[str, Field(max_length=MAX_TEXT)], ...] = Field(
+        min_length=1, max_length=MAX_VALUES
+    )
     prefix: bool = False
 
 
@@ -316,21 +336,44 @@ def walk(node: Node) -> list[Node]:
     return found
 
 
-def _check_tree(node: Node, name: str) -> None:
-    """Refuse trees deeper than MAX_DEPTH or larger than MAX_NODES, iteratively."""
-    count = 0
+_WORD = re.compile(r"[^\W_]+")
+
+
+def clauses(node: Node) -> int:
+    """What one leaf costs in engine clauses (see MAX_CLAUSES); 0 for inner nodes."""
+    if isinstance(node, Term | Phrase | Prefix | Near):
+        fields = len(node.fields) or len(TEXT_FIELDS)
+        texts = node.phrases if isinstance(node, Near) else (node.text,)
+        words = sum(len(_WORD.findall(text)) for text in texts) or 1
+        if isinstance(node, Prefix) and words > 1:
+            words += _PREFIX_EXPANSION
+        return fields * words
+    return 0 if isinstance(node, And | Or | Not) else 1
+
+
+def check_tree(node: Node, name: str, budget: int = MAX_CLAUSES) -> int:
+    """Refuse trees deeper than MAX_DEPTH, larger than MAX_NODES or costing more than
+    `budget` clauses, iteratively; what the tree costs."""
+    count = cost = 0
     stack: list[tuple[Node, int]] = [(node, 1)]
     while stack:
         current, depth = stack.pop()
         count += 1
+        cost += clauses(current)
         if depth > MAX_DEPTH:
             raise BadQuery(f"the {name} query is nested deeper than {MAX_DEPTH} levels")
         if count > MAX_NODES:
             raise BadQuery(f"the {name} query has more than {MAX_NODES} conditions")
+        if cost > budget:
+            raise BadQuery(
+                f"the {name} query has too many words and conditions (over {MAX_CLAUSES} "
+                "terms to look up); simplify it"
+            )
         if isinstance(current, And | Or):
             stack.extend((child, depth + 1) for child in current.children)
         elif isinstance(current, Not):
             stack.append((current.child, depth + 1))
+    return cost
 
 
 class Sort(_Node):
@@ -383,6 +426,8 @@ class Query(BaseModel):
     sort_by: list[Sort] = Field(default=[], max_length=8)
     lang: str | None = None
     facet_size: int = Field(default=10, ge=1, le=200)
+    # Which keyword fields to count (any of KEYWORD_FIELDS, in this order); None: FACETS.
+    facets: list[str] | None = Field(default=None, max_length=len(KEYWORD_FIELDS))
     advanced: bool = False  # FTS5-like syntax in q; off by default so user terms are escaped
     expansions: list[ThemeExpansion] = []  # plain queries only; see ThemeExpansion
     roles: list[str] | None = []
@@ -392,16 +437,26 @@ class Query(BaseModel):
 
     @model_validator(mode="after")
     def _bounded(self) -> Query:
+        budget = MAX_CLAUSES
         for name in ("text", "where"):
             tree = getattr(self, name)
             if tree is not None:
-                _check_tree(tree, name)
+                budget -= check_tree(tree, name, budget)
         unknown = sorted(set(self.filters) - set(KEYWORD_FIELDS))
         if unknown:
             raise BadQuery(
                 f"unknown filter {unknown[0]!r}; filters are: {', '.join(KEYWORD_FIELDS)}"
             )
+        unknown = sorted(set(self.facets or ()) - set(KEYWORD_FIELDS))
+        if unknown:
+            raise BadQuery(
+                f"unknown facet {unknown[0]!r}; facets can count: {', '.join(KEYWORD_FIELDS)}"
+            )
         return self
+
+    def facet_names(self) -> list[str]:
+        """The keyword fields to count: `facets`, else every facet of FACETS."""
+        return list(dict.fromkeys(self.facets)) if self.facets is not None else list(FACETS)
 
     def visible(self) -> list[str] | None:
         """The `access` values this caller may see; None: everything."""

@@ -20,6 +20,7 @@ from search_api.app import state
 from search_api.openapi_admin import SECURITY_SCHEMES, admin_paths, admin_schemas
 from search_api.openapi_clusters import cluster_paths
 from search_api.openapi_schemas import component_schemas, error_response, json_response, ref
+from search_api.openapi_suggest import suggest_paths, suggest_schemas
 from search_api.openapi_themes import theme_paths, theme_schemas
 from search_api.params import (
     BBOX_PATTERN,
@@ -270,10 +271,16 @@ def build_document(settings: Settings) -> dict[str, Any]:
             **admin_paths(),
             **cluster_paths(),
             **theme_paths(_search_parameters(settings)),
+            **suggest_paths(),
             **csw_paths(settings),  # XML, not JSON: publish/csw/
         },
         "components": {
-            "schemas": {**component_schemas(), **admin_schemas(), **theme_schemas()},
+            "schemas": {
+                **component_schemas(),
+                **admin_schemas(),
+                **theme_schemas(),
+                **suggest_schemas(),
+            },
             "securitySchemes": SECURITY_SCHEMES,
         },
     }

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from indexer.backends.base import FACETS
 from moisson.config import Settings
 from moisson.errors import BadQuery
+from moisson.query import Range, Spatial, TextLeaf, walk
 from moisson.record import BBox, Query
 
 __all__ = [
@@ -242,11 +243,16 @@ def parse_search_args(args: Mapping[str, Sequence[str]], settings: Settings) -> 
 
 def check_capabilities(query: Query, capabilities: frozenset[str]) -> None:
     """Refuse, with a clear 400, query features the configured backend does not support,
-    rather than silently ignoring them and returning misleading results."""
+    rather than silently ignoring them and returning misleading results. Looks inside the
+    query trees a protocol built (moisson.query), not only at the API's shorthands."""
+    nodes = [n for tree in (query.text, query.where) if tree is not None for n in walk(tree)]
     needed = {
-        "fulltext": bool(query.q),
-        "bbox": query.bbox is not None,
-        "daterange": query.date_from is not None or query.date_to is not None,
+        "fulltext": bool(query.q) or any(isinstance(n, TextLeaf) for n in nodes),
+        "bbox": query.bbox is not None or any(isinstance(n, Spatial) for n in nodes),
+        "daterange": query.date_from is not None
+        or query.date_to is not None
+        or bool(query.ranges)
+        or any(isinstance(n, Range) for n in nodes),
         "advanced": query.advanced,
     }
     missing = [name for name, used in needed.items() if used and name not in capabilities]

@@ -1,23 +1,45 @@
-"""GET /api/search: parse the query string, ask the backend, serialise. Nothing else."""
+"""GET /api/search and GET /api/suggest: parse the query string, ask the search service,
+serialise. Nothing else.
+
+The search service (indexer/search_service.py: thesaurus expansion, backend, theme labels)
+is built once per app and per backend/themer pair, and shared with GET /api/themes.
+"""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
+from indexer.search_service import SearchService
+from moisson.errors import BadQuery
 from search_api.app import state
 from search_api.auth import query_roles
 from search_api.params import check_capabilities, parse_search_args
 from search_api.serialise import search_response
-from search_api.themes import themed_search
 
-__all__ = ["blueprint"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["SUGGEST_MAX_SIZE", "blueprint", "search_service"]
 
 blueprint = Blueprint("search", __name__)
+
+_SERVICE = "moisson.search_service"
+SUGGEST_MAX_SIZE = 50
+SUGGEST_MAX_LENGTH = 200
+
+
+def search_service() -> SearchService:
+    """The app's SearchService, rebuilt only when the app's backend or themer was replaced
+    (an admin rule edit replaces the themer)."""
+    app = state()
+    service = current_app.extensions.get(_SERVICE)
+    if (
+        not isinstance(service, SearchService)
+        or service.backend is not app.backend
+        or service.themer is not app.themer
+    ):
+        service = SearchService(app.backend, app.themer, app.settings.themes.languages)
+        current_app.extensions[_SERVICE] = service
+    return service
 
 
 @blueprint.get("/api/search")
@@ -28,5 +50,28 @@ def search() -> dict[str, Any]:
     query = query.model_copy(update={"roles": query_roles()})  # filtered inside the backend
     check_capabilities(query, app.backend.capabilities)
     # Thesaurus labels in q also match the records filed under them; theme labels in `lang`.
-    query, results = themed_search(query, app.backend, app.themer, app.settings.themes.languages)
-    return search_response(results, query, args)
+    searched = search_service().run(query)
+    return search_response(searched.results, searched.query, args)
+
+
+@blueprint.get("/api/suggest")
+def suggest() -> dict[str, Any]:
+    """Completions of `q` (keywords most used first, then titles), ignoring case and accents,
+    from the records the caller may see; `size` of them (default 10)."""
+    args = request.args.to_dict(flat=False)
+    unknown = sorted(set(args) - {"q", "size"})
+    if unknown:
+        raise BadQuery(f"unknown parameter {unknown[0]!r}; valid parameters: q, size")
+    for name, values in args.items():
+        if len(values) > 1:
+            raise BadQuery(f"parameter {name!r} given {len(values)} times; give it once")
+    prefix = args.get("q", [""])[0]
+    if len(prefix) > SUGGEST_MAX_LENGTH:
+        raise BadQuery(f"q is longer than {SUGGEST_MAX_LENGTH} characters")
+    raw_size = args.get("size", ["10"])[0].strip() or "10"
+    if not raw_size.isdigit() or not 1 <= int(raw_size) <= SUGGEST_MAX_SIZE:
+        raise BadQuery(f"size must be a whole number from 1 to {SUGGEST_MAX_SIZE}")
+    if "suggest" not in state().backend.capabilities:
+        raise BadQuery("this search index does not support suggestions")
+    found = search_service().suggest(prefix, int(raw_size), query_roles())
+    return {"q": prefix, "suggestions": found}

@@ -1,10 +1,9 @@
 """Themes in the API: the thesaurus serving search, GET /api/themes, and admin tuning.
 
-- `expand`: concept labels (pref, alt or hidden, any language) found in a plain query become
-  `ThemeExpansion`s, so 'zones humides' also finds records filed under 'wetlands' whatever
-  language they are described in (longest label first, non-overlapping).
-- `localise`: theme labels of hits and of the `theme` facet in the requested language
-  (`lang`, two- or three-letter code), else the first of `[themes] languages`.
+Thesaurus expansion and label localisation are the indexer's search service
+(indexer/search_service.py), shared with /api/search, the CLI and the protocols; this module
+holds only HTTP code.
+
 - GET /api/themes: the concept tree with, per concept, the records filed under it or under
   a narrower concept (the `theme` facet counts ancestors as implied). Accepts the search
   parameters, so counts can follow a search.
@@ -24,18 +23,16 @@ from typing import Any
 from flask import Blueprint, current_app, request
 from pydantic import ValidationError
 
-from indexer.backends.base import SearchBackend
 from indexer.rules import Rule, load_rules
 from indexer.themes import Themer
-from indexer.thesaurus import label_keys
 from moisson.errors import BadQuery
-from moisson.record import Query, Results, ThemeExpansion
 from search_api.admin import require_admin
 from search_api.app import state
 from search_api.auth import query_roles
 from search_api.params import parse_search_args
+from search_api.search import search_service
 
-__all__ = ["admin_blueprint", "blueprint", "expand", "language", "localise", "themed_search"]
+__all__ = ["admin_blueprint", "blueprint"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,73 +40,8 @@ blueprint = Blueprint("themes", __name__)
 admin_blueprint = Blueprint("themes_admin", __name__)
 admin_blueprint.before_request(require_admin)
 
-_MAX_PHRASE = 6  # longest label, in words, looked for in a query
-_THREE_LETTER = {"fre": "fr", "fra": "fr", "eng": "en", "ger": "de", "deu": "de", "ita": "it"}
 _apply_lock = threading.Lock()
 _RULES_STAMP = "moisson.theme_rules_mtime"
-
-
-def language(lang: str | None, languages: list[str]) -> str:
-    """The label language for a request: `lang` (ISO 639-1 or -2) else the default."""
-    if lang:
-        return _THREE_LETTER.get(lang, lang)
-    return languages[0]
-
-
-def expand(query: Query, themer: Themer) -> Query:
-    """`query` with a ThemeExpansion per concept label found in its words (plain queries)."""
-    if query.advanced or not query.q.strip():
-        return query
-    words = query.q.split()
-    expansions: list[ThemeExpansion] = []
-    start = 0
-    while start < len(words):
-        for length in range(min(_MAX_PHRASE, len(words) - start), 0, -1):
-            phrase = " ".join(words[start : start + length])
-            concepts = sorted(
-                {
-                    entry[0]
-                    for key in label_keys(phrase)
-                    for entry in themer.thesaurus.by_label.get(key, [])
-                }
-            )
-            if concepts:
-                expansions.append(ThemeExpansion(phrase=phrase, concepts=concepts))
-                start += length
-                break
-        else:
-            start += 1
-    return query.model_copy(update={"expansions": expansions}) if expansions else query
-
-
-def themed_search(
-    query: Query, backend: SearchBackend, themer: Themer, languages: list[str]
-) -> tuple[Query, Results]:
-    """Search as GET /api/search and `moisson search` do: thesaurus expansion, then labels
-    in the query's language. Returns the query actually run (with its expansions)."""
-    query = expand(query, themer)
-    results = backend.search(query)
-    localise(results, themer, language(query.lang, languages), languages)
-    return query, results
-
-
-def localise(results: Results, themer: Themer, lang: str, languages: list[str]) -> Results:
-    """Theme labels of hits and `theme` facet buckets in `lang`, else in the first of
-    `languages` that has one (in place; returned)."""
-    fallback = [lang, *languages]
-    for hit in results.hits:
-        themes = []
-        for theme in hit.themes:
-            labels = theme.get("labels")
-            labels = labels if isinstance(labels, dict) else {}
-            label = next((labels[x] for x in fallback if labels.get(x)), theme.get("id"))
-            themes.append({"id": theme.get("id"), "uri": theme.get("uri"), "label": label})
-        hit.themes = themes
-    for bucket in results.facets.get("theme", []):
-        concept = themer.thesaurus.concepts.get(bucket.value)
-        if concept is not None:
-            bucket.label = concept.pref(lang, fallback)
-    return results
 
 
 def _tree(
@@ -137,10 +69,10 @@ def themes() -> dict[str, Any]:
     query = parse_search_args(args, app.settings).model_copy(
         update={"size": 0, "facet_size": 200, "roles": query_roles()}
     )
-    query = expand(query, app.themer)
-    results = app.backend.search(query)
+    service = search_service()
+    results = service.search(query)
     counts = {b.value: b.count for b in results.facets.get("theme", [])}
-    lang = language(query.lang, app.settings.themes.languages)
+    lang = service.language(query.lang)
     return {
         "scheme": app.themer.thesaurus.scheme,
         "lang": lang,

@@ -38,7 +38,6 @@ import opensearchpy
 from opensearchpy import OpenSearch
 
 from indexer.analysis import analyse_leaf, highlight, normalise, tokenise
-from indexer.backends.base import FACETS
 from indexer.backends.documents import visible_sources
 from indexer.backends.opensearch_bulk import (
     BATCH,
@@ -272,6 +271,13 @@ class OpenSearchBackend:
                 data["score"] = float(raw["_score"])
             hits.append(Hit.model_validate(data))
         facets, infos = self._facets(response.get("aggregations", {}), query)
+        if response.get("timed_out"):
+            # The cluster's search timeout (search.default_search_timeout) cut the search
+            # short: OpenSearch cannot cut one aggregation alone, so every facet may be
+            # partial (and so may the hits: the total is what was counted).
+            infos = {
+                name: info.model_copy(update={"timed_out": True}) for name, info in infos.items()
+            }
         return Results(
             total=int(response["hits"]["total"]["value"]),
             page=query.page,
@@ -288,7 +294,7 @@ class OpenSearchBackend:
     ) -> tuple[dict[str, list[FacetBucket]], dict[str, FacetInfo]]:
         facets: dict[str, list[FacetBucket]] = {}
         infos: dict[str, FacetInfo] = {}
-        for name in FACETS:
+        for name in query.facet_names():
             raw = aggregations[name]["buckets"]
             selected = query.filters.get(name, [])
             chosen = set(selected)

@@ -35,7 +35,7 @@ from indexer.backends.documents import (
     keyword_values,
     searchable_fields,
 )
-from moisson.errors import BackendError, BackendUnavailable
+from moisson.errors import BackendError, BackendUnavailable, BadQuery
 from moisson.record import BBox, Record
 
 __all__ = ["BATCH", "SUGGEST_SEPARATOR", "bulk", "document", "line", "send", "translated"]
@@ -144,6 +144,11 @@ def translated(action: str) -> Iterator[None]:
             detail=str(exc),
         ) from exc
     except opensearchpy.TransportError as exc:
+        if "maxClauseCount" in str(exc) or "too_many_clauses" in str(exc):
+            raise BadQuery(
+                "the query expands to too many terms for the search index; simplify it",
+                detail=str(exc),
+            ) from exc
         if exc.status_code in {503, 429}:
             raise BackendUnavailable(
                 f"the OpenSearch cluster is busy or unavailable while {action}",

@@ -13,7 +13,9 @@ computed in Python is a term of the index. A leaf becomes, on each of its fields
 
 - a word (French / English stems) -> `terms`;
 - a phrase (French stems in order) -> `span_near`, slop 0, in order;
-- a prefix phrase -> `prefix`, or `span_near` ending in `span_multi`;
+- a prefix phrase -> `prefix`, or `span_near` ending in `span_multi` (its prefix expanded to
+  the 64 most frequent matching terms, where FTS5 takes them all: the one place the
+  backends can differ, for a phrase ending in a very short prefix on a large index);
 - NEAR phrases within N words, any order -> `span_near` with slop N.
 
 Other leaves: FieldFilter -> `terms` / `prefix` on the keyword field (FIELD_PATHS), Range ->
@@ -91,7 +93,10 @@ def field_path(name: str, collapse: bool) -> str:
 def _span(stems: tuple[str, ...], field: str, *, prefix: bool = False) -> dict[str, Any]:
     clauses: list[dict[str, Any]] = [{"span_term": {field: stem}} for stem in stems]
     if prefix:
-        clauses[-1] = {"span_multi": {"match": {"prefix": {field: {"value": stems[-1]}}}}}
+        # Bounded expansion: an unbounded prefix inside a phrase would exceed the clause
+        # limit on a large index (moisson.query.MAX_CLAUSES counts these 64 per field).
+        prefix_query = {"value": stems[-1], "rewrite": "top_terms_64"}
+        clauses[-1] = {"span_multi": {"match": {"prefix": {field: prefix_query}}}}
     if len(clauses) == 1:
         return clauses[0]
     return {"span_near": {"clauses": clauses, "slop": 0, "in_order": True}}
@@ -182,7 +187,7 @@ def _filters(query: Query) -> list[dict[str, Any]]:
 
 def _aggregations(query: Query) -> dict[str, Any]:
     aggs: dict[str, Any] = {}
-    for name in FACETS:
+    for name in query.facet_names():
         field = field_path(name, query.collapse)
         order = [{"_count": "desc"}, {"_key": "asc"}]
         aggs[name] = {"terms": {"field": field, "size": query.facet_size + 1, "order": order}}

@@ -42,20 +42,20 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import numpy as np
 
 from indexer.analysis import highlight, normalise, tokenise
-from indexer.backends.base import FACETS
 from indexer.backends.documents import (
     ACCESS,
     OUTRANKED,
     RANKED_BELOW,
-    facet_field,
     visible_sources,
 )
 from indexer.backends.sqlite_columns import Columns, page
@@ -81,11 +81,14 @@ from moisson.record import (
     Results,
 )
 
-__all__ = ["SqliteBackend"]
+__all__ = ["FACET_BUDGET", "SqliteBackend"]
 
 logger = logging.getLogger(__name__)
 
 _BATCH = 2000  # records per transaction in reindex
+# Seconds a search may spend counting facets (all of them take a few ms at 100k records);
+# past it the remaining facets are reported as timed out rather than slowing the page.
+FACET_BUDGET = 1.0
 
 
 class SqliteBackend:
@@ -95,8 +98,9 @@ class SqliteBackend:
         {"fulltext", "bbox", "daterange", "facets", "highlight", "suggest", "advanced"}
     )
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, facet_budget: float = FACET_BUDGET) -> None:
         self.path = Path(path)
+        self.facet_budget = facet_budget
         self._tables = SqliteTables(self.path)
         self._writer: sqlite3.Connection | None = None
         self._write_lock = threading.Lock()
@@ -108,11 +112,21 @@ class SqliteBackend:
 
     @classmethod
     def from_url(cls, url: str) -> SqliteBackend:
-        """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db` (SQLAlchemy's form)."""
+        """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db` (SQLAlchemy's form),
+        optionally `?facet_budget_ms=N` (see FACET_BUDGET)."""
         prefix = "sqlite:///"
-        if not url.startswith(prefix) or len(url) == len(prefix):
+        path, _, options = url.partition("?")
+        if not path.startswith(prefix) or len(path) == len(prefix):
             raise ConfigError(f"index URL {url!r} must look like sqlite:///path/to/index.db")
-        return cls(url[len(prefix) :])
+        budget = FACET_BUDGET
+        for key, values in parse_qs(options, keep_blank_values=True).items():
+            if key != "facet_budget_ms" or not values[-1].isdigit():
+                raise ConfigError(
+                    f"index URL {url!r}: unknown or bad parameter {key!r} "
+                    "(known: facet_budget_ms=N)"
+                )
+            budget = int(values[-1]) / 1000
+        return cls(path[len(prefix) :], facet_budget=budget)
 
     def __repr__(self) -> str:
         return f"SqliteBackend({str(self.path)!r})"
@@ -310,14 +324,19 @@ class SqliteBackend:
             facet_info=infos,
         )
 
-    @staticmethod
     def _facets(
-        columns: Columns, rowids: np.ndarray, mask: np.ndarray | None, query: Query
+        self, columns: Columns, rowids: np.ndarray, mask: np.ndarray | None, query: Query
     ) -> tuple[dict[str, list[FacetBucket]], dict[str, FacetInfo]]:
+        """Buckets per facet, counted in FACETS order until `facet_budget` seconds have gone:
+        the facets left are empty and marked `timed_out`, and the page still answers."""
         facets: dict[str, list[FacetBucket]] = {}
         infos: dict[str, FacetInfo] = {}
-        for name in FACETS:
-            column = columns.facets[facet_field(name, query.collapse)]
+        deadline = time.monotonic() + self.facet_budget
+        for name in query.facet_names():
+            if time.monotonic() >= deadline:
+                facets[name], infos[name] = [], FacetInfo(timed_out=True)
+                continue
+            column = columns.keyword(name, query.collapse)
             counts = column.counts(rowids, mask)
             facets[name], truncated = column.buckets(
                 counts, query.filters.get(name, []), query.facet_size

@@ -196,7 +196,7 @@ class Columns:
             mask &= day >= start.toordinal()
         if end is not None:
             mask &= day <= end.toordinal()
-        return mask  # type: ignore[no-any-return]
+        return np.asarray(mask)
 
     def keyword(self, name: str, collapse: bool) -> FacetColumn:
         """The column of keyword field `name` (facet or EXTRA_KEYWORDS)."""
@@ -221,7 +221,7 @@ class Columns:
             return self.bbox_mask(node.bbox)
         if isinstance(node, Exists):
             if date_field(node.field) in DATE_FIELDS:
-                return self.day_of(node.field) > 0  # type: ignore[no-any-return]
+                return np.asarray(self.day_of(node.field) > 0)
             return self.keyword(node.field, collapse).present()
         raise BadQuery(f"the embedded index cannot run a {type(node).__name__} condition")
 
@@ -243,16 +243,16 @@ class Columns:
         descending = sort.direction == "desc"
         if sort.field == "relevance":
             if scores is not None:
-                return (-scores if descending else scores).astype(np.float64)  # type: ignore[no-any-return]
+                return np.asarray(-scores if descending else scores, dtype=np.float64)
             sort = Sort(field="date", direction="desc")
             descending = True
         if sort.field == "title" and self.title_rank is not None:
-            rank = self.title_rank[rowids].astype(np.float64)
+            rank = np.asarray(self.title_rank[rowids], dtype=np.float64)
             return -rank if descending else rank
         if sort.field in DATE_FIELDS or sort.field == "revised":
             day = self.day_of(sort.field)[rowids].astype(np.float64)
-            return np.where(day > 0, -day if descending else day, np.inf)
-        return self.keyword(sort.field, False).sort_key(sort.direction)[rowids]
+            return np.asarray(np.where(day > 0, -day if descending else day, np.inf))
+        return np.asarray(self.keyword(sort.field, False).sort_key(sort.direction)[rowids])
 
 
 def _saturation(lengths: np.ndarray, alive: np.ndarray) -> dict[str, np.ndarray]:

@@ -91,7 +91,7 @@ def evaluate(
     if isinstance(node, _TEXT_LEAVES):
         return text(node)
     if isinstance(node, Not):
-        return everything & ~evaluate(node.child, text, other, everything)
+        return np.asarray(everything & ~evaluate(node.child, text, other, everything))
     if isinstance(node, And | Or):
         masks = [evaluate(child, text, other, everything) for child in node.children]
         combine = np.logical_and if isinstance(node, And) else np.logical_or
@@ -119,4 +119,4 @@ def score(
         idf = math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
         for field, found in match.by_field.items():
             total[found] += np.float32(idf * WEIGHTS[field]) * saturation[field][found]
-    return total[rowids]
+    return np.asarray(total[rowids])

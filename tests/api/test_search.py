@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from flask.testing import FlaskClient
 
 from indexer.backends.base import FACETS, SearchBackend
+from indexer.search_service import SearchService
 from indexer.themes import load_themer
 from moisson.config import Settings
-from moisson.record import Record
-from search_api.params import parse_search_args
+from moisson.errors import BadQuery
+from moisson.query import Or, Query, Range, Spatial, Term
+from moisson.record import BBox, Record
+from search_api.params import check_capabilities, parse_search_args
 from search_api.serialise import search_response
-from search_api.themes import themed_search
 from tests.api.conftest import GEO, OPEN
 
 HIT_KEYS = {
@@ -181,8 +184,8 @@ def test_the_cli_json_is_the_api_response(
     args = {"q": ["eau"], "source": [GEO]}
     query = parse_search_args(args, settings)
     themer = load_themer(settings.themes)
-    query, results = themed_search(query, backend, themer, settings.themes.languages)
-    printed = search_response(results, query, args)
+    searched = SearchService(backend, themer, settings.themes.languages).run(query)
+    printed = search_response(searched.results, searched.query, args)
     assert get(client, f"/api/search?q=eau&source={GEO}") == printed
 
 
@@ -198,3 +201,13 @@ def test_a_facet_cut_at_facet_size_says_it_is_truncated(client: FlaskClient) -> 
     assert body["facet_info"]["keyword"] == {"truncated": True, "timed_out": False}
     assert body["facet_info"]["source"]["truncated"] is True
     assert get(client, "/api/search?facet_size=5")["facet_info"]["source"]["truncated"] is False
+
+
+def test_capabilities_are_checked_inside_protocol_trees() -> None:
+    box = BBox(west=0, south=0, east=1, north=1)
+    tree = Query(where=Or(children=(Term(text="eau"), Spatial(bbox=box))))
+    with pytest.raises(BadQuery, match="does not support bbox"):
+        check_capabilities(tree, frozenset({"fulltext"}))
+    with pytest.raises(BadQuery, match="does not support daterange"):
+        check_capabilities(Query(ranges=[Range(field="created")]), frozenset({"fulltext"}))
+    check_capabilities(tree, frozenset({"fulltext", "bbox"}))

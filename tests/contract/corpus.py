@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from moisson.record import BBox, Contact, Keyword, Link, Record, Theme
+from moisson.record import BBox, Contact, Identifier, Keyword, Link, Record, TemporalExtent, Theme
 
 __all__ = ["GEO", "OPEN", "THEMES", "by_key", "corpus"]
 
@@ -80,8 +80,10 @@ def _records() -> list[Record]:
             organisations=["ONF", "DRAAF Bretagne"],
             bboxes=[BRETAGNE],
             published=date(2019, 11, 20),
+            metadata_date=date(2024, 1, 5),
             formats=["Shapefile"],
             links=[WFS],
+            identifiers=[Identifier(code="FR-ONF-0042", codespace="https://data.onf.fr")],
         ),
         _record(
             GEO,
@@ -119,6 +121,7 @@ def _records() -> list[Record]:
             formats=["GeoPackage"],
             links=[WFS],
             language="eng",
+            identifiers=[Identifier(code="https://doi.org/10.5281/ZENODO.12345")],
         ),
         _record(
             OPEN,
@@ -180,6 +183,10 @@ def _records() -> list[Record]:
             published=date(2018, 6, 30),
             formats=["GeoTIFF"],
             links=[DOWNLOAD],
+            identifiers=[
+                Identifier(code="EEA-CLC-2018"),
+                Identifier(code="doi:10.2909/71c95a07-e296-44fc-b22b-415f42acfdf0"),
+            ],
         ),
         _record(
             OPEN,
@@ -193,6 +200,7 @@ def _records() -> list[Record]:
             formats=["GeoTIFF"],
             links=[DOWNLOAD],
             language="eng",
+            temporal=TemporalExtent(start=date(2000, 1, 1), end=date(2014, 12, 31)),
         ),
         _record(
             OPEN,
@@ -203,7 +211,9 @@ def _records() -> list[Record]:
             organisations=["Agence de l'eau Loire-Bretagne"],
             bboxes=[BRETAGNE],
             revised=date(2021, 10, 2),
+            created=date(2008, 3, 3),
             formats=["CSV"],
+            topic_categories=["inlandWaters"],
         ),
         _record(
             OPEN,
@@ -214,6 +224,7 @@ def _records() -> list[Record]:
             organisations=["Météo-France"],
             published=date(2012, 7, 7),
             resource_type="series",
+            temporal=TemporalExtent(start=date(1950, 1, 1)),
             formats=["CSV"],
         ),
         _record(

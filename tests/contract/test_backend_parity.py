@@ -14,6 +14,7 @@ import pytest
 
 from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
+from moisson.query import And, Exists, Not, Or, Phrase, Prefix, Range, Sort, Spatial, Term
 from moisson.record import BBox, Query, Record, Results, Theme, ThemeExpansion
 from tests.contract.corpus import GEO, corpus
 from tests.opensearch_support import drop_alias, fresh_alias
@@ -77,6 +78,16 @@ QUERIES = [
     Query(q="{title keywords}: foret*", advanced=True, sort="title"),
     Query(q="eau", sort="date", page=2, size=3),
     Query(q="the"),
+    # The neutral tree (moisson/query.py), as protocols build it.
+    Query(where=Or(children=(Term(text="forêt"), Phrase(text="zones humides"))), sort="title"),
+    Query(text=Prefix(text="zones hum", fields=("title",)), size=100),
+    Query(
+        where=And(children=(Exists(field="published"), Not(child=Term(text="eau")))),
+        sort_by=[Sort(field="published", direction="desc")],
+    ),
+    Query(where=Spatial(bbox=BBox(west=-6.0, south=47.0, east=0.0, north=49.5), relation="within")),
+    Query(ranges=[Range(field="modified", gte=date(2020, 1, 1))], sort="title", start=1, size=2),
+    Query(filters={"doi": ["10.5281/zenodo.12345"], "language": ["eng"]}),
 ]
 
 
@@ -90,12 +101,15 @@ def comparable(results: Results, ordered: bool) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize("query", QUERIES, ids=[q.q or repr(q.filters) for q in QUERIES])
+@pytest.mark.parametrize(
+    "query", QUERIES, ids=[f"{n}:{q.q or q.filters}" for n, q in enumerate(QUERIES)]
+)
 def test_both_backends_answer_alike(
     backends: tuple[SearchBackend, SearchBackend], query: Query
 ) -> None:
     embedded, scaled = backends
-    if query.sort == "relevance" and query.q:  # scores differ in detail: compare as sets
+    ranked = query.q or query.text or query.where
+    if query.ordering()[0].field == "relevance" and ranked:  # scores differ: compare as sets
         query = query.model_copy(update={"size": 100})
         ordered = False
     else:

@@ -20,7 +20,22 @@ from indexer.backends import build_backend
 from indexer.backends.base import FACETS, SearchBackend
 from indexer.backends.documents import facet_values
 from moisson.errors import BadQuery
-from moisson.record import PUBLIC, BBox, Keyword, Query, Record, Results, ThemeExpansion
+from moisson.query import (
+    And,
+    Exists,
+    FieldFilter,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Range,
+    Sort,
+    Spatial,
+    Term,
+)
+from moisson.record import PUBLIC, BBox, Hit, Keyword, Query, Record, Results, ThemeExpansion
 from tests.contract.corpus import GEO, OPEN, by_key, corpus
 from tests.opensearch_support import drop_alias, fresh_alias
 
@@ -516,3 +531,204 @@ def test_suggestions_come_only_from_visible_records(
 def test_an_anonymous_query_is_the_default(backend: SearchBackend, guarded: list[Record]) -> None:
     assert backend.search(Query(size=100)).total == len(_visible(guarded, []))
     assert backend.suggest("prospection") == []
+
+
+# -- the neutral query tree (moisson/query.py): what protocols translate into -----------------
+
+
+def tree(backend: SearchBackend, node: Node, **fields: object) -> set[str]:
+    """Original ids of the records matching `node` (as Query.where)."""
+    return set(keys(search(backend, where=node, **fields)))
+
+
+def test_text_leaves_match_as_the_plain_parser_does(backend: SearchBackend) -> None:
+    assert tree(backend, Term(text="rivières")) == set(keys(search(backend, q="rivières")))
+    assert tree(backend, Phrase(text="zones humides", fields=("title",))) == {
+        "zh-loire-bretagne",
+        "zh-potentielle",  # 'zone humide': the same stems, in order
+    }
+    assert tree(backend, Phrase(text="humides zones")) == set()  # order matters
+    assert tree(backend, Prefix(text="éol")) == {"eolien"}
+    assert tree(backend, Prefix(text="zones hum", fields=("title",))) == {
+        "zh-loire-bretagne",
+        "zh-potentielle",
+    }
+    assert tree(backend, Near(phrases=("zones humides", "bassin"), distance=3)) == {
+        "zh-loire-bretagne"
+    }
+
+
+def test_a_text_tree_replaces_q_and_ranks_hits(backend: SearchBackend) -> None:
+    results = search(backend, q="ignored", text=Term(text="camargue"))
+    assert keys(results) == ["camargue", "oiseaux"]  # a title match first, as with q
+    assert all(hit.score is not None and hit.snippet for hit in results.hits)
+
+
+def test_boolean_nodes_combine_text_and_conditions(backend: SearchBackend) -> None:
+    either = Or(children=(Term(text="forêt"), Term(text="camargue")))
+    assert tree(backend, either) == {
+        "foret-broceliande",
+        "forets-domaniales",
+        "camargue",
+        "oiseaux",
+    }
+    not_open = And(children=(either, Not(child=FieldFilter(field="source", values=(OPEN,)))))
+    assert tree(backend, not_open) == {"foret-broceliande", "forets-domaniales"}
+    alone = Not(child=FieldFilter(field="resource_type", values=("dataset",)))
+    assert tree(backend, alone) == {"meteo", "ppri"}
+
+
+@pytest.mark.parametrize(
+    ("field", "values", "expected"),
+    [
+        ("id", [RECORDS["haies"].id], {"haies"}),
+        ("original_id", ["meteo", "ppri"], {"meteo", "ppri"}),
+        ("identifier", ["FR-ONF-0042"], {"forets-domaniales"}),
+        ("identifier", ["fr-onf-0042"], set()),  # exact, as given
+        ("doi", ["10.5281/zenodo.12345"], {"camargue"}),  # from https://doi.org/...ZENODO
+        ("doi", ["10.2909/71c95a07-e296-44fc-b22b-415f42acfdf0"], {"corine"}),
+        ("language", ["eng"], {"camargue", "coastal-wetland", "amazonia"}),
+        ("topic_category", ["inlandWaters"], {"vilaine"}),
+        ("organisation", ["OFB"], {"zh-loire-bretagne", "oiseaux"}),
+    ],
+)
+def test_field_filters_on_every_keyword_field(
+    backend: SearchBackend, field: str, values: list[str], expected: set[str]
+) -> None:
+    node = FieldFilter(field=field, values=tuple(values))  # type: ignore[arg-type]
+    assert tree(backend, node) == expected
+    assert set(keys(search(backend, filters={field: values}))) == expected
+
+
+def test_prefix_field_filters(backend: SearchBackend) -> None:
+    prefix = FieldFilter(field="original_id", values=("zh-", "forets"), prefix=True)
+    assert tree(backend, prefix) == {"zh-loire-bretagne", "zh-potentielle", "forets-domaniales"}
+    assert tree(backend, FieldFilter(field="identifier", values=("EEA-",), prefix=True)) == {
+        "corine"
+    }
+
+
+@pytest.mark.parametrize(
+    ("node", "expected"),
+    [
+        (Range(field="created", lte=date(2010, 1, 1)), {"vilaine"}),
+        (Range(field="created"), {"zh-potentielle", "vilaine"}),  # open: has the date
+        (
+            Range(field="modified", gte=date(2021, 1, 1)),
+            {"foret-broceliande", "vilaine", "eolien"},
+        ),
+        (
+            Range(field="revised", gte=date(2021, 1, 1)),
+            {"foret-broceliande", "vilaine", "eolien"},
+        ),
+        (
+            Range(field="published", gte=date(2019, 1, 1), lte=date(2020, 12, 31)),
+            {"forets-domaniales", "natura2000", "haies"},
+        ),
+        (Range(field="metadata", gte=date(2024, 1, 1)), {"forets-domaniales"}),
+        (Range(field="begin", lte=date(1990, 1, 1)), {"meteo"}),
+        (Range(field="end", gte=date(2010, 1, 1)), {"amazonia"}),
+        (Range(field="date", gte=date(2022, 1, 1)), {"coastal-wetland", "eolien"}),
+    ],
+)
+def test_ranges_on_every_date(backend: SearchBackend, node: Range, expected: set[str]) -> None:
+    assert tree(backend, node) == expected
+    assert set(keys(search(backend, ranges=[node]))) == expected
+
+
+def test_exists_and_its_negation(backend: SearchBackend) -> None:
+    assert tree(backend, Exists(field="doi")) == {"camargue", "corine"}
+    assert tree(backend, Exists(field="begin")) == {"meteo", "amazonia"}
+    without = tree(backend, Not(child=Exists(field="language")))
+    assert without == set(RECORDS) - {"camargue", "coastal-wetland", "amazonia"}
+
+
+def test_within_keeps_records_whose_every_box_is_inside(backend: SearchBackend) -> None:
+    brittany = BBox(west=-6.0, south=47.0, east=0.0, north=49.5)
+    inside = tree(backend, Spatial(bbox=brittany, relation="within"))
+    assert inside == {
+        "foret-broceliande",
+        "forets-domaniales",
+        "eolien",
+        "vilaine",
+        "ppri",
+        "haies",
+    }
+    touching = tree(backend, Spatial(bbox=brittany))
+    assert inside < touching and {"corine", "natura2000"} <= touching
+
+
+def test_sort_by_a_date_puts_missing_values_last(backend: SearchBackend) -> None:
+    published = [r for r in RECORDS.values() if r.published]
+    newest = sorted(published, key=lambda r: r.published or date.min, reverse=True)
+    for direction, expected in (("desc", newest), ("asc", newest[::-1])):
+        order = keys(search(backend, sort_by=[Sort(field="published", direction=direction)]))
+        assert order[: len(published)] == [r.provenance.original_id for r in expected]
+        assert set(order[len(published) :]) == set(RECORDS) - {
+            r.provenance.original_id for r in published
+        }
+
+
+def test_sort_by_title_descending(backend: SearchBackend) -> None:
+    titles = [
+        h.title for h in search(backend, sort_by=[Sort(field="title", direction="desc")]).hits
+    ]
+    assert titles[0] == "Zones humides du bassin Loire-Bretagne"
+    assert titles[-1] == "Carte de zone humide potentielle"
+
+
+def test_sort_by_a_keyword_field_then_a_date(backend: SearchBackend) -> None:
+    ordering = [Sort(field="resource_type", direction="desc"), Sort(field="created")]
+    order = keys(search(backend, sort_by=ordering))
+    assert order[:2] == ["meteo", "ppri"] or order[:2] == ["ppri", "meteo"]  # series first
+    assert order[2:4] == ["vilaine", "zh-potentielle"]  # then datasets by creation date
+    by_org = search(backend, sort_by=[Sort(field="organisation")]).hits
+    smallest = [min(c.organisation or "" for c in RECORDS[k].contacts) for k in keys_of(by_org)]
+    assert smallest == sorted(smallest)
+
+
+def keys_of(hits: list[Hit]) -> list[str]:
+    names = {r.id: key for key, r in RECORDS.items()}
+    return [names[hit.id] for hit in hits]
+
+
+def test_start_pages_from_any_position(backend: SearchBackend) -> None:
+    everything = keys(search(backend, sort="title"))
+    window = backend.search(Query(sort="title", start=5, size=4))
+    assert keys(window) == everything[5:9]
+    assert window.start == 5 and window.total == len(RECORDS)
+
+
+def test_a_leaf_without_words_is_a_bad_query(backend: SearchBackend) -> None:
+    with pytest.raises(BadQuery, match="nothing to search for"):
+        search(backend, where=Term(text="!!!"))
+
+
+def test_unknown_sort_or_filter_fields_are_refused_by_the_model() -> None:
+    with pytest.raises(BadQuery, match="unknown filter"):
+        Query(filters={"colour": ["red"]})
+
+
+def test_a_query_too_long_for_the_engines_is_a_bad_query_on_both(backend: SearchBackend) -> None:
+    words = " ".join(f"mot{n}" for n in range(320))  # 320 words x 3 fields > MAX_CLAUSES
+    with pytest.raises(BadQuery, match="too many words"):
+        search(backend, q=words)
+    with pytest.raises(BadQuery, match="too many words"):
+        search(backend, q=" OR ".join(words.split()), advanced=True)
+    assert search(backend, q=" ".join(words.split()[:250])).total == 0  # 750 clauses: runs
+
+
+def test_facets_can_count_any_keyword_field_or_none(backend: SearchBackend) -> None:
+    results = search(backend, facets=["language", "topic_category", "doi"])
+    assert list(results.facets) == ["language", "topic_category", "doi"]
+    counts = {name: {b.value: b.count for b in found} for name, found in results.facets.items()}
+    assert counts == {
+        "language": {"eng": 3},
+        "topic_category": {"inlandWaters": 1},
+        "doi": {"10.5281/zenodo.12345": 1, "10.2909/71c95a07-e296-44fc-b22b-415f42acfdf0": 1},
+    }
+    filtered = search(backend, facets=["language"], filters={"source": [OPEN]}, q="wetland")
+    assert {b.value: b.count for b in filtered.facets["language"]} == {"eng": 2}
+    assert search(backend, facets=[]).facets == {}
+    with pytest.raises(BadQuery, match="unknown facet"):
+        search(backend, facets=["colour"])

@@ -77,3 +77,10 @@ def test_an_unknown_filter_field_is_refused_with_the_known_ones() -> None:
 def test_walk_lists_every_node() -> None:
     tree = And(children=(Term(text="a"), Not(child=Term(text="b"))))
     assert [type(n).__name__ for n in walk(tree)] == ["And", "Term", "Not", "Term"]
+
+
+def test_a_tree_costing_too_many_engine_clauses_is_refused() -> None:
+    phrases = tuple(Phrase(text=f"mot{n} autre{n} encore{n}") for n in range(101))
+    with pytest.raises(BadQuery, match="too many words"):
+        Query(where=Or(children=phrases))  # 101 x 3 words x 3 fields > 900
+    Query(where=Or(children=phrases[:100]))  # exactly 900

@@ -1,0 +1,124 @@
+"""Search as every output protocol runs it: thesaurus expansion, the backend, theme labels.
+
+The JSON API (search_api/search.py, GET /api/themes), the CLI (`moisson search`) and the
+protocol adapters (CSW, OGC API - Records, the GeoNetwork facade) parse their requests into
+a neutral `Query` (moisson/query.py) and hand it to one `SearchService`, so a record is found,
+filtered and labelled the same way whatever the client:
+
+- `expand`: concept labels (pref, alt or hidden, any language) found in a plain `q` become
+  `ThemeExpansion`s, so 'zones humides' also finds records filed under 'wetlands' whatever
+  language they are described in (longest label first, non-overlapping). The backends apply
+  them as a rewrite of q's tree (indexer/query_text.expanded). Advanced queries and
+  protocol-built text trees are not expanded: their author chose the words.
+- the backend's `search`, which filters by the caller's roles and collapses duplicates;
+- `localise`: theme labels of hits and of the `theme` facet in the requested language
+  (`Query.lang`, two- or three-letter code), else the first of the configured languages.
+
+Only the themer's thesaurus is read (labels), which admin rule edits never change, so a
+service may outlive a rules reload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from indexer.backends.base import SearchBackend
+from indexer.themes import Themer
+from indexer.thesaurus import label_keys
+from moisson.query import Query, ThemeExpansion
+from moisson.record import Results
+
+__all__ = ["SearchService", "Searched", "language", "localise"]
+
+_MAX_PHRASE = 6  # longest label, in words, looked for in a query
+_THREE_LETTER = {"fre": "fr", "fra": "fr", "eng": "en", "ger": "de", "deu": "de", "ita": "it"}
+
+
+def language(lang: str | None, languages: Sequence[str]) -> str:
+    """The label language for a request: `lang` (ISO 639-1 or -2) else the default."""
+    if lang:
+        return _THREE_LETTER.get(lang, lang)
+    return languages[0]
+
+
+def localise(results: Results, themer: Themer, lang: str, languages: Sequence[str]) -> Results:
+    """Theme labels of hits and `theme` facet buckets in `lang`, else in the first of
+    `languages` that has one (in place; returned)."""
+    fallback = [lang, *languages]
+    for hit in results.hits:
+        themes = []
+        for theme in hit.themes:
+            labels = theme.get("labels")
+            labels = labels if isinstance(labels, dict) else {}
+            label = next((labels[x] for x in fallback if labels.get(x)), theme.get("id"))
+            themes.append({"id": theme.get("id"), "uri": theme.get("uri"), "label": label})
+        hit.themes = themes
+    for bucket in results.facets.get("theme", []):
+        concept = themer.thesaurus.concepts.get(bucket.value)
+        if concept is not None:
+            bucket.label = concept.pref(lang, fallback)
+    return results
+
+
+@dataclass(frozen=True)
+class Searched:
+    """What a search ran (the query with its expansions, for echoing) and what it found."""
+
+    query: Query
+    results: Results
+
+
+class SearchService:
+    """Expansion, backend search and localisation in one call (see the module docstring).
+    Built once beside the backend; holds no per-request state, safe across threads."""
+
+    def __init__(self, backend: SearchBackend, themer: Themer, languages: Sequence[str]) -> None:
+        if not languages:
+            raise ValueError("SearchService needs at least one label language")
+        self.backend = backend
+        self.themer = themer
+        self.languages = list(languages)
+
+    def expand(self, query: Query) -> Query:
+        """`query` with a ThemeExpansion per concept label found in its words (plain `q`
+        only; a query that already carries expansions is left as it is)."""
+        if query.advanced or query.text is not None or query.expansions or not query.q.strip():
+            return query
+        words = query.q.split()
+        expansions: list[ThemeExpansion] = []
+        start = 0
+        by_label = self.themer.thesaurus.by_label
+        while start < len(words):
+            for length in range(min(_MAX_PHRASE, len(words) - start), 0, -1):
+                phrase = " ".join(words[start : start + length])
+                concepts = sorted(
+                    {entry[0] for key in label_keys(phrase) for entry in by_label.get(key, [])}
+                )
+                if concepts:
+                    expansions.append(ThemeExpansion(phrase=phrase, concepts=concepts))
+                    start += length
+                    break
+            else:
+                start += 1
+        return query.model_copy(update={"expansions": expansions}) if expansions else query
+
+    def language(self, lang: str | None) -> str:
+        """The label language for `lang` (see `language`)."""
+        return language(lang, self.languages)
+
+    def run(self, query: Query) -> Searched:
+        """Expand, search, localise; with the query actually run."""
+        query = self.expand(query)
+        results = self.backend.search(query)
+        localise(results, self.themer, self.language(query.lang), self.languages)
+        return Searched(query, results)
+
+    def search(self, query: Query) -> Results:
+        """The results of `run`, for callers that do not echo the query."""
+        return self.run(query).results
+
+    def suggest(self, prefix: str, size: int = 10, roles: Sequence[str] | None = ()) -> list[str]:
+        """Completions of `prefix` among what a caller with `roles` may see (the backend's
+        `suggest`: keywords most used first, then titles)."""
+        return self.backend.suggest(prefix, size, roles)
