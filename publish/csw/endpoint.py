@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
 
+from indexer.search_service import SearchService
 from moisson.config_sections import CswSettings
 from moisson.errors import MoissonError
 from publish.base import StateGetter
@@ -82,7 +83,8 @@ class CswProtocol:
                 scheme = ThemeScheme.from_thesaurus(
                     app.themer.thesaurus, tuple(app.settings.themes.languages)
                 )
-                found = Catalogue(app.settings.csw, app.store, app.backend, scheme)
+                service = SearchService(app.backend, app.themer, app.settings.themes.languages)
+                found = Catalogue(app.settings.csw, app.store, service, scheme)
                 current_app.extensions[_EXTENSION] = found
             return found  # type: ignore[no-any-return]
 

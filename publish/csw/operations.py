@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from harvester.formats.xmlsafe import parse_xml
-from indexer.backends.base import SearchBackend
+from indexer.search_service import SearchService
 from indexer.store import Store
 from moisson.config_sections import CswSettings
 from moisson.errors import BadQuery, MoissonError
@@ -53,7 +53,7 @@ _NSMAP = {
 class Catalogue:
     config: CswSettings
     store: Store
-    backend: SearchBackend
+    service: SearchService  # the same search as /api/search: access, collapse, labels
     scheme: ThemeScheme
 
     # -- searching ------------------------------------------------------------------------
@@ -61,7 +61,7 @@ class Catalogue:
     def _search(self, query: Query, locator: str) -> tuple[int, list[tuple[Hit, Record]]]:
         """(total, hits with their stored records), retired ones skipped, hit order kept."""
         try:
-            results = self.backend.search(query)
+            results = self.service.search(query)
         except BadQuery as exc:
             raise CswError("InvalidParameterValue", exc.message, locator) from None
         ids = [hit.id for hit in results.hits]
@@ -203,8 +203,14 @@ class Catalogue:
             domain = _domain(root, "PropertyName", name)
             if queryable.domain is None:
                 continue  # free text, dates, boxes: no list of values
-            query = Query(size=0, facet_size=200, roles=roles, collapse=self.config.collapse)
-            results = self.backend.search(query)
+            query = Query(
+                size=0,
+                facets=[queryable.domain],
+                facet_size=200,
+                roles=roles,
+                collapse=self.config.collapse,
+            )
+            results = self.service.search(query)
             buckets = results.facets.get(queryable.domain, [])
             if buckets:
                 listing = etree.SubElement(domain, q("csw:ListOfValues"))
