@@ -17,7 +17,7 @@ from rdflib.namespace import DCTERMS, OWL
 from indexer.thesaurus import Thesaurus
 from moisson.record import Theme
 
-__all__ = ["ThemeScheme", "theme_label"]
+__all__ = ["ThemeScheme", "language_tag", "theme_label"]
 
 # ISO 639-2/B record languages -> the two-letter tags of thesaurus labels.
 _LANG2 = {
@@ -31,6 +31,14 @@ _LANG2 = {
     "dut": "nl",
     "nld": "nl",
     "por": "pt",
+    "cze": "cs",
+    "ces": "cs",
+    "gre": "el",
+    "ell": "el",
+    "pol": "pl",
+    "swe": "sv",
+    "dan": "da",
+    "fin": "fi",
 }
 
 
@@ -96,13 +104,15 @@ class ThemeScheme:
     def title(self, language: str | None = None) -> str:
         """The scheme title in a record's language (ISO 639-2 or two-letter), else in the
         first configured language that has one."""
-        for lang in (_lang2(language), *self.languages, ""):
+        for lang in (language_tag(language), *self.languages, ""):
             if lang is not None and self.titles.get(lang):
                 return self.titles[lang]
         return next(iter(self.titles.values()), self.uri)
 
 
-def _lang2(language: str | None) -> str | None:
+def language_tag(language: str | None) -> str | None:
+    """The RFC 5646 tag of a record language ('fre' -> 'fr'); a two-letter code as is; None
+    for a code this table does not know."""
     if not language:
         return None
     return _LANG2.get(language.lower(), language.lower() if len(language) == 2 else None)
@@ -112,7 +122,7 @@ def theme_label(
     theme: Theme, language: str | None, fallback: tuple[str, ...] = ("fr", "en")
 ) -> str:
     """A theme's prefLabel in the record's language, else a fallback language, else its id."""
-    for lang in (_lang2(language), *fallback):
+    for lang in (language_tag(language), *fallback):
         if lang and theme.labels.get(lang):
             return theme.labels[lang]
     return next(iter(theme.labels.values()), theme.id)

@@ -100,6 +100,12 @@ def create_app(
 
     app.register_blueprint(clusters.blueprint)
     app.register_blueprint(clusters.admin_blueprint)  # behind admin.require_admin() too
+    from publish.ogcapi_records import OgcApiRecords
+
+    app.register_blueprint(OgcApiRecords().blueprint(state))  # OGC API - Records (publish/)
+    from publish.dcat_endpoint import DcatEndpoint
+
+    app.register_blueprint(DcatEndpoint().blueprint(state))  # DCAT-AP 3 (publish/)
     register_error_handlers(app)
     app.register_blueprint(CswProtocol(settings.csw).blueprint(state))  # [csw]; its own XML errors
     from search_api import auth

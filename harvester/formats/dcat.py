@@ -79,11 +79,11 @@ def dataset_nodes(graph: Graph) -> list[tuple[Node, str]]:
 
 
 def _embedded_service(graph: Graph, node: Node) -> bool:
-    """An untitled service described inside a distribution (`dcat:accessService`): part of
-    that dataset's links, not a catalogue entry of its own."""
-    return (
-        next(graph.subjects(DCAT.accessService, node), None) is not None
-        and graph.value(node, DCTERMS.title) is None
+    """An untitled or blank-node service described inside a distribution
+    (`dcat:accessService`): part of that dataset's links, not a catalogue entry of its own
+    (DCAT-AP 3 makes a service's title mandatory, so a blank node has one too)."""
+    return next(graph.subjects(DCAT.accessService, node), None) is not None and (
+        isinstance(node, BNode) or graph.value(node, DCTERMS.title) is None
     )
 
 
