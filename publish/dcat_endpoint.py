@@ -27,6 +27,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, RDF, XSD
 from werkzeug.exceptions import HTTPException
 
+from indexer.search_service import SearchService
 from moisson.errors import BadQuery, MoissonError
 from moisson.record import Hit
 from publish.base import StateGetter
@@ -34,7 +35,6 @@ from publish.dcat import HYDRA, CatalogInfo, Copy, add_dataset, bind_prefixes, c
 from publish.scheme import ThemeScheme
 from search_api.auth import query_roles, visible_record
 from search_api.params import check_capabilities, parse_search_args
-from search_api.themes import themed_search
 
 __all__ = ["SYNTAXES", "DcatEndpoint"]
 
@@ -149,9 +149,8 @@ class _Routes:
         query = parse_search_args(args, app.settings)
         query = query.model_copy(update={"roles": query_roles()})
         check_capabilities(query, app.backend.capabilities)
-        query, results = themed_search(
-            query, app.backend, app.themer, app.settings.themes.languages
-        )
+        searched = SearchService(app.backend, app.themer, app.settings.themes.languages).run(query)
+        query, results = searched.query, searched.results
         info = self.info()
         graph = bind_prefixes(Graph())
         node = catalog_node(graph, info)

@@ -1,7 +1,7 @@
 """Items: an `ItemsRequest` run through the shared search state, answered as a Records
 FeatureCollection.
 
-The search is the one /api/search runs (`search_api.themes.themed_search`: the same
+The search is the one /api/search runs (`indexer.search_service.SearchService`: the same
 analysis, thesaurus expansion, access filtering inside the backend, duplicate collapse),
 so a record is found, counted and hidden the same way in every protocol. A collapsed
 cluster is one record (the canonical copy the caller may see) whose other copies are
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer.backends.base import SearchBackend
+from indexer.search_service import SearchService
 from indexer.store import Store
 from indexer.themes import Themer
 from moisson.errors import BadQuery
@@ -27,7 +28,6 @@ from publish.ogcapi_records.documents import Collection
 from publish.ogcapi_records.params import ItemsRequest
 from publish.scheme import ThemeScheme
 from search_api.params import check_capabilities
-from search_api.themes import themed_search
 
 __all__ = ["ItemsPage", "facets_property", "run_items"]
 
@@ -98,7 +98,8 @@ def _search(
     check_capabilities(query, backend.capabilities)
     if query.page > MAX_PAGE:
         raise BadQuery("offset is too deep; narrow the search instead")
-    query, results = themed_search(query, backend, themer, languages)
+    searched = SearchService(backend, themer, languages).run(query)
+    query, results = searched.query, searched.results
     hits = list(results.hits)
     if shift and len(hits) == query.size and query.size:
         following = query.model_copy(update={"page": query.page + 1})
