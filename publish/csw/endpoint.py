@@ -28,8 +28,8 @@ from publish.csw.requests import (
     GetRecordById,
     Request,
     from_kvp,
-    from_xml,
 )
+from publish.csw.requests_xml import from_xml
 from publish.scheme import ThemeScheme
 
 __all__ = ["CswProtocol"]

@@ -1,9 +1,10 @@
 """CSW requests, from KVP (GET) or XML (POST), into typed objects.
 
-Both encodings give the same objects, so GetRecords with a filter means the same thing
-whichever way it arrived. KVP parameter names are read case-insensitively, as servers do.
-XML bodies go through the project's hardened parser (no DTD, no entities, no network,
-libxml2 depth and size limits), so XXE and entity bombs end as exceptions, not expansions.
+KVP here, XML in requests_xml.py. Both encodings give the same objects, so GetRecords with
+a filter means the same thing whichever way it arrived. KVP parameter names are read
+case-insensitively, as servers do. XML bodies (and KVP FILTER constraints) go through the
+project's hardened parser (no DTD, no entities, no network, libxml2 depth and size limits),
+so XXE and entity bombs end as exceptions, not expansions.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from moisson.errors import MoissonError
 from moisson.query import Node, Sort
 from publish.csw import cql, fes
 from publish.csw.errors import CswError
-from publish.csw.namespaces import CSW_SCHEMA, NS, OUTPUT_SCHEMAS, VERSION, q
+from publish.csw.namespaces import CSW_SCHEMA, OUTPUT_SCHEMAS, VERSION
 from publish.csw.queryables import lookup
 
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
     "GetRecords",
     "Request",
     "from_kvp",
-    "from_xml",
+    "parse_body",
 ]
 
 OPERATIONS = (
@@ -278,7 +279,7 @@ def _get_records_kvp(params: dict[str, str]) -> GetRecords:
         if language == "CQL_TEXT":
             req.constraint = cql.cql_node(constraint)
         elif language == "FILTER":
-            req.constraint = fes.filter_node(_parse(constraint.encode("utf-8"), "constraint"))
+            req.constraint = fes.filter_node(parse_body(constraint.encode("utf-8"), "constraint"))
         else:
             raise _invalid("constraintLanguage", "CONSTRAINTLANGUAGE must be FILTER or CQL_TEXT")
     sort = params.get("sortby")
@@ -297,136 +298,10 @@ def _kvp_sort(part: str) -> Sort:
     return _sort_key(name, order == "D")
 
 
-# -- XML ------------------------------------------------------------------------------------
-
-
-def _parse(body: bytes, locator: str) -> etree._Element:
+def parse_body(body: bytes, locator: str) -> etree._Element:
     try:
         return parse_xml(body)
     except MoissonError as exc:
         raise CswError(
             "NoApplicableCode", f"the XML document cannot be read: {exc.message}", locator
         ) from None
-
-
-def _text(element: etree._Element | None) -> str | None:
-    return None if element is None else "".join(element.itertext()).strip()
-
-
-def from_xml(body: bytes) -> Request:
-    """A request from an XML POST body (SOAP envelopes are refused)."""
-    root = _parse(body, "request")
-    namespace = etree.QName(root).namespace
-    operation = etree.QName(root).localname
-    if namespace == NS["soap"]:
-        raise _invalid("request", "SOAP is not supported; POST the CSW request itself")
-    if namespace != NS["csw"]:
-        raise _invalid("request", f"unknown request element {root.tag[:100]}")
-    _check_operation(operation)
-    _check_service_version(root.get("service"), root.get("version"), operation)
-    _check_format(root.get("outputFormat"))
-    if operation == "GetCapabilities":
-        versions = root.findall(f"{q('ows:AcceptVersions')}/{q('ows:Version')}")
-        sections = root.findall(f"{q('ows:Sections')}/{q('ows:Section')}")
-        return GetCapabilities(
-            sections=[_text(s) or "" for s in sections] or None,
-            accept_versions=[_text(v) or "" for v in versions] or None,
-        )
-    if operation == "DescribeRecord":
-        names = [_text(e) or "" for e in root.findall(q("csw:TypeName"))]
-        return DescribeRecord(_type_names(names, "TypeName") if names else list(TYPE_NAMES))
-    if operation == "GetDomain":
-        return _get_domain(
-            _text(root.find(q("csw:ParameterName"))), _text(root.find(q("csw:PropertyName")))
-        )
-    if operation == "GetRecordById":
-        ids = [_text(e) or "" for e in root.findall(q("csw:Id"))]
-        ids = [i for i in ids if i]
-        if not ids:
-            raise CswError("MissingParameterValue", "missing csw:Id", "id")
-        if len(ids) > MAX_IDS:
-            raise _invalid("id", f"at most {MAX_IDS} ids per request")
-        return GetRecordById(
-            ids=ids,
-            output_schema=_output_schema(root.get("outputSchema")),
-            element_set=_choice(
-                "ElementSetName",
-                _text(root.find(q("csw:ElementSetName"))) or "summary",
-                ELEMENT_SETS,
-            ),
-        )
-    return _get_records_xml(root)
-
-
-_GET_RECORDS_CHILDREN = {q("csw:ResponseHandler"), q("csw:DistributedSearch"), q("csw:Query")}
-_QUERY_CHILDREN = {
-    q("csw:ElementSetName"),
-    q("csw:ElementName"),
-    q("csw:Constraint"),
-    q("ogc:SortBy"),
-}
-
-
-def _check_children(element: etree._Element, allowed: set[str]) -> None:
-    """Refuse elements the schema does not allow here (a misspelt csw:ElementName must not
-    be ignored: the answer would not be the one asked for)."""
-    for child in element:
-        if isinstance(child.tag, str) and child.tag not in allowed:
-            raise CswError(
-                "NoApplicableCode",
-                f"the document is not valid: unexpected element {child.tag[:100]} in "
-                f"{etree.QName(element).localname}",
-                etree.QName(element).localname,
-            )
-
-
-def _get_records_xml(root: etree._Element) -> GetRecords:
-    _check_children(root, _GET_RECORDS_CHILDREN)
-    req = GetRecords()
-    req.result_type = _choice("resultType", root.get("resultType", "hits"), RESULT_TYPES)
-    req.start_position = _start(root.get("startPosition", "1"))
-    req.max_records = _int("maxRecords", root.get("maxRecords", "10"), 0)
-    req.output_schema = _output_schema(root.get("outputSchema"))
-    req.request_id = root.get("requestId")
-    if root.find(q("csw:DistributedSearch")) is not None:
-        raise _invalid("DistributedSearch", "distributed search is not supported")
-    query = root.find(q("csw:Query"))
-    if query is None:
-        raise CswError("MissingParameterValue", "GetRecords needs a csw:Query", "Query")
-    _check_children(query, _QUERY_CHILDREN)
-    req.type_names = _type_names((query.get("typeNames") or "csw:Record").split())
-    req.element_names = _element_names(
-        [_text(e) or "" for e in query.findall(q("csw:ElementName"))]
-    )
-    set_name = _text(query.find(q("csw:ElementSetName")))
-    req.element_set = (
-        _choice("ElementSetName", set_name, ELEMENT_SETS)
-        if set_name
-        else (None if req.element_names else "summary")
-    )
-    _check_element_choice(req)
-    constraint = query.find(q("csw:Constraint"))
-    if constraint is not None:
-        req.constraint = _constraint(constraint)
-    sort = query.find(q("ogc:SortBy"))
-    if sort is not None:
-        req.sort_by = [
-            _sort_key(
-                _text(p.find(q("ogc:PropertyName"))) or "",
-                (_text(p.find(q("ogc:SortOrder"))) or "ASC").upper() == "DESC",
-            )
-            for p in sort.findall(q("ogc:SortProperty"))
-        ]
-    return req
-
-
-def _constraint(element: etree._Element) -> Node | None:
-    found = element.find(q("ogc:Filter"))
-    if found is not None:
-        return fes.filter_node(found)
-    text = _text(element.find(q("csw:CqlText")))
-    if text is not None:
-        return cql.cql_node(text)
-    raise CswError(
-        "MissingParameterValue", "csw:Constraint needs ogc:Filter or csw:CqlText", "constraint"
-    )
