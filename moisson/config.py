@@ -31,6 +31,7 @@ from moisson.config_sections import (
     BUNDLED_THESAURUS,
     ApiSettings,
     AuthSettings,
+    CswSettings,
     DataSettings,
     DuplicatesSettings,
     HarvestSettings,
@@ -52,6 +53,7 @@ __all__ = [
     "BUNDLED_THESAURUS",
     "ApiSettings",
     "AuthSettings",
+    "CswSettings",
     "DataSettings",
     "DuplicatesSettings",
     "HarvestSettings",
@@ -103,6 +105,9 @@ class Settings(BaseSettings):
     duplicates: DuplicatesSettings = Field(
         default_factory=DuplicatesSettings,
         description="Duplicate detection and clusters.",
+    )
+    csw: CswSettings = Field(
+        default_factory=CswSettings, description="OGC CSW 2.0.2 / ISO AP endpoint."
     )
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Catalogues to harvest, one table per source."
@@ -273,7 +278,7 @@ def reference_markdown() -> str:
     sections = (
         "store", "data", "index", "api", "auth", "harvest", "scheduler", "retirement", "themes"
     )
-    for section in (*sections, "duplicates"):
+    for section in (*sections, "duplicates", "csw"):
         field = Settings.model_fields[section]
         lines.extend([f"## [{section}]", "", field.description or "", ""])
         table(field.annotation)  # type: ignore[arg-type]

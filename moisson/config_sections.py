@@ -26,6 +26,7 @@ from moisson.errors import ConfigError
 __all__ = [
     "ApiSettings",
     "AuthSettings",
+    "CswSettings",
     "DataSettings",
     "DuplicatesSettings",
     "HarvestSettings",
@@ -415,3 +416,52 @@ class SourceSettings(BaseModel):
         description="Who may see this source's records, e.g. "
         '`{ public = false, roles = ["ROLE_AGENCY_X"] }`.',
     )
+
+
+class CswSettings(_Section):
+    """The OGC CSW 2.0.2 / ISO AP endpoint (publish/csw/, docs/csw.md)."""
+
+    enabled: bool = Field(True, description="Serve the CSW endpoint.")
+    paths: list[str] = Field(
+        ["/csw"],
+        min_length=1,
+        description="Paths the endpoint answers on (GET and POST), e.g. `/csw` and the "
+        "prefixed path a geOrchestra gateway forwards (`/moisson/csw`).",
+    )
+    url: str | None = Field(
+        None,
+        description="Public URL of the endpoint, written in the capabilities' operation "
+        "links. None: the URL the request came in on.",
+    )
+    max_records: int = Field(
+        100,
+        ge=1,
+        le=100,
+        description="Largest maxRecords honoured: a GetRecords asking for more gets this "
+        "many, with nextRecord pointing on (at most 100, the search page limit).",
+    )
+    collapse: bool = Field(
+        True,
+        description="One record per duplicate cluster (the canonical, listing the other "
+        "copies' links); false: every copy is its own record.",
+    )
+    title: str = Field("Moisson", description="ows:ServiceIdentification title.")
+    abstract: str = Field(
+        "Harvested, themed and de-duplicated catalogue of spatial data.",
+        description="ows:ServiceIdentification abstract.",
+    )
+    keywords: list[str] = Field(
+        ["catalogue", "discovery"], description="ows:ServiceIdentification keywords."
+    )
+    fees: str = Field("none", description="ows:ServiceIdentification Fees.")
+    access_constraints: str = Field(
+        "none", description="ows:ServiceIdentification AccessConstraints."
+    )
+    provider_name: str = Field("Moisson", description="ows:ServiceProvider name.")
+    provider_url: str | None = Field(None, description="ows:ServiceProvider site.")
+    contact_name: str | None = Field(None, description="Service contact: individual name.")
+    contact_position: str | None = Field(None, description="Service contact: position.")
+    contact_email: str | None = Field(None, description="Service contact: e-mail address.")
+    contact_phone: str | None = Field(None, description="Service contact: phone.")
+    contact_city: str | None = Field(None, description="Service contact: city.")
+    contact_country: str | None = Field(None, description="Service contact: country.")

@@ -9,8 +9,10 @@ entry-point group and the built-in implementations.
 | `outputs`  | protocol name     | `publish.base.OutputProtocol`          | `moisson.outputs`   |
 
 Built-ins register through the same path a third party uses: a `module:attribute` string,
-loaded on first use. Entry points of installed distributions are read once and may add names
-(or replace a built-in). docs/plugins.md shows one small example per plug point.
+loaded on first use. An output protocol is registered as a factory taking the Settings
+(`module:Class.from_settings`) so it can read its own config section. Entry points of
+installed distributions are read once and may add names (or replace a built-in).
+docs/plugins.md shows one small example per plug point.
 
 Names are resolved lazily, by string: this module imports nothing above the core, so the
 config can validate each source against its kind's options model without the core importing
@@ -81,8 +83,9 @@ PLUG_POINTS: dict[str, PlugPoint] = {
         protocol="publish.base:OutputProtocol",
         group="moisson.outputs",
         builtins={
-            "ogcapi-records": "publish.ogcapi_records:OgcApiRecords",
-            "dcat": "publish.dcat_endpoint:DcatEndpoint",
+            "csw": "publish.csw.endpoint:CswProtocol.from_settings",
+            "ogcapi-records": "publish.ogcapi_records:OgcApiRecords.from_settings",
+            "dcat": "publish.dcat_endpoint:DcatEndpoint.from_settings",
         },
     ),
 }
@@ -109,7 +112,10 @@ def load(point: str, name: str) -> Any:
         what = PLUG_POINTS[point].keyed_by
         raise ConfigError(f"unknown {what} {name!r}; known {what}s: {', '.join(known(point))}")
     module_name, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module_name), attr)
+    found = importlib.import_module(module_name)
+    for part in attr.split("."):  # `module:Class.factory` names a classmethod
+        found = getattr(found, part)
+    return found
 
 
 def options_model(kind: str) -> type[SourceSettings]:

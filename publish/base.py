@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from flask import Blueprint, Response
 
 if TYPE_CHECKING:
+    from moisson.config import Settings
     from pipeline.runtime import Runtime
 
 __all__ = ["OutputProtocol", "StateGetter"]
@@ -31,9 +32,15 @@ StateGetter = Callable[[], "Runtime"]
 
 
 class OutputProtocol(Protocol):
-    """One output protocol. Build it once per app; it holds no per-request state."""
+    """One output protocol. Built once per app by `from_settings` (what the `outputs` plug
+    point registers, moisson/plugins.py); it holds no per-request state."""
 
     name: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OutputProtocol:
+        """The protocol configured from the settings (its own section, if it has one)."""
+        ...
 
     def blueprint(self, state: StateGetter) -> Blueprint:
         """The protocol's routes; `state()` gives the current app's Runtime in a request.

@@ -27,6 +27,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, RDF, XSD
 from werkzeug.exceptions import HTTPException
 
+from moisson.config import Settings
 from moisson.errors import BadQuery, MoissonError
 from moisson.record import Hit
 from publish.base import StateGetter
@@ -68,6 +69,11 @@ class DcatEndpoint:
     title: str = "Moisson catalogue"
     publisher: str = "Moisson"
     name: str = "dcat"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DcatEndpoint:
+        """The protocol as the app mounts it (the outputs plug point)."""
+        return cls()
 
     def blueprint(self, state: StateGetter) -> Blueprint:
         return _Routes(self, state).blueprint

@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
   apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
 fi
+# QGIS (Debian 3.22, system python3) for the MetaSearch test of the CSW endpoint.
+if ! /usr/bin/python3 -c "import qgis.core" 2>/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qgis python3-qgis >/dev/null
+fi
 .venv/bin/ruff check .
 # Strict types on the core and the plug-point Protocols ([tool.mypy] in pyproject.toml).
 .venv/bin/mypy

@@ -52,7 +52,7 @@ def create_app(runtime: Runtime) -> Flask:
         app.register_blueprint(blueprint)
     # Output protocols (publish/): every one registered at the `outputs` plug point.
     for name in known("outputs"):
-        protocol: OutputProtocol = load("outputs", name)()
+        protocol: OutputProtocol = load("outputs", name)(runtime.settings)
         app.register_blueprint(protocol.blueprint(state))
     register_error_handlers(app)
     auth.install(app)  # identity, headers, CORS, size and rate limits, access log

@@ -15,6 +15,7 @@ from flask import Blueprint
 
 from indexer.backends.base import FACETS
 from moisson.config import Settings
+from publish.csw.openapi_paths import csw_paths
 from search_api.openapi_admin import SECURITY_SCHEMES, admin_paths, admin_schemas
 from search_api.openapi_clusters import cluster_paths
 from search_api.openapi_schemas import component_schemas, error_response, json_response, ref
@@ -271,6 +272,7 @@ def build_document(settings: Settings) -> dict[str, Any]:
             **cluster_paths(),
             **theme_paths(_search_parameters(settings)),
             **suggest_paths(),
+            **csw_paths(settings),  # XML, not JSON: publish/csw/
         },
         "components": {
             "schemas": {
