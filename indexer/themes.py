@@ -27,8 +27,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from indexer.analysis import STOPWORDS, normalise, stem_pairs, tokenise
+from indexer.matching_text import keyword_segments
 from indexer.rules import Rule, RuleSet, load_rules
-from indexer.thesaurus import Thesaurus, canonical_uri, label_keys, load_thesaurus
+from indexer.thesaurus import LabelHit, Thesaurus, canonical_uri, label_keys, load_thesaurus
 from moisson.config import ThemesSettings
 from moisson.record import Keyword, Record, Theme, ThemeEvidence
 
@@ -154,21 +155,32 @@ class Themer:
                     ),
                 )
 
+    def label_hits(self, keyword: Keyword) -> tuple[str, list[LabelHit]]:
+        """(matched text, hits) for a keyword: the whole label, else the segments of a
+        keyword path, most specific first (the first segment with a hit wins)."""
+        hits = self.thesaurus.label_hits(keyword.label)
+        if hits:
+            return keyword.label, hits
+        for segment in keyword_segments(keyword.label):
+            hits = self.thesaurus.label_hits(segment)
+            if hits:
+                return segment, hits
+        return keyword.label, []
+
     def _labels(self, keywords: list[Keyword], found: _Found) -> None:
         for keyword in keywords:
             done: set[str] = set()  # one piece of evidence per keyword and concept: the best
-            for concept, kind, lang, label in self.thesaurus.concepts_for_label(keyword.label):
-                if concept in done:
+            matched, hits = self.label_hits(keyword)
+            for hit in hits:
+                if hit.concept in done:
                     continue
-                done.add(concept)
+                done.add(hit.concept)
+                target = f"skos:{hit.kind}@{hit.language} {hit.label!r}"
+                if hit.source:
+                    target += f" of <{hit.source}>"
                 found.add(
-                    concept,
-                    ThemeEvidence(
-                        step="label",
-                        field="keyword",
-                        matched=keyword.label,
-                        target=f"skos:{kind}@{lang} {label!r}",
-                    ),
+                    hit.concept,
+                    ThemeEvidence(step="label", field="keyword", matched=matched, target=target),
                 )
 
     def _rules(self, record: Record, keywords: list[Keyword], found: _Found) -> None:
@@ -340,7 +352,7 @@ class Themer:
                 continue
             if keyword.uri and self.thesaurus.concepts_for_uri(keyword.uri):
                 continue
-            if self.thesaurus.concepts_for_label(keyword.label):
+            if self.label_hits(keyword)[1]:
                 continue
             if any(r.action == "map" for r, _, _ in self.keyword_rule_hits(keyword)):
                 continue
