@@ -34,6 +34,7 @@ from rdflib import Graph
 
 from harvester.formats.dcat import read_graph
 from harvester.formats.rdf_document import DEFAULT_BASE, HydraPaging, hydra_paging, load_graph
+from harvester.formats.xmlsafe import expand_internal_entities
 from moisson.errors import SourceProtocolError, UnsafeInput
 from moisson.record import Harvested
 
@@ -262,7 +263,7 @@ def stream_dcat(
     """Items and paging of a large document, one dataset's graph at a time. Raises
     SourceProtocolError when the document cannot even be split."""
     if syntax == "xml":
-        head, tail, blocks = _xml_blocks(data)
+        head, tail, blocks = _xml_blocks(expand_internal_entities(data))
         rdf_format = "xml"
     elif syntax in ("turtle", "nt"):
         head, tail, blocks = _turtle_blocks(data)
