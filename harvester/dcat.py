@@ -7,6 +7,8 @@ Paging follows `hydra:next` (PartialCollectionView) or the legacy `hydra:nextPag
 - a next link already visited, or a page holding exactly the datasets of the previous one,
   ends the run with a note (partial, never complete: nothing is retired);
 - a page with no dataset that still links to a next page ends the run with a note;
+- a page whose body does not parse (truncated, an HTML error page sent with 200) is asked
+  again like a 5xx (HttpClient.page) before the run ends partial;
 - `max_pages` bounds everything.
 
 One document can hold thousands of datasets (national dumps): its datasets are yielded in
@@ -156,14 +158,19 @@ class DcatSource:
         previous_ids: list[str | None] | None = None
         for _ in range(self.options.max_pages):
             visited.add(url)
-            response = self.http.request("GET", url, headers={"Accept": ACCEPT})
-            items, next_url, total = read_dcat_document(
-                response.body,
-                response.content_type,
-                self.options.id,
-                self.languages,
-                base=url,
-                stream_above=self.stream_above,
+            _, (items, next_url, total), _ = self.http.page(
+                lambda _size, url=url: (
+                    self.http.request("GET", url, headers={"Accept": ACCEPT}),
+                    0,
+                ),
+                lambda response, url=url: read_dcat_document(
+                    response.body,
+                    response.content_type,
+                    self.options.id,
+                    self.languages,
+                    base=url,
+                    stream_above=self.stream_above,
+                ),
             )
             if next_url == url or (next_url is not None and next_url in visited):
                 pages = list(self._pages(items, url, skip, None, total))
