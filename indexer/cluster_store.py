@@ -36,6 +36,7 @@ from indexer.cluster_tables import (
     dup_keys,
     dup_members,
     dup_pairs,
+    dup_related,
 )
 from indexer.clusters import (
     LINK_KEYS,
@@ -163,6 +164,7 @@ class ClusterStore:
             others, loaded = self._candidates(conn, fps)  # before our own postings exist
             self._insert(conn, list(fps.values()))
             found: list[Pair] = []
+            related: list[Pair] = []
             ambiguous = self._ambiguous(conn, {k for fp in fps.values() for k in fp.keys})
             for rid, candidate_ids in others.items():
                 mine = fps[rid]
@@ -175,6 +177,9 @@ class ClusterStore:
                     verdict = compare(a, without_keys(other, ambiguous), self.params)
                     if verdict.same:
                         found.append(Pair.of(rid, other_id, verdict.kind, verdict.detail, 1.0))
+                    elif verdict.kind == "related":
+                        related.append(Pair.of(rid, other_id, "related", verdict.detail, 0.0))
+            _save_related(conn, related)
             if found:
                 conn.execute(dup_pairs.insert(), [asdict(p) for p in _unique(found)])
             report.pairs = len(_unique(found))
@@ -199,11 +204,14 @@ class ClusterStore:
     def rebuild(self, records: Iterable[Record]) -> UpdateReport:
         """Recompute every fingerprint, pair and cluster (decisions are kept)."""
         fps = [fingerprint(r) for r in records]
-        pairs, compared = find_pairs(fps, self.params)
+        related: list[Pair] = []
+        pairs, compared = find_pairs(fps, self.params, related=related)
         with self.store.engine.begin() as conn:
             self._note(set(conn.scalars(sa.select(dup_members.c.record_id))))  # old clusters
             for table in (dup_members, dup_pairs, dup_bands, dup_keys, dup_fingerprints):
                 conn.execute(table.delete())
+            _forget_related(conn, None)
+            _save_related(conn, related)
             self._insert(conn, fps)
             if pairs:
                 conn.execute(dup_pairs.insert(), [asdict(p) for p in pairs])
@@ -314,6 +322,11 @@ class ClusterStore:
                     )
         return out
 
+    def related(self, record_ids: Iterable[str]) -> list[Pair]:
+        """Related-but-distinct pairs touching any of `record_ids` (see dup_related)."""
+        with self.store.engine.connect() as conn:
+            return _related_of(conn, list(record_ids))
+
     def cluster_of(self, record_id: str) -> ClusterView | None:
         with self.store.engine.connect() as conn:
             cid = conn.scalar(
@@ -401,6 +414,7 @@ class ClusterStore:
         return mates
 
     def _forget(self, conn: sa.Connection, ids: list[str]) -> None:
+        _forget_related(conn, ids)
         for chunk in _chunks(ids):
             conn.execute(dup_pairs.delete().where(dup_pairs.c.a.in_(chunk)))
             conn.execute(dup_pairs.delete().where(dup_pairs.c.b.in_(chunk)))
@@ -534,3 +548,33 @@ def _unique(pairs: list[Pair]) -> list[Pair]:
     for p in pairs:
         seen.setdefault((p.a, p.b), p)
     return list(seen.values())
+
+
+# -- related pairs (issue 18): all the SQL of dup_related, in these three functions ---------
+
+
+def _save_related(conn: sa.Connection, pairs: list[Pair]) -> None:
+    rows = {(p.a, p.b): {"a": p.a, "b": p.b, "detail": p.detail} for p in pairs}
+    if rows:
+        conn.execute(dup_related.insert(), list(rows.values()))
+
+
+def _forget_related(conn: sa.Connection, ids: list[str] | None) -> None:
+    """Delete the related pairs of `ids` (None: all of them)."""
+    if ids is None:
+        conn.execute(dup_related.delete())
+        return
+    for chunk in _chunks(ids):
+        conn.execute(dup_related.delete().where(dup_related.c.a.in_(chunk)))
+        conn.execute(dup_related.delete().where(dup_related.c.b.in_(chunk)))
+
+
+def _related_of(conn: sa.Connection, ids: list[str]) -> list[Pair]:
+    found: dict[tuple[str, str], Pair] = {}
+    for chunk in _chunks(ids):
+        query = sa.select(dup_related).where(
+            sa.or_(dup_related.c.a.in_(chunk), dup_related.c.b.in_(chunk))
+        )
+        for row in conn.execute(query):
+            found[(row.a, row.b)] = Pair(row.a, row.b, "related", row.detail, 0.0)
+    return [found[key] for key in sorted(found)]
