@@ -37,6 +37,7 @@ from harvester.formats.dcat import RAW_CONTENT_TYPE, read_graph
 from harvester.formats.rdf_document import hydra_paging, load_graph, sniff_syntax
 from harvester.formats.rdf_stream import stream_dcat
 from harvester.http import HttpClient
+from harvester.library_warnings import captured
 from harvester.local_files import local_files, suffix_in
 from moisson.config import SourceSettings
 from moisson.errors import SourceError
@@ -120,7 +121,8 @@ def read_dcat_document(
         items, paging = stream_dcat(data, syntax, source_id, languages, base)
         next_url = urljoin(base, paging.next_url) if base and paging.next_url else paging.next_url
         return items, next_url, paging.total
-    graph = load_graph(data, content_type, base=base)
+    with captured(source_id, base or "document"):  # rdflib's warnings: one line each
+        graph = load_graph(data, content_type, base=base)
     paging = hydra_paging(graph)
     next_url = urljoin(base, paging.next_url) if base and paging.next_url else paging.next_url
     return read_graph(graph, source_id, languages), next_url, paging.total

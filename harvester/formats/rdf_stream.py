@@ -35,6 +35,7 @@ from rdflib import Graph
 from harvester.formats.dcat import read_graph
 from harvester.formats.rdf_document import DEFAULT_BASE, HydraPaging, hydra_paging, load_graph
 from harvester.formats.xmlsafe import expand_internal_entities
+from harvester.library_warnings import captured
 from moisson.errors import SourceProtocolError, UnsafeInput
 from moisson.record import Harvested
 
@@ -381,7 +382,8 @@ def _dataset_items(
     document = head + b"\n".join(bodies) + b"\n" + tail
     graph = Graph()
     try:
-        graph.parse(data=document, format=rdf_format, publicID=base or DEFAULT_BASE)
+        with captured(source_id, subject or base or "document"):
+            graph.parse(data=document, format=rdf_format, publicID=base or DEFAULT_BASE)
     except Exception as exc:  # rdflib raises many unrelated types
         own = db.execute("SELECT body FROM blocks WHERE id = ?", (block_id,)).fetchone()[0]
         yield Harvested(
