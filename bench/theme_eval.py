@@ -22,6 +22,14 @@ the reverse). The headline figures are the branch ones; strict ones are printed 
 Each predicted concept is credited to the step of its most direct evidence (uri, label,
 rule, text). Per language uses the record's metadata language.
 
+Judged precision. A record's INSPIRE theme keywords say which INSPIRE themes it is about,
+not that it is about no other company concept: a PLU whose only INSPIRE keyword is 'Land
+use' is rightly filed under urban planning too, a concept no INSPIRE theme maps to. So a
+prediction off the truth branches counts as wrong only when the concept *Matches into a
+vocabulary the record's theme keywords came from (it could have been in the truth);
+otherwise it is *unjudged* (column `unjdg`) and left out of P. `all-P` counts every
+prediction (unjudged ones as wrong), the lower bound.
+
 Coverage. On the unstripped records, the share given at least one theme, per fixture
 catalogue, leaving out records with placeholder keywords ('Tag 1', 'theme1', 'Test 2').
 
@@ -40,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.themes import TOPIC_CATEGORY_BASE, Themer, load_themer
-from indexer.thesaurus import canonical_uri
+from indexer.thesaurus import ASSIGNING_MATCHES, canonical_uri
 from moisson.config import ThemesSettings
 from moisson.record import Keyword, Record
 
@@ -152,6 +160,19 @@ def build_cases(themer: Themer, records: list[Record]) -> tuple[list[Case], Coun
     return cases, skipped
 
 
+def _judgeable(themer: Themer, concept: str, used: set[str]) -> bool:
+    """Whether the record's truth could have named `concept`: it *Matches (assigning) into
+    a vocabulary the record's theme keywords came from. A PLU filed under urban planning
+    (no INSPIRE theme of its own) cannot be judged by the record's INSPIRE theme 'Land
+    use'; filed under transport (INSPIRE 'tn'), it can."""
+    matches = themer.thesaurus.concepts[concept].matches
+    return any(
+        canonical_uri(target).startswith(tuple(used))
+        for relation in ASSIGNING_MATCHES
+        for target in matches.get(relation, [])
+    )
+
+
 def _branch(themer: Themer, concept: str) -> set[str]:
     thesaurus = themer.thesaurus
     return {concept, *thesaurus.ancestors(concept), *thesaurus.descendants(concept)}
@@ -160,6 +181,7 @@ def _branch(themer: Themer, concept: str) -> set[str]:
 @dataclass
 class _Tally:
     predicted: int = 0
+    unjudged: int = 0
     right: int = 0
     right_strict: int = 0
     truth: int = 0
@@ -175,16 +197,17 @@ class _Tally:
         def ratio(a: int, b: int) -> str:
             return f"{a / b:5.2f}" if b else "   - "
 
+        judged = self.predicted - self.unjudged
         precision, recall = (
-            self.right / self.predicted if self.predicted else 0.0,
+            self.right / judged if judged else 0.0,
             self.found / self.truth if self.truth else 0.0,
         )
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         return (
-            f"{name:<14} {self.records:>4} {self.predicted:>5} {self.truth:>5}  "
-            f"P {ratio(self.right, self.predicted)}  R {ratio(self.found, self.truth)}  "
-            f"F1 {f1:4.2f}   strict P {ratio(self.right_strict, self.predicted)} "
-            f"R {ratio(self.found_strict, self.truth)}"
+            f"{name:<14} {self.records:>4} {self.predicted:>5} {self.unjudged:>5} "
+            f"{self.truth:>5}  P {ratio(self.right, judged)}  R {ratio(self.found, self.truth)}  "
+            f"F1 {f1:4.2f}   all-P {ratio(self.right, self.predicted)}  strict P "
+            f"{ratio(self.right_strict, judged)} R {ratio(self.found_strict, self.truth)}"
         )
 
 
@@ -196,14 +219,18 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
         themes = themer.assign(case.record)
         tally = _Tally(records=1, truth=len(case.truth))
         branches = {t: _branch(themer, t) for t in case.truth}
+        used = {prefix for prefix in (INSPIRE, DATA_THEME, TOPIC) for s in case.signals
+                if s.startswith(prefix)}  # fmt: skip
         for theme in themes:
             step = by_step[theme.evidence[0].step]
             right = any(theme.id in branch for branch in branches.values())
             strict = theme.id in case.truth
+            unjudged = not right and not _judgeable(themer, theme.id, used)
             for target in (tally, step):
                 target.predicted += 1
                 target.right += right
                 target.right_strict += strict
+                target.unjudged += unjudged
         predicted = {t.id for t in themes}
         for concept, branch in branches.items():
             hit = bool(predicted & branch)
@@ -232,7 +259,7 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
             other.add(tally)
     for step in by_step.values():
         step.truth = total.truth
-    print(f"{'':<14} {'recs':>4} {'pred':>5} {'truth':>5}")
+    print(f"{'':<14} {'recs':>4} {'pred':>5} {'unjdg':>5} {'truth':>5}")
     print(total.line("overall"))
     print("per step (recall = share of truth concepts first found by the step):")
     for name, tally in by_step.items():
@@ -244,8 +271,9 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
     if misses:
         print(f"misses ({len(missed)}, first {min(misses, len(missed))}):")
         print("\n".join(missed[:misses]))
+    judged = total.predicted - total.unjudged
     return {
-        "precision": total.right / total.predicted if total.predicted else 0.0,
+        "precision": total.right / judged if judged else 0.0,
         "recall": total.found / total.truth if total.truth else 0.0,
         "recall_other": other.found / other.truth if other.truth else 0.0,
     }

@@ -224,3 +224,28 @@ def test_a_czech_eu_data_theme_label_files_the_record(themer: Themer) -> None:
     [theme] = themer.assign(_record("doprava"))
     assert theme.id == "transport"
     assert "data-theme/TRAN" in theme.evidence[0].target
+
+
+def test_a_word_repeated_in_an_abstract_does_not_file_the_record(themer: Themer) -> None:
+    """The old text step filed this under administrative units ('communes' x 3)."""
+    record = _record(
+        title="Ilots culturaux 2022",
+        abstract="Déclarations des exploitants par communes : communes du Nord, communes du "
+        "Pas-de-Calais, communes de la Somme.",
+    )
+    assert "administrative-units" not in {t.id for t in themer.assign(record)}
+
+
+def test_the_text_step_reads_the_record_language_and_says_its_score(themer: Themer) -> None:
+    record = _record(
+        title="Vervoer en vervoersnetwerken van Vlaanderen",
+        abstract="Vervoer over de weg en over het water.",
+        language="dut",
+    )
+    [theme] = themer.assign(record)
+    assert (theme.id, theme.evidence[0].step, theme.evidence[0].field) == (
+        "transport",
+        "text",
+        "title",
+    )
+    assert theme.evidence[0].target.startswith("score ")
