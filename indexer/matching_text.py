@@ -15,8 +15,7 @@ gives the cheap split: the word's longest tail of at least 4 letters, which is t
 head (what it is about); the caller looks the head up among single-word labels.
 
 `keyword_segments` splits hierarchical keyword paths ('Earth Science > Oceans > Ocean
-Temperature', 'Hydrography--Dictionaries', '/Etat du Milieu/Géologie', 'a | b',
-'Vegetation-Cropland') into
+Temperature', 'Hydrography--Dictionaries', '/Etat du Milieu/Géologie', 'a | b') into
 segments, most specific (last) first.
 """
 
@@ -58,9 +57,7 @@ MATCH_STOPWORDS: frozenset[str] = STOPWORDS | frozenset(f"{_GERMAN} {_DUTCH} {_I
 
 _STEMMERS: dict[str, Stemmer.Stemmer] = {}
 _LOCK = threading.Lock()  # PyStemmer objects are not thread-safe
-# ' > ', '|', '/', '--', and a hyphen between two capitalised words: DIGEST/FACC
-# categories are written 'Hydrography-Oceanographic', 'Vegetation-Cropland'.
-_SEPARATORS = re.compile(r"\s*(?:\s>\s|&gt;|\||--|/|(?<=[a-z])-(?=[A-Z][a-z]))\s*")
+_SEPARATORS = re.compile(r"\s*(?:\s>\s|&gt;|\||--|/)\s*")
 
 
 def stems(words: list[str], language: str) -> list[str]:

@@ -249,8 +249,3 @@ def test_the_text_step_reads_the_record_language_and_says_its_score(themer: Them
         "title",
     )
     assert theme.evidence[0].target.startswith("score ")
-
-
-def test_a_digest_category_is_matched_by_its_segments(themer: Themer) -> None:
-    themes = themer.assign(_record("Hydrography-Oceanographic"))
-    assert [(t.id, t.evidence[0].matched) for t in themes] == [("hydrography", "Hydrography")]
