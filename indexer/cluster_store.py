@@ -106,6 +106,7 @@ class ClusterStore:
             others, loaded = self._candidates(batch, fps)  # before our own postings exist
             batch.add_fingerprints(list(fps.values()))
             found: list[Pair] = []
+            related: list[Pair] = []
             link_keys = {k for fp in fps.values() for k in fp.keys if k.startswith(LINK_KEYS)}
             ambiguous = batch.keys_held_twice_in_a_source(link_keys)
             for rid, candidate_ids in others.items():
@@ -119,6 +120,9 @@ class ClusterStore:
                     verdict = compare(a, without_keys(other, ambiguous), self.params)
                     if verdict.same:
                         found.append(Pair.of(rid, other_id, verdict.kind, verdict.detail, 1.0))
+                    elif verdict.kind == "related":
+                        related.append(Pair.of(rid, other_id, "related", verdict.detail, 0.0))
+            batch.add_related(related)
             batch.add_pairs(_unique(found))
             report.pairs = len(_unique(found))
             partners = {p.a for p in found} | {p.b for p in found}
@@ -141,11 +145,13 @@ class ClusterStore:
     def rebuild(self, records: Iterable[Record]) -> UpdateReport:
         """Recompute every fingerprint, pair and cluster (decisions are kept)."""
         fps = [fingerprint(r) for r in records]
-        pairs, compared = find_pairs(fps, self.params)
+        related: list[Pair] = []
+        pairs, compared = find_pairs(fps, self.params, related=related)
         with self.store.cluster_batch() as batch:
             self._note(batch.clustered_ids())  # old clusters
             batch.clear()
             batch.add_fingerprints(fps)
+            batch.add_related(related)
             batch.add_pairs(pairs)
             reclustered = self._recluster(batch, {p.a for p in pairs} | {p.b for p in pairs})
         return UpdateReport(len(fps), compared, len(pairs), reclustered)
@@ -226,6 +232,11 @@ class ClusterStore:
                         outranked_by=list(dict.fromkeys(before)),
                     )
         return out
+
+    def related(self, record_ids: Iterable[str]) -> list[Pair]:
+        """Related-but-distinct pairs touching any of `record_ids` (see dup_related)."""
+        with self.store.cluster_reading() as batch:
+            return batch.related_of(record_ids)
 
     def cluster_of(self, record_id: str) -> ClusterView | None:
         with self.store.cluster_reading() as batch:
@@ -325,3 +336,4 @@ def _unique(pairs: list[Pair]) -> list[Pair]:
     for p in pairs:
         seen.setdefault((p.a, p.b), p)
     return list(seen.values())
+

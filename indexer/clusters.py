@@ -20,7 +20,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from indexer.fingerprints import Fingerprint, MatchParams, band_hashes, compare
+from indexer.fingerprints import (
+    LINK_KEY_PREFIXES,
+    Fingerprint,
+    MatchParams,
+    band_hashes,
+    compare,
+)
 
 __all__ = [
     "LINK_KEYS",
@@ -86,7 +92,7 @@ class UnionFind:
 # catalogue holds two records of it (a GeoNetwork that harvests the national catalogue
 # republishes regional records into the same source); a link can be shared by unrelated
 # records of one publisher (a portal home page as landing page, a series' WMS layer).
-LINK_KEYS = ("landing:", "layer:")
+LINK_KEYS = LINK_KEY_PREFIXES
 
 
 def ambiguous_keys(fingerprints: Iterable[Fingerprint]) -> set[str]:
@@ -108,9 +114,14 @@ def without_keys(fp: Fingerprint, ignored: set[str]) -> Fingerprint:
 
 
 def find_pairs(
-    fingerprints: Sequence[Fingerprint], params: MatchParams | None = None
+    fingerprints: Sequence[Fingerprint],
+    params: MatchParams | None = None,
+    *,
+    related: list[Pair] | None = None,
 ) -> tuple[list[Pair], int]:
     """Confirmed pairs among `fingerprints`, and how many candidate pairs were compared.
+    Pairs found related but distinct (`compare` kind "related") are appended to `related`
+    when a list is given.
 
     Candidates: records sharing a strong key (dict buckets), or any LSH band (per band, the
     band hashes are sorted with numpy and runs of equal values are the buckets)."""
@@ -146,6 +157,8 @@ def find_pairs(
         verdict = compare(a, b, params)
         if verdict.same:
             pairs.append(Pair.of(a.record_id, b.record_id, verdict.kind, verdict.detail, 1.0))
+        elif verdict.kind == "related" and related is not None:
+            related.append(Pair.of(a.record_id, b.record_id, "related", verdict.detail, 0.0))
     return pairs, len(candidates)
 
 

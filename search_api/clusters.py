@@ -70,7 +70,22 @@ def cluster_payload(view: ClusterView) -> dict[str, Any]:
             {"a": p.a, "b": p.b, "kind": p.kind, "detail": p.detail, "score": p.score}
             for p in view.pairs
         ],
+        "related": related_payload(view.members),
     }
+
+
+def related_payload(record_ids: list[str]) -> list[dict[str, Any]]:
+    """Records related to `record_ids` but distinct (same service layer or landing page, a
+    different year, place or extent: indexer/fingerprints.py `link_conflict`), not merged."""
+    inside = set(record_ids)
+    out = []
+    for pair in clusters().related(record_ids):
+        for mine, other in ((pair.a, pair.b), (pair.b, pair.a)):
+            if mine in inside and other not in inside:
+                entry = _member(other, "")
+                entry.pop("canonical", None)
+                out.append({**entry, "related_to": mine, "detail": pair.detail})
+    return out
 
 
 def _no_args(*allowed: str) -> None:
@@ -84,7 +99,11 @@ def record_cluster(record_id: str) -> dict[str, Any]:
     _no_args()
     visible_record(record_id)  # 404 for an unknown record, or one the caller may not see
     view = clusters().cluster_of(record_id)
-    return {"record_id": record_id, "cluster": cluster_payload(view) if view else None}
+    return {
+        "record_id": record_id,
+        "cluster": cluster_payload(view) if view else None,
+        "related": related_payload(view.members if view else [record_id]),
+    }
 
 
 @admin_blueprint.get("/api/admin/clusters")

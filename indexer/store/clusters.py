@@ -30,6 +30,7 @@ from indexer.store.schema import (
     dup_keys,
     dup_members,
     dup_pairs,
+    dup_related,
     records,
 )
 
@@ -120,16 +121,19 @@ class ClusterBatch:
         self._bulk_insert("dup_bands", ("band", "record_id"), bands)
 
     def forget(self, ids: Sequence[str]) -> None:
-        """Drop the fingerprints, postings and pairs of `ids` (cluster rows stay)."""
+        """Drop the fingerprints, postings, pairs and related pairs of `ids` (cluster rows
+        stay)."""
         for chunk in _chunks(ids):
-            self._conn.execute(dup_pairs.delete().where(dup_pairs.c.a.in_(chunk)))
-            self._conn.execute(dup_pairs.delete().where(dup_pairs.c.b.in_(chunk)))
+            for pairs in (dup_pairs, dup_related):
+                self._conn.execute(pairs.delete().where(pairs.c.a.in_(chunk)))
+                self._conn.execute(pairs.delete().where(pairs.c.b.in_(chunk)))
             for table in (dup_bands, dup_keys, dup_fingerprints):
                 self._conn.execute(table.delete().where(table.c.record_id.in_(chunk)))
 
     def clear(self) -> None:
         """Drop every fingerprint, posting, pair and cluster; admin decisions stay."""
-        for table in (dup_members, dup_pairs, dup_bands, dup_keys, dup_fingerprints):
+        tables = (dup_members, dup_pairs, dup_related, dup_bands, dup_keys, dup_fingerprints)
+        for table in tables:
             self._conn.execute(table.delete())
 
     def key_holders(self, keys: Iterable[str]) -> dict[str, set[str]]:
@@ -170,6 +174,23 @@ class ClusterBatch:
     def add_pairs(self, pairs: Sequence[Pair]) -> None:
         if pairs:
             self._conn.execute(dup_pairs.insert(), [asdict(p) for p in pairs])
+
+    def add_related(self, pairs: Sequence[Pair]) -> None:
+        """Related-but-distinct pairs (never folded; see dup_related)."""
+        rows = {(p.a, p.b): {"a": p.a, "b": p.b, "detail": p.detail} for p in pairs}
+        if rows:
+            self._conn.execute(dup_related.insert(), list(rows.values()))
+
+    def related_of(self, ids: Iterable[str]) -> list[Pair]:
+        """Related pairs touching any of `ids`, ordered."""
+        found: dict[tuple[str, str], Pair] = {}
+        for chunk in _chunks(sorted(ids)):
+            stmt = sa.select(dup_related).where(
+                sa.or_(dup_related.c.a.in_(chunk), dup_related.c.b.in_(chunk))
+            )
+            for row in self._conn.execute(stmt):
+                found[(row.a, row.b)] = Pair(row.a, row.b, "related", row.detail, 0.0)
+        return [found[key] for key in sorted(found)]
 
     def pairs_from(self, ids: Iterable[str]) -> list[Pair]:
         """Pairs whose first (smaller) id is one of `ids`."""

@@ -25,6 +25,7 @@ __all__ = [
     "dup_keys",
     "dup_members",
     "dup_pairs",
+    "dup_related",
     "harvest_runs",
     "http_validators",
     "metadata",
@@ -207,6 +208,17 @@ dup_pairs = sa.Table(
     sa.Column("kind", sa.String(20), nullable=False),  # key | similar
     sa.Column("detail", sa.Text, nullable=False),
     sa.Column("score", sa.Float, nullable=False),
+)
+
+# Related but distinct records (a < b): they share a link key (one service layer, one
+# landing page) but their titles name different years or places, or their extents do not
+# overlap (indexer/fingerprints.py `link_conflict`). Shown as related, never folded.
+dup_related = sa.Table(
+    "dup_related",
+    cluster_metadata,
+    sa.Column("a", sa.String(64), primary_key=True),
+    sa.Column("b", sa.String(64), primary_key=True, index=True),
+    sa.Column("detail", sa.Text, nullable=False),
 )
 
 # Members of clusters of two or more records; a record with no row stands alone.

@@ -97,6 +97,7 @@ def test_a_record_alone_has_no_cluster_and_an_unknown_one_is_404(
     assert admin.get(f"/api/records/{alone}/cluster").get_json() == {
         "record_id": alone,
         "cluster": None,
+        "related": [],
     }
     assert_error(admin.get("/api/records/nope/cluster"), 404)
 

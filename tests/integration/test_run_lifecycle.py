@@ -125,8 +125,8 @@ def test_a_run_failing_on_page_3_retires_nothing(env: Env) -> None:
         (Reply(b"", reset=True), RunStatus.COMPLETE),  # connection reset, retried
         (Reply(b"<csw:GetRecordsResponse", truncate=10), RunStatus.COMPLETE),  # cut short
         (Reply(b"late", delay=3), RunStatus.COMPLETE),  # client timeout, retried
-        (HTML_ERROR, RunStatus.PARTIAL),  # status 200, not CSW: protocol error
-        (Reply(b"<csw:GetRecordsResponse xmlns:csw='x'><unclosed"), RunStatus.PARTIAL),
+        (HTML_ERROR, RunStatus.COMPLETE),  # status 200, not CSW: asked again (issue 18)
+        (Reply(b"<csw:GetRecordsResponse xmlns:csw='x'><unclosed"), RunStatus.COMPLETE),
     ],
     ids=["500", "429", "reset", "truncated", "timeout", "html-200", "bad-xml"],
 )
