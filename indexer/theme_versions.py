@@ -82,7 +82,7 @@ def load_version(
     read is a problem of the version (with its file and line), and `loaded` is False."""
     shown = display or {}
     version = ThemeVersion(
-        label=label or str(thesaurus_path),
+        label=label or _shown(Problem(str(thesaurus_path), 1, ""), shown).file,
         thesaurus_path=thesaurus_path,
         rules_path=rules_path,
         digest=content_digest(thesaurus_path, rules_path),
