@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from indexer.impact_scope import ChangeScope
 from indexer.themes import Themer
 from moisson.record import Record, Theme, ThemeEvidence
 
@@ -108,6 +109,7 @@ class SourceCoverage:
 class Impact:
     records: int = 0
     changed_records: int = 0
+    rematched: int = 0  # records the new matcher ran on (the others cannot change)
     themes: dict[str, ThemeDelta] = field(default_factory=dict)
     unthemed: int = 0  # records with a theme before and none after
     unthemed_examples: list[Example] = field(default_factory=list)
@@ -142,12 +144,22 @@ def _example(record: Record, theme: Theme | None) -> Example:
 
 
 def compute_impact(
-    records: Iterable[Record], old: Themer, new: Themer, examples: int = 5
+    records: Iterable[Record],
+    old: Themer,
+    new: Themer,
+    examples: int = 5,
+    *,
+    prune: bool = True,
 ) -> Impact:
     """Run both matchers on every record and compare (see the module docstring). Keeps the
     first `examples` records per theme and direction, in the order `records` come (the
-    store's and the snapshot's order: record id)."""
+    store's and the snapshot's order: record id).
+
+    With `prune` (the default), the new matcher runs only on the records the change can
+    reach (indexer/impact_scope.py); the others keep their old themes, which is what the
+    new matcher would give them. `prune=False` runs it on every record."""
     impact = Impact()
+    scope = ChangeScope(old, new) if prune else None
 
     def delta(concept: str) -> ThemeDelta:
         found = impact.themes.get(concept)
@@ -158,8 +170,13 @@ def compute_impact(
         return found
 
     for record in records:
-        before = {t.id: t for t in old.assign(record)}
-        after = {t.id: t for t in new.assign(record)}
+        themes = old.assign(record)
+        before = {t.id: t for t in themes}
+        if scope is None or scope.may_change(record, themes):
+            after = {t.id: t for t in new.assign(record)}
+            impact.rematched += 1
+        else:
+            after = before
         impact.records += 1
         source = impact.coverage.setdefault(
             record.provenance.source_id, SourceCoverage(record.provenance.source_id)

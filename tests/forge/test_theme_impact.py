@@ -15,10 +15,12 @@ from indexer.thesaurus import label_keys, load_thesaurus
 from moisson.config import BUNDLED_RULES, BUNDLED_THESAURUS
 from moisson.record import Record
 from tests.forge.variants import (
+    CYCLE,
     MOVE_FLORA,
     NEW_SYNONYM,
     RENAME_FLORA,
     RULE_CHANGE,
+    TEXT_SYNONYM,
     removed_weather,
     variant_rules,
     variant_thesaurus,
@@ -137,3 +139,45 @@ def test_a_rule_change_moves_its_records_to_the_new_concept(
     assert _gained(impact, "water") == hit - water_before
     coverage = impact.coverage
     assert sum(c.records for c in coverage.values()) == len(records)
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["rename", "move", "remove", "synonym", "text", "rule", "cycle", "rule-order", "threshold"],
+)
+def test_pruning_gives_exactly_the_impact_of_matching_every_record(
+    records: list[Record], current: Themer, tmp_path: Path, change: str
+) -> None:
+    """The scope (indexer/impact_scope.py) only skips records whose themes cannot change."""
+    thesaurus, rules = BUNDLED_THESAURUS, BUNDLED_RULES
+    threshold = 3
+    if change in {"rename", "move", "remove", "synonym", "text", "cycle"}:
+        edits = {
+            "rename": RENAME_FLORA,
+            "move": MOVE_FLORA,
+            "remove": removed_weather(),
+            "synonym": NEW_SYNONYM,
+            "text": TEXT_SYNONYM,
+            "cycle": CYCLE,
+        }[change]
+        thesaurus = variant_thesaurus(tmp_path, edits)
+    elif change == "rule":
+        rules = variant_rules(tmp_path, RULE_CHANGE)
+    elif change == "rule-order":
+        loaded = load_rules(BUNDLED_RULES)
+        rules = tmp_path / "rules.yaml"
+        rules.write_text(
+            loaded.model_copy(update={"rules": loaded.rules[::-1]}).dump_yaml(), encoding="utf-8"
+        )
+    else:
+        threshold = 2
+    proposed = Themer(load_thesaurus(thesaurus), load_rules(rules), text_threshold=threshold)
+    pruned = compute_impact(records, current, proposed, examples=10_000)
+    full = compute_impact(records, current, proposed, examples=10_000, prune=False)
+    assert pruned.as_json() == full.as_json()
+    assert full.changed_records > 0 or change == "rule-order"
+    assert full.rematched == len(records)
+    if change in {"rule-order", "threshold"}:
+        assert pruned.rematched == len(records)
+    else:  # a local change re-matches only the records it can reach
+        assert pruned.changed_records <= pruned.rematched < len(records) / 2

@@ -14,6 +14,7 @@ __all__ = [
     "NEW_SYNONYM",
     "RENAME_FLORA",
     "RULE_CHANGE",
+    "TEXT_SYNONYM",
     "edited",
     "removed_weather",
     "variant_rules",
@@ -47,6 +48,8 @@ NEW_SYNONYM = [
         '"livestock"@en, "cropland"@en, "vegetation-cropland"@en ;',
     )
 ]
+# A Dutch synonym found only in titles and abstracts (the text step), never as a keyword.
+TEXT_SYNONYM = [('"mobility"@en ;', '"mobility"@en, "hoofdvervoerswijze"@nl ;')]
 CYCLE = [
     (
         '"Wild plant species and vegetation."@en ;\n    skos:broader t:species .',

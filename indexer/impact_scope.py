@@ -1,0 +1,131 @@
+"""Which records a thesaurus or rules change can re-theme, decided without running the new
+matcher: what makes `thesaurus impact` fit a CI job (100k records in under a minute).
+
+The matcher (indexer/themes.py) reads a version through a few lookup tables. Two versions
+give every record the same themes unless the record reaches a table entry that differs:
+
+- a keyword URI or topic category whose concepts differ (`Thesaurus.by_uri`, `by_match`);
+- a keyword label whose label key maps to other concepts or labels (`Thesaurus.by_label`);
+- a title or abstract stem that starts another set of text labels (the matcher's text
+  table, first stem -> labels);
+- a rule that differs, exists in one version only, or names a concept that changed, and
+  whose condition holds for the record in either version (`ignore`, `exclude` and `source`
+  rules included);
+- a theme of the record (with the old version) whose output differs: URI, prefLabels or
+  ancestors (a rename, a move, a removal).
+
+A record that reaches none of them gets the old themes again, so impact reuses them; any
+other record is matched again with the new version. When the two versions differ in a way
+this does not follow (rule order, text threshold), every record is matched again. The
+impact tests compare both paths on the real thesaurus and the fixture records.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from indexer.analysis import STOPWORDS, stem_pairs, tokenise
+from indexer.rules import Rule
+from indexer.themes import TOPIC_CATEGORY_BASE, Themer
+from indexer.thesaurus import Thesaurus, canonical_uri, label_keys
+from moisson.record import Record, Theme
+
+__all__ = ["ChangeScope"]
+
+logger = logging.getLogger(__name__)
+
+
+def _changed_keys(old: dict[str, object], new: dict[str, object]) -> set[str]:
+    return {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+
+
+def _output(thesaurus: Thesaurus, concept: str) -> tuple[object, ...] | None:
+    found = thesaurus.concepts.get(concept)
+    if found is None:
+        return None
+    return (found.uri, found.pref_labels(), thesaurus.ancestors(concept))
+
+
+class ChangeScope:
+    """Built once per (old, new) pair; `may_change(record, old_themes)` per record."""
+
+    def __init__(self, old: Themer, new: Themer) -> None:
+        self.old, self.new = old, new
+        old_ids = [r.id for r in old.rules.rules]
+        new_ids = [r.id for r in new.rules.rules]
+        kept_order = [i for i in old_ids if i in new_ids] == [i for i in new_ids if i in old_ids]
+        self.everything = old.text_threshold != new.text_threshold or not kept_order
+        a, b = old.thesaurus, new.thesaurus
+        self.uris = _changed_keys(dict(a.by_uri), dict(b.by_uri))
+        self.matches = _changed_keys(dict(a.by_match), dict(b.by_match))
+        self.labels = _changed_keys(dict(a.by_label), dict(b.by_label))
+        # The matcher's text table (first stem -> (stems, concept, label)); its own, so that
+        # this follows any change in how the matcher builds it.
+        self.stems = _changed_keys(dict(old._text_labels), dict(new._text_labels))
+        self.outputs = {
+            c for c in a.concepts.keys() | b.concepts.keys() if _output(a, c) != _output(b, c)
+        }
+        before = {r.id: r for r in old.rules.rules}
+        after = {r.id: r for r in new.rules.rules}
+        changed = {i for i in before.keys() | after.keys() if before.get(i) != after.get(i)}
+        changed |= {r.id for r in (*before.values(), *after.values()) if r.concept in self.outputs}
+        self.old_rules = [before[i] for i in sorted(changed) if i in before]
+        self.new_rules = [after[i] for i in sorted(changed) if i in after]
+        logger.info(
+            "impact scope: %d URIs, %d match keys, %d label keys, %d stems, %d concepts, "
+            "%d rules changed%s",
+            len(self.uris),
+            len(self.matches),
+            len(self.labels),
+            len(self.stems),
+            len(self.outputs),
+            len(changed),
+            "; every record is matched again" if self.everything else "",
+        )
+
+    def may_change(self, record: Record, old_themes: Iterable[Theme]) -> bool:
+        """False only when the new version surely gives `record` the same themes."""
+        if self.everything:
+            return True
+        if any(t.id in self.outputs for t in old_themes):
+            return True
+        uris = [k.uri for k in record.keywords if k.uri]
+        uris += [TOPIC_CATEGORY_BASE + code.split("_")[0] for code in record.topic_categories]
+        for uri in uris:
+            if uri.strip() in self.uris or canonical_uri(uri) in self.matches:
+                return True
+        if self.labels and any(
+            key in self.labels for k in record.keywords for key in label_keys(k.label)
+        ):
+            return True
+        if self._rule_touches(self.old, self.old_rules, record):
+            return True
+        if self._rule_touches(self.new, self.new_rules, record):
+            return True
+        return bool(self.stems) and self._text_touches(record)
+
+    def _text_touches(self, record: Record) -> bool:
+        for text in (record.title, record.abstract or ""):
+            words = [w for w in tokenise(text) if w not in STOPWORDS]
+            if words and any(s in self.stems for stems in stem_pairs(words) for s in stems):
+                return True
+        return False
+
+    @staticmethod
+    def _rule_touches(themer: Themer, rules: list[Rule], record: Record) -> bool:
+        for rule in rules:
+            kind, value = rule.condition
+            if kind == "source":
+                hit = record.provenance.source_id == value
+            elif kind == "pattern":
+                hit = themer.pattern_hits(rule, record)
+            else:
+                hit = any(
+                    r.id == rule.id
+                    for k in record.keywords
+                    for r, _, _ in themer.keyword_rule_hits(k)
+                )
+            if hit:
+                return True
+        return False
