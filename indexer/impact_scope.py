@@ -6,8 +6,8 @@ give every record the same themes unless the record reaches a table entry that d
 
 - a keyword URI or topic category whose concepts differ (`Thesaurus.by_uri`, `by_match`);
 - a keyword label whose label key maps to other concepts or labels (`Thesaurus.by_label`);
-- a title or abstract stem that starts another set of text labels (the matcher's text
-  table, first stem -> labels);
+- a title or abstract holding the stem sequence of a text label (pref or alt) that was
+  added, removed or now belongs to other concepts (the text step);
 - a rule that differs, exists in one version only, or names a concept that changed, and
   whose condition holds for the record in either version (`ignore`, `exclude` and `source`
   rules included);
@@ -47,6 +47,17 @@ def _output(thesaurus: Thesaurus, concept: str) -> tuple[object, ...] | None:
     return (found.uri, found.pref_labels(), thesaurus.ancestors(concept))
 
 
+def _sequences(themer: Themer) -> dict[str, object]:
+    """The matcher's own text table (first stem -> (stems, concept, label) entries), read
+    so that this follows any change in how the matcher builds it, regrouped by whole stem
+    sequence: sequence -> its (concept, label) entries in the matcher's order."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for bucket in themer._text_labels.values():
+        for stems, concept, label in bucket:
+            found.setdefault(" ".join(stems), []).append((concept, label))
+    return dict(found)
+
+
 class ChangeScope:
     """Built once per (old, new) pair; `may_change(record, old_themes)` per record."""
 
@@ -60,9 +71,13 @@ class ChangeScope:
         self.uris = _changed_keys(dict(a.by_uri), dict(b.by_uri))
         self.matches = _changed_keys(dict(a.by_match), dict(b.by_match))
         self.labels = _changed_keys(dict(a.by_label), dict(b.by_label))
-        # The matcher's text table (first stem -> (stems, concept, label)); its own, so that
-        # this follows any change in how the matcher builds it.
-        self.stems = _changed_keys(dict(old._text_labels), dict(new._text_labels))
+        # Text labels whose stem sequence maps to other (concept, label) entries, indexed by
+        # first stem: only a record whose title or abstract holds one of these sequences
+        # can be matched differently by the text step.
+        self.sequences: dict[str, list[tuple[str, ...]]] = {}
+        for sequence in _changed_keys(_sequences(old), _sequences(new)):
+            stems = tuple(sequence.split(" "))
+            self.sequences.setdefault(stems[0], []).append(stems)
         self.outputs = {
             c for c in a.concepts.keys() | b.concepts.keys() if _output(a, c) != _output(b, c)
         }
@@ -73,12 +88,12 @@ class ChangeScope:
         self.old_rules = [before[i] for i in sorted(changed) if i in before]
         self.new_rules = [after[i] for i in sorted(changed) if i in after]
         logger.info(
-            "impact scope: %d URIs, %d match keys, %d label keys, %d stems, %d concepts, "
+            "impact scope: %d URIs, %d match keys, %d label keys, %d text labels, %d concepts, "
             "%d rules changed%s",
             len(self.uris),
             len(self.matches),
             len(self.labels),
-            len(self.stems),
+            sum(len(v) for v in self.sequences.values()),
             len(self.outputs),
             len(changed),
             "; every record is matched again" if self.everything else "",
@@ -103,13 +118,18 @@ class ChangeScope:
             return True
         if self._rule_touches(self.new, self.new_rules, record):
             return True
-        return bool(self.stems) and self._text_touches(record)
+        return bool(self.sequences) and self._text_touches(record)
 
     def _text_touches(self, record: Record) -> bool:
         for text in (record.title, record.abstract or ""):
             words = [w for w in tokenise(text) if w not in STOPWORDS]
-            if words and any(s in self.stems for stems in stem_pairs(words) for s in stems):
-                return True
+            if not words:
+                continue
+            for stems in stem_pairs(words):
+                for position, stem in enumerate(stems):
+                    for sequence in self.sequences.get(stem, ()):
+                        if tuple(stems[position : position + len(sequence)]) == sequence:
+                            return True
         return False
 
     @staticmethod
