@@ -110,8 +110,8 @@ def _md_impact(impact: Impact, diff: ThesaurusDiff | None, against: str) -> list
     touching = diff.touching() if diff else {}
     lines = [
         f"**Impact** on {impact.records} records ({_md(against)}): "
-        f"{impact.changed_records} change themes; {len(impact.emptied())} theme(s) become "
-        f"empty; {impact.unthemed} record(s) left without any theme.",
+        f"{impact.changed_records} record(s) change themes; {len(impact.emptied())} theme(s) "
+        f"become empty; {impact.unthemed} record(s) left without any theme.",
         "",
     ]
     changed = impact.changed_themes()
@@ -133,12 +133,7 @@ def _md_impact(impact: Impact, diff: ThesaurusDiff | None, against: str) -> list
             "",
             "**Themes that become empty:** " + ", ".join(f"`{c}`" for c in impact.emptied()),
         ]
-    lines += ["", "| source | records | with a theme before → after |", "|---|---:|---|"]
-    for source in sorted(impact.coverage):
-        c = impact.coverage[source]
-        before = f"{c.themed_before} ({_share(c.themed_before, c.records)})"
-        after = f"{c.themed_after} ({_share(c.themed_after, c.records)})"
-        lines.append(f"| {_md(source)} | {c.records} | {before} → {after} |")
+    lines += ["", *_md_coverage(impact)]
     for d in changed:
         if d.gained_examples or d.lost_examples:
             lines += ["", *_md_theme_details(d, touching.get(d.concept, []))]
@@ -152,6 +147,46 @@ def _md_impact(impact: Impact, diff: ThesaurusDiff | None, against: str) -> list
             "</details>",
         ]
     return lines
+
+
+def _coverage_row(name: str, records: int, before: int, after: int) -> str:
+    return (
+        f"| {name} | {records} | {before} ({_share(before, records)}) → "
+        f"{after} ({_share(after, records)}) |"
+    )
+
+
+def _md_coverage(impact: Impact) -> list[str]:
+    """Records with a theme, before -> after: all sources together and those that change
+    in a table, every source in a folded one."""
+    header = ["| source | records | with a theme before → after |", "|---|---:|---|"]
+    rows = [impact.coverage[s] for s in sorted(impact.coverage)]
+    total = _coverage_row(
+        "**all sources**",
+        sum(c.records for c in rows),
+        sum(c.themed_before for c in rows),
+        sum(c.themed_after for c in rows),
+    )
+    every = [
+        _coverage_row(_md(c.source_id), c.records, c.themed_before, c.themed_after) for c in rows
+    ]
+    moving = [
+        _coverage_row(_md(c.source_id), c.records, c.themed_before, c.themed_after)
+        for c in rows
+        if c.themed_before != c.themed_after
+    ]
+    return [
+        *header,
+        total,
+        *moving,
+        "",
+        f"<details><summary>Coverage of each of the {len(rows)} source(s)</summary>",
+        "",
+        *header,
+        *every,
+        "",
+        "</details>",
+    ]
 
 
 def _md_theme_details(delta: ThemeDelta, causes: list[DiffEntry]) -> list[str]:

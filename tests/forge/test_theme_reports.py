@@ -119,9 +119,10 @@ def test_markdown_summarises_then_folds_the_details(tmp_path: Path) -> None:
     )
     text = render(_report(version, [record]), "markdown")
     assert "| labels added | 1 |" in text
-    assert "**Impact** on 1 records (test records): 1 change themes" in text
+    assert "**Impact** on 1 records (test records): 1 record(s) change themes" in text
     assert "| `agriculture` Farming | 0 → 1 | +1 | -0 | 0 | 0 | label-added |" in text
-    assert "| regional \\| portal | 1 | 0 (0.0%) → 1 (100.0%) |" in text
+    assert "| **all sources** | 1 | 0 (0.0%) → 1 (100.0%) |" in text
+    assert text.count("| regional \\| portal | 1 | 0 (0.0%) → 1 (100.0%) |") == 2
     details = text[text.index("<details><summary><code>agriculture</code>") :]
     assert "Cultures &lt;b&gt;\\| parcelles (regional \\| portal" in details
     assert "altLabel@en 'vegetation-cropland'" in details
