@@ -4,7 +4,7 @@
 
     moisson thesaurus diff OLD.ttl NEW.ttl [--old-rules R --new-rules R] [--format F]
     moisson thesaurus diff --git origin/main..HEAD [--thesaurus P --rules P] [--format F]
-    moisson thesaurus impact (same versions) [--snapshot FILE] [--examples N] [--format F]
+    moisson thesaurus impact (same versions) [--snapshot FILE] [--workers N] [--format F]
     moisson thesaurus apply [--label LABEL]
     moisson store snapshot FILE [--include-restricted]
 
@@ -18,17 +18,19 @@ import argparse
 import logging
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from indexer.theme_impact import Impact
 from indexer.theme_reports import FORMATS, ChangeReport, render
 from indexer.theme_versions import ThemeVersion, load_version
 from indexer.thesaurus_diff import diff_versions
 from moisson.config import Settings
 from moisson.errors import ConfigError
+from moisson.record import Record
 
 __all__ = ["add_store_commands", "add_thesaurus_commands", "run"]
 
@@ -68,6 +70,11 @@ def add_thesaurus_commands(actions: Any) -> None:
     impact.add_argument("--snapshot", help="records from this snapshot (default: the store)")
     impact.add_argument(
         "--examples", type=int, default=5, help="records listed per theme and direction"
+    )
+    impact.add_argument(
+        "--workers",
+        type=int,
+        help="processes to match in (default: one per core, at most 4, from 5,000 records)",
     )
     impact.add_argument(
         "--include-restricted",
@@ -174,22 +181,24 @@ def _diff(settings: Settings, args: argparse.Namespace) -> int:
 
 def _impact(settings: Settings, args: argparse.Namespace) -> int:
     from indexer.access import AccessPolicy
-    from indexer.snapshot import read_snapshot
+    from indexer.impact_workers import VersionFiles, auto_workers, parallel_impact
+    from indexer.snapshot import read_snapshot, snapshot_header
     from indexer.store import Store
-    from indexer.theme_impact import compute_impact
 
     threshold = settings.themes.text_threshold
     with _versions(settings, args) as (old, new):
         report = _report(old, new)
         if report.diff is not None:
+            files = [VersionFiles(v.thesaurus_path, v.rules_path, threshold) for v in (old, new)]
+
+            def impact(records: Iterable[Record], count: int | None) -> Impact:
+                workers = args.workers or auto_workers(count)
+                return parallel_impact(records, files[0], files[1], args.examples, workers)
+
             if args.snapshot:
-                report.against = f"snapshot {Path(args.snapshot).name}"
-                report.impact = compute_impact(
-                    read_snapshot(Path(args.snapshot)),
-                    old.themer(threshold),
-                    new.themer(threshold),
-                    args.examples,
-                )
+                path = Path(args.snapshot)
+                report.against = f"snapshot {path.name}"
+                report.impact = impact(read_snapshot(path), snapshot_header(path).get("records"))
             else:
                 policy = AccessPolicy(settings.sources)
                 with Store(settings.store.url) as store:
@@ -197,9 +206,7 @@ def _impact(settings: Settings, args: argparse.Namespace) -> int:
                     if not args.include_restricted:
                         records = (r for r in records if policy.may_see(r.provenance.source_id, []))
                     report.against = "the store"
-                    report.impact = compute_impact(
-                        records, old.themer(threshold), new.themer(threshold), args.examples
-                    )
+                    report.impact = impact(records, store.count())
         _write(render(report, args.format), args.output)
     return 0 if report.valid else 1
 

@@ -150,6 +150,7 @@ def compute_impact(
     examples: int = 5,
     *,
     prune: bool = True,
+    scope: ChangeScope | None = None,
 ) -> Impact:
     """Run both matchers on every record and compare (see the module docstring). Keeps the
     first `examples` records per theme and direction, in the order `records` come (the
@@ -157,9 +158,13 @@ def compute_impact(
 
     With `prune` (the default), the new matcher runs only on the records the change can
     reach (indexer/impact_scope.py); the others keep their old themes, which is what the
-    new matcher would give them. `prune=False` runs it on every record."""
+    new matcher would give them. `prune=False` runs it on every record. `scope` is the
+    ChangeScope of (old, new) when the caller built it already (indexer/impact_workers.py)."""
     impact = Impact()
-    scope = ChangeScope(old, new) if prune else None
+    if prune and scope is None:
+        scope = ChangeScope(old, new)
+    elif not prune:
+        scope = None
 
     def delta(concept: str) -> ThemeDelta:
         found = impact.themes.get(concept)

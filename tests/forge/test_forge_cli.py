@@ -164,7 +164,7 @@ def test_impact_on_a_snapshot_equals_impact_on_the_store(
     argv = ["thesaurus", "impact", str(BUNDLED_THESAURUS), str(new), "--format", "json"]
     code, out = _run(stored, capsys, *argv)
     from_store = json.loads(out)["impact"]
-    code2, out = _run(stored, capsys, *argv, "--snapshot", str(snapshot))
+    code2, out = _run(stored, capsys, *argv, "--snapshot", str(snapshot), "--workers", "2")
     from_snapshot = json.loads(out)["impact"]
     assert code == code2 == 0
     assert from_store.pop("against") == "the store"

@@ -181,3 +181,18 @@ def test_pruning_gives_exactly_the_impact_of_matching_every_record(
         assert pruned.rematched == len(records)
     else:  # a local change re-matches only the records it can reach
         assert pruned.changed_records <= pruned.rematched < len(records) / 2
+
+
+def test_several_workers_give_the_impact_of_one_process(
+    records: list[Record], current: Themer, tmp_path: Path
+) -> None:
+    from indexer.impact_workers import VersionFiles, parallel_impact
+
+    thesaurus = variant_thesaurus(tmp_path, [*NEW_SYNONYM, *removed_weather()])
+    rules = variant_rules(tmp_path, RULE_CHANGE)
+    old = VersionFiles(BUNDLED_THESAURUS, BUNDLED_RULES)
+    new = VersionFiles(thesaurus, rules)
+    single = compute_impact(records, current, new.themer(), examples=2)
+    shared = parallel_impact(records, old, new, examples=2, workers=2, batch=15)
+    assert shared.as_json() == single.as_json()
+    assert single.changed_records > 0 and shared.records == len(records)
