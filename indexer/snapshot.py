@@ -42,6 +42,7 @@ __all__ = ["FORMAT_VERSION", "SnapshotInfo", "read_snapshot", "snapshot_header",
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+_MAX_LINE = 4 << 20  # characters: a record with a very long abstract stays far below
 
 
 @dataclass
@@ -107,9 +108,16 @@ def write_snapshot(
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Numbered lines; a line longer than any record can be (a damaged or hostile file)
+    is refused rather than read whole into memory."""
     try:
         with gzip.open(path, "rt", encoding="utf-8") as lines:
-            yield from enumerate(lines, start=1)
+            number = 0
+            while text := lines.readline(_MAX_LINE + 1):
+                number += 1
+                if len(text) > _MAX_LINE:
+                    raise ConfigError(f"{path}:{number}: line longer than {_MAX_LINE} characters")
+                yield number, text
     except FileNotFoundError as exc:
         raise ConfigError(f"snapshot not found: {path}") from exc
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:

@@ -227,3 +227,13 @@ def test_apply_refuses_a_broken_thesaurus(
     assert "not applied" in capsys.readouterr().err
     with Store(settings.store.url) as store:
         assert themes_version(store, records[0].id) is None
+
+
+def test_a_snapshot_line_of_unbounded_length_is_refused(tmp_path: Path) -> None:
+    from moisson.errors import ConfigError
+
+    path = tmp_path / "long.jsonl.gz"
+    header = b'{"moisson_snapshot": 1, "records": 1}\n'
+    path.write_bytes(gzip.compress(header + b'{"id": "' + b"x" * (5 << 20) + b'"}\n'))
+    with pytest.raises(ConfigError, match=r"long.jsonl.gz:2: line longer than"):
+        list(read_snapshot(path))
