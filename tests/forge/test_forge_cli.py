@@ -237,3 +237,14 @@ def test_a_snapshot_line_of_unbounded_length_is_refused(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(header + b'{"id": "' + b"x" * (5 << 20) + b'"}\n'))
     with pytest.raises(ConfigError, match=r"long.jsonl.gz:2: line longer than"):
         list(read_snapshot(path))
+
+
+def test_a_store_from_before_the_version_column_gains_it_on_opening(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with Store(url) as store, store.engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE records DROP COLUMN themes_version"))
+    with Store(url) as store:
+        columns = {c["name"] for c in sa.inspect(store.engine).get_columns("records")}
+    assert "themes_version" in columns
