@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+import forge.cli as forge
 from moisson.config import load_settings
 from moisson.errors import BadQuery, ConfigError, MoissonError
 from pipeline import commands
@@ -76,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     coverage.add_argument("--top", type=int, default=20, help="unmapped keywords to list")
     explain = actions.add_parser("explain", help="a record's themes and why")
     explain.add_argument("record_id")
+    forge.add_thesaurus_commands(actions)  # diff, impact, apply (forge/cli.py)
+
+    store = sub.add_parser("store", help="the record store: shareable snapshots")
+    forge.add_store_commands(store.add_subparsers(dest="action", required=True))
 
     runs = sub.add_parser("runs", help="list recent harvest runs")
     runs.add_argument("source", nargs="?", help="only this source")
@@ -109,7 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config)
         if args.command == "thesaurus" and args.action == "validate":  # checks files only
             return commands.thesaurus_validate(settings, args)
-        with Runtime(settings) as runtime:
+        with Runtime(settings) as runtime:  # each piece is opened only if the command uses it
+            if forge.is_forge_command(args):
+                return forge.run(runtime, args)
             return commands.HANDLERS[args.command](runtime, args)
     except MoissonError as exc:
         print(f"moisson: {exc.message}", file=sys.stderr)

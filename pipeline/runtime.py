@@ -36,9 +36,10 @@ __all__ = ["Runtime"]
 class Runtime:
     """Everything a command or a request needs, built once per process from the settings.
 
-    The constructor loads the thesaurus and rules (a bad file fails before anything is
-    opened) and does no other I/O. Each piece is opened on first use, once, so a command
-    that only reads the store never connects to the index; `close()` closes what was opened.
+    The constructor does no I/O. Each piece is opened or loaded on first use, once, so a
+    command that only reads the store never connects to the index nor reads the thesaurus;
+    `open()` loads and opens everything at once (a server fails at start, not at its first
+    request); `close()` closes what was opened.
     """
 
     def __init__(
@@ -50,7 +51,7 @@ class Runtime:
         themer: Themer | None = None,
     ) -> None:
         self.settings = settings
-        self.themer = themer if themer is not None else load_themer(settings.themes)
+        self._themer = themer
         self.access = AccessPolicy(settings.sources)
         self._given = (store, backend)
         self._store: Store | None = store
@@ -64,9 +65,8 @@ class Runtime:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def open(self) -> Runtime:
-        """Open the store and the index now (a server fails at start, not at its first
-        request, when either cannot be reached)."""
-        _ = self.store, self.backend
+        """Load the thesaurus and rules, open the store and the index now."""
+        _ = self.themer, self.store, self.backend
         return self
 
     def close(self) -> None:
@@ -93,6 +93,19 @@ class Runtime:
         self.close()
 
     # -- the pieces, each opened on first use ------------------------------------------------
+
+    @property
+    def themer(self) -> Themer:
+        """The theme matcher (thesaurus + rules); ConfigError when either file is bad."""
+        if self._themer is None:
+            with self._lock:
+                if self._themer is None:
+                    self._themer = load_themer(self.settings.themes)
+        return self._themer
+
+    @themer.setter
+    def themer(self, themer: Themer) -> None:  # an admin rule edit replaces it
+        self._themer = themer
 
     @property
     def store(self) -> Store:

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from indexer.store.base import StoreBase
-from indexer.store.schema import raw_payloads, records
+from indexer.store.schema import raw_payloads, record_events, records
 from moisson.errors import NotFound
 from moisson.record import Record
 
@@ -51,6 +51,36 @@ class RecordReads(StoreBase):
                     .where(records.c.id == record.id)
                     .values(body=stored.model_dump_json())
                 )
+
+    def set_themes_with_events(
+        self, themed: Sequence[Record], events: Sequence[dict[str, Any]]
+    ) -> None:
+        """`set_themes`, and the records' `record_events` rows (what a published thesaurus
+        change did to each record: indexer/theme_publish.py)."""
+        self.set_themes(themed)
+        if events:
+            with self.engine.begin() as conn:
+                conn.execute(record_events.insert(), list(events))
+
+    def stamp_themes_version(self, version: str) -> int:
+        """Record that every active record's themes now come from thesaurus `version`;
+        returns how many records were stamped."""
+        with self.engine.begin() as conn:
+            stamped = conn.execute(
+                records.update().where(records.c.retired.is_(None)).values(themes_version=version)
+            ).rowcount
+        return int(stamped or 0)
+
+    def themes_version(self, record_id: str) -> str | None:
+        """The thesaurus version a record's themes were last published with (None: never).
+        Raises NotFound for an unknown record."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(records.c.themes_version).where(records.c.id == record_id)
+            ).first()
+        if row is None:
+            raise NotFound(f"no record with id {record_id!r}")
+        return None if row.themes_version is None else str(row.themes_version)
 
     def get(self, record_id: str) -> Record:
         """One record, retired or not; NotFound if the store never held it."""

@@ -69,6 +69,9 @@ records = sa.Table(
     sa.Column("missing_runs", sa.Integer, nullable=False, default=0, server_default="0"),
     sa.Column("missing_since", sa.DateTime),
     sa.Column("retired", sa.DateTime, index=True),
+    # Which thesaurus + rules version (git revision and/or content digest) the record's
+    # themes were last computed with by `moisson thesaurus apply` (indexer/theme_publish.py).
+    sa.Column("themes_version", sa.String(100)),
     sa.UniqueConstraint("source_id", "original_id", name="uq_records_source_original"),
 )
 

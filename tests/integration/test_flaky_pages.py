@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 
 from harvester.http import HttpClient
-from harvester.runs import RunStatus
 from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
-from indexer.harvesting import HarvestResult, harvest_source
 from indexer.store import Store
 from moisson.config import Settings
 from moisson.record import Query
+from pipeline.harvest import HarvestResult, harvest_source
+from pipeline.runs import RunStatus
 from tests.http_replay import ReplayServer, Reply, Request
 from tests.integration.ckan_fault_server import CkanCatalogue
 from tests.integration.csw_fault_server import HTML_ERROR, CswCatalogue, start_and_size
