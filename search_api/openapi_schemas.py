@@ -207,7 +207,12 @@ def component_schemas() -> dict[str, Any]:
                     "id": {"type": "string"},
                     "kind": {"type": "string", "example": "csw"},
                     "name": {"type": "string"},
-                    "url": {"type": "string"},
+                    "url": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "The source's address: in full for admins; for others "
+                        "only a public web address (null for a file path or an internal host).",
+                    },
                     "enabled": {"type": "boolean"},
                     "records": {"type": "integer", "minimum": 0},
                     "last_run": {"anyOf": [ref("Run"), _NULL_ALTERNATIVE]},
