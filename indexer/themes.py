@@ -154,13 +154,20 @@ class Themer:
                     ),
                 )
 
-    def _labels(self, keywords: list[Keyword], found: _Found) -> None:
+    def _labels(self, record: Record, keywords: list[Keyword], found: _Found) -> None:
+        language = _THESAURUS_LANGUAGE.get(record.language or "")
         for keyword in keywords:
-            done: set[str] = set()  # one piece of evidence per keyword and concept: the best
-            for concept, kind, lang, label in self.thesaurus.concepts_for_label(keyword.label):
-                if concept in done:
-                    continue
-                done.add(concept)
+            # One piece of evidence per keyword and concept: the label that best explains
+            # the match (_label_rank), not whichever language the thesaurus lists first:
+            # "Precipitation" on an English record cites altLabel@en 'precipitation', not
+            # altLabel@fr 'précipitations', which it also stems to.
+            best: dict[str, tuple[tuple[int, int, int, int], str, str, str]] = {}
+            hits = self.thesaurus.concepts_for_label(keyword.label)
+            for position, (concept, kind, lang, label) in enumerate(hits):
+                rank = _label_rank(keyword.label, kind, lang, label, language, position)
+                if concept not in best or rank < best[concept][0]:
+                    best[concept] = (rank, kind, lang, label)
+            for concept, (_, kind, lang, label) in best.items():
                 found.add(
                     concept,
                     ThemeEvidence(
@@ -273,7 +280,7 @@ class Themer:
         keywords = [k for k in record.keywords if not self.ignored(k)]
         found = _Found()
         self._uris(record, keywords, found)
-        self._labels(keywords, found)
+        self._labels(record, keywords, found)
         self._rules(record, keywords, found)
         self._text(record, found)
         if not found.evidence:
@@ -346,6 +353,29 @@ class Themer:
                 continue
             out.append(keyword.label)
         return out
+
+
+# A record's ISO 639-2 language -> the thesaurus' language tags, for choosing evidence.
+_THESAURUS_LANGUAGE = {
+    "fre": "fr", "fra": "fr", "eng": "en", "ger": "de", "deu": "de", "spa": "es",
+    "ita": "it", "dut": "nl", "nld": "nl", "por": "pt",
+}  # fmt: skip
+_KIND_ORDER = {"prefLabel": 0, "altLabel": 1, "hiddenLabel": 2}
+
+
+def _label_rank(
+    keyword: str, kind: str, lang: str, label: str, language: str | None, position: int
+) -> tuple[int, int, int, int]:
+    """Lower is better: the label the keyword spells (case aside, then accents aside) first,
+    then a label in the record's language, then prefLabel, altLabel, hiddenLabel."""
+    if label.casefold() == keyword.casefold():
+        spelled = 0
+    elif normalise(label) == normalise(keyword):
+        spelled = 1
+    else:
+        spelled = 2
+    same_language = 0 if language and lang == language else 1
+    return (spelled, same_language, _KIND_ORDER.get(kind, 3), position)
 
 
 def load_themer(settings: ThemesSettings) -> Themer:

@@ -217,6 +217,9 @@ class Record(_Model):
     links: list[Link] = []
     licence: str | None = None
     constraints: list[str] = []
+    # How often the resource is updated: an ISO MD_MaintenanceFrequencyCode (annually,
+    # asNeeded...) when the source's value maps to one (harvester/formats/frequency.py).
+    maintenance_frequency: str | None = None
     lineage: str | None = None
     thumbnails: list[str] = []
     raw: RawPayload | None = None

@@ -29,6 +29,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDFS, SKOS
 from rdflib.term import Node
 
 from harvester.formats.dcat_links import distributions
+from harvester.formats.frequency import maintenance_frequency, period_frequency
 from harvester.formats.geometry import bbox_from_literal
 from harvester.formats.normalise import (
     normalise_language,
@@ -204,6 +205,37 @@ def _catalog_record(graph: Graph, node: Node) -> Node | None:
 # -- the mapping ---------------------------------------------------------------------------
 
 
+def _frequency(graph: Graph, node: Node) -> str | None:
+    """`dct:accrualPeriodicity`: an EU or Dublin Core frequency IRI, a period, text, or a
+    `dct:Frequency` whose rdf:value is a `time:DurationDescription` (datos.gob.es)."""
+    for value in sorted(graph.objects(node, DCTERMS.accrualPeriodicity), key=str):
+        for duration in graph.objects(value, RDF.value):
+            for unit, predicate in _DURATION_UNITS:
+                for count in graph.objects(duration, predicate):
+                    try:
+                        found = period_frequency(unit, float(str(count)))
+                    except ValueError:
+                        continue
+                    if found:
+                        return found
+        if not (isinstance(value, URIRef) and graph.value(value, RDF.value) is not None):
+            found = maintenance_frequency(node_value(graph, value, ()))
+            if found:
+                return found
+    return None
+
+
+_DURATION_UNITS = (
+    ("Y", TIME.years),
+    ("M", TIME.months),
+    ("W", TIME.weeks),
+    ("D", TIME.days),
+    ("H", TIME.hours),
+    ("MIN", TIME.minutes),
+    ("S", TIME.seconds),
+)
+
+
 def record_from_graph(
     graph: Graph,
     node: Node,
@@ -252,6 +284,7 @@ def record_from_graph(
         links=links,
         licence=licence,
         constraints=_constraints(graph, node, languages),
+        maintenance_frequency=_frequency(graph, node),
         lineage=_lineage(graph, node, languages),
         thumbnails=[str(v) for v in graph.objects(node, FOAF.depiction) if isinstance(v, URIRef)],
     )
