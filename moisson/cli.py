@@ -224,7 +224,7 @@ def _search(settings: Settings, args: argparse.Namespace) -> int:
     from indexer.backends import build_backend
     from indexer.themes import load_themer
     from search_api.params import parse_search_args
-    from search_api.serialise import search_response
+    from search_api.serialise import search_response, source_names
     from search_api.themes import themed_search
 
     params: dict[str, list[str]] = {"q": [args.query], "size": [str(args.size)]}
@@ -245,7 +245,8 @@ def _search(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         backend.close()
     if args.json:
-        print(json.dumps(search_response(results, query, params), ensure_ascii=False, indent=2))
+        body = search_response(results, query, params, source_names(settings))
+        print(json.dumps(body, ensure_ascii=False, indent=2))
         return 0
     print(f"{results.total} records")
     for hit in results.hits:

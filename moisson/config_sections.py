@@ -275,7 +275,8 @@ class DuplicatesSettings(_Section):
     source_priority: list[str] = Field(
         [],
         description="Source ids, most authoritative first: the canonical member of a cluster "
-        "comes from the first listed source present, then the most complete, then the freshest.",
+        "comes from the first listed source present, then the producer's own copy, then the "
+        "most complete, then the freshest.",
     )
     text_similarity: float = Field(
         0.5,

@@ -320,6 +320,7 @@ class Query(_Model):
 class HitSource(_Model):
     id: str
     original_id: str
+    name: str | None = None  # the source's name from config, set by the API for display
 
 
 class Hit(_Model):

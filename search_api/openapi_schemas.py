@@ -155,6 +155,12 @@ def component_schemas() -> dict[str, Any]:
                     "date": nullable("string", format="date"),
                     "links": {"type": "array", "items": ref("Link")},
                     "sources": {"type": "array", "items": ref("HitSource")},
+                    "source_names": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "The sources of the hit's copies, each named once, "
+                        "best copy first: what a result line shows.",
+                    },
                     "themes": {"type": "array", "items": {"type": "object"}},
                 }
             ),

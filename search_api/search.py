@@ -10,7 +10,7 @@ from flask import Blueprint, request
 from search_api.app import state
 from search_api.auth import query_roles
 from search_api.params import check_capabilities, parse_search_args
-from search_api.serialise import search_response
+from search_api.serialise import search_response, source_names
 from search_api.themes import themed_search
 
 __all__ = ["blueprint"]
@@ -29,4 +29,4 @@ def search() -> dict[str, Any]:
     check_capabilities(query, app.backend.capabilities)
     # Thesaurus labels in q also match the records filed under them; theme labels in `lang`.
     query, results = themed_search(query, app.backend, app.themer, app.settings.themes.languages)
-    return search_response(results, query, args)
+    return search_response(results, query, args, source_names(app.settings))

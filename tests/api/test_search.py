@@ -12,7 +12,7 @@ from indexer.themes import load_themer
 from moisson.config import Settings
 from moisson.record import Record
 from search_api.params import parse_search_args
-from search_api.serialise import search_response
+from search_api.serialise import search_response, source_names
 from search_api.themes import themed_search
 from tests.api.conftest import GEO, OPEN
 
@@ -26,6 +26,7 @@ HIT_KEYS = {
     "date",
     "links",
     "sources",
+    "source_names",
     "themes",
 }
 
@@ -53,7 +54,7 @@ def test_search_returns_the_documented_shape(client: FlaskClient) -> None:
             len(hit["bbox"]) == 4 and all(isinstance(v, float | int) for v in hit["bbox"])
         )
         assert all({"url", "protocol", "name"} <= set(link) for link in hit["links"])
-        assert all(set(s) == {"id", "original_id"} for s in hit["sources"])
+        assert all(set(s) == {"id", "original_id", "name"} for s in hit["sources"])
     assert body["query"] == {
         "q": "eau",
         "page": 1,
@@ -182,7 +183,7 @@ def test_the_cli_json_is_the_api_response(
     query = parse_search_args(args, settings)
     themer = load_themer(settings.themes)
     query, results = themed_search(query, backend, themer, settings.themes.languages)
-    printed = search_response(results, query, args)
+    printed = search_response(results, query, args, source_names(settings))
     assert get(client, f"/api/search?q=eau&source={GEO}") == printed
 
 
