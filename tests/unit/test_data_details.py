@@ -4,6 +4,7 @@ evidence of a label match cites the label in the record's language."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from harvester.dcat import read_dcat_file
 from harvester.formats.ckan import read_ckan_document, record_from_package
 from harvester.formats.csw_response import read_document
 from harvester.formats.frequency import maintenance_frequency
+from indexer.store import content_hash
 from indexer.themes import load_themer
 from moisson.config import ThemesSettings
 from moisson.record import Keyword, Record
@@ -131,3 +133,16 @@ def test_a_french_record_in_the_samples_cites_french_labels() -> None:
         if e.step == "label" and e.matched.casefold() != "habitats et biotopes"
     }
     assert cited and all(target.endswith("@fr") for target in cited), cited
+
+
+def test_records_without_a_frequency_keep_their_content_hash() -> None:
+    # The field is new: a stored record without one must not look updated on the next
+    # harvest (its hash is that of the record as it was before the field existed).
+    record = _ckan_sample("avifaune")
+    assert record.maintenance_frequency is None
+    before = record.model_dump_json(
+        exclude={"provenance", "themes", "access", "maintenance_frequency"}
+    )
+    assert content_hash(record) == hashlib.sha256(before.encode()).hexdigest()
+    with_frequency = record.model_copy(update={"maintenance_frequency": "annually"})
+    assert content_hash(with_frequency) != content_hash(record)
