@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import numpy as np
 from datasketch import MinHash
 
+from indexer.producer import producer_evidence
 from moisson.record import BBox, Record
 
 __all__ = [
@@ -102,6 +103,7 @@ class Fingerprint:
     resource_type: str
     completeness: int = 0
     freshness: str = ""  # ISO date or ""
+    producer: str = ""  # why it is its producer's own copy, or "" (indexer/producer.py)
 
     @cached_property
     def bands(self) -> list[str]:
@@ -286,6 +288,7 @@ def fingerprint(record: Record) -> Fingerprint:
         resource_type=record.resource_type,
         completeness=completeness(record),
         freshness=ref.isoformat() if ref else "",
+        producer=producer_evidence(record),
     )
 
 

@@ -162,14 +162,20 @@ class Themer:
                 return segment, hits
         return keyword.label, []
 
-    def _labels(self, keywords: list[Keyword], found: _Found) -> None:
+    def _labels(self, record: Record, keywords: list[Keyword], found: _Found) -> None:
+        language = _THESAURUS_LANGUAGE.get(record.language or "")
         for keyword in keywords:
-            done: set[str] = set()  # one piece of evidence per keyword and concept: the best
+            # One piece of evidence per keyword and concept: the label that best explains
+            # the match (_label_rank), not whichever language the thesaurus lists first:
+            # "Precipitation" on an English record cites altLabel@en 'precipitation', not
+            # altLabel@fr 'précipitations', which it also stems to.
             matched, hits = self.label_hits(keyword)
-            for hit in hits:
-                if hit.concept in done:
-                    continue
-                done.add(hit.concept)
+            best: dict[str, tuple[tuple[int, ...], LabelHit]] = {}
+            for position, hit in enumerate(hits):
+                rank = _label_rank(matched, hit, language, position)
+                if hit.concept not in best or rank < best[hit.concept][0]:
+                    best[hit.concept] = (rank, hit)
+            for _, hit in best.values():
                 target = f"skos:{hit.kind}@{hit.language} {hit.label!r}"
                 if hit.source:
                     target += f" of <{hit.source}>"
@@ -240,7 +246,7 @@ class Themer:
         keywords = [k for k in record.keywords if not self.ignored(k)]
         found = _Found()
         self._uris(record, keywords, found)
-        self._labels(keywords, found)
+        self._labels(record, keywords, found)
         self._rules(record, keywords, found)
         self._text(record, found)
         if not found.evidence:
@@ -313,6 +319,31 @@ class Themer:
                 continue
             out.append(keyword.label)
         return out
+
+
+# A record's ISO 639-2 language -> the thesaurus' language tags, for choosing evidence.
+_THESAURUS_LANGUAGE = {
+    "fre": "fr", "fra": "fr", "eng": "en", "ger": "de", "deu": "de", "spa": "es",
+    "ita": "it", "dut": "nl", "nld": "nl", "por": "pt",
+}  # fmt: skip
+_KIND_ORDER = {"prefLabel": 0, "altLabel": 1, "hiddenLabel": 2}
+
+
+def _label_rank(
+    keyword: str, hit: LabelHit, language: str | None, position: int
+) -> tuple[int, ...]:
+    """Lower is better: the label the keyword spells (case aside, then accents aside) first,
+    then the company's own labels before borrowed ones, then a label in the record's
+    language, then prefLabel, altLabel, hiddenLabel."""
+    if hit.label.casefold() == keyword.casefold():
+        spelled = 0
+    elif normalise(hit.label) == normalise(keyword):
+        spelled = 1
+    else:
+        spelled = 2
+    borrowed = 0 if hit.source is None else 1
+    same_language = 0 if language and hit.language == language else 1
+    return (spelled, borrowed, same_language, _KIND_ORDER.get(hit.kind, 3), position)
 
 
 def load_themer(settings: ThemesSettings) -> Themer:

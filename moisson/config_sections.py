@@ -108,7 +108,8 @@ class ApiSettings(_Section):
         ge=0,
         description="Requests an anonymous client (by address) may make per "
         "`rate_limit_window` seconds; beyond that 429 with Retry-After. 0: no limit. "
-        "Counted per worker process.",
+        "Counted once for all workers of `moisson serve`; behind a proxy listed in "
+        "`auth.trusted_proxies`, the client is the address it forwarded for.",
     )
     rate_limit_window: float = Field(
         60.0, gt=0, description="Length of the anonymous rate-limit window, in seconds."
@@ -129,9 +130,10 @@ class AuthSettings(_Section):
     )
     trusted_proxies: list[str] = Field(
         [],
-        description="Addresses or CIDR networks of the security gateway whose sec-* headers "
-        "are trusted (georchestra mode); sec-* headers from anywhere else are ignored and "
-        "logged.",
+        description="Addresses or CIDR networks of the security gateway or reverse proxies: "
+        "their sec-* headers are trusted (georchestra mode), and their `Forwarded` / "
+        "`X-Forwarded-For` name the client for the anonymous rate limit (any mode). The "
+        "same headers from anywhere else are ignored (sec-* ones logged).",
     )
     admin_roles: list[str] = Field(
         ["ROLE_MOISSON_ADMIN", "ROLE_SUPERUSER"],
@@ -298,7 +300,8 @@ class DuplicatesSettings(_Section):
     source_priority: list[str] = Field(
         [],
         description="Source ids, most authoritative first: the canonical member of a cluster "
-        "comes from the first listed source present, then the most complete, then the freshest.",
+        "comes from the first listed source present, then the producer's own copy, then the "
+        "most complete, then the freshest.",
     )
     text_similarity: float = Field(
         0.5,

@@ -29,7 +29,7 @@ from pipeline.runs import RunStatus
 from pipeline.runtime import Runtime
 from pipeline.scheduler import build_scheduler, sync_jobs
 from search_api.params import parse_search_args
-from search_api.serialise import search_response
+from search_api.serialise import search_response, source_names
 from search_api.server import serve as serve_api
 
 __all__ = ["HANDLERS", "parse", "thesaurus_validate"]
@@ -99,7 +99,8 @@ def search(runtime: Runtime, args: argparse.Namespace) -> int:
     searched = runtime.search.run(query)
     query, results = searched.query, searched.results
     if args.json:
-        print(json.dumps(search_response(results, query, params), ensure_ascii=False, indent=2))
+        body = search_response(results, query, params, source_names(settings))
+        print(json.dumps(body, ensure_ascii=False, indent=2))
         return 0
     print(f"{results.total} records")
     for hit in results.hits:

@@ -2,7 +2,9 @@
 
 - `GET /api/records/<id>/cluster`: the cluster holding a record: its members with their
   provenance (source, original id, first/last seen, harvest run, lineage statement), which
-  is canonical, and the evidence (fingerprint or similarity) that joined each pair.
+  is canonical and why (`canonical_reason`: pinned, source priority, the producer's own
+  copy, most complete, freshest), and the evidence (fingerprint or similarity) that joined
+  each pair.
   `{"record_id": ..., "cluster": null}` when the record stands alone.
 - `GET /api/admin/clusters[?source=X]`, `POST /api/admin/clusters/<cluster_id>/split`
   (JSON `{"record_ids": [...], "note": "..."}`: those records leave the cluster for good)
@@ -22,6 +24,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from indexer.cluster_store import ClusterStore, ClusterView
+from indexer.clusters import canonical_reason, rank_facts
 from indexer.collapse import Collapser
 from moisson.errors import BadQuery, NotFound
 from search_api.admin import require_admin
@@ -61,11 +64,24 @@ def _member(record_id: str, canonical: str) -> dict[str, Any]:
     }
 
 
+def _reason(view: ClusterView, members: list[dict[str, Any]]) -> str | None:
+    """Why the canonical copy is the one shown (indexer/clusters.canonical_reason); None
+    when the caller may not see it (the reason quotes its identifier and contact)."""
+    if any(m["id"] == view.canonical and m.get("missing") for m in members):
+        return None
+    app_state = state()
+    found = app_state.store.active(view.members)
+    facts = [rank_facts(record) for record in found]
+    return canonical_reason(facts, view.canonical, app_state.settings.duplicates.source_priority)
+
+
 def cluster_payload(view: ClusterView) -> dict[str, Any]:
+    members = [_member(m, view.canonical) for m in view.members]
     return {
         "id": view.id,
         "canonical": view.canonical,
-        "members": [_member(m, view.canonical) for m in view.members],
+        "canonical_reason": _reason(view, members),
+        "members": members,
         "evidence": [
             {"a": p.a, "b": p.b, "kind": p.kind, "detail": p.detail, "score": p.score}
             for p in view.pairs

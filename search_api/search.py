@@ -15,7 +15,7 @@ from indexer.search_service import SearchService
 from moisson.errors import BadQuery
 from search_api.auth import query_roles
 from search_api.params import check_capabilities, parse_search_args
-from search_api.serialise import search_response
+from search_api.serialise import search_response, source_names
 from search_api.state import state
 
 __all__ = ["SUGGEST_MAX_SIZE", "blueprint", "search_service"]
@@ -41,7 +41,9 @@ def search() -> dict[str, Any]:
     check_capabilities(query, app.backend.capabilities)
     # Thesaurus labels in q also match the records filed under them; theme labels in `lang`.
     searched = search_service().run(query)
-    return search_response(searched.results, searched.query, args)
+    return search_response(
+        searched.results, searched.query, args, source_names(app.settings)
+    )
 
 
 @blueprint.get("/api/suggest")

@@ -1,7 +1,8 @@
 """`moisson serve`: the API under gunicorn, in-process (no gunicorn command line to assemble).
 
 The app is NOT preloaded: gunicorn calls `load()` in each worker after fork, so every worker
-opens its own Runtime and no SQLite connection crosses a process boundary. Each
+opens its own Runtime and no SQLite connection crosses a process boundary. Only the
+anonymous rate-limit table is made before the fork, to be shared. Each
 worker runs 4 threads (gthread), enough for a search page's parallel requests.
 """
 
@@ -16,6 +17,7 @@ from gunicorn.app.base import BaseApplication
 from moisson.config import Settings
 from pipeline.runtime import Runtime
 from search_api.app import create_app
+from search_api.rate_limit import prepare_shared
 
 __all__ = ["THREADS", "bind_address", "serve"]
 
@@ -60,4 +62,6 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         "proc_name": "moisson-api",
     }
     logger.info("serving on %s with %d worker(s)", options["bind"], options["workers"])
+    # Before the workers fork: one anonymous rate-limit table for all of them.
+    prepare_shared(settings.api.anonymous_rate_limit, settings.api.rate_limit_window)
     _Server(settings, options).run()

@@ -57,6 +57,7 @@ def _dump(fp: Fingerprint) -> tuple[str, bytes]:
         "resource_type": fp.resource_type,
         "completeness": fp.completeness,
         "freshness": fp.freshness,
+        "producer": fp.producer,
     }
     return json.dumps(body), fp.signature.astype("<u8").tobytes()
 
@@ -75,6 +76,7 @@ def _load(body: str, signature: bytes) -> Fingerprint:
         resource_type=data["resource_type"],
         completeness=data["completeness"],
         freshness=data["freshness"],
+        producer=data.get("producer", ""),  # absent from fingerprints stored before it
     )
 
 

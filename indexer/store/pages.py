@@ -33,10 +33,17 @@ class PageWrite:
     changed: list[Record]
 
 
+_LATER_FIELDS = ("maintenance_frequency",)
+
+
 def content_hash(record: Record) -> str:
     """Hash of everything the source controls; provenance and themes are ours and excluded
     (a mapping change must not make an unchanged catalogue look updated)."""
-    body = record.model_dump_json(exclude={"provenance", "themes", "access"})
+    ours = {"provenance", "themes", "access"}
+    # A field added to Record later is left out while empty, so adding it does not make
+    # every stored record look updated on the next harvest.
+    unset = {name for name in _LATER_FIELDS if getattr(record, name) is None}
+    body = record.model_dump_json(exclude=ours | unset)
     return hashlib.sha256(body.encode()).hexdigest()
 
 

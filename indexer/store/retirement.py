@@ -1,6 +1,6 @@
 """The SQL of retirement: missing counts, retirements, held reviews and record history.
 
-The policy (when a record may go, the circuit breaker) is indexer/retirement.py's; this
+The policy (when a record may go, the circuit breaker) is pipeline/retirement.py's; this
 module only reads and writes the rows. A decision and its writes must see one state of
 the table, so the writing steps run on a `RetirementBatch`: one transaction, committed when
 the `with` block ends normally and rolled back if it raises.

@@ -1,7 +1,7 @@
 """Harvest runs, the quarantine and the HTTP validators: the bookkeeping of harvesting.
 
 A run row is the checkpoint of a harvest (pages, counters, cursor, owner and heartbeat), so
-an interrupted run resumes where it stopped (harvester/runs.py). Quarantine rows keep what
+an interrupted run resumes where it stopped (pipeline/runs.py). Quarantine rows keep what
 could not be parsed, with the reason and the raw payload's hash, until a later run stores a
 valid record with the same id.
 """

@@ -13,6 +13,7 @@ from indexer.cluster_store import ClusterStore
 from indexer.store import Store
 from moisson.config import Settings
 from moisson.record import BBox, Harvested, Link, Record
+from pipeline.runtime import Runtime
 from search_api.app import create_app
 from tests.api.conftest import GEO, check_against, raw_xml
 
@@ -55,7 +56,8 @@ def admin(
     data = settings.model_dump(mode="python")
     data["sources"].append({"id": PORTAL, "kind": "csw", "url": "https://portal.example.org/csw"})
     data["api"]["admin_open"] = True
-    return create_app(Settings.model_validate(data), store=store, backend=backend).test_client()
+    settings = Settings.model_validate(data)
+    return create_app(Runtime(settings, store=store, backend=backend)).test_client()
 
 
 def test_two_editions_sharing_a_layer_are_related_records_not_a_cluster(
