@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from harvester.dcat import DcatOptions, DcatSource
-from harvester.registry import known_kinds
 from indexer.store import Store
-from indexer.store_schema import raw_payloads
+from indexer.store.schema import raw_payloads
+from moisson.plugins import known
 from pipeline.cli import main
 from pipeline.ingest import Ingestor
 from pipeline.runs import Outcome
@@ -40,7 +40,7 @@ def raw_rows(store: Store) -> int:
 
 def test_every_source_kind_has_a_sample_source() -> None:
     # A new source kind needs its sample here, so the second-harvest check covers it too.
-    assert sorted(SAMPLE_SOURCES) == known_kinds()
+    assert sorted(SAMPLE_SOURCES) == known("sources")
 
 
 @pytest.mark.parametrize("kind", sorted(SAMPLE_SOURCES))
