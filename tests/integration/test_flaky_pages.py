@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from harvester.http import HttpClient
 from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
 from indexer.store import Store
@@ -21,6 +20,7 @@ from moisson.config import Settings
 from moisson.record import Query
 from pipeline.harvest import HarvestResult, harvest_source
 from pipeline.runs import RunStatus
+from pipeline.runtime import Runtime
 from tests.http_replay import ReplayServer, Reply, Request
 from tests.integration.ckan_fault_server import CkanCatalogue
 from tests.integration.csw_fault_server import HTML_ERROR, CswCatalogue, start_and_size
@@ -139,10 +139,8 @@ class Harness:
     settings: Settings
 
     def harvest(self) -> HarvestResult:
-        with HttpClient(self.settings.harvest) as http:
-            return harvest_source(
-                self.settings, self.settings.source("src"), self.store, self.backend, http
-            )
+        with Runtime(self.settings, store=self.store, backend=self.backend) as runtime:
+            return harvest_source(runtime, self.settings.source("src"))
 
 
 @pytest.fixture
