@@ -88,6 +88,13 @@ QUERIES = [
     Query(where=Spatial(bbox=BBox(west=-6.0, south=47.0, east=0.0, north=49.5), relation="within")),
     Query(ranges=[Range(field="modified", gte=date(2020, 1, 1))], sort="title", start=1, size=2),
     Query(filters={"doi": ["10.5281/zenodo.12345"], "language": ["eng"]}),
+    Query(facets=["language", "topic_category", "doi", "identifier"], sort="title"),
+    Query(sort_by=[Sort(field="id", direction="desc")]),
+    Query(sort_by=[Sort(field="source", direction="desc"), Sort(field="title")]),
+    Query(
+        where=Or(children=(Exists(field="begin"), Range(field="created", lte=date(2010, 1, 1)))),
+        sort_by=[Sort(field="begin")],
+    ),
 ]
 
 
