@@ -39,7 +39,6 @@ K1 = 1.2
 POINT = 3.0  # ~ idf of a word used by 3-4 concepts of 70, seen once in the abstract
 MARGIN = 2.0  # points, and at least RELATIVE_MARGIN of the winner's score
 RELATIVE_MARGIN = 0.1
-_FIELDS = (("title", 2), ("abstract", 1))
 
 
 @dataclass(frozen=True)
@@ -83,6 +82,10 @@ class TextScorer:
         total = len(thesaurus.concepts) or 1
         self.idf = {key: math.log(1 + total / len(found)) for key, found in concepts_of.items()}
         self.languages = {lab.language for lab in self.labels}
+        # Labels by (language, first term): a record only looks at labels it may contain.
+        self.by_first: dict[tuple[str, str], list[_Label]] = {}
+        for lab in self.labels:
+            self.by_first.setdefault((lab.language, lab.terms[0]), []).append(lab)
 
     @staticmethod
     def _label(concept: str, language: str, label: str) -> _Label:
@@ -99,31 +102,26 @@ class TextScorer:
         own = record_language(language)
         if own and own not in languages and own in self.languages:
             languages.append(own)
-        fields = {name: self._counts(text, languages) for name, text in
-                  (("title", title), ("abstract", abstract or ""))}  # fmt: skip
+        title_counts = self._counts(title, languages)
+        abstract_counts = self._counts(abstract or "", languages)
         scores: Counter[str] = Counter()
         best_label: dict[str, tuple[float, str, str]] = {}
-        for lab in self.labels:
-            if lab.language not in languages:
-                continue
-            frequency = {
-                term: sum(weight * fields[name][lab.language][term] for name, weight in _FIELDS)
-                for term in lab.terms
-            }
-            if not all(frequency.values()):
-                continue
-            weight = sum(
-                self.idf[(lab.language, term)] * tf * (K1 + 1) / (tf + K1)
-                for term, tf in frequency.items()
-            )
-            scores[lab.concept] += weight
-            where = (
-                "title"
-                if all(fields["title"][lab.language][t] for t in lab.terms)
-                else ("abstract")
-            )
-            if weight > best_label.get(lab.concept, (0.0, "", ""))[0]:
-                best_label[lab.concept] = (weight, lab.label, where)
+        for lang in languages:
+            in_title = title_counts[lang]
+            frequency = Counter({t: 2 * n for t, n in in_title.items()})
+            frequency.update(abstract_counts[lang])
+            for term in frequency:
+                for lab in self.by_first.get((lang, term), ()):
+                    if not all(frequency[t] for t in lab.terms):
+                        continue
+                    weight = sum(
+                        self.idf[(lang, t)] * frequency[t] * (K1 + 1) / (frequency[t] + K1)
+                        for t in lab.terms
+                    )
+                    scores[lab.concept] += weight
+                    where = "title" if all(in_title[t] for t in lab.terms) else "abstract"
+                    if weight > best_label.get(lab.concept, (0.0, "", ""))[0]:
+                        best_label[lab.concept] = (weight, lab.label, where)
         if not scores:
             return None
         concept, score = scores.most_common(1)[0]
