@@ -267,3 +267,9 @@ def test_a_short_label_inside_a_longer_one_found_in_the_text_does_not_count_agai
     record = _record(title="Occupation du sol 2018", abstract="Carte d'occupation du sol.")
     [theme] = themer.assign(record)
     assert (theme.id, theme.evidence[0].matched) == ("land-cover", "Occupation du sol")
+
+
+def test_a_german_compound_is_matched_by_its_head(themer: Themer) -> None:
+    [theme] = themer.assign(_record("Oberflächenwasser"))  # surface water: its head is Wasser
+    assert theme.id == "water"
+    assert theme.evidence[0].target.startswith("skos:prefLabel@de 'Wasser'")
