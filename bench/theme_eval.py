@@ -307,13 +307,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixtures", type=Path, default=FIXTURES)
     parser.add_argument("--misses", type=int, default=20, help="misses to list (0: none)")
+    parser.add_argument(
+        "--text-threshold", type=int, default=None, help="calibrate [themes] text_threshold"
+    )
     args = parser.parse_args(argv)
     if not (args.fixtures / "csw").is_dir():
         print(f"fixtures not found at {args.fixtures}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("rdflib").setLevel(logging.CRITICAL)  # bad literals of the fixtures
-    themer = load_themer(ThemesSettings())
+    settings = ThemesSettings()
+    if args.text_threshold is not None:
+        settings = settings.model_copy(update={"text_threshold": args.text_threshold})
+    themer = load_themer(settings)
     records = _fixture_records(args.fixtures)
     cases, skipped = build_cases(themer, records)
     print(
