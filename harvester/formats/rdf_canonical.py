@@ -36,13 +36,21 @@ def canonical_lines(triples: Iterable[Triple], render: Render) -> list[str]:
     """Sorted, de-duplicated `subject predicate object .` lines with blank nodes named
     canonically; `render` writes every other term (an IRI or a literal)."""
     unique = list(dict.fromkeys(triples))
+    rendered: dict[Node, str] = {}
+
+    def written(node: Node) -> str:  # each term is written several times: once is enough
+        text = rendered.get(node)
+        if text is None:
+            text = rendered[node] = render(node)
+        return text
+
     try:
-        names = _hash_names(unique, render)
+        names = _hash_names(unique, written)
     except _Undecided:
         unique, names = _rdflib_names(unique)
 
     def term(node: Node) -> str:
-        return f"_:{names[node]}" if isinstance(node, BNode) else render(node)
+        return f"_:{names[node]}" if isinstance(node, BNode) else written(node)
 
     return sorted({f"{term(s)} {term(p)} {term(o)} .\n" for s, p, o in unique})
 
