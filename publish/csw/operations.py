@@ -119,6 +119,7 @@ class Catalogue:
                 sort_by=req.sort_by,
                 roles=roles,
                 collapse=self.config.collapse,
+                facets=[],  # CSW shows no facets: do not count them
             )
         except BadQuery as exc:
             raise CswError("InvalidParameterValue", exc.message, "constraint") from None
@@ -162,7 +163,9 @@ class Catalogue:
                 FieldFilter(field="id", values=ids),
             )
         )
-        query = Query(where=where, size=min(100, 2 * len(ids)), roles=roles, collapse=False)
+        query = Query(
+            where=where, size=min(100, 2 * len(ids)), roles=roles, collapse=False, facets=[]
+        )
         _, found = self._search(query, "id")
         root = etree.Element(q("csw:GetRecordByIdResponse"), nsmap=_NSMAP)
         root.set(
