@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lxml import etree
+from pydantic import ValidationError
 
 from harvester.formats.xmlsafe import parse_xml
 from indexer.search_service import SearchService
@@ -32,6 +33,7 @@ from moisson.errors import BadQuery, MoissonError
 from moisson.query import And, FieldFilter, Node, Or, Phrase, Query
 from moisson.record import Hit, Link, Record, record_id
 from publish.csw.capabilities import PARAMETER_DOMAINS
+from publish.csw.conditions import refused
 from publish.csw.dublin_core import dc_record
 from publish.csw.errors import CswError
 from publish.csw.namespaces import CSW_SCHEMA, NS, VERSION, q
@@ -157,12 +159,15 @@ class Catalogue:
         """The records whose source id (dc:identifier) or Moisson id is one of `req.ids`, in
         the order asked; unknown or hidden ids are left out."""
         ids = tuple(req.ids)
-        where = Or(
-            children=(
-                FieldFilter(field="original_id", values=ids),
-                FieldFilter(field="id", values=ids),
+        try:
+            where = Or(
+                children=(
+                    FieldFilter(field="original_id", values=ids),
+                    FieldFilter(field="id", values=ids),
+                )
             )
-        )
+        except ValidationError as exc:
+            raise refused(exc, "id") from None
         query = Query(
             where=where, size=min(100, 2 * len(ids)), roles=roles, collapse=False, facets=[]
         )
