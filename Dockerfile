@@ -1,17 +1,23 @@
 # The Moisson image used by compose.yaml for the API and the scheduler.
-FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-WORKDIR /opt/moisson
+# Stage 1 builds the wheel; stage 2 installs it (non-editable: the thesaurus, rules and
+# samples are package data), so the image holds no source checkout.
+FROM python:3.11-slim AS build
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY moisson ./moisson
 COPY harvester ./harvester
 COPY indexer ./indexer
+COPY pipeline ./pipeline
 COPY search_api ./search_api
 COPY mappings ./mappings
 COPY thesaurus ./thesaurus
 COPY samples ./samples
-# Editable so that mappings/ and thesaurus/ are read from /opt/moisson like in a checkout.
-RUN pip install --no-cache-dir -e . \
+RUN pip wheel --no-cache-dir --no-deps -w /dist .
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+COPY --from=build /dist /dist
+RUN pip install --no-cache-dir /dist/*.whl && rm -rf /dist \
     && useradd --system --home-dir /var/lib/moisson --create-home moisson
 USER moisson
 WORKDIR /var/lib/moisson

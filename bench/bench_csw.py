@@ -31,14 +31,15 @@ from lxml import etree
 
 from bench.generate import write_records
 from bench.http_load import Client, MoissonServer, Request, load
+from harvester.base import SourceContext
 from harvester.csw import CswOptions, CswSource
 from harvester.formats.csw_response import read_document
 from harvester.http import HttpClient
-from harvester.runs import run_source
 from indexer.backends import build_backend
-from indexer.ingest import Ingestor
 from indexer.store import Store
 from moisson.config import HarvestSettings
+from pipeline.ingest import Ingestor
+from pipeline.runs import run_source
 from tests.integration.pycsw_server import PycswServer, ensure_pycsw_venv
 
 # Terms that occur in the generated titles/abstracts, French and English, some accented.
@@ -102,7 +103,8 @@ def bench_ingest(folder: Path, work: Path, count: int) -> tuple[float, Path]:
     try:
         with Store(store_url) as store, HttpClient(HarvestSettings(rate_limit=0)) as http:
             start = time.perf_counter()
-            report = run_source(CswSource(options, http), "bench", Ingestor(store, backend))
+            source = CswSource(options, SourceContext.with_http(http))
+            report = run_source(source, "bench", Ingestor(store, backend))
             seconds = time.perf_counter() - start
     finally:
         backend.close()

@@ -166,6 +166,7 @@ def write_dump(n: int, syntax: str, path: Path) -> None:
 
 def _measure(mode: str, path: str) -> dict[str, float]:
     """Runs in the child process: one measurement, then the peak RSS."""
+    from harvester.base import SourceContext
     from harvester.dcat import DcatOptions, DcatSource
     from harvester.http import HttpClient
     from moisson.config import HarvestSettings
@@ -187,7 +188,7 @@ def _measure(mode: str, path: str) -> dict[str, float]:
             page_size=500,
             stream_above_mib=0 if mode == "stream" else 1e9,
         )
-        source = DcatSource(options, HttpClient(HarvestSettings()))
+        source = DcatSource(options, SourceContext.with_http(HttpClient(HarvestSettings())))
         for page in source.harvest():
             datasets += sum(1 for item in page.items if item.record is not None)
     elapsed = time.perf_counter() - started

@@ -20,6 +20,9 @@ Planted near-misses (negatives), per base record that has no text twin: two edit
 '<title> - Morbihan'), same
 producer, same abstract, same bbox, no identifiers: only the title guard tells them apart.
 
+Related but distinct (issue 18, `_related_records`): editions and areas publishing one shared
+service layer; `related_folded` must be 0 and `related_kept` counts those stored as related.
+
     python -m bench.dedup_eval      # prints precision and recall
 """
 
@@ -36,7 +39,7 @@ from harvester.formats.iso19139 import parse_iso
 from harvester.formats.xmlsafe import parse_xml
 from indexer.clusters import Pair, build_clusters, find_pairs
 from indexer.fingerprints import fingerprint
-from moisson.record import BBox, Keyword, Record, record_id
+from moisson.record import BBox, Keyword, Link, Record, record_id
 
 __all__ = ["EvalSet", "base_records", "build_eval_set", "evaluate"]
 
@@ -48,9 +51,15 @@ KNOWN_COPIES = {("7e926fbf-00fb-4ff5-a99e-c8576027c4e7", "78f93047-74f8-4419-ac3
 
 
 class EvalSet:
-    def __init__(self, records: list[Record], positives: set[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        records: list[Record],
+        positives: set[tuple[str, str]],
+        related: set[tuple[str, str]] | None = None,
+    ) -> None:
         self.records = records
         self.positives = positives  # sorted (record id, record id) pairs
+        self.related = related or set()  # related but distinct: must never be folded
 
 
 def base_records(fixtures: Path = FIXTURES) -> list[Record]:
@@ -151,18 +160,83 @@ def build_eval_set(seed: int = 5, fixtures: Path = FIXTURES) -> EvalSet:
                         links=[],
                     )
                 )
+    related = _related_records(bases, texts, records, positives)
     # A copy of one of the known copies is a copy of the other: close under transitivity.
     for group in build_clusters([Pair.of(a, b, "label", "", 1.0) for a, b in positives]):
         positives |= {tuple(sorted(p)) for p in combinations(group, 2)}  # type: ignore[misc]
-    return EvalSet(records, positives)
+    return EvalSet(records, positives, related)
+
+
+SHARED_LAYER = "https://geo.example.org/geoserver/ows"
+
+
+def _related_records(
+    bases: list[Record],
+    texts: dict[tuple[str, str], int],
+    records: list[Record],
+    copies: set[tuple[str, str]],
+) -> set[tuple[str, str]]:
+    """Related-but-distinct pairs (issue 18), appended to `records`: per base record (text
+    twins left out), two editions ('<title> 2016' in a regional SDI, '<title> 2023' in the
+    national portal) and, when it has a bbox, the same title for two distant areas (the
+    second extent moved east beyond the first, so they do not overlap; the first is a copy
+    of the base, added to `copies`), each pair publishing the same service layer (one
+    multi-year or multi-area WMS layer) and no identifier: only the year or the extent says
+    they are two datasets."""
+    related: set[tuple[str, str]] = set()
+    for base in bases:
+        if texts[(base.title.lower(), " ".join((base.abstract or "").split()))] > 1:
+            continue
+        oid = base.provenance.original_id
+        number = len(related)
+
+        def layer(tag: str, number: int = number) -> Link:
+            return Link(url=SHARED_LAYER, protocol="OGC:WMS", name=f"layer_{number}_{tag}")
+
+        editions = [
+            _copy(
+                base,
+                f"{oid}-{year}",
+                source,
+                title=f"{base.title} {year}",
+                identifiers=[],
+                links=[layer("years")],
+            )
+            for source, year in (("region", "2016"), ("national", "2023"))
+        ]
+        pairs = [editions]
+        box = fingerprint(base).bbox
+        shift = (box[2] - box[0] + 1.0) if box else 0.0
+        if box and box[2] + shift <= 180:
+            far = [
+                BBox(west=b.west + shift, south=b.south, east=b.east + shift, north=b.north)
+                for b in base.bboxes
+            ]
+            here = _copy(base, f"{oid}-here", "region", identifiers=[], links=[layer("area")])
+            there = _copy(
+                base,
+                f"{oid}-there",
+                "national",
+                identifiers=[],
+                links=[layer("area")],
+                bboxes=far,
+            )
+            copies.add(tuple(sorted((base.id, here.id))))  # type: ignore[arg-type]
+            pairs.append([here, there])
+        for a, b in pairs:
+            records += [a, b]
+            related.add(tuple(sorted((a.id, b.id))))  # type: ignore[arg-type]
+    return related
 
 
 def evaluate(evalset: EvalSet) -> dict[str, float]:
     """Precision and recall of the records joined into one cluster (pairs within clusters,
     so a wrong transitive join counts as a false pair)."""
-    pairs, compared = find_pairs([fingerprint(r) for r in evalset.records])
+    related: list[Pair] = []
+    pairs, compared = find_pairs([fingerprint(r) for r in evalset.records], related=related)
     found = {tuple(sorted(p)) for g in build_clusters(pairs) for p in combinations(g, 2)}
     true = found & evalset.positives
+    stored_related = {(p.a, p.b) for p in related}
     return {
         "records": len(evalset.records),
         "labelled_pairs": len(evalset.positives),
@@ -171,6 +245,9 @@ def evaluate(evalset: EvalSet) -> dict[str, float]:
         "precision": len(true) / len(found) if found else 1.0,
         "recall": len(true) / len(evalset.positives) if evalset.positives else 1.0,
         "compared": compared,
+        "related_pairs": len(evalset.related),
+        "related_folded": len(found & evalset.related),
+        "related_kept": len(stored_related & evalset.related),
     }
 
 

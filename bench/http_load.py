@@ -63,7 +63,7 @@ class MoissonServer:
     def __init__(self, config: Path, workers: int) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "moisson.cli", "--config", str(config), "serve"]
+        command = [sys.executable, "-m", "pipeline.cli", "--config", str(config), "serve"]
         command += ["--port", str(self.port), "--workers", str(workers)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("MOISSON_")}
         self.process = subprocess.Popen(

@@ -1,22 +1,24 @@
 """The `Source` plug point: one class per source kind.
 
 A source turns a remote catalogue (or a local file/folder) into pages of `Harvested` items.
-It knows nothing of the store, themes or search backends; `harvester/runs.py` drives it and
+It knows nothing of the store, themes or search backends; `pipeline/runs.py` drives it and
 hands each page to a sink.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, TypeVar
 
 from harvester.http import HttpClient
 from moisson.config import SourceSettings
 from moisson.record import Harvested
 
-__all__ = ["Page", "Source"]
+__all__ = ["OptionsT", "Page", "Source", "SourceContext"]
+
+OptionsT = TypeVar("OptionsT", bound=SourceSettings, covariant=True)
 
 
 @dataclass
@@ -38,12 +40,29 @@ class Page:
     not_modified: bool = False
 
 
-class Source(Protocol):
+@dataclass(frozen=True)
+class SourceContext:
+    """What the conductor offers a source besides its options. A source takes only what it
+    needs: `http()` builds the source's HTTP client view (its auth, the validators of its
+    last complete run) on first call, so a source that reads a database or a file share
+    never gets one.
+    """
+
+    http: Callable[[], HttpClient]
+
+    @classmethod
+    def with_http(cls, client: HttpClient) -> SourceContext:
+        """A context whose HTTP client is `client` as it is (tests, benchmarks)."""
+        return cls(http=lambda: client)
+
+
+class Source(Protocol[OptionsT]):
     """Contract for every source kind.
 
     - `kind` is the name used in config; `Options` is the pydantic model of its config table
-      (a subclass of SourceSettings), validated at config load.
-    - The constructor does no I/O.
+      (a subclass of SourceSettings), validated at config load, and the type parameter of
+      the Protocol: the constructor receives an instance of exactly that model.
+    - The constructor does no I/O; it takes from `context` only what it needs.
     - `harvest` yields pages in order. `since` asks for records modified after that instant
       where the protocol allows (sources that cannot filter return everything). `cursor`
       resumes after the page that produced it.
@@ -57,7 +76,7 @@ class Source(Protocol):
     kind: ClassVar[str]
     Options: ClassVar[type[SourceSettings]]
 
-    def __init__(self, options: SourceSettings, http: HttpClient) -> None: ...
+    def __init__(self, options: OptionsT, context: SourceContext) -> None: ...
 
     def harvest(
         self, since: datetime | None = None, cursor: str | None = None

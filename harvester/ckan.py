@@ -22,9 +22,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from harvester.base import Page
+from harvester.base import Page, SourceContext
 from harvester.formats.ckan import ckan_error, read_ckan_document
-from harvester.http import HttpClient
+from harvester.http import Response
 from harvester.local_files import local_files, read_file_items, suffix_in
 from moisson.config import SourceSettings
 from moisson.errors import SourceProtocolError, SourceUnavailable
@@ -35,6 +35,10 @@ __all__ = ["CkanOptions", "CkanSource"]
 logger = logging.getLogger(__name__)
 
 ACTION = "/api/3/action/package_search"
+
+
+# CKAN error types that blame the request, not the server's state.
+REFUSALS = ("Validation Error", "Search Query Error", "Authorization Error", "Not Found Error")
 
 
 class CkanOptions(SourceSettings):
@@ -58,10 +62,9 @@ class CkanSource:
     kind: ClassVar[str] = "ckan"
     Options: ClassVar[type[SourceSettings]] = CkanOptions
 
-    def __init__(self, options: SourceSettings, http: HttpClient) -> None:
-        assert isinstance(options, CkanOptions)
+    def __init__(self, options: CkanOptions, context: SourceContext) -> None:
         self.options = options
-        self.http = http
+        self.http = context.http()
         self.languages = tuple(options.languages)
 
     @property
@@ -94,26 +97,42 @@ class CkanSource:
             return None
         return clauses[0] if len(clauses) == 1 else " AND ".join(f"({c})" for c in clauses)
 
+    def _search(self, start: int, rows: int, fq: str | None) -> Response:
+        """One package_search request. A CKAN error answer (4xx with a JSON reason, or a 200
+        whose error type says the request itself is wrong) is a protocol error, not an outage,
+        and is not asked again; other error bodies sent with 200 (a search backend down)
+        are retried by HttpClient.page like any unreadable page."""
+        params = {"rows": str(rows), "start": str(start), "sort": "metadata_modified asc"}
+        if fq:
+            params["fq"] = fq
+        try:
+            response = self.http.request("GET", self.search_url, params=params)
+        except SourceUnavailable as exc:
+            reason = ckan_error(exc.detail)
+            if reason is None:
+                raise
+            raise SourceProtocolError(
+                f"CKAN refused the request: {reason}", detail=exc.message
+            ) from exc
+        reason = ckan_error(response.body)
+        if reason is not None and reason.startswith(REFUSALS):
+            # Sent with 200 by some versions; asking again would get the same answer.
+            raise SourceProtocolError(f"CKAN refused the request: {reason}")
+        return response
+
     def _harvest_http(self, since: datetime | None, cursor: str | None) -> Iterator[Page]:
         start = int(cursor) if cursor and cursor.isdigit() else 0
         rows = self.options.page_size
         fq = self.filter_query(since)
         previous_hash = ""
         for _ in range(self.options.max_pages):
-            params = {"rows": str(rows), "start": str(start), "sort": "metadata_modified asc"}
-            if fq:
-                params["fq"] = fq
-            try:
-                response = self.http.request("GET", self.search_url, params=params)
-            except SourceUnavailable as exc:
-                reason = ckan_error(exc.detail)
-                if reason is None:
-                    raise
-                raise SourceProtocolError(
-                    f"CKAN refused the request: {reason}", detail=exc.message
-                ) from exc
-            doc = read_ckan_document(
-                response.body, self.options.id, self.languages, self.portal_url
+            _, doc, rows = self.http.page(
+                lambda n, start=start: (self._search(start, n, fq), n),
+                lambda response: read_ckan_document(
+                    response.body, self.options.id, self.languages, self.portal_url
+                ),
+                size=rows,
+                floor=max(1, self.options.page_size // 8),
             )
             page_hash = hashlib.sha256(b"\0".join(item.raw for item in doc.items)).hexdigest()
             if doc.items and page_hash == previous_hash:

@@ -7,7 +7,8 @@ before numberOfRecordsMatched is reached, or loop on the same page. The rules:
 - next position = nextRecord when it advances, else startPosition + records received;
 - an empty page, a page identical to the previous one, or a position that does not advance
   ends the run, with a note that makes it partial (never complete, so nothing is retired);
-- a page that is an ows:ExceptionReport or not XML raises SourceProtocolError;
+- a page that is an ows:ExceptionReport or not XML (truncated, an HTML error page sent with
+  200) is asked again like a 5xx (HttpClient.page), then raises SourceProtocolError;
 - a page that keeps failing (timeouts, 5xx: big pages are what overloaded servers drop) is
   asked again with half as many records, down to page_size / 8, and the smaller size kept.
 
@@ -26,10 +27,10 @@ from xml.sax.saxutils import escape
 
 from pydantic import Field
 
-from harvester.base import Page
+from harvester.base import Page, SourceContext
 from harvester.formats.csw_response import read_document
 from harvester.formats.xmlsafe import parse_xml
-from harvester.http import HttpClient, Response
+from harvester.http import Response
 from harvester.local_files import local_files, read_file_items, suffix_in
 from moisson.config import SourceSettings
 from moisson.errors import SourceError, SourceUnavailable
@@ -82,10 +83,9 @@ class CswSource:
     kind: ClassVar[str] = "csw"
     Options: ClassVar[type[SourceSettings]] = CswOptions
 
-    def __init__(self, options: SourceSettings, http: HttpClient) -> None:
-        assert isinstance(options, CswOptions)
+    def __init__(self, options: CswOptions, context: SourceContext) -> None:
         self.options = options
-        self.http = http
+        self.http = context.http()
 
     def harvest(self, since: datetime | None = None, cursor: str | None = None) -> Iterator[Page]:
         if self.options.url.startswith("file:"):
@@ -125,8 +125,12 @@ class CswSource:
         size = self.options.page_size
         previous_hash = ""
         for _ in range(self.options.max_pages):
-            response, size = self._get_records(start, size, schema, since)
-            doc = read_document(response.body, self.options.id)
+            _, doc, size = self.http.page(
+                lambda n, start=start: self._get_records(start, n, schema, since),
+                lambda response: read_document(response.body, self.options.id),
+                size=size,
+                floor=max(1, self.options.page_size // 8),
+            )
             # Hash the records, not the response: envelopes carry per-request timestamps.
             page_hash = hashlib.sha256(b"".join(item.raw for item in doc.items)).hexdigest()
             if doc.items and page_hash == previous_hash:

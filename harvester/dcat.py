@@ -7,6 +7,8 @@ Paging follows `hydra:next` (PartialCollectionView) or the legacy `hydra:nextPag
 - a next link already visited, or a page holding exactly the datasets of the previous one,
   ends the run with a note (partial, never complete: nothing is retired);
 - a page with no dataset that still links to a next page ends the run with a note;
+- a page whose body does not parse (truncated, an HTML error page sent with 200) is asked
+  again like a 5xx (HttpClient.page) before the run ends partial;
 - `max_pages` bounds everything.
 
 One document can hold thousands of datasets (national dumps): its datasets are yielded in
@@ -30,11 +32,12 @@ from urllib.parse import urljoin
 
 from pydantic import Field
 
-from harvester.base import Page
+from harvester.base import Page, SourceContext
 from harvester.formats.dcat import RAW_CONTENT_TYPE, read_graph
 from harvester.formats.rdf_document import hydra_paging, load_graph, sniff_syntax
 from harvester.formats.rdf_stream import stream_dcat
-from harvester.http import HttpClient
+from harvester.http import Response
+from harvester.library_warnings import captured
 from harvester.local_files import local_files, suffix_in
 from moisson.config import SourceSettings
 from moisson.errors import SourceError
@@ -102,6 +105,10 @@ def read_dcat_file(
     return items
 
 
+# (items, next page URL, declared total) of one DCAT document.
+DcatPage = tuple[Iterator[Harvested], str | None, int | None]
+
+
 def read_dcat_document(
     data: bytes,
     content_type: str | None,
@@ -109,7 +116,7 @@ def read_dcat_document(
     languages: tuple[str, ...] = ("fr", "en"),
     base: str | None = None,
     stream_above: int | None = None,
-) -> tuple[Iterator[Harvested], str | None, int | None]:
+) -> DcatPage:
     """(items, next page URL, declared total) of one DCAT document. Raises SourceError
     (SourceProtocolError, UnsafeInput) when the document is not usable RDF. Documents larger
     than `stream_above` bytes are read one dataset at a time (formats/rdf_stream.py)."""
@@ -118,7 +125,8 @@ def read_dcat_document(
         items, paging = stream_dcat(data, syntax, source_id, languages, base)
         next_url = urljoin(base, paging.next_url) if base and paging.next_url else paging.next_url
         return items, next_url, paging.total
-    graph = load_graph(data, content_type, base=base)
+    with captured(source_id, base or "document"):  # rdflib's warnings: one line each
+        graph = load_graph(data, content_type, base=base)
     paging = hydra_paging(graph)
     next_url = urljoin(base, paging.next_url) if base and paging.next_url else paging.next_url
     return read_graph(graph, source_id, languages), next_url, paging.total
@@ -128,10 +136,9 @@ class DcatSource:
     kind: ClassVar[str] = "dcat"
     Options: ClassVar[type[SourceSettings]] = DcatOptions
 
-    def __init__(self, options: SourceSettings, http: HttpClient) -> None:
-        assert isinstance(options, DcatOptions)
+    def __init__(self, options: DcatOptions, context: SourceContext) -> None:
         self.options = options
-        self.http = http
+        self.http = context.http()
         self.languages = tuple(options.languages)
         self.stream_above = int(options.stream_above_mib * 2**20)
 
@@ -156,15 +163,33 @@ class DcatSource:
         previous_ids: list[str | None] | None = None
         for _ in range(self.options.max_pages):
             visited.add(url)
-            response = self.http.request("GET", url, headers={"Accept": ACCEPT})
-            items, next_url, total = read_dcat_document(
-                response.body,
-                response.content_type,
-                self.options.id,
-                self.languages,
-                base=url,
-                stream_above=self.stream_above,
-            )
+            first = cursor is None and not visited - {url}
+
+            def fetch(_size: int, url: str = url, first: bool = first) -> tuple[Response, int]:
+                if first:  # conditional: a 304 says the whole (unpaged) dump is unchanged
+                    return self.http.fetch_document(url, headers={"Accept": ACCEPT}), 0
+                return self.http.request("GET", url, headers={"Accept": ACCEPT}), 0
+
+            def parse(response: Response, url: str = url) -> DcatPage | None:
+                if response.not_modified:
+                    return None
+                return read_dcat_document(
+                    response.body,
+                    response.content_type,
+                    self.options.id,
+                    self.languages,
+                    base=url,
+                    stream_above=self.stream_above,
+                )
+
+            _, parsed, _ = self.http.page(fetch, parse)
+            if parsed is None:
+                yield Page([], not_modified=True)
+                return
+            items, next_url, total = parsed
+            if first and next_url is not None:
+                # A paged catalogue: an unchanged first page says nothing of the others.
+                self.http.fresh.pop(url, None)
             if next_url == url or (next_url is not None and next_url in visited):
                 pages = list(self._pages(items, url, skip, None, total))
                 yield from pages[:-1]

@@ -4,6 +4,11 @@
 - retries on timeouts, connection errors (resets, truncated bodies), 5xx and 429, with
   exponential backoff and full jitter, honouring Retry-After (seconds or an HTTP date) up to
   `harvest.retry_after_max`;
+- `page`: a paged source's page whose body does not parse (truncated XML, an HTML error page
+  sent with 200, a JSON parse error, an error document) is asked again like a 5xx, with
+  backoff, up to `harvest.retries` more times, at half the page size from the second failure
+  on: proxies in maintenance and overloaded servers fail a page once and serve it the next
+  time, and a run that stopped there would stop there again when resumed;
 - a per-host rate limit shared by every source using the client;
 - a maximum response size, counted on the decoded body while streaming (a gzip bomb or an
   endless response is refused without exhausting memory);
@@ -30,18 +35,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
 from harvester.url_policy import check_url
 from moisson.config import HarvestSettings, SourceAuth, SourceSettings
-from moisson.errors import SourceUnavailable, UnsafeInput
+from moisson.errors import SourceProtocolError, SourceUnavailable, UnsafeInput
 
 __all__ = ["HostRateLimiter", "HttpClient", "Response", "Validators", "backoff_delay"]
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 507, 508, 509, 520, 521, 522, 523, 524})
 
 
@@ -192,16 +199,67 @@ class HttpClient:
         view.fresh = {}
         return view
 
-    def fetch_document(self, url: str, *, params: dict[str, str] | None = None) -> Response:
+    def fetch_document(
+        self,
+        url: str,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         """GET a whole-catalogue document (a DCAT dump, a CSW export), conditionally when the
         source's last complete run saw it: `not_modified` is then True on 304. The validators
         of a fresh copy go to `fresh`; the caller saves them only after a complete run."""
-        response = self.request("GET", url, params=params, validators=self.known.get(url))
+        response = self.request(
+            "GET", url, params=params, headers=headers, validators=self.known.get(url)
+        )
         if not response.not_modified:
             found = response.validators
             if found.etag or found.last_modified:
                 self.fresh[url] = found
         return response
+
+    def page(
+        self,
+        fetch: Callable[[int], tuple[Response, int]],
+        parse: Callable[[Response], T],
+        *,
+        size: int = 0,
+        floor: int = 1,
+    ) -> tuple[Response, T, int]:
+        """(response, parsed page, page size used) of one page of a paged source.
+
+        `fetch(size)` sends the request (under `request`'s own retries) and returns the
+        response with the page size it used; `parse` raises SourceProtocolError when the body
+        is not a readable page. Such a page is fetched again after a backoff, up to
+        `harvest.retries` more times; from the second failure on, `size` is halved (not below
+        `floor`; 0 means the source has no page size to change). The last failure is raised,
+        saying how many attempts were made; UnsafeInput is never retried."""
+        failures = 0
+        while True:
+            response, used = fetch(size)
+            size = used
+            try:
+                return response, parse(response), size
+            except SourceProtocolError as exc:
+                failures += 1
+                if failures > self.settings.retries:
+                    raise SourceProtocolError(
+                        f"{exc.message} (page still unreadable after {failures} attempts)",
+                        detail=exc.detail,
+                    ) from exc
+                if failures >= 2 and size > floor:
+                    size = max(floor, size // 2)
+                delay = backoff_delay(
+                    failures - 1, self.settings.backoff_base, self.settings.backoff_max, self._rng
+                )
+                logger.info(
+                    "%s: unreadable page (%s); asking again in %.2fs%s",
+                    response.url,
+                    exc.message,
+                    delay,
+                    f" for {size} records" if size else "",
+                )
+                self._sleep(delay)
 
     def request(
         self,

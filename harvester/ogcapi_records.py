@@ -5,7 +5,9 @@ items responses (a file or a folder of .json files). Pages are asked with
 `limit=page_size` and `f=json`; each next link is followed as given (servers encode their
 own offsets or tokens). Paging stops when there is no next link; a next link already
 visited, a page repeating the previous one, or an empty page that still links onwards ends
-the run with a note (partial: nothing is retired); `max_pages` bounds everything.
+the run with a note (partial: nothing is retired); `max_pages` bounds everything. A page
+whose body does not parse is asked again like a 5xx (HttpClient.page; next links carry the
+server's own limit, so the page size is not changed).
 
 Incremental runs (option `incremental`, off by default because Part 1 has no standard
 "modified since" parameter) send a CQL2 text filter `updated >= TIMESTAMP('<since>')`,
@@ -23,9 +25,8 @@ from urllib.parse import urljoin
 
 from pydantic import Field
 
-from harvester.base import Page
+from harvester.base import Page, SourceContext
 from harvester.formats.ogcapi_records import read_records_page
-from harvester.http import HttpClient
 from harvester.local_files import local_files, read_file_items, suffix_in
 from moisson.config import SourceSettings
 from moisson.record import Harvested
@@ -50,10 +51,9 @@ class OgcApiRecordsSource:
     kind: ClassVar[str] = "ogcapi-records"
     Options: ClassVar[type[SourceSettings]] = OgcApiRecordsOptions
 
-    def __init__(self, options: SourceSettings, http: HttpClient) -> None:
-        assert isinstance(options, OgcApiRecordsOptions)
+    def __init__(self, options: OgcApiRecordsOptions, context: SourceContext) -> None:
         self.options = options
-        self.http = http
+        self.http = context.http()
 
     @property
     def items_url(self) -> str:
@@ -91,11 +91,16 @@ class OgcApiRecordsSource:
         visited: set[str] = set()
         previous_hash = ""
         for _ in range(self.options.max_pages):
-            response = self.http.request(
-                "GET", url, params=params, headers={"Accept": "application/geo+json"}
+            response, page, _ = self.http.page(
+                lambda _size, url=url, params=params: (
+                    self.http.request(
+                        "GET", url, params=params, headers={"Accept": "application/geo+json"}
+                    ),
+                    0,
+                ),
+                lambda response: read_records_page(response.body, self.options.id),
             )
             visited.add(response.url)
-            page = read_records_page(response.body, self.options.id)
             next_url = urljoin(response.url, page.next_href) if page.next_href else None
             page_hash = hashlib.sha256(b"\0".join(i.raw for i in page.items)).hexdigest()
             notes: list[str] = []

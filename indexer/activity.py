@@ -1,24 +1,15 @@
 """Activity figures for the dashboard (GET /api/stats): per source and per day, from the
-store's runs, records and quarantine tables. Dialect-neutral SQL (SQLite and PostgreSQL)."""
+store's runs, records and quarantine tables (the queries are the store's:
+indexer/store/activity.py)."""
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
 from indexer.store import Store
-from indexer.store_schema import harvest_runs, quarantine, records
 
 __all__ = ["per_day", "per_source"]
-
-logger = logging.getLogger(__name__)
-
-# A stored Record with at least one theme serialises `"themes":[{`; no JSON functions needed,
-# so the same query runs on SQLite and PostgreSQL.
-_HAS_THEMES = records.c.body.like('%"themes":[{%')
 
 
 def per_source(store: Store) -> dict[str, dict[str, Any]]:
@@ -30,26 +21,10 @@ def per_source(store: Store) -> dict[str, dict[str, Any]]:
             source, {"records": 0, "retired": 0, "with_themes": 0, "quarantined": 0}
         )
 
-    active = records.c.retired.is_(None)
-    stmt = sa.select(
-        records.c.source_id,
-        sa.func.sum(sa.case((active, 1), else_=0)),
-        sa.func.sum(sa.case((active, 0), else_=1)),
-        sa.func.sum(sa.case((sa.and_(active, _HAS_THEMES), 1), else_=0)),
-    ).group_by(records.c.source_id)
-    open_quarantine = (
-        sa.select(quarantine.c.source_id, sa.func.count())
-        .where(quarantine.c.resolved.is_(None))
-        .group_by(quarantine.c.source_id)
-    )
-    with store.engine.connect() as conn:
-        for source, live, gone, themed in conn.execute(stmt):
-            entry = slot(source)
-            entry.update(
-                records=int(live or 0), retired=int(gone or 0), with_themes=int(themed or 0)
-            )
-        for source, count in conn.execute(open_quarantine):
-            slot(source)["quarantined"] = int(count)
+    for source, counts in store.record_counts_by_source().items():
+        slot(source).update(counts)
+    for source, count in store.open_quarantine_by_source().items():
+        slot(source)["quarantined"] = count
     return out
 
 
@@ -64,33 +39,7 @@ def per_day(
     only the runs of those sources (what the caller may see)."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
     first = (now - timedelta(days=days - 1)).date()
-    day = sa.func.date(harvest_runs.c.started)
-    stmt = (
-        sa.select(
-            day,
-            sa.func.count(),
-            sa.func.sum(harvest_runs.c.seen),
-            sa.func.sum(harvest_runs.c.new),
-            sa.func.sum(harvest_runs.c.updated),
-            sa.func.sum(harvest_runs.c.quarantined),
-            sa.func.sum(sa.case((harvest_runs.c.complete.is_(True), 1), else_=0)),
-        )
-        .where(harvest_runs.c.started >= datetime.combine(first, datetime.min.time()))
-        .group_by(day)
-    )
-    if sources is not None:
-        stmt = stmt.where(harvest_runs.c.source_id.in_(sources))
-    found: dict[str, dict[str, Any]] = {}
-    with store.engine.connect() as conn:
-        for when, runs, seen, new, updated, quarantined, complete in conn.execute(stmt):
-            found[str(when)[:10]] = {
-                "runs": int(runs),
-                "complete_runs": int(complete or 0),
-                "records_seen": int(seen or 0),
-                "records_new": int(new or 0),
-                "records_updated": int(updated or 0),
-                "quarantined": int(quarantined or 0),
-            }
+    found = store.runs_by_day(datetime.combine(first, datetime.min.time()), sources)
     empty = dict.fromkeys(
         ("runs", "complete_runs", "records_seen", "records_new", "records_updated", "quarantined"),
         0,

@@ -16,27 +16,13 @@ provenance; clusters only say which records are one dataset and which copy is ca
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
-
-from indexer.cluster_tables import (
-    cluster_metadata,
-    dup_bands,
-    dup_decisions,
-    dup_fingerprints,
-    dup_keys,
-    dup_members,
-    dup_pairs,
-)
 from indexer.clusters import (
     LINK_KEYS,
     MAX_BUCKET,
@@ -49,15 +35,14 @@ from indexer.clusters import (
 )
 from indexer.fingerprints import Fingerprint, MatchParams, compare, fingerprint
 from indexer.store import Store
-from indexer.store_schema import records
+from indexer.store.clusters import ClusterBatch
 from moisson.config import DuplicatesSettings
-from moisson.errors import BackendUnavailable, NotFound
+from moisson.errors import NotFound
 from moisson.record import PUBLIC, ClusterMember, Collapse, Record
 
 __all__ = ["ClusterStore", "ClusterView", "UpdateReport"]
 
 logger = logging.getLogger(__name__)
-_CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's limits
 
 
 @dataclass
@@ -86,45 +71,6 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
-    ids = list(ids)
-    for i in range(0, len(ids), _CHUNK):
-        yield ids[i : i + _CHUNK]
-
-
-def _dump(fp: Fingerprint) -> tuple[str, bytes]:
-    body = {
-        "record_id": fp.record_id,
-        "source_id": fp.source_id,
-        "title": fp.title,
-        "title_tokens": fp.title_tokens,
-        "marked_tokens": sorted(fp.marked_tokens),
-        "keys": sorted(fp.keys),
-        "bbox": fp.bbox,
-        "resource_type": fp.resource_type,
-        "completeness": fp.completeness,
-        "freshness": fp.freshness,
-    }
-    return json.dumps(body), fp.signature.astype("<u8").tobytes()
-
-
-def _load(body: str, signature: bytes) -> Fingerprint:
-    data = json.loads(body)
-    return Fingerprint(
-        record_id=data["record_id"],
-        source_id=data["source_id"],
-        title=data["title"],
-        title_tokens=tuple(data["title_tokens"]),
-        marked_tokens=frozenset(data["marked_tokens"]),
-        keys=frozenset(data["keys"]),
-        signature=np.frombuffer(signature, dtype="<u8").astype(np.uint64),
-        bbox=tuple(data["bbox"]) if data["bbox"] else None,
-        resource_type=data["resource_type"],
-        completeness=data["completeness"],
-        freshness=data["freshness"],
-    )
-
-
 class ClusterStore:
     """Clusters over a `Store`'s database. Construct (no I/O), then `open()`."""
 
@@ -141,10 +87,7 @@ class ClusterStore:
         self._affected_lock = threading.Lock()
 
     def open(self) -> ClusterStore:
-        try:
-            cluster_metadata.create_all(self.store.engine)
-        except SQLAlchemyError as exc:
-            raise BackendUnavailable("cannot create the cluster tables", detail=str(exc)) from exc
+        self.store.open_cluster_tables()
         return self
 
     # -- writing ---------------------------------------------------------------------------
@@ -157,13 +100,15 @@ class ClusterStore:
             return report
         fps = {r.id: fingerprint(r) for r in records}
         report.fingerprinted = len(fps)
-        with self.store.engine.begin() as conn:
-            affected = set(fps) | self._cluster_mates(conn, fps)
-            self._forget(conn, list(fps))
-            others, loaded = self._candidates(conn, fps)  # before our own postings exist
-            self._insert(conn, list(fps.values()))
+        with self.store.cluster_batch() as batch:
+            affected = set(fps) | batch.mates(fps)
+            batch.forget(list(fps))
+            others, loaded = self._candidates(batch, fps)  # before our own postings exist
+            batch.add_fingerprints(list(fps.values()))
             found: list[Pair] = []
-            ambiguous = self._ambiguous(conn, {k for fp in fps.values() for k in fp.keys})
+            related: list[Pair] = []
+            link_keys = {k for fp in fps.values() for k in fp.keys if k.startswith(LINK_KEYS)}
+            ambiguous = batch.keys_held_twice_in_a_source(link_keys)
             for rid, candidate_ids in others.items():
                 mine = fps[rid]
                 for other_id in sorted(candidate_ids):
@@ -175,12 +120,14 @@ class ClusterStore:
                     verdict = compare(a, without_keys(other, ambiguous), self.params)
                     if verdict.same:
                         found.append(Pair.of(rid, other_id, verdict.kind, verdict.detail, 1.0))
-            if found:
-                conn.execute(dup_pairs.insert(), [asdict(p) for p in _unique(found)])
+                    elif verdict.kind == "related":
+                        related.append(Pair.of(rid, other_id, "related", verdict.detail, 0.0))
+            batch.add_related(related)
+            batch.add_pairs(_unique(found))
             report.pairs = len(_unique(found))
             partners = {p.a for p in found} | {p.b for p in found}
-            affected |= partners | self._cluster_mates(conn, partners)
-            report.reclustered = self._recluster(conn, affected)
+            affected |= partners | batch.mates(partners)
+            report.reclustered = self._recluster(batch, affected)
             report.affected = affected
         for name in ("fingerprinted", "compared", "pairs", "reclustered"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(report, name))
@@ -189,25 +136,24 @@ class ClusterStore:
 
     def remove(self, record_ids: Sequence[str]) -> int:
         """Forget records (retired or deleted) and rebuild the clusters they were in."""
-        with self.store.engine.begin() as conn:
-            mates = self._cluster_mates(conn, set(record_ids)) - set(record_ids)
-            self._forget(conn, list(record_ids))
-            for chunk in _chunks(list(record_ids)):
-                conn.execute(dup_members.delete().where(dup_members.c.record_id.in_(chunk)))
-            return self._recluster(conn, mates)
+        with self.store.cluster_batch() as batch:
+            mates = batch.mates(set(record_ids)) - set(record_ids)
+            batch.forget(list(record_ids))
+            batch.drop_members(list(record_ids))
+            return self._recluster(batch, mates)
 
     def rebuild(self, records: Iterable[Record]) -> UpdateReport:
         """Recompute every fingerprint, pair and cluster (decisions are kept)."""
         fps = [fingerprint(r) for r in records]
-        pairs, compared = find_pairs(fps, self.params)
-        with self.store.engine.begin() as conn:
-            self._note(set(conn.scalars(sa.select(dup_members.c.record_id))))  # old clusters
-            for table in (dup_members, dup_pairs, dup_bands, dup_keys, dup_fingerprints):
-                conn.execute(table.delete())
-            self._insert(conn, fps)
-            if pairs:
-                conn.execute(dup_pairs.insert(), [asdict(p) for p in pairs])
-            reclustered = self._recluster(conn, {p.a for p in pairs} | {p.b for p in pairs})
+        related: list[Pair] = []
+        pairs, compared = find_pairs(fps, self.params, related=related)
+        with self.store.cluster_batch() as batch:
+            self._note(batch.clustered_ids())  # old clusters
+            batch.clear()
+            batch.add_fingerprints(fps)
+            batch.add_related(related)
+            batch.add_pairs(pairs)
+            reclustered = self._recluster(batch, {p.a for p in pairs} | {p.b for p in pairs})
         return UpdateReport(len(fps), compared, len(pairs), reclustered)
 
     def split(self, record_ids: Sequence[str], note: str | None = None) -> list[ClusterView]:
@@ -220,16 +166,9 @@ class ClusterStore:
         if not moving <= set(cluster.members):
             raise NotFound("the records to split out are not all in one cluster")
         staying = [m for m in cluster.members if m not in moving]
-        now = _now()
-        with self.store.engine.begin() as conn:
-            rows = [
-                {"kind": "apart", "record_id": x, "other_id": y, "created": now, "note": note}
-                for x in sorted(moving)
-                for y in staying
-            ]
-            if rows:
-                conn.execute(dup_decisions.insert(), rows)
-            self._recluster(conn, set(cluster.members))
+        with self.store.cluster_batch() as batch:
+            batch.set_apart(sorted(moving), staying, _now(), note)
+            self._recluster(batch, set(cluster.members))
         return [v for v in (self.cluster_of(m) for m in sorted(moving)[:1] + staying[:1]) if v]
 
     def pin(self, record_id: str, note: str | None = None) -> ClusterView:
@@ -237,18 +176,9 @@ class ClusterStore:
         cluster = self.cluster_of(record_id)
         if cluster is None:
             raise NotFound(f"record {record_id!r} is in no cluster")
-        with self.store.engine.begin() as conn:
-            conn.execute(
-                dup_decisions.delete().where(
-                    dup_decisions.c.kind == "pin", dup_decisions.c.record_id.in_(cluster.members)
-                )
-            )
-            conn.execute(
-                dup_decisions.insert().values(
-                    kind="pin", record_id=record_id, created=_now(), note=note
-                )
-            )
-            self._recluster(conn, set(cluster.members))
+        with self.store.cluster_batch() as batch:
+            batch.pin(record_id, cluster.members, _now(), note)
+            self._recluster(batch, set(cluster.members))
         view = self.cluster_of(record_id)
         assert view is not None
         return view
@@ -275,22 +205,11 @@ class ClusterStore:
         then by the canonical order; `access(source_id)` gives who may see a member (None:
         everyone)."""
         ids = set(record_ids)
-        clustered: dict[str, list[tuple[str, bool]]] = {}
-        with self.store.engine.connect() as conn:
-            for chunk in _chunks(sorted(ids)):
-                cids = sa.select(dup_members.c.cluster_id).where(dup_members.c.record_id.in_(chunk))
-                stmt = sa.select(dup_members).where(dup_members.c.cluster_id.in_(cids))
-                for row in conn.execute(stmt):
-                    clustered.setdefault(row.cluster_id, []).append(
-                        (row.record_id, bool(row.canonical))
-                    )
+        with self.store.cluster_reading() as batch:
+            clustered = batch.clusters_of(ids)
             everyone = sorted({m for members in clustered.values() for m, _ in members})
-            fps = self._fingerprints(conn, everyone)
-            origin: dict[str, tuple[str, str]] = {}
-            for chunk in _chunks(everyone):
-                stmt = sa.select(records.c.id, records.c.source_id, records.c.original_id)
-                for row in conn.execute(stmt.where(records.c.id.in_(chunk))):
-                    origin[row.id] = (row.source_id, row.original_id)
+            fps = batch.fingerprints(everyone)
+            origin = batch.origins(everyone)
         out: dict[str, Collapse] = {}
         for members in clustered.values():
             canonical = [m for m, is_canonical in members if is_canonical]
@@ -314,135 +233,63 @@ class ClusterStore:
                     )
         return out
 
+    def related(self, record_ids: Iterable[str]) -> list[Pair]:
+        """Related-but-distinct pairs touching any of `record_ids` (see dup_related)."""
+        with self.store.cluster_reading() as batch:
+            return batch.related_of(record_ids)
+
     def cluster_of(self, record_id: str) -> ClusterView | None:
-        with self.store.engine.connect() as conn:
-            cid = conn.scalar(
-                sa.select(dup_members.c.cluster_id).where(dup_members.c.record_id == record_id)
-            )
+        with self.store.cluster_reading() as batch:
+            cid = batch.cluster_id_of(record_id)
         return self.cluster(cid) if cid else None
 
     def cluster(self, cluster_id: str) -> ClusterView | None:
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(dup_members.c.record_id, dup_members.c.canonical)
-                .where(dup_members.c.cluster_id == cluster_id)
-                .order_by(dup_members.c.record_id)
-            ).all()
+        with self.store.cluster_reading() as batch:
+            rows = batch.cluster_rows(cluster_id)
             if not rows:
                 return None
-            ids = [r.record_id for r in rows]
-            pairs = [
-                Pair(p.a, p.b, p.kind, p.detail, p.score)
-                for p in conn.execute(
-                    sa.select(dup_pairs)
-                    .where(dup_pairs.c.a.in_(ids), dup_pairs.c.b.in_(ids))
-                    .order_by(dup_pairs.c.a, dup_pairs.c.b)
-                )
-            ]
-        canonical = next(r.record_id for r in rows if r.canonical)
+            ids = [record_id for record_id, _ in rows]
+            pairs = batch.pairs_within(ids)
+        canonical = next(record_id for record_id, is_canonical in rows if is_canonical)
         return ClusterView(cluster_id, canonical, ids, pairs)
 
     def clusters(self, source_id: str | None = None) -> list[ClusterView]:
         """Every cluster, or those with a member from `source_id`."""
-        stmt = sa.select(dup_members.c.cluster_id).distinct().order_by(dup_members.c.cluster_id)
-        if source_id is not None:
-            stmt = stmt.where(
-                dup_members.c.record_id.in_(
-                    sa.select(dup_fingerprints.c.record_id).where(
-                        dup_fingerprints.c.source_id == source_id
-                    )
-                )
-            )
-        with self.store.engine.connect() as conn:
-            ids = list(conn.scalars(stmt))
+        with self.store.cluster_reading() as batch:
+            ids = batch.cluster_ids(source_id)
         return [view for view in (self.cluster(cid) for cid in ids) if view is not None]
 
     def membership(self) -> dict[str, tuple[str, bool]]:
         """record id -> (cluster id, canonical) for every clustered record."""
-        with self.store.engine.connect() as conn:
-            return {
-                r.record_id: (r.cluster_id, bool(r.canonical))
-                for r in conn.execute(sa.select(dup_members))
-            }
+        with self.store.cluster_reading() as batch:
+            return batch.membership()
 
     def sources_of(self, record_ids: Iterable[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        with self.store.engine.connect() as conn:
-            for chunk in _chunks(list(record_ids)):
-                stmt = sa.select(dup_fingerprints.c.record_id, dup_fingerprints.c.source_id)
-                for row in conn.execute(stmt.where(dup_fingerprints.c.record_id.in_(chunk))):
-                    out[row.record_id] = row.source_id
-        return out
+        with self.store.cluster_reading() as batch:
+            return batch.sources_of(record_ids)
 
     def counts_by_source(self) -> dict[str, int]:
-        stmt = sa.select(dup_fingerprints.c.source_id, sa.func.count()).group_by(
-            dup_fingerprints.c.source_id
-        )
-        with self.store.engine.connect() as conn:
-            return {row[0]: int(row[1]) for row in conn.execute(stmt)}
+        with self.store.cluster_reading() as batch:
+            return batch.fingerprint_counts()
 
     def decisions(self) -> list[dict[str, Any]]:
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(sa.select(dup_decisions).order_by(dup_decisions.c.id))
-            return [dict(r._mapping) for r in rows]
+        with self.store.cluster_reading() as batch:
+            return batch.decisions()
 
     # -- internals -------------------------------------------------------------------------
 
-    def _cluster_mates(self, conn: sa.Connection, ids: Iterable[str]) -> set[str]:
-        ids = list(ids)
-        mates: set[str] = set()
-        for chunk in _chunks(ids):
-            cids = sa.select(dup_members.c.cluster_id).where(dup_members.c.record_id.in_(chunk))
-            mates.update(
-                conn.scalars(
-                    sa.select(dup_members.c.record_id).where(dup_members.c.cluster_id.in_(cids))
-                )
-            )
-        return mates
-
-    def _forget(self, conn: sa.Connection, ids: list[str]) -> None:
-        for chunk in _chunks(ids):
-            conn.execute(dup_pairs.delete().where(dup_pairs.c.a.in_(chunk)))
-            conn.execute(dup_pairs.delete().where(dup_pairs.c.b.in_(chunk)))
-            for table in (dup_bands, dup_keys, dup_fingerprints):
-                conn.execute(table.delete().where(table.c.record_id.in_(chunk)))
-
-    def _insert(self, conn: sa.Connection, fps: list[Fingerprint]) -> None:
-        if not fps:
-            return
-        rows = []
-        keys: list[tuple[str, ...]] = []
-        bands: list[tuple[str, ...]] = []
-        for fp in fps:
-            body, sig = _dump(fp)
-            rows.append(
-                {"record_id": fp.record_id, "source_id": fp.source_id, "body": body}
-                | {"signature": sig}
-            )
-            keys += [(k, fp.record_id, fp.source_id) for k in fp.keys]
-            bands += [(b, fp.record_id) for b in fp.bands]
-        conn.execute(dup_fingerprints.insert(), rows)
-        _bulk_insert(conn, "dup_keys", ("key", "record_id", "source_id"), keys)
-        _bulk_insert(conn, "dup_bands", ("band", "record_id"), bands)
-
     def _candidates(
-        self, conn: sa.Connection, fps: dict[str, Fingerprint]
+        self, batch: ClusterBatch, fps: dict[str, Fingerprint]
     ) -> tuple[dict[str, set[str]], dict[str, Fingerprint]]:
         """For each changed record, the stored records sharing a key or a band with it
         (buckets larger than MAX_BUCKET are boilerplate and ignored, as in find_pairs)."""
         by_bucket: dict[str, set[str]] = {}
         wanted_keys = {k for fp in fps.values() for k in fp.keys}
         wanted_bands = {b for fp in fps.values() for b in fp.bands}
-        for chunk in _chunks(sorted(wanted_keys)):
-            stmt = sa.select(dup_keys.c.key, dup_keys.c.record_id).where(dup_keys.c.key.in_(chunk))
-            for row in conn.execute(stmt):
-                by_bucket.setdefault("k" + row.key, set()).add(row.record_id)
-        for chunk in _chunks(sorted(wanted_bands)):
-            stmt = sa.select(dup_bands.c.band, dup_bands.c.record_id).where(
-                dup_bands.c.band.in_(chunk)
-            )
-            for row in conn.execute(stmt):
-                by_bucket.setdefault(row.band, set()).add(row.record_id)
+        for key, holders in batch.key_holders(wanted_keys).items():
+            by_bucket.setdefault("k" + key, set()).update(holders)
+        for band, holders in batch.band_holders(wanted_bands).items():
+            by_bucket.setdefault(band, set()).update(holders)
         for rid, fp in fps.items():  # the page's records are candidates of each other too
             for bucket in [*("k" + k for k in fp.keys), *fp.bands]:
                 by_bucket.setdefault(bucket, set()).add(rid)
@@ -455,78 +302,33 @@ class ClusterStore:
                     found |= holders
             found.discard(rid)
             out[rid] = found
-        loaded = self._fingerprints(conn, {i for s in out.values() for i in s} - set(fps))
+        loaded = batch.fingerprints({i for s in out.values() for i in s} - set(fps))
         return out, loaded
 
-    def _fingerprints(self, conn: sa.Connection, ids: Iterable[str]) -> dict[str, Fingerprint]:
-        out: dict[str, Fingerprint] = {}
-        for chunk in _chunks(sorted(ids)):
-            stmt = sa.select(dup_fingerprints.c.body, dup_fingerprints.c.signature)
-            for row in conn.execute(stmt.where(dup_fingerprints.c.record_id.in_(chunk))):
-                fp = _load(row.body, bytes(row.signature))
-                out[fp.record_id] = fp
-        return out
-
-    def _ambiguous(self, conn: sa.Connection, keys: set[str]) -> set[str]:
-        """Link keys held by two records of one source (see clusters.ambiguous_keys)."""
-        out: set[str] = set()
-        for chunk in _chunks(sorted(k for k in keys if k.startswith(LINK_KEYS))):
-            stmt = (
-                sa.select(dup_keys.c.key)
-                .where(dup_keys.c.key.in_(chunk))
-                .group_by(dup_keys.c.key, dup_keys.c.source_id)
-                .having(sa.func.count() > 1)
-            )
-            out.update(conn.scalars(stmt))
-        return out
-
-    def _recluster(self, conn: sa.Connection, ids: set[str]) -> int:
+    def _recluster(self, batch: ClusterBatch, ids: set[str]) -> int:
         """Recompute the clusters of `ids` from the stored pairs and decisions. `ids` must
         be closed under cluster membership (callers add each record's cluster mates)."""
         if not ids:
             return 0
         self._note(ids)
-        pairs: list[Pair] = []
+        pairs = [p for p in batch.pairs_from(ids) if p.b in ids]
         apart: list[tuple[str, str]] = []
         pinned: set[str] = set()
-        for chunk in _chunks(sorted(ids)):
-            for p in conn.execute(sa.select(dup_pairs).where(dup_pairs.c.a.in_(chunk))):
-                if p.b in ids:
-                    pairs.append(Pair(p.a, p.b, p.kind, p.detail, p.score))
-            for d in conn.execute(
-                sa.select(dup_decisions).where(dup_decisions.c.record_id.in_(chunk))
-            ):
-                if d.kind == "apart" and d.other_id:
-                    apart.append((d.record_id, d.other_id))
-                elif d.kind == "pin":
-                    pinned.add(d.record_id)
+        for d in batch.decisions_on(ids):
+            if d["kind"] == "apart" and d["other_id"]:
+                apart.append((d["record_id"], d["other_id"]))
+            elif d["kind"] == "pin":
+                pinned.add(d["record_id"])
         groups = build_clusters(pairs, apart)
-        fps = self._fingerprints(conn, {m for g in groups for m in g})
-        for chunk in _chunks(sorted(ids)):
-            conn.execute(dup_members.delete().where(dup_members.c.record_id.in_(chunk)))
-        rows = []
+        fps = batch.fingerprints({m for g in groups for m in g})
+        batch.drop_members(sorted(ids))
+        rows: list[tuple[str, str, bool]] = []
         for group in groups:
             members = [fps[m] for m in group if m in fps]
             canonical = choose_canonical(members, self.settings.source_priority, pinned)
-            rows += [
-                {"record_id": m, "cluster_id": group[0], "canonical": m == canonical} for m in group
-            ]
-        if rows:
-            conn.execute(dup_members.insert(), rows)
+            rows += [(m, group[0], m == canonical) for m in group]
+        batch.add_members(rows)
         return len(ids)
-
-
-def _bulk_insert(
-    conn: sa.Connection, table: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]
-) -> None:
-    """executemany straight to the driver: 32 band postings per record make SQLAlchemy's
-    per-row parameter handling the largest cost of an update. Plain strings only, in the
-    driver's positional style (`?` for sqlite3, `%s` for psycopg)."""
-    if not rows:
-        return
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    conn.exec_driver_sql(sql, rows)
 
 
 def _unique(pairs: list[Pair]) -> list[Pair]:
@@ -534,3 +336,4 @@ def _unique(pairs: list[Pair]) -> list[Pair]:
     for p in pairs:
         seen.setdefault((p.a, p.b), p)
     return list(seen.values())
+

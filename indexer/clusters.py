@@ -7,7 +7,9 @@
   decisions (two records an admin split never end up in one cluster, however many pairs
   link them), strongest evidence first.
 - `choose_canonical` picks the authoritative member: an admin pin, else the first source
-  of `source_priority`, then the most complete record, then the freshest, then the id.
+  of `source_priority`, then the producer's own copy (indexer/producer.py: republished
+  copies are often more complete and fresher than the original), then the most complete
+  record, then the freshest, then the id; `canonical_reason` says which rule decided.
 
 Persistence and incremental updates are in indexer/cluster_store.py.
 """
@@ -17,19 +19,33 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 
-from indexer.fingerprints import Fingerprint, MatchParams, band_hashes, compare
+from indexer.fingerprints import (
+    LINK_KEY_PREFIXES,
+    Fingerprint,
+    MatchParams,
+    band_hashes,
+    compare,
+    completeness,
+)
+from indexer.producer import producer_evidence
+from moisson.record import Record
 
 __all__ = [
     "LINK_KEYS",
     "Pair",
+    "RankFacts",
+    "Rankable",
     "UnionFind",
     "ambiguous_keys",
     "build_clusters",
+    "canonical_reason",
     "choose_canonical",
     "find_pairs",
+    "rank_facts",
     "rank_members",
     "without_keys",
 ]
@@ -86,7 +102,7 @@ class UnionFind:
 # catalogue holds two records of it (a GeoNetwork that harvests the national catalogue
 # republishes regional records into the same source); a link can be shared by unrelated
 # records of one publisher (a portal home page as landing page, a series' WMS layer).
-LINK_KEYS = ("landing:", "layer:")
+LINK_KEYS = LINK_KEY_PREFIXES
 
 
 def ambiguous_keys(fingerprints: Iterable[Fingerprint]) -> set[str]:
@@ -108,9 +124,14 @@ def without_keys(fp: Fingerprint, ignored: set[str]) -> Fingerprint:
 
 
 def find_pairs(
-    fingerprints: Sequence[Fingerprint], params: MatchParams | None = None
+    fingerprints: Sequence[Fingerprint],
+    params: MatchParams | None = None,
+    *,
+    related: list[Pair] | None = None,
 ) -> tuple[list[Pair], int]:
     """Confirmed pairs among `fingerprints`, and how many candidate pairs were compared.
+    Pairs found related but distinct (`compare` kind "related") are appended to `related`
+    when a list is given.
 
     Candidates: records sharing a strong key (dict buckets), or any LSH band (per band, the
     band hashes are sorted with numpy and runs of equal values are the buckets)."""
@@ -146,6 +167,8 @@ def find_pairs(
         verdict = compare(a, b, params)
         if verdict.same:
             pairs.append(Pair.of(a.record_id, b.record_id, verdict.kind, verdict.detail, 1.0))
+        elif verdict.kind == "related" and related is not None:
+            related.append(Pair.of(a.record_id, b.record_id, "related", verdict.detail, 0.0))
     return pairs, len(candidates)
 
 
@@ -176,8 +199,44 @@ def build_clusters(pairs: Iterable[Pair], apart: Iterable[tuple[str, str]] = ())
     return sorted(sorted(group) for group in members.values() if len(group) > 1)
 
 
+class Rankable(Protocol):
+    """What ranking needs of a member: a Fingerprint, or `RankFacts` from a record."""
+
+    @property
+    def record_id(self) -> str: ...
+    @property
+    def source_id(self) -> str: ...
+    @property
+    def completeness(self) -> int: ...
+    @property
+    def freshness(self) -> str: ...
+    @property
+    def producer(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class RankFacts:
+    record_id: str
+    source_id: str
+    completeness: int
+    freshness: str
+    producer: str
+
+
+def rank_facts(record: Record) -> RankFacts:
+    """A record's ranking facts, without the cost of a full Fingerprint (no MinHash)."""
+    reference = record.reference_date()
+    return RankFacts(
+        record_id=record.id,
+        source_id=record.provenance.source_id,
+        completeness=completeness(record),
+        freshness=reference.isoformat() if reference else "",
+        producer=producer_evidence(record),
+    )
+
+
 def choose_canonical(
-    members: Sequence[Fingerprint],
+    members: Sequence[Rankable],
     source_priority: Sequence[str] = (),
     pinned: set[str] | frozenset[str] = frozenset(),
 ) -> str:
@@ -185,24 +244,56 @@ def choose_canonical(
     return rank_members(members, source_priority, pinned)[0]
 
 
+def _rank_key(
+    fp: Rankable, rank: dict[str, int], pinned: set[str] | frozenset[str]
+) -> tuple[bool, int, bool, int, str, str]:
+    # freshness is an ISO date: invert it so that the latest sorts first
+    fresh = "".join(chr(0x7F - ord(c)) for c in fp.freshness) if fp.freshness else "\x7f"
+    return (
+        fp.record_id not in pinned,
+        rank.get(fp.source_id, len(rank)),
+        not fp.producer,
+        -fp.completeness,
+        fresh,
+        fp.record_id,
+    )
+
+
 def rank_members(
-    members: Sequence[Fingerprint],
+    members: Sequence[Rankable],
     source_priority: Sequence[str] = (),
     pinned: set[str] | frozenset[str] = frozenset(),
 ) -> list[str]:
     """Member ids, best first, by the canonical order of the module docstring (the
     collapsed search shows the first one a caller may see)."""
     rank = {source: i for i, source in enumerate(source_priority)}
+    return [fp.record_id for fp in sorted(members, key=lambda fp: _rank_key(fp, rank, pinned))]
 
-    def key(fp: Fingerprint) -> tuple[bool, int, int, str, str]:
-        # freshness is an ISO date: invert it so that the latest sorts first
-        fresh = "".join(chr(0x7F - ord(c)) for c in fp.freshness) if fp.freshness else "\x7f"
+
+def canonical_reason(
+    members: Sequence[Rankable], canonical: str, source_priority: Sequence[str] = ()
+) -> str:
+    """Why `canonical` is the copy a cluster shows, in words: the first rule of the
+    canonical order that sets it before the next-best member (or an admin's pin, when the
+    order alone would pick another)."""
+    rank = {source: i for i, source in enumerate(source_priority)}
+    by_id = {fp.record_id: fp for fp in members}
+    chosen = by_id.get(canonical)
+    if chosen is None or len(members) < 2:
+        return "the only copy"
+    ordered = sorted(members, key=lambda fp: _rank_key(fp, rank, frozenset()))
+    if ordered[0].record_id != canonical:
+        return "pinned by an admin"
+    runner = ordered[1]
+    if rank.get(chosen.source_id, len(rank)) < rank.get(runner.source_id, len(rank)):
+        return f"its source {chosen.source_id} comes first in duplicates.source_priority"
+    if chosen.producer and not runner.producer:
+        return f"the producer's own copy: {chosen.producer}"
+    if chosen.completeness > runner.completeness:
         return (
-            fp.record_id not in pinned,
-            rank.get(fp.source_id, len(rank)),
-            -fp.completeness,
-            fresh,
-            fp.record_id,
+            f"the most complete copy ({chosen.completeness} fields filled in, "
+            f"{runner.completeness} in the next)"
         )
-
-    return [fp.record_id for fp in sorted(members, key=key)]
+    if chosen.freshness and chosen.freshness != runner.freshness:
+        return f"the freshest copy ({chosen.freshness}, {runner.freshness or 'undated'} next)"
+    return "all copies rank alike: the first by record id"

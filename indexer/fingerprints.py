@@ -6,8 +6,12 @@ Two kinds of evidence join two records:
 
 - **strong keys**: a normalised resource identifier (`id:codespace/code`, `doi:10.x/y`), a
   normalised landing page URL (`landing:`), or a normalised OGC service endpoint plus layer
-  name (`layer:OGC:WMS|host/path|name`). Two records sharing one are the same dataset,
-  whatever their titles say.
+  name (`layer:OGC:WMS|host/path|name`). Two records sharing an identifier key are the same
+  dataset, whatever their titles say. A link key is weaker: one multi-year WMS layer or
+  one portal page is linked from 'PLU 2019' and 'PLU 2021', or from one record per
+  département; two records sharing only a link whose titles name different years or places,
+  or whose extents do not overlap, are *related* (`link_conflict`, verdict kind "related",
+  stored apart and shown as related records), not folded.
 - **near-duplicate text**: a MinHash signature over word shingles of the normalised title and
   abstract. LSH banding (`band_keys`) gives candidate pairs in sub-quadratic time; a candidate
   is *confirmed* only if the estimated text similarity, the title similarity and, where both
@@ -28,6 +32,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import numpy as np
 from datasketch import MinHash
 
+from indexer.producer import producer_evidence
 from moisson.record import BBox, Record
 
 __all__ = [
@@ -42,6 +47,7 @@ __all__ = [
     "completeness",
     "fingerprint",
     "identifier_conflict",
+    "link_conflict",
     "normalise_text",
     "normalise_url",
     "strong_keys",
@@ -63,6 +69,7 @@ _NUMBER = re.compile(r"\d")
 _OGC_PARAMS = {"service", "request", "version", "acceptversions", "layers", "typename"}
 _OGC_PARAMS |= {"typenames", "format", "outputformat", "srs", "crs", "bbox", "width", "height"}
 _TRACKING = re.compile(r"^(utm_|fbclid$|gclid$)")
+LINK_KEY_PREFIXES = ("landing:", "layer:")  # keys from links, not from the dataset's own ids
 _SERVICES = {"OGC:WMS", "OGC:WFS", "OGC:WMTS", "OGC:WCS", "OGC API - Features"}
 # Words that differ between two titles without making them different datasets.
 _STOPWORDS = frozenset(
@@ -96,6 +103,7 @@ class Fingerprint:
     resource_type: str
     completeness: int = 0
     freshness: str = ""  # ISO date or ""
+    producer: str = ""  # why it is its producer's own copy, or "" (indexer/producer.py)
 
     @cached_property
     def bands(self) -> list[str]:
@@ -107,7 +115,7 @@ class Verdict:
     """Why two records are the same dataset (`same`) or not, as stored pair evidence."""
 
     same: bool
-    kind: str  # "key" | "similar" | "blocked" | "different"
+    kind: str  # "key" | "similar" | "related" | "blocked" | "different"
     detail: str
     score: float = 0.0
 
@@ -280,6 +288,7 @@ def fingerprint(record: Record) -> Fingerprint:
         resource_type=record.resource_type,
         completeness=completeness(record),
         freshness=ref.isoformat() if ref else "",
+        producer=producer_evidence(record),
     )
 
 
@@ -340,6 +349,37 @@ def identifier_conflict(a: Fingerprint, b: Fingerprint) -> str | None:
     return None
 
 
+def _marked_numbers(tokens: frozenset[str]) -> set[str]:
+    return {t for t in tokens if _NUMBER.search(t)}
+
+
+def _sides(x: set[str] | frozenset[str], y: set[str] | frozenset[str]) -> str:
+    """'2019 / 2021' whichever record comes first."""
+    return " / ".join(sorted((", ".join(sorted(x)), ", ".join(sorted(y)))))
+
+
+def link_conflict(a: Fingerprint, b: Fingerprint) -> str | None:
+    """Why two records sharing only a link (a service layer, a landing page) are related
+    datasets rather than copies, or None: their titles name different years or numbers
+    (each title has one the other lacks: 'PLU 2019' / 'PLU 2021'), different places (each
+    has a capitalised word the other lacks and that is no spelling variant of it), or
+    their extents do not overlap at all. One multi-year or multi-département layer is
+    commonly linked from one record per year or per area."""
+    numbers_a = _marked_numbers(a.marked_tokens) - set(b.title_tokens)
+    numbers_b = _marked_numbers(b.marked_tokens) - set(a.title_tokens)
+    if numbers_a and numbers_b:
+        return "titles name " + _sides(numbers_a, numbers_b)
+    places_a = a.marked_tokens - set(b.title_tokens) - numbers_a
+    places_b = b.marked_tokens - set(a.title_tokens) - numbers_b
+    if places_a and places_b:
+        unmatched = [p for p in places_a if not any(_spelling_variant(p, q) for q in places_b)]
+        if unmatched:
+            return "titles name " + _sides(places_a, places_b)
+    if a.bbox is not None and b.bbox is not None and bbox_overlap(a.bbox, b.bbox) == 0.0:
+        return "their extents do not overlap"
+    return None
+
+
 def text_similarity(a: Fingerprint, b: Fingerprint) -> float:
     return float(np.count_nonzero(a.signature == b.signature)) / NUM_PERM
 
@@ -352,7 +392,13 @@ def compare(a: Fingerprint, b: Fingerprint, params: MatchParams | None = None) -
     if a.resource_type != b.resource_type:  # a service and the dataset it serves are two
         return Verdict(False, "different", f"{a.resource_type} vs {b.resource_type}")
     shared = sorted(a.keys & b.keys)
+    identifying = [key for key in shared if not key.startswith(LINK_KEY_PREFIXES)]
+    if identifying:
+        return Verdict(True, "key", identifying[0], 1.0)
     if shared:
+        reason = link_conflict(a, b)
+        if reason:
+            return Verdict(False, "related", f"share {shared[0]} but {reason}")
         return Verdict(True, "key", shared[0], 1.0)
     clash = identifier_conflict(a, b)
     if clash:

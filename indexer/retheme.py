@@ -8,8 +8,9 @@ apply it, and report what is still unmapped.
   side. Nothing is written. Only records the old or new version of the rule can touch are
   re-themed, so a preview costs a pass of cheap condition checks over the store plus a
   few full matches.
-- `apply_rule`: the same diff, then the rules file is rewritten and exactly those records
-  are re-themed in the store and re-indexed. No harvest.
+- `apply_rule`: the same diff, then the rule is saved in the rules file, in place (comments
+  and formatting kept: indexer/rules_file.py), and exactly those records are re-themed in
+  the store and re-indexed. No harvest. An existing rule id is replaced only when asked.
 - `unmapped`: keywords no step used, ranked by how many records they would reach, and how
   many of those records have no theme at all (the first mappings to add).
 - `coverage`: per source, records with at least one theme.
@@ -18,18 +19,18 @@ apply it, and report what is still unmapped.
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.backends.base import SearchBackend
-from indexer.rules import Rule, RuleSet, load_rules
+from indexer.rules import Rule
+from indexer.rules_file import save_rule
 from indexer.store import Store
 from indexer.themes import Themer
 from indexer.thesaurus import label_keys
-from moisson.errors import ConfigError
+from moisson.errors import Conflict
 from moisson.record import Record, Theme
 
 __all__ = [
@@ -37,10 +38,10 @@ __all__ = [
     "Coverage",
     "apply_rule",
     "coverage",
+    "describe",
     "preview",
     "retheme",
     "unmapped",
-    "write_rules",
 ]
 
 logger = logging.getLogger(__name__)
@@ -147,26 +148,11 @@ def preview(store: Store, current: Themer, draft: Rule) -> list[Change]:
     return changes
 
 
-def write_rules(path: Path, rules: RuleSet, added: Rule | None = None) -> None:
-    """Save the rules file. A rule with a new id is appended as text, so the file's comments
-    survive; replacing a rule rewrites the file from the model (comments are lost)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    on_file = _on_file(path) if text else set()
-    if added is not None and text.lstrip().count("rules:") and added.id not in on_file:
-        block = RuleSet(rules=[added]).dump_yaml().split("rules:\n", 1)[1]
-        found = re.search(r"^( *)- id:", text, re.MULTILINE)
-        indent = found.group(1) if found else ""
-        block = "".join(indent + line for line in block.splitlines(keepends=True))
-        path.write_text(text.rstrip("\n") + "\n" + block, encoding="utf-8")
-        return
-    path.write_text(rules.dump_yaml(), encoding="utf-8")
-
-
-def _on_file(path: Path) -> set[str]:
-    try:
-        return {rule.id for rule in load_rules(path).rules}
-    except ConfigError:
-        return set()
+def describe(rule: Rule) -> str:
+    """One line saying what a rule does: `map keyword 'x' -> wetlands`."""
+    kind, value = rule.condition
+    target = f" -> {rule.concept}" if rule.concept else ""
+    return f"{rule.action} {kind} {value!r}{target} ({rule.comment})"
 
 
 def apply_rule(
@@ -176,12 +162,22 @@ def apply_rule(
     draft: Rule,
     rules_path: Path,
     stamp: Stamp | None = None,
+    *,
+    replace: bool = False,
 ) -> tuple[Themer, list[Change]]:
-    """Save `draft` in the rules file and re-theme the records it changes (store and index).
-    Returns the new Themer and the changes."""
+    """Save `draft` in the rules file (in place: rules_file.save_rule) and re-theme the
+    records it changes (store and index). A rule with the id of an existing one replaces it
+    only with `replace`; otherwise Conflict, and nothing changes (a shipped rule is never
+    lost to a reused id). Returns the new Themer and the changes."""
+    existing = next((r for r in current.rules.rules if r.id == draft.id), None)
+    if existing is not None and not replace:
+        raise Conflict(
+            f"a rule with id {draft.id!r} already exists: {describe(existing)}; "
+            'send "replace": true to replace it, or choose another id'
+        )
     changes = preview(store, current, draft)
     rules = current.rules.with_rule(draft)
-    write_rules(rules_path, rules, draft)
+    save_rule(rules_path, draft)
     themer = current.with_rules(rules)
     retheme(store, backend, themer, [c.record_id for c in changes], stamp)
     return themer, changes

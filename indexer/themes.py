@@ -6,13 +6,17 @@ needs no harvest. Steps, in order (each theme keeps every piece of evidence foun
 1. `uri`: keyword URIs, and ISO topic categories as their INSPIRE registry URIs, equal to a
    concept's exactMatch / closeMatch / narrowMatch target (indexer/thesaurus.py compares
    URIs in canonical form).
-2. `label`: keyword labels equal to a concept's prefLabel, altLabel or hiddenLabel in any
-   language after normalisation (case, accents, plural and stems: `label_keys`).
+2. `label`: keyword labels equal to a concept's prefLabel, altLabel or hiddenLabel, or to
+   a label it borrows from a vocabulary it *Matches (INSPIRE themes, EU data themes, topic
+   categories in ~25 languages), each keyed in its own language (indexer/matching_text.py);
+   keyword paths ('Earth Science > Oceans > ...') are matched segment by segment, most
+   specific first.
 3. `rule`: the `map` rules of mappings/*.yaml (keyword, keyword pattern, URI, thesaurus,
    text pattern), then `source` defaults when nothing else matched.
-4. `text`: pref/alt labels found in the title and abstract; a concept is kept when its
-   occurrences reach `text_threshold` (a title occurrence counts double), so a passing
-   mention in an abstract does not file a record.
+4. `text`: title and abstract scored against every concept's own and borrowed labels
+   (indexer/text_scoring.py: IDF-weighted, saturating, in the record's language too); the
+   best concept only, when it reaches `text_threshold` points and clearly beats the
+   runner-up, so a passing mention of 'communes' in an abstract files nothing.
 
 `ignore` rules hide keywords from every step; `exclude` rules remove a concept at the end.
 A theme's ancestors are not added as themes (the evidence would be invented) but listed in
@@ -23,12 +27,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
-from indexer.analysis import STOPWORDS, normalise, stem_pairs, tokenise
+from indexer.analysis import normalise
+from indexer.matching_text import keyword_segments
 from indexer.rules import Rule, RuleSet, load_rules
-from indexer.thesaurus import Thesaurus, canonical_uri, label_keys, load_thesaurus
+from indexer.text_scoring import TextScorer
+from indexer.thesaurus import LabelHit, Thesaurus, canonical_uri, label_keys, load_thesaurus
 from moisson.config import ThemesSettings
 from moisson.record import Keyword, Record, Theme, ThemeEvidence
 
@@ -77,16 +82,7 @@ class Themer:
             if r.thesaurus:
                 self._thesaurus_rules.setdefault(r.thesaurus.strip().casefold(), []).append(r)
         self._hit_cache: dict[tuple[str | None, ...], list[tuple[Rule, str, str]]] = {}
-        # Text step: first stem -> (stem sequence, concept id, label), for French and English.
-        self._text_labels: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
-        for concept in thesaurus.concepts.values():
-            for _, _, label in concept.all_labels(("prefLabel", "altLabel")):
-                for key in label_keys(label):
-                    stems = tuple(key.split(" "))
-                    entry = (stems, concept.id, label)
-                    bucket = self._text_labels.setdefault(stems[0], [])
-                    if entry not in bucket:
-                        bucket.append(entry)
+        self.text_scorer = TextScorer(thesaurus, text_threshold)
 
     def with_rules(self, rules: RuleSet) -> Themer:
         """The same thesaurus with other rules (a draft to preview)."""
@@ -154,21 +150,38 @@ class Themer:
                     ),
                 )
 
-    def _labels(self, keywords: list[Keyword], found: _Found) -> None:
+    def label_hits(self, keyword: Keyword) -> tuple[str, list[LabelHit]]:
+        """(matched text, hits) for a keyword: the whole label, else the segments of a
+        keyword path, most specific first (the first segment with a hit wins)."""
+        hits = self.thesaurus.label_hits(keyword.label)
+        if hits:
+            return keyword.label, hits
+        for segment in keyword_segments(keyword.label):
+            hits = self.thesaurus.label_hits(segment)
+            if hits:
+                return segment, hits
+        return keyword.label, []
+
+    def _labels(self, record: Record, keywords: list[Keyword], found: _Found) -> None:
+        language = _THESAURUS_LANGUAGE.get(record.language or "")
         for keyword in keywords:
-            done: set[str] = set()  # one piece of evidence per keyword and concept: the best
-            for concept, kind, lang, label in self.thesaurus.concepts_for_label(keyword.label):
-                if concept in done:
-                    continue
-                done.add(concept)
+            # One piece of evidence per keyword and concept: the label that best explains
+            # the match (_label_rank), not whichever language the thesaurus lists first:
+            # "Precipitation" on an English record cites altLabel@en 'precipitation', not
+            # altLabel@fr 'précipitations', which it also stems to.
+            matched, hits = self.label_hits(keyword)
+            best: dict[str, tuple[tuple[int, ...], LabelHit]] = {}
+            for position, hit in enumerate(hits):
+                rank = _label_rank(matched, hit, language, position)
+                if hit.concept not in best or rank < best[hit.concept][0]:
+                    best[hit.concept] = (rank, hit)
+            for _, hit in best.values():
+                target = f"skos:{hit.kind}@{hit.language} {hit.label!r}"
+                if hit.source:
+                    target += f" of <{hit.source}>"
                 found.add(
-                    concept,
-                    ThemeEvidence(
-                        step="label",
-                        field="keyword",
-                        matched=keyword.label,
-                        target=f"skos:{kind}@{lang} {label!r}",
-                    ),
+                    hit.concept,
+                    ThemeEvidence(step="label", field="keyword", matched=matched, target=target),
                 )
 
     def _rules(self, record: Record, keywords: list[Keyword], found: _Found) -> None:
@@ -210,61 +223,21 @@ class Themer:
                     break
 
     def _text(self, record: Record, found: _Found) -> None:
-        scores: Counter[str] = Counter()
-        seen: dict[str, tuple[str, str]] = {}
-        for field_name, text, weight in (
-            ("title", record.title, 2),
-            ("abstract", record.abstract or "", 1),
-        ):
-            words = [w for w in tokenise(text) if w not in STOPWORDS]
-            if not words:
-                continue
-            counts: Counter[str] = Counter()
-            for stems in stem_pairs(words):
-                found_here = self._scan(stems)
-                here = Counter(concept for concept, _ in found_here)
-                for concept, label in found_here:
-                    seen.setdefault(concept, (field_name, label))
-                counts |= here  # the French and English readings of one text: the larger
-            for concept, count in counts.items():
-                scores[concept] += weight * count
-        for concept, score in scores.items():
-            if score >= self.text_threshold and concept not in found.evidence:
-                field_name, label = seen[concept]
-                found.add(
-                    concept,
-                    ThemeEvidence(
-                        step="text",
-                        field=field_name,
-                        matched=label,
-                        target=f"{score} occurrence point(s), threshold {self.text_threshold}",
-                    ),
-                )
-
-    def _scan(self, stems: list[str]) -> list[tuple[str, str]]:
-        """(concept, label) per label occurrence in one stem sequence: longest match first,
-        non-overlapping, so 'occupation du sol' counts for land cover and not also for
-        soil."""
-        hits: list[tuple[str, str]] = []
-        labels = self._text_labels
-        start = 0
-        for position in [i for i, stem in enumerate(stems) if stem in labels]:
-            if position < start:  # inside the previous, longer match
-                continue
-            start = position
-            best: list[tuple[tuple[str, ...], str, str]] = []
-            for entry in self._text_labels.get(stems[start], ()):
-                sequence = entry[0]
-                if tuple(stems[start : start + len(sequence)]) != sequence:
-                    continue
-                if not best or len(sequence) > len(best[0][0]):
-                    best = [entry]
-                elif len(sequence) == len(best[0][0]):
-                    best.append(entry)
-            if best:
-                hits += list({concept: (concept, label) for _, concept, label in best}.values())
-                start += len(best[0][0])
-        return hits
+        hit = self.text_scorer.best(record.title, record.abstract, record.language)
+        if hit is None or hit.concept in found.evidence:
+            return
+        found.add(
+            hit.concept,
+            ThemeEvidence(
+                step="text",
+                field=hit.field,
+                matched=hit.label,
+                target=(
+                    f"score {hit.score:g} (threshold {self.text_scorer.threshold:g}, "
+                    f"runner-up {hit.runner_up:g})"
+                ),
+            ),
+        )
 
     # -- public ------------------------------------------------------------------------------
 
@@ -273,7 +246,7 @@ class Themer:
         keywords = [k for k in record.keywords if not self.ignored(k)]
         found = _Found()
         self._uris(record, keywords, found)
-        self._labels(keywords, found)
+        self._labels(record, keywords, found)
         self._rules(record, keywords, found)
         self._text(record, found)
         if not found.evidence:
@@ -340,12 +313,37 @@ class Themer:
                 continue
             if keyword.uri and self.thesaurus.concepts_for_uri(keyword.uri):
                 continue
-            if self.thesaurus.concepts_for_label(keyword.label):
+            if self.label_hits(keyword)[1]:
                 continue
             if any(r.action == "map" for r, _, _ in self.keyword_rule_hits(keyword)):
                 continue
             out.append(keyword.label)
         return out
+
+
+# A record's ISO 639-2 language -> the thesaurus' language tags, for choosing evidence.
+_THESAURUS_LANGUAGE = {
+    "fre": "fr", "fra": "fr", "eng": "en", "ger": "de", "deu": "de", "spa": "es",
+    "ita": "it", "dut": "nl", "nld": "nl", "por": "pt",
+}  # fmt: skip
+_KIND_ORDER = {"prefLabel": 0, "altLabel": 1, "hiddenLabel": 2}
+
+
+def _label_rank(
+    keyword: str, hit: LabelHit, language: str | None, position: int
+) -> tuple[int, ...]:
+    """Lower is better: the label the keyword spells (case aside, then accents aside) first,
+    then the company's own labels before borrowed ones, then a label in the record's
+    language, then prefLabel, altLabel, hiddenLabel."""
+    if hit.label.casefold() == keyword.casefold():
+        spelled = 0
+    elif normalise(hit.label) == normalise(keyword):
+        spelled = 1
+    else:
+        spelled = 2
+    borrowed = 0 if hit.source is None else 1
+    same_language = 0 if language and hit.language == language else 1
+    return (spelled, borrowed, same_language, _KIND_ORDER.get(hit.kind, 3), position)
 
 
 def load_themer(settings: ThemesSettings) -> Themer:

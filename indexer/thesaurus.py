@@ -13,6 +13,13 @@ Python structures the matcher and the API read without touching rdflib again.
   GEMET's language segment dropped and GEMET's copy of the INSPIRE themes mapped to the
   INSPIRE registry, because harvested records spell the same concept all those ways.
 
+Borrowed labels: the concepts an assigning *Match points to (INSPIRE themes, EU data themes,
+ISO topic categories...) lend their labels, in every language, to the company concept
+(`vocabulary-labels.tsv` beside the thesaurus file, derived by
+scripts/derive_vocabulary_labels.py). They are kept apart from the company's own labels
+(`Thesaurus.borrowed`), are never shown, and are keyed in their own language only
+(indexer/matching_text.py), as are the own labels in `Thesaurus.by_language_key`.
+
 Only skos:exactMatch, closeMatch and narrowMatch assign a concept (the target is the same
 or narrower, so a record about it is about the concept); broadMatch and relatedMatch are
 kept for display and never assign.
@@ -33,12 +40,15 @@ import rdflib
 from rdflib.namespace import RDF, SKOS
 
 from indexer.analysis import STOPWORDS, stem_pairs, tokenise
+from indexer.matching_text import compound_heads, keyword_keys, label_key
 from moisson.errors import ConfigError
 
 __all__ = [
     "ASSIGNING_MATCHES",
     "MATCH_RELATIONS",
+    "Borrowed",
     "Concept",
+    "LabelHit",
     "Thesaurus",
     "canonical_uri",
     "label_keys",
@@ -113,6 +123,28 @@ class Concept:
                     yield kind, lang, value
 
 
+@dataclass(frozen=True)
+class Borrowed:
+    """A label a concept borrows from a vocabulary concept it *Matches."""
+
+    concept: str
+    relation: str
+    language: str
+    label: str
+    source: str  # the vocabulary concept's URI
+
+
+@dataclass(frozen=True)
+class LabelHit:
+    """A keyword (or keyword segment) equal to a label after language-aware keying."""
+
+    concept: str
+    kind: str  # prefLabel / altLabel / hiddenLabel, of the concept or of `source`
+    language: str
+    label: str
+    source: str | None = None  # set when the label is borrowed
+
+
 @dataclass
 class Thesaurus:
     """The loaded scheme. Build with `load_thesaurus`; read-only afterwards."""
@@ -126,6 +158,11 @@ class Thesaurus:
     by_uri: dict[str, str] = field(default_factory=dict)  # concept URI -> id
     by_match: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     by_label: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
+    vocabulary_labels: list[tuple[str, str, str]] = field(default_factory=list, repr=False)
+    borrowed: list[Borrowed] = field(default_factory=list)
+    by_language_key: dict[str, list[LabelHit]] = field(default_factory=dict)
+    languages: tuple[str, ...] = ("fr", "en")
+    single_word_keys: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         for concept in self.concepts.values():
@@ -140,6 +177,35 @@ class Thesaurus:
                     entry = (concept.id, kind, lang, label)
                     if entry not in self.by_label.setdefault(key, []):
                         self.by_label[key].append(entry)
+                if lang:
+                    self._index(label, lang, LabelHit(concept.id, kind, lang, label))
+        self._borrow()
+
+    def _index(self, label: str, language: str, hit: LabelHit) -> None:
+        key = label_key(label, language)
+        if not key:
+            return
+        bucket = self.by_language_key.setdefault(key, [])
+        if hit not in bucket:
+            bucket.append(hit)
+        if " " not in key:
+            self.single_word_keys.add(key)
+
+    def _borrow(self) -> None:
+        """Index the labels of the vocabulary concepts our concepts *Match (assigning)."""
+        by_target: dict[str, list[tuple[str, str]]] = {}
+        for uri, language, label in self.vocabulary_labels:
+            by_target.setdefault(canonical_uri(uri), []).append((language, label))
+        languages = {"fr", "en"}
+        for target, owners in self.by_match.items():
+            for concept, relation in owners:
+                for language, label in by_target.get(target, []):
+                    borrowed = Borrowed(concept, relation, language, label, target)
+                    self.borrowed.append(borrowed)
+                    hit = LabelHit(concept, "prefLabel", language, label, "http://" + target)
+                    self._index(label, language or "und", hit)
+                    languages.add(language or "und")
+        self.languages = ("fr", "en", *sorted(languages - {"fr", "en"}))
 
     def ancestors(self, concept_id: str) -> list[str]:
         """Broader concepts, nearest first, each once (cycle-safe)."""
@@ -174,6 +240,24 @@ class Thesaurus:
         found = [(own, "self")] if own else []
         return found + self.by_match.get(canonical_uri(uri), [])
 
+    def label_hits(self, text: str) -> list[LabelHit]:
+        """Own and borrowed labels equal to `text` keyed in the label's language; own
+        labels first. For a long single word with no hit, the longest compound head that
+        is a German or Dutch single-word label ('Grundwasser' -> 'Wasser')."""
+        hits: list[LabelHit] = []
+        for key in keyword_keys(text, self.languages):
+            for hit in self.by_language_key.get(key, []):
+                if hit not in hits:
+                    hits.append(hit)
+        if not hits:
+            for head in compound_heads(text):
+                for language in ("de", "nl"):
+                    key = label_key(head, language)
+                    if key in self.single_word_keys:
+                        return list(self.by_language_key[key])
+        hits.sort(key=lambda h: h.source is not None)
+        return hits
+
     def concepts_for_label(self, text: str) -> list[tuple[str, str, str, str]]:
         """(concept id, label kind, language, label) of the labels equal to `text` after
         normalisation and stemming."""
@@ -203,9 +287,31 @@ def parse_graph(path: Path) -> rdflib.Graph:
     return graph
 
 
+VOCABULARY_LABELS = "vocabulary-labels.tsv"
+
+
+def read_vocabulary_labels(path: Path) -> list[tuple[str, str, str]]:
+    """(vocabulary concept URI, language, label) rows of a vocabulary-labels.tsv; [] when
+    the file is absent (a custom thesaurus without borrowed labels)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 3:
+            raise ConfigError(f"{path}:{number}: expected URI, language and label")
+        rows.append((parts[0], parts[1], parts[2]))
+    return rows
+
+
 def load_thesaurus(path: str | Path) -> Thesaurus:
-    """Load the SKOS scheme at `path`. Structural problems are not refused here (the
-    validator reports them all at once); only an unreadable file or no scheme raises."""
+    """Load the SKOS scheme at `path` (and the vocabulary labels beside it). Structural
+    problems are not refused here (the validator reports them all at once); only an
+    unreadable file or no scheme raises."""
     file = Path(path)
     graph = parse_graph(file)
     schemes = sorted(str(s) for s in graph.subjects(RDF.type, SKOS.ConceptScheme))
@@ -248,4 +354,5 @@ def load_thesaurus(path: str | Path) -> Thesaurus:
         concepts=concepts,
         schemes=schemes,
         graph=graph,
+        vocabulary_labels=read_vocabulary_labels(file.with_name(VOCABULARY_LABELS)),
     )

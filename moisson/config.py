@@ -5,7 +5,7 @@ Precedence (highest first): `MOISSON_*` environment variables (nested keys with 
 defaults below. Secrets (admin token, source passwords) come only from the environment.
 
 Each source is validated against the options model of its `kind`, which the source class
-owns (harvester/registry.py), so an unknown kind or a bad option fails here with the field
+owns (moisson/plugins.py), so an unknown kind or a bad option fails here with the field
 named, before anything runs. `docs/configuration.md` is generated from these models.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -30,6 +32,7 @@ from moisson.config_sections import (
     ApiSettings,
     AuthSettings,
     CswSettings,
+    DataSettings,
     DuplicatesSettings,
     HarvestSettings,
     IndexSettings,
@@ -43,6 +46,7 @@ from moisson.config_sections import (
     ThemesSettings,
 )
 from moisson.errors import ConfigError
+from moisson.plugins import known, options_model
 
 __all__ = [
     "BUNDLED_RULES",
@@ -50,6 +54,7 @@ __all__ = [
     "ApiSettings",
     "AuthSettings",
     "CswSettings",
+    "DataSettings",
     "DuplicatesSettings",
     "HarvestSettings",
     "IndexSettings",
@@ -65,7 +70,8 @@ __all__ = [
     "load_settings",
 ]
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "samples" / "moisson.toml"
+# The bundled sample config (package data), read when no config file is named.
+DEFAULT_CONFIG = Path(str(files("samples") / "moisson.toml"))
 
 
 class Settings(BaseSettings):
@@ -74,6 +80,9 @@ class Settings(BaseSettings):
     )
 
     store: StoreSettings = Field(default_factory=StoreSettings, description="Record store.")
+    data: DataSettings = Field(
+        default_factory=DataSettings, description="Files Moisson writes (never the package)."
+    )
     index: IndexSettings = Field(default_factory=IndexSettings, description="Search index.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="Search API.")
     auth: AuthSettings = Field(
@@ -107,9 +116,6 @@ class Settings(BaseSettings):
     @field_validator("sources", mode="before")
     @classmethod
     def _sources_by_kind(cls, value: Any) -> Any:
-        # Imported here: the registry imports source modules, which import this module.
-        from harvester.registry import options_model
-
         if not isinstance(value, list):
             return value
         out: list[Any] = []
@@ -138,6 +144,11 @@ class Settings(BaseSettings):
             seen.add(source.id)
         return value
 
+    @model_validator(mode="after")
+    def _rule_edits_in_data_folder(self) -> Settings:
+        self.themes._edits = self.data.dir / "theme-rules.yaml"
+        return self
+
     def source(self, source_id: str) -> SourceSettings:
         for source in self.sources:
             if source.id == source_id:
@@ -146,9 +157,14 @@ class Settings(BaseSettings):
         raise ConfigError(f"unknown source {source_id!r}; configured sources: {known}")
 
 
-def _resolve_relative(data: dict[str, Any], base: Path) -> None:
-    """Make relative SQLite paths and `file:` URLs relative to the config file, not to
-    whatever directory the command happened to run in."""
+def _resolve_relative(data: dict[str, Any], base: Path, writable: Path) -> None:
+    """Make relative paths relative to the config file, not to whatever directory the
+    command happened to run in: `file:` URLs and theme files against `base` (the config's
+    folder), what Moisson writes (SQLite files, the data folder) against `writable` (the same
+    folder, except for the bundled config, whose folder is inside the installed package)."""
+    section = data.setdefault("data", {})
+    if isinstance(section, dict):
+        section["dir"] = str(writable / section.get("dir", "var"))
     for section in ("store", "index"):
         url = data.get(section, {}).get("url")
         if (
@@ -156,7 +172,7 @@ def _resolve_relative(data: dict[str, Any], base: Path) -> None:
             and url.startswith("sqlite:///")
             and not url.startswith("sqlite:////")
         ):
-            data[section]["url"] = "sqlite:///" + str(base / url[len("sqlite:///") :])
+            data[section]["url"] = "sqlite:///" + str(writable / url[len("sqlite:///") :])
     themes = data.get("themes")
     if isinstance(themes, dict):
         for key in ("thesaurus", "rules"):
@@ -187,7 +203,8 @@ def load_settings(path: str | Path | None = None) -> Settings:
         raise ConfigError(f"config file not found: {file}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {file} is not valid TOML: {exc}") from exc
-    _resolve_relative(data, file.parent)
+    bundled = file == DEFAULT_CONFIG.resolve()
+    _resolve_relative(data, file.parent, Path.cwd() if bundled else file.parent)
     try:
         # Init kwargs would rank above env vars; the file goes in as its own source instead.
         return _with_file_defaults(data)
@@ -214,7 +231,7 @@ class _FileValues(PydanticBaseSettingsSource):
 def _with_file_defaults(data: dict[str, Any]) -> Settings:
     class _Loaded(Settings):
         @classmethod
-        def settings_customise_sources(  # type: ignore[override]
+        def settings_customise_sources(
             cls,
             settings_cls: type[BaseSettings],
             init_settings: PydanticBaseSettingsSource,
@@ -230,8 +247,6 @@ def _with_file_defaults(data: dict[str, Any]) -> Settings:
 def reference_markdown() -> str:
     """docs/configuration.md, generated from the models so the two cannot diverge (a test
     compares them). Regenerate with `python -m moisson.config > docs/configuration.md`."""
-    from harvester.registry import known_kinds, options_model
-
     lines = [
         "# Configuration reference",
         "",
@@ -260,7 +275,9 @@ def reference_markdown() -> str:
             lines.append(f"| `{name}` | `{kind}` | {default} | {info.description or ''} |")
         lines.append("")
 
-    sections = ("store", "index", "api", "auth", "harvest", "scheduler", "retirement", "themes")
+    sections = (
+        "store", "data", "index", "api", "auth", "harvest", "scheduler", "retirement", "themes"
+    )
     for section in (*sections, "duplicates", "csw"):
         field = Settings.model_fields[section]
         lines.extend([f"## [{section}]", "", field.description or "", ""])
@@ -274,7 +291,7 @@ def reference_markdown() -> str:
     lines.extend(["### [sources.access]", "", " ".join((SourceAccess.__doc__ or "").split()), ""])
     table(SourceAccess)
     common = frozenset(SourceSettings.model_fields)
-    for kind in known_kinds():
+    for kind in known("sources"):
         lines.extend([f'### kind = "{kind}"', ""])
         table(options_model(kind), skip=common)
     return "\n".join(lines)

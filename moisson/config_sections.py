@@ -7,10 +7,19 @@ that file stays about loading. Field descriptions become docs/configuration.md.
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from moisson.errors import ConfigError
 
@@ -18,6 +27,7 @@ __all__ = [
     "ApiSettings",
     "AuthSettings",
     "CswSettings",
+    "DataSettings",
     "DuplicatesSettings",
     "HarvestSettings",
     "IndexSettings",
@@ -31,8 +41,9 @@ __all__ = [
     "ThemesSettings",
 ]
 
-BUNDLED_THESAURUS = Path(__file__).resolve().parent.parent / "thesaurus" / "themes.ttl"
-BUNDLED_RULES = Path(__file__).resolve().parent.parent / "mappings" / "theme-rules.yaml"
+# Package data (the `thesaurus` and `mappings` data packages), wherever Moisson is installed.
+BUNDLED_THESAURUS = Path(str(files("thesaurus") / "themes.ttl"))
+BUNDLED_RULES = Path(str(files("mappings") / "theme-rules.yaml"))
 
 
 class _Section(BaseModel):
@@ -54,6 +65,17 @@ class IndexSettings(_Section):
         description="Search index: `sqlite:///PATH` for the embedded index; "
         "`http(s)://[user:password@]host:9200[,host2:9200]/ALIAS[?replicas=N&shards=N]` for "
         "OpenSearch (ALIAS defaults to `moisson`; `moisson reindex` swaps it to a new index).",
+    )
+
+
+class DataSettings(_Section):
+    """Where Moisson writes files of its own (never into the installed package)."""
+
+    dir: Path = Field(
+        Path("var"),
+        description="Data folder: admin rule edits (`theme-rules.yaml`, when `[themes] rules` "
+        "is not set) are written here. Relative to the config file's folder; for the bundled "
+        "sample config, relative to the current directory.",
     )
 
 
@@ -86,7 +108,8 @@ class ApiSettings(_Section):
         ge=0,
         description="Requests an anonymous client (by address) may make per "
         "`rate_limit_window` seconds; beyond that 429 with Retry-After. 0: no limit. "
-        "Counted per worker process.",
+        "Counted once for all workers of `moisson serve`; behind a proxy listed in "
+        "`auth.trusted_proxies`, the client is the address it forwarded for.",
     )
     rate_limit_window: float = Field(
         60.0, gt=0, description="Length of the anonymous rate-limit window, in seconds."
@@ -107,9 +130,10 @@ class AuthSettings(_Section):
     )
     trusted_proxies: list[str] = Field(
         [],
-        description="Addresses or CIDR networks of the security gateway whose sec-* headers "
-        "are trusted (georchestra mode); sec-* headers from anywhere else are ignored and "
-        "logged.",
+        description="Addresses or CIDR networks of the security gateway or reverse proxies: "
+        "their sec-* headers are trusted (georchestra mode), and their `Forwarded` / "
+        "`X-Forwarded-For` name the client for the anonymous rate limit (any mode). The "
+        "same headers from anywhere else are ignored (sec-* ones logged).",
     )
     admin_roles: list[str] = Field(
         ["ROLE_MOISSON_ADMIN", "ROLE_SUPERUSER"],
@@ -276,7 +300,8 @@ class DuplicatesSettings(_Section):
     source_priority: list[str] = Field(
         [],
         description="Source ids, most authoritative first: the canonical member of a cluster "
-        "comes from the first listed source present, then the most complete, then the freshest.",
+        "comes from the first listed source present, then the producer's own copy, then the "
+        "most complete, then the freshest.",
     )
     text_similarity: float = Field(
         0.5,
@@ -307,8 +332,9 @@ class ThemesSettings(_Section):
     )
     rules: Path | None = Field(
         None,
-        description="YAML mapping rules (default: the bundled mappings/theme-rules.yaml); "
-        "admin endpoints that apply a rule rewrite this file.",
+        description="YAML mapping rules (default: `theme-rules.yaml` in the data folder if an "
+        "admin has edited the rules, else the bundled mappings/theme-rules.yaml); admin "
+        "endpoints that apply a rule rewrite this file, or create the data folder's copy.",
     )
     languages: list[str] = Field(
         ["fr", "en"],
@@ -323,13 +349,28 @@ class ThemesSettings(_Section):
         "this many times (a title occurrence counts double).",
     )
 
+    # `[data] dir`/theme-rules.yaml, set by Settings: where admin edits of the bundled rules go.
+    _edits: Path | None = PrivateAttr(None)
+
     @property
     def thesaurus_path(self) -> Path:
         return self.thesaurus or BUNDLED_THESAURUS
 
     @property
     def rules_path(self) -> Path:
-        return self.rules or BUNDLED_RULES
+        """The rules file read: the configured one, else the admins' edited copy in the data
+        folder once there is one, else the bundled rules."""
+        if self.rules is not None:
+            return self.rules
+        if self._edits is not None and self._edits.exists():
+            return self._edits
+        return BUNDLED_RULES
+
+    @property
+    def rules_edit_path(self) -> Path:
+        """The rules file an admin edit writes: the configured one, else the data folder's
+        copy (the bundled rules are package data and are never written)."""
+        return self.rules or self._edits or Path("var") / "theme-rules.yaml"
 
 
 class SourceAccess(_Section):
@@ -355,7 +396,7 @@ class SourceAccess(_Section):
 
 class SourceSettings(BaseModel):
     """Fields every source has. Each kind extends this with its own options (see
-    harvester/registry.py); unknown fields are rejected by those models."""
+    moisson/plugins.py); unknown fields are rejected by those models."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -477,7 +477,7 @@ class Query(BaseModel):
         """Every selecting condition except the text query and access/collapse, as nodes
         (filters, ranges, bbox, date range and `where`), to be ANDed."""
         found: list[Node] = [
-            FieldFilter(field=name, values=tuple(values))  # type: ignore[arg-type]
+            FieldFilter(field=name, values=tuple(values))
             for name, values in self.filters.items()
             if values
         ]

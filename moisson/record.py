@@ -197,6 +197,9 @@ class Record(_Model):
     links: list[Link] = []
     licence: str | None = None
     constraints: list[str] = []
+    # How often the resource is updated: an ISO MD_MaintenanceFrequencyCode (annually,
+    # asNeeded...) when the source's value maps to one (harvester/formats/frequency.py).
+    maintenance_frequency: str | None = None
     lineage: str | None = None
     thumbnails: list[str] = []
     raw: RawPayload | None = None
@@ -222,7 +225,7 @@ class Record(_Model):
         return cls(
             id=record_id(source_id, original_id),
             provenance=Provenance(source_id=source_id, original_id=original_id),
-            **fields,  # type: ignore[arg-type]
+            **fields,
         )
 
     def reference_date(self) -> date | None:
@@ -256,6 +259,7 @@ _Date = date  # Hit has a field named `date`
 class HitSource(_Model):
     id: str
     original_id: str
+    name: str | None = None  # the source's name from config, set by the API for display
 
 
 class Hit(_Model):

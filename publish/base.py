@@ -1,8 +1,8 @@
 """The plug point every output protocol meets.
 
 An output protocol is one adapter between a wire protocol (OGC API - Records, DCAT-AP,
-CSW...) and the search state of the app (`search_api.app.AppState`: settings, store,
-backend, themer). It owns three things and nothing else:
+CSW...) and the app's Runtime (pipeline/runtime.py: settings, store, backend, themer,
+the search service...). It owns three things and nothing else:
 
 - its `name` (used in logs and in the blueprint name);
 - `blueprint(state_getter)`: a Flask blueprint with its routes. The routes parse requests
@@ -23,20 +23,27 @@ from typing import TYPE_CHECKING, Protocol
 from flask import Blueprint, Response
 
 if TYPE_CHECKING:
-    from search_api.app import AppState
+    from moisson.config import Settings
+    from pipeline.runtime import Runtime
 
 __all__ = ["OutputProtocol", "StateGetter"]
 
-StateGetter = Callable[[], "AppState"]
+StateGetter = Callable[[], "Runtime"]
 
 
 class OutputProtocol(Protocol):
-    """One output protocol. Build it once per app; it holds no per-request state."""
+    """One output protocol. Built once per app by `from_settings` (what the `outputs` plug
+    point registers, moisson/plugins.py); it holds no per-request state."""
 
     name: str
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OutputProtocol:
+        """The protocol configured from the settings (its own section, if it has one)."""
+        ...
+
     def blueprint(self, state: StateGetter) -> Blueprint:
-        """The protocol's routes; `state()` gives the current app's AppState in a request.
+        """The protocol's routes; `state()` gives the current app's Runtime in a request.
         The blueprint registers `render_error` for every exception raised in its routes."""
         ...
 

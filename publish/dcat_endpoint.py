@@ -27,7 +27,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, RDF, XSD
 from werkzeug.exceptions import HTTPException
 
-from indexer.search_service import SearchService
+from moisson.config import Settings
 from moisson.errors import BadQuery, MoissonError
 from moisson.record import Hit
 from publish.base import StateGetter
@@ -69,6 +69,11 @@ class DcatEndpoint:
     title: str = "Moisson catalogue"
     publisher: str = "Moisson"
     name: str = "dcat"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DcatEndpoint:
+        """The protocol as the app mounts it (the outputs plug point)."""
+        return cls()
 
     def blueprint(self, state: StateGetter) -> Blueprint:
         return _Routes(self, state).blueprint
@@ -149,7 +154,7 @@ class _Routes:
         query = parse_search_args(args, app.settings)
         query = query.model_copy(update={"roles": query_roles()})
         check_capabilities(query, app.backend.capabilities)
-        searched = SearchService(app.backend, app.themer, app.settings.themes.languages).run(query)
+        searched = app.search.run(query)  # expansion, access, labels as /api/search
         query, results = searched.query, searched.results
         info = self.info()
         graph = bind_prefixes(Graph())

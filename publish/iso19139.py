@@ -1,6 +1,6 @@
 """Record -> ISO 19139 `gmd:MD_Metadata`, generated (for records that came in another format).
 
-`iso_document` is what a protocol calls: the harvested ISO payload first (publish/iso_raw.py:
+`publish.iso_raw.iso_document` is what a protocol calls: the harvested ISO payload first (iso_raw:
 as harvested, or an enriched copy carrying the company themes), else this module's
 generated record. The generated record follows the element order of the ISO 19139 schemas
 and says what the Record holds, nothing more:
@@ -32,7 +32,7 @@ from lxml import etree
 from moisson.record import BBox, Contact, Keyword, Link, Record, TemporalExtent
 from publish.scheme import ThemeScheme, theme_label
 
-__all__ = ["NS", "iso_document", "iso_element", "themes_keywords"]
+__all__ = ["NS", "iso_element", "themes_keywords"]
 
 NS = {
     "gmd": "http://www.isotc211.org/2005/gmd",
@@ -130,29 +130,6 @@ def iso_element(
         lineage = _el(_el(quality, "gmd:lineage"), "gmd:LI_Lineage")
         _string(lineage, "gmd:statement", record.lineage)
     return root
-
-
-def iso_document(
-    record: Record,
-    scheme: ThemeScheme,
-    raw: tuple[bytes, str] | None = None,
-    *,
-    file_identifier: str | None = None,
-) -> bytes:
-    """The ISO 19139 document to publish for `record`, UTF-8 bytes.
-
-    First choice: the harvested payload `raw` (bytes, content type) when it holds an ISO
-    19139 record: byte-for-byte when the record has no company theme to add, else an
-    enriched copy with the company themes block (publish/iso_raw.py). Otherwise the record
-    generated from the Record."""
-    if raw is not None:
-        from publish.iso_raw import raw_iso_document  # iso_raw imports this module
-
-        found = raw_iso_document(raw[0], raw[1], record, scheme)
-        if found is not None:
-            return found
-    element = iso_element(record, scheme, file_identifier=file_identifier)
-    return etree.tostring(element, xml_declaration=True, encoding="UTF-8")
 
 
 def _party(prop: etree._Element, contact: Contact, role: str | None = None) -> None:

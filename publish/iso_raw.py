@@ -25,10 +25,10 @@ from lxml import etree
 from harvester.formats.xmlsafe import parse_xml
 from moisson.errors import MoissonError
 from moisson.record import Record
-from publish.iso19139 import NS, themes_keywords
+from publish.iso19139 import NS, iso_element, themes_keywords
 from publish.scheme import ThemeScheme
 
-__all__ = ["raw_iso_document", "raw_iso_element"]
+__all__ = ["iso_document", "raw_iso_document", "raw_iso_element"]
 
 _ISO_ROOTS = frozenset(
     f"{{{ns}}}{name}"
@@ -118,3 +118,24 @@ def _replace_themes(element: etree._Element, block: etree._Element, scheme_uri: 
         if child.tag in _BEFORE_KEYWORDS:
             position = index + 1
     ident.insert(position, block)
+
+
+def iso_document(
+    record: Record,
+    scheme: ThemeScheme,
+    raw: tuple[bytes, str] | None = None,
+    *,
+    file_identifier: str | None = None,
+) -> bytes:
+    """The ISO 19139 document to publish for `record`, UTF-8 bytes.
+
+    First choice: the harvested payload `raw` (bytes, content type) when it holds an ISO
+    19139 record: byte-for-byte when the record has no company theme to add, else an
+    enriched copy with the company themes block (publish/iso_raw.py). Otherwise the record
+    generated from the Record."""
+    if raw is not None:
+        found = raw_iso_document(raw[0], raw[1], record, scheme)
+        if found is not None:
+            return found
+    element = iso_element(record, scheme, file_identifier=file_identifier)
+    return etree.tostring(element, xml_declaration=True, encoding="UTF-8")

@@ -14,6 +14,8 @@ if ! /usr/bin/python3 -c "import qgis.core" 2>/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qgis python3-qgis >/dev/null
 fi
 .venv/bin/ruff check .
+# Strict types on the core and the plug-point Protocols ([tool.mypy] in pyproject.toml).
+.venv/bin/mypy
 # A real OpenSearch node for the search backend contract suite, stopped on exit. An already
 # running one can be given with OPENSEARCH_TEST_URL.
 if [ -z "${OPENSEARCH_TEST_URL:-}" ]; then

@@ -5,9 +5,9 @@ decided: the caller (search_api/auth.py) must be an admin, i.e. hold one of
 `auth.admin_roles`, or send `Authorization: Bearer <api.admin_token>`, or `api.admin_open`
 is set (local development); otherwise 401 (anonymous) or 403 (identified, not an admin).
 
-A harvest triggered here runs in a background thread of this process with its own store,
-index and HTTP client (the same `harvest_source` the CLI and the scheduler use); `?wait=1`
-runs it inside the request instead and returns the run.
+A harvest triggered here runs in a background thread of this process with the app's runtime
+(the same `harvest_source` the CLI and the scheduler use); `?wait=1` runs it inside the
+request instead and returns the run.
 """
 
 from __future__ import annotations
@@ -19,12 +19,20 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from harvester.runs import owner_alive
-from moisson.config import Settings
 from moisson.errors import BadQuery, ConfigError, Conflict, NotFound
-from search_api.app import state
+from pipeline.harvest import harvest_source
+from pipeline.retirement import (
+    approve_review,
+    record_history,
+    reject_review,
+    retired_records,
+    reviews,
+)
+from pipeline.runs import owner_alive
+from pipeline.runtime import Runtime
 from search_api.auth import identity
 from search_api.serialise import run_summary
+from search_api.state import state
 
 __all__ = ["blueprint", "require_admin", "run_log"]
 
@@ -111,21 +119,9 @@ def run_log(message: str | None) -> list[str]:
 # -- harvest ---------------------------------------------------------------------------------
 
 
-def _harvest(settings: Settings, source_id: str, full: bool) -> dict[str, Any]:
-    from harvester.http import HttpClient
-    from indexer.backends import build_backend
-    from indexer.harvesting import harvest_source
-    from indexer.store import Store
-
-    options = settings.source(source_id)
-    backend = build_backend(settings.index.url)
-    with Store(settings.store.url) as store, HttpClient(settings.harvest) as http:
-        backend.open()
-        try:
-            result = harvest_source(settings, options, store, backend, http, full=full)
-        finally:
-            backend.close()
-        [run] = [r for r in store.runs(source_id, limit=5) if r.id == result.report.run_id]
+def _harvest(runtime: Runtime, source_id: str, full: bool) -> dict[str, Any]:
+    result = harvest_source(runtime, runtime.settings.source(source_id), full=full)
+    [run] = [r for r in runtime.store.runs(source_id, limit=5) if r.id == result.report.run_id]
     return {
         "source": source_id,
         "run": {**(run_summary(run) or {}), "retired": run.retired},
@@ -138,9 +134,9 @@ def _harvest(settings: Settings, source_id: str, full: bool) -> dict[str, Any]:
     }
 
 
-def _in_thread(settings: Settings, source_id: str, full: bool) -> None:
+def _in_thread(runtime: Runtime, source_id: str, full: bool) -> None:
     try:
-        summary = _harvest(settings, source_id, full)
+        summary = _harvest(runtime, source_id, full)
         logger.info("admin-triggered run of %s: %s", source_id, summary["run"]["status"])
     except Exception:
         logger.exception("admin-triggered run of %s failed", source_id)
@@ -168,12 +164,12 @@ def harvest(source_id: str) -> tuple[Response, int]:
         _running.add(source_id)
     if wait:
         try:
-            return jsonify(_harvest(settings, source_id, full)), 200
+            return jsonify(_harvest(app, source_id, full)), 200
         finally:
             with _running_lock:
                 _running.discard(source_id)
     thread = threading.Thread(
-        target=_in_thread, args=(settings, source_id, full), name=f"harvest-{source_id}"
+        target=_in_thread, args=(app, source_id, full), name=f"harvest-{source_id}"
     )
     thread.start()
     return jsonify({"source": source_id, "status": "started", "full": full}), 202
@@ -232,8 +228,6 @@ def runs() -> dict[str, Any]:
 
 @blueprint.get("/api/admin/retirements")
 def retirements() -> dict[str, Any]:
-    from indexer.retirement import reviews
-
     _check_args("status")
     status = request.args.get("status", "pending")
     if status not in {"pending", "approved", "rejected", "all"}:
@@ -244,8 +238,6 @@ def retirements() -> dict[str, Any]:
 
 @blueprint.post("/api/admin/retirements/<int:review_id>/approve")
 def approve(review_id: int) -> dict[str, Any]:
-    from indexer.retirement import approve_review
-
     _check_args()
     app = state()
     retired = approve_review(app.store, app.backend, review_id)
@@ -254,8 +246,6 @@ def approve(review_id: int) -> dict[str, Any]:
 
 @blueprint.post("/api/admin/retirements/<int:review_id>/reject")
 def reject(review_id: int) -> dict[str, Any]:
-    from indexer.retirement import reject_review
-
     _check_args()
     reject_review(state().store, review_id)
     return {"review_id": review_id, "status": "rejected"}
@@ -263,8 +253,6 @@ def reject(review_id: int) -> dict[str, Any]:
 
 @blueprint.get("/api/admin/records/retired")
 def retired() -> dict[str, Any]:
-    from indexer.retirement import retired_records
-
     _check_args("source", "limit")
     found = retired_records(state().store, _source_arg(), limit=_int_arg("limit", 100, 1, 1000))
     return {"records": [_jsonable(r) for r in found]}
@@ -272,8 +260,6 @@ def retired() -> dict[str, Any]:
 
 @blueprint.get("/api/admin/records/<record_id>/history")
 def history(record_id: str) -> dict[str, Any]:
-    from indexer.retirement import record_history
-
     _check_args()
     found = record_history(state().store, record_id)
     found["events"] = [_jsonable(e) for e in found["events"]]

@@ -17,32 +17,38 @@ restricted to one of their roles: `query_roles()` goes into every Query, so the 
 filter inside their queries; `visible_record()` guards the record endpoints.
 
 Every response (see `install`): security headers, CORS for `api.cors_origins`, a request
-size limit (413), an anonymous per-client rate limit (429 + Retry-After) and one structured
-access-log line (no header, token or credential-looking query value is ever logged).
+size limit (413), an anonymous per-client rate limit (429 + Retry-After; the client is the
+forwarded-for address behind `auth.trusted_proxies`, counted once for all workers:
+search_api/rate_limit.py) and one structured access-log line (no header, token or
+credential-looking query value is ever logged).
 """
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import logging
 import math
-import threading
+import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, abort, current_app, g, request
 
 from indexer.access import AccessPolicy
+from indexer.tokens import Tokens
 from moisson.errors import NotFound
 from moisson.record import Record
+from search_api.client_address import client_address, is_trusted
+from search_api.rate_limit import RateLimiter, shared_limiter
+from search_api.state import state
 
 __all__ = [
     "ANONYMOUS",
     "Identity",
     "RateLimiter",
     "access_policy",
+    "client",
     "identity",
     "install",
     "query_roles",
@@ -72,21 +78,9 @@ class Identity:
 ANONYMOUS = Identity("anonymous")
 
 
-def _state():  # type: ignore[no-untyped-def]
-    from search_api.app import state
-
-    return state()
-
-
 def access_policy() -> AccessPolicy:
-    """The access rules of the configured sources (built once per app)."""
-    from flask import current_app
-
-    found = current_app.extensions.get("moisson.access")
-    if found is None:
-        found = AccessPolicy(_state().settings.sources)
-        current_app.extensions["moisson.access"] = found
-    return found  # type: ignore[no-any-return]
+    """The access rules of the configured sources (the runtime's, built once)."""
+    return state().access
 
 
 def _bearer() -> str | None:
@@ -99,18 +93,8 @@ def _bearer() -> str | None:
     return token.strip()
 
 
-def _trusted(address: str | None, proxies: list[str]) -> bool:
-    if not address:
-        return False
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(p, strict=False) for p in proxies)
-
-
 def _identify() -> Identity:
-    settings = _state().settings
+    settings = state().settings
     auth, api = settings.auth, settings.api
     admin_roles = set(auth.admin_roles)
     if api.admin_open:
@@ -122,15 +106,14 @@ def _identify() -> Identity:
             return Identity("admin-token", user="admin-token", admin=True)
         if auth.mode != "token":
             abort(401, "unknown bearer token")
-        from indexer.tokens import Tokens
 
-        roles = Tokens(_state().store).roles_of(token)
+        roles = Tokens(state().store).roles_of(token)
         if roles is None:
             abort(401, "unknown or revoked API token; create one with `moisson tokens create`")
         held = frozenset(roles)
         return Identity("token", user="token", roles=held, admin=bool(held & admin_roles))
     if auth.mode == "georchestra" and any(h in request.headers for h in SEC_HEADERS):
-        if not _trusted(request.remote_addr, auth.trusted_proxies):
+        if not is_trusted(request.remote_addr, auth.trusted_proxies):
             logger.warning(
                 "ignored sec-* headers from untrusted address %s (not in auth.trusted_proxies)",
                 request.remote_addr,
@@ -166,43 +149,15 @@ def visible_record(record_id: str) -> Record:
     otherwise, with the message of an unknown id, so a restricted record's existence is not
     revealed."""
     try:
-        record = _state().store.get(record_id)
+        record = state().store.get(record_id)
     except NotFound:
         raise NotFound(f"no record with id {record_id!r}") from None
     roles = query_roles()
     if not access_policy().may_see(record.provenance.source_id, roles):
         raise NotFound(f"no record with id {record_id!r}")
-    if roles is not None and not _state().store.active([record_id]):
+    if roles is not None and not state().store.active([record_id]):
         raise NotFound(f"no record with id {record_id!r}")  # retired: admins only
     return record
-
-
-# -- rate limit --------------------------------------------------------------------------------
-
-
-@dataclass
-class RateLimiter:
-    """A fixed window per client address: at most `limit` requests per `window` seconds."""
-
-    limit: int
-    window: float
-    clock: object = time.monotonic
-    _counts: dict[str, tuple[float, int]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def hit(self, client: str) -> float | None:
-        """Count one request; None if allowed, else seconds until the window ends."""
-        now = self.clock()  # type: ignore[operator]
-        with self._lock:
-            if len(self._counts) > 10_000:  # forget finished windows
-                self._counts = {k: v for k, v in self._counts.items() if now - v[0] < self.window}
-            start, count = self._counts.get(client, (now, 0))
-            if now - start >= self.window:
-                start, count = now, 0
-            if count >= self.limit:
-                return start + self.window - now
-            self._counts[client] = (start, count + 1)
-            return None
 
 
 # -- hooks --------------------------------------------------------------------------------
@@ -218,7 +173,7 @@ def _redacted_query() -> str:
 
 def _before() -> None:
     g.moisson_started = time.perf_counter()
-    settings = _state().settings
+    settings = state().settings
     length = request.content_length
     if length is not None and length > settings.api.max_request_bytes:
         abort(
@@ -229,7 +184,7 @@ def _before() -> None:
     who = identity()
     limiter: RateLimiter | None = _state_extension("moisson.ratelimit")
     if who.kind == "anonymous" and limiter is not None:
-        wait = limiter.hit(request.remote_addr or "unknown")
+        wait = limiter.hit(client())
         if wait is not None:
             g.moisson_retry_after = max(1, math.ceil(wait))
             abort(
@@ -237,14 +192,23 @@ def _before() -> None:
             )
 
 
-def _state_extension(name: str) -> RateLimiter | None:
-    from flask import current_app
+def client() -> str:
+    """The client's address: behind a trusted proxy, the one it forwarded for
+    (search_api/client_address.py); computed once per request."""
+    found = g.get("moisson_client")
+    if found is None:
+        proxies = state().settings.auth.trusted_proxies
+        found = client_address(request.remote_addr, request.headers, proxies)
+        g.moisson_client = found
+    return found  # type: ignore[no-any-return]
 
+
+def _state_extension(name: str) -> RateLimiter | None:
     return current_app.extensions.get(name)  # type: ignore[no-any-return]
 
 
 def _after(response: Response) -> Response:
-    settings = _state().settings
+    settings = state().settings
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
@@ -278,6 +242,8 @@ def _log(response: Response, who: Identity | None) -> None:
     started = g.get("moisson_started")
     line = {
         "remote": request.remote_addr,
+        "client": client(),  # the forwarded-for address behind a trusted proxy
+        "pid": os.getpid(),  # which server worker answered
         "method": request.method,
         "path": request.path,
         "query": _redacted_query(),
@@ -295,7 +261,8 @@ def install(app: Flask) -> None:
     api = app.extensions["moisson"].settings.api
     app.config["MAX_CONTENT_LENGTH"] = api.max_request_bytes
     if api.anonymous_rate_limit:
-        app.extensions["moisson.ratelimit"] = RateLimiter(
+        # Shared by every gunicorn worker when `moisson serve` prepared it before forking.
+        app.extensions["moisson.ratelimit"] = shared_limiter(
             api.anonymous_rate_limit, api.rate_limit_window
         )
     app.before_request(_before)

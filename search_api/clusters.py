@@ -2,7 +2,9 @@
 
 - `GET /api/records/<id>/cluster`: the cluster holding a record: its members with their
   provenance (source, original id, first/last seen, harvest run, lineage statement), which
-  is canonical, and the evidence (fingerprint or similarity) that joined each pair.
+  is canonical and why (`canonical_reason`: pinned, source priority, the producer's own
+  copy, most complete, freshest), and the evidence (fingerprint or similarity) that joined
+  each pair.
   `{"record_id": ..., "cluster": null}` when the record stands alone.
 - `GET /api/admin/clusters[?source=X]`, `POST /api/admin/clusters/<cluster_id>/split`
   (JSON `{"record_ids": [...], "note": "..."}`: those records leave the cluster for good)
@@ -11,7 +13,7 @@
   decisions are stored by record id, so they survive re-harvests. The members are indexed
   again before the answer (indexer/collapse.py), so search collapses the new clusters.
 
-The ClusterStore is opened once per app, on first use, over the app's store.
+The ClusterStore is the runtime's.
 """
 
 from __future__ import annotations
@@ -19,15 +21,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
 from indexer.cluster_store import ClusterStore, ClusterView
+from indexer.clusters import canonical_reason, rank_facts
 from indexer.collapse import Collapser
 from moisson.errors import BadQuery, NotFound
 from search_api.admin import require_admin
-from search_api.app import state
 from search_api.auth import access_policy, visible_record
 from search_api.serialise import record_response
+from search_api.state import state
 
 __all__ = ["admin_blueprint", "blueprint", "cluster_payload"]
 
@@ -37,16 +40,8 @@ blueprint = Blueprint("clusters", __name__)
 admin_blueprint = Blueprint("admin_clusters", __name__)
 admin_blueprint.before_request(require_admin)
 
-_EXTENSION = "moisson.clusters"
-
-
 def clusters() -> ClusterStore:
-    found = current_app.extensions.get(_EXTENSION)
-    if found is None:
-        app_state = state()
-        found = ClusterStore(app_state.store, app_state.settings.duplicates).open()
-        current_app.extensions[_EXTENSION] = found
-    return found  # type: ignore[no-any-return]
+    return state().clusters
 
 
 def _follow() -> None:
@@ -69,16 +64,44 @@ def _member(record_id: str, canonical: str) -> dict[str, Any]:
     }
 
 
+def _reason(view: ClusterView, members: list[dict[str, Any]]) -> str | None:
+    """Why the canonical copy is the one shown (indexer/clusters.canonical_reason); None
+    when the caller may not see it (the reason quotes its identifier and contact)."""
+    if any(m["id"] == view.canonical and m.get("missing") for m in members):
+        return None
+    app_state = state()
+    found = app_state.store.active(view.members)
+    facts = [rank_facts(record) for record in found]
+    return canonical_reason(facts, view.canonical, app_state.settings.duplicates.source_priority)
+
+
 def cluster_payload(view: ClusterView) -> dict[str, Any]:
+    members = [_member(m, view.canonical) for m in view.members]
     return {
         "id": view.id,
         "canonical": view.canonical,
-        "members": [_member(m, view.canonical) for m in view.members],
+        "canonical_reason": _reason(view, members),
+        "members": members,
         "evidence": [
             {"a": p.a, "b": p.b, "kind": p.kind, "detail": p.detail, "score": p.score}
             for p in view.pairs
         ],
+        "related": related_payload(view.members),
     }
+
+
+def related_payload(record_ids: list[str]) -> list[dict[str, Any]]:
+    """Records related to `record_ids` but distinct (same service layer or landing page, a
+    different year, place or extent: indexer/fingerprints.py `link_conflict`), not merged."""
+    inside = set(record_ids)
+    out = []
+    for pair in clusters().related(record_ids):
+        for mine, other in ((pair.a, pair.b), (pair.b, pair.a)):
+            if mine in inside and other not in inside:
+                entry = _member(other, "")
+                entry.pop("canonical", None)
+                out.append({**entry, "related_to": mine, "detail": pair.detail})
+    return out
 
 
 def _no_args(*allowed: str) -> None:
@@ -92,7 +115,11 @@ def record_cluster(record_id: str) -> dict[str, Any]:
     _no_args()
     visible_record(record_id)  # 404 for an unknown record, or one the caller may not see
     view = clusters().cluster_of(record_id)
-    return {"record_id": record_id, "cluster": cluster_payload(view) if view else None}
+    return {
+        "record_id": record_id,
+        "cluster": cluster_payload(view) if view else None,
+        "related": related_payload(view.members if view else [record_id]),
+    }
 
 
 @admin_blueprint.get("/api/admin/clusters")

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint
 
-from search_api.app import state
+from search_api.state import state
 
 __all__ = ["blueprint"]
 

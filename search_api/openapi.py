@@ -16,7 +16,6 @@ from flask import Blueprint
 from indexer.backends.base import FACETS
 from moisson.config import Settings
 from publish.csw.openapi_paths import csw_paths
-from search_api.app import state
 from search_api.openapi_admin import SECURITY_SCHEMES, admin_paths, admin_schemas
 from search_api.openapi_clusters import cluster_paths
 from search_api.openapi_schemas import component_schemas, error_response, json_response, ref
@@ -32,6 +31,7 @@ from search_api.params import (
     query_limit,
 )
 from search_api.records import RAW_VALUES
+from search_api.state import state
 
 __all__ = ["blueprint", "build_document"]
 

@@ -68,7 +68,10 @@ def cluster_paths() -> dict[str, Any]:
                 "tags": ["clusters"],
                 "parameters": [_path("record_id", "Record id.")],
                 "responses": {
-                    "200": _object("`{record_id, cluster}`; cluster is null if alone."),
+                    "200": _object(
+                        "`{record_id, cluster, related}`; cluster is null if alone; related "
+                        "lists distinct records sharing a service layer or landing page."
+                    ),
                     "400": error_response("Unknown parameter."),
                     "404": error_response("No such record."),
                     **_DEFAULT,

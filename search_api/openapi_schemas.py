@@ -155,6 +155,12 @@ def component_schemas() -> dict[str, Any]:
                     "date": nullable("string", format="date"),
                     "links": {"type": "array", "items": ref("Link")},
                     "sources": {"type": "array", "items": ref("HitSource")},
+                    "source_names": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "The sources of the hit's copies, each named once, "
+                        "best copy first: what a result line shows.",
+                    },
                     "themes": {"type": "array", "items": {"type": "object"}},
                 }
             ),
@@ -207,7 +213,12 @@ def component_schemas() -> dict[str, Any]:
                     "id": {"type": "string"},
                     "kind": {"type": "string", "example": "csw"},
                     "name": {"type": "string"},
-                    "url": {"type": "string"},
+                    "url": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "The source's address: in full for admins; for others "
+                        "only a public web address (null for a file path or an internal host).",
+                    },
                     "enabled": {"type": "boolean"},
                     "records": {"type": "integer", "minimum": 0},
                     "last_run": {"anyOf": [ref("Run"), _NULL_ALTERNATIVE]},

@@ -38,7 +38,13 @@ def _admin(operation_id: str, summary: str, ok: str, **extra: Any) -> dict[str, 
         **extra,
         "responses": {
             "200": json_response(ok, summary),
-            "400": error_response("Unknown parameter, or a rule that is not valid."),
+            "400": error_response(
+                "Unknown parameter, malformed JSON (with line and column), or a rule that is "
+                "not valid (every problem listed)."
+            ),
+            "409": error_response(
+                'A rule with this id exists and the draft did not say "replace": true.'
+            ),
             "401": error_response("No or wrong admin token."),
             "403": error_response("Admin endpoints are closed."),
             "default": error_response("Any error, in the one error shape."),
@@ -51,7 +57,7 @@ _RULE_BODY = {
     "description": "A draft rule, as in mappings/theme-rules.yaml (indexer/rules.py).",
     "content": {
         "application/json": {
-            "schema": ref("ThemeRule"),
+            "schema": ref("ThemeRuleDraft"),
             "example": {
                 "id": "zh-keyword",
                 "comment": "Regional keyword for wetlands",
@@ -161,6 +167,20 @@ def theme_schemas() -> dict[str, Any]:
             "required": ["id", "comment"],
             "properties": rule_properties,
         },
+        "ThemeRuleDraft": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id", "comment"],
+            "properties": {
+                **rule_properties,
+                "replace": {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "Replace the rule with this id; without it, an existing "
+                    "id is refused (409).",
+                },
+            },
+        },
         "UnmappedKeywords": _closed(
             {
                 "keywords": {
@@ -172,6 +192,14 @@ def theme_schemas() -> dict[str, Any]:
         "MappingChanges": _closed(
             {
                 "rule": ref("ThemeRule"),
+                "replaces": {
+                    "anyOf": [
+                        ref("ThemeRule"),
+                        {"type": "object", "nullable": True, "enum": [None]},
+                    ],
+                    "description": "The rule of the rules file with this id, which the "
+                    "draft replaces (its lost themes are in `records`); null for a new id.",
+                },
                 "applied": {"type": "boolean"},
                 "changed": count,
                 "gained": count,

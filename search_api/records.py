@@ -9,9 +9,9 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from moisson.errors import BadQuery
-from search_api.app import state
 from search_api.auth import visible_record
 from search_api.serialise import record_response
+from search_api.state import state
 
 __all__ = ["RAW_VALUES", "blueprint"]
 

@@ -2,44 +2,34 @@
 serialise. Nothing else.
 
 The search service (indexer/search_service.py: thesaurus expansion, backend, theme labels)
-is built once per app and per backend/themer pair, and shared with GET /api/themes.
+is the runtime's, shared with GET /api/themes and every output protocol.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
 from indexer.search_service import SearchService
 from moisson.errors import BadQuery
-from search_api.app import state
 from search_api.auth import query_roles
 from search_api.params import check_capabilities, parse_search_args
-from search_api.serialise import search_response
+from search_api.serialise import search_response, source_names
+from search_api.state import state
 
 __all__ = ["SUGGEST_MAX_SIZE", "blueprint", "search_service"]
 
 blueprint = Blueprint("search", __name__)
 
-_SERVICE = "moisson.search_service"
 SUGGEST_MAX_SIZE = 50
 SUGGEST_MAX_LENGTH = 200
 
 
 def search_service() -> SearchService:
-    """The app's SearchService, rebuilt only when the app's backend or themer was replaced
-    (an admin rule edit replaces the themer)."""
-    app = state()
-    service = current_app.extensions.get(_SERVICE)
-    if (
-        not isinstance(service, SearchService)
-        or service.backend is not app.backend
-        or service.themer is not app.themer
-    ):
-        service = SearchService(app.backend, app.themer, app.settings.themes.languages)
-        current_app.extensions[_SERVICE] = service
-    return service
+    """The runtime's SearchService (rebuilt there when an admin rule edit replaced the
+    themer)."""
+    return state().search
 
 
 @blueprint.get("/api/search")
@@ -51,7 +41,9 @@ def search() -> dict[str, Any]:
     check_capabilities(query, app.backend.capabilities)
     # Thesaurus labels in q also match the records filed under them; theme labels in `lang`.
     searched = search_service().run(query)
-    return search_response(searched.results, searched.query, args)
+    return search_response(
+        searched.results, searched.query, args, source_names(app.settings)
+    )
 
 
 @blueprint.get("/api/suggest")

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from indexer.backends.base import FACETS
 from indexer.store import RunRow
+from moisson.config import Settings
 from moisson.record import FacetBucket, FacetInfo, Hit, Query, Record, Results
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "record_response",
     "run_summary",
     "search_response",
+    "source_names",
     "toggle_link",
 ]
 
@@ -91,7 +93,13 @@ def echo_query(query: Query) -> dict[str, Any]:
     }
 
 
-def _hit(hit: Hit) -> dict[str, Any]:
+def source_names(settings: Settings) -> dict[str, str]:
+    """Source id -> the name a result line shows (config `name`, else the id)."""
+    return {source.id: source.name or source.id for source in settings.sources}
+
+
+def _hit(hit: Hit, names: Mapping[str, str]) -> dict[str, Any]:
+    sources = [s.model_copy(update={"name": names.get(s.id, s.id)}) for s in hit.sources]
     return {
         "id": hit.id,
         "title": hit.title,
@@ -101,7 +109,9 @@ def _hit(hit: Hit) -> dict[str, Any]:
         "resource_type": hit.resource_type,
         "date": hit.date.isoformat() if hit.date else None,
         "links": [link.model_dump(mode="json") for link in hit.links],
-        "sources": [source.model_dump(mode="json") for source in hit.sources],
+        "sources": [source.model_dump(mode="json") for source in sources],
+        # What a result line shows: each source once ("IGN, Géo2France"), best copy first.
+        "source_names": list(dict.fromkeys(s.name or s.id for s in sources)),
         "themes": list(hit.themes),
     }
 
@@ -127,9 +137,14 @@ def _facet_order(results: Results) -> list[str]:
 
 
 def search_response(
-    results: Results, query: Query, args: Mapping[str, Sequence[str]]
+    results: Results,
+    query: Query,
+    args: Mapping[str, Sequence[str]],
+    source_names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The body of GET /api/search (and of `moisson search --json`)."""
+    """The body of GET /api/search (and of `moisson search --json`); `source_names` maps
+    source ids to the names shown (config `name`), else the ids are shown."""
+    names = source_names or {}
     facets = _facet_order(results)
     toggles = _Toggles(args)
     return {
@@ -137,7 +152,7 @@ def search_response(
         "page": results.page,
         "size": results.size,
         "query": echo_query(query),
-        "hits": [_hit(hit) for hit in results.hits],
+        "hits": [_hit(hit, names) for hit in results.hits],
         "facets": {
             name: [
                 _bucket(name, bucket, query.filters.get(name, []), toggles)

@@ -9,11 +9,12 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from indexer.activity import per_day, per_source
 from moisson.errors import BadQuery, MoissonError
 from moisson.record import Query
-from search_api.app import state
 from search_api.auth import access_policy, query_roles
 from search_api.serialise import run_summary
+from search_api.state import state
 
 __all__ = ["blueprint"]
 
@@ -47,8 +48,6 @@ def _indexed(size: int) -> dict[str, int] | None:
 
 @blueprint.get("/api/stats")
 def stats() -> dict[str, Any]:
-    from indexer.activity import per_day, per_source
-
     days = _days()
     app = state()
     figures = per_source(app.store)

@@ -8,29 +8,36 @@ holds only HTTP code.
   a narrower concept (the `theme` facet counts ancestors as implied). Accepts the search
   parameters, so counts can follow a search.
 - /api/admin/unmapped, /api/admin/mappings/preview and /api/admin/mappings/apply (behind
-  search_api.admin.require_admin): see indexer/retheme.py. Applying rewrites the rules
-  file and re-themes the affected records from the store. Each admin request first reloads
+  search_api.admin.require_admin): see indexer/retheme.py. Applying saves the rule in the
+  rules file in place (comments and formatting kept) and re-themes the affected records
+  from the store. A draft with the id of an existing rule is refused (409) unless it says
+  `"replace": true`; both answers show the rule it replaces (`replaces`). A bad draft gets
+  every problem in one 400, and malformed JSON its line and column. Each admin request first reloads
   the rules when the file changed (another worker applied a rule, or an admin edited it),
   so every gunicorn worker previews against the rules on disk.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 import threading
 from typing import Any
 
 from flask import Blueprint, current_app, request
 from pydantic import ValidationError
 
-from indexer.rules import Rule, load_rules
+from indexer.collapse import Collapser
+from indexer.retheme import apply_rule, preview, unmapped
+from indexer.rules import CONDITIONS, Rule, load_rules
 from indexer.themes import Themer
 from moisson.errors import BadQuery
 from search_api.admin import require_admin
-from search_api.app import state
 from search_api.auth import query_roles
 from search_api.params import parse_search_args
 from search_api.search import search_service
+from search_api.state import state
 
 __all__ = ["admin_blueprint", "blueprint"]
 
@@ -99,25 +106,68 @@ def _themer() -> Themer:
     return app.themer
 
 
-def _draft() -> Rule:
-    body = request.get_json(silent=True)
+def _json_object() -> dict[str, Any]:
+    """The request body as a JSON object; malformed JSON says what is wrong and where."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise BadQuery("send the draft rule as a JSON object in the request body")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadQuery(f"the body is not UTF-8 (byte {exc.start}): send JSON in UTF-8") from None
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        line = text.splitlines()[exc.lineno - 1] if text.splitlines() else ""
+        near = line[max(0, exc.colno - 21) : exc.colno + 20]
+        raise BadQuery(
+            f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} "
+            f"(near {near!r})"
+        ) from None
     if not isinstance(body, dict):
-        raise BadQuery("send the draft rule as a JSON object (Content-Type: application/json)")
+        raise BadQuery(f"send the draft rule as a JSON object, not a JSON {type(body).__name__}")
+    return body
+
+
+def _draft() -> tuple[Rule, bool]:
+    """The draft rule and its `replace` flag; every problem of the draft in one message."""
+    body = _json_object()
+    replace = body.pop("replace", False)
+    problems: list[str] = []
+    if not isinstance(replace, bool):
+        problems.append("replace: must be true or false")
+    concept = body.get("concept")
+    if isinstance(concept, str) and concept not in _themer().thesaurus.concepts:
+        problems.append(f"concept: {concept!r} is not a concept of the thesaurus")
+    rule: Rule | None = None
     try:
         rule = Rule.model_validate(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "rule"
-        raise BadQuery(f"invalid rule: {where}: {first['msg']}") from None
-    if rule.concept is not None and rule.concept not in _themer().thesaurus.concepts:
-        raise BadQuery(f"rule concept {rule.concept!r} is not a concept of the thesaurus")
-    return rule
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"]) or "rule"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{where}: {message}")
+        given = [name for name in CONDITIONS if body.get(name) is not None]
+        if len(given) != 1 and not any("condition" in p for p in problems):
+            # The whole-rule check runs only once every field is valid: say it now too.
+            problems.append(
+                f"rule: give exactly one condition of {', '.join(CONDITIONS)}; "
+                f"got {', '.join(given) or 'none'}"
+            )
+    if problems or rule is None:
+        count = f"{len(problems)} problems" if len(problems) > 1 else "1 problem"
+        raise BadQuery(f"invalid rule ({count}): " + "; ".join(problems))
+    return rule, replace
+
+
+def _replaced(rule: Rule) -> dict[str, Any] | None:
+    """The rule of the rules file with this id, which applying would replace."""
+    old = next((r for r in _themer().rules.rules if r.id == rule.id), None)
+    return None if old is None else old.model_dump(exclude_none=True)
 
 
 @admin_blueprint.get("/api/admin/unmapped")
 def unmapped_keywords() -> dict[str, Any]:
-    from indexer.retheme import unmapped
-
     unknown = sorted(set(request.args) - {"limit"})
     if unknown:
         raise BadQuery(f"unknown parameter {unknown[0]!r}; allowed: limit")
@@ -129,30 +179,37 @@ def unmapped_keywords() -> dict[str, Any]:
 
 @admin_blueprint.post("/api/admin/mappings/preview")
 def preview_rule() -> dict[str, Any]:
-    from indexer.retheme import preview
-
-    rule = _draft()
+    rule, _ = _draft()
     changes = preview(state().store, _themer(), rule)
-    return {"rule": rule.model_dump(exclude_none=True), "applied": False, **_summary(changes)}
+    return {
+        "rule": rule.model_dump(exclude_none=True),
+        "replaces": _replaced(rule),
+        "applied": False,
+        **_summary(changes),
+    }
 
 
 @admin_blueprint.post("/api/admin/mappings/apply")
 def apply_mapping() -> dict[str, Any]:
-    from indexer.collapse import Collapser
-    from indexer.retheme import apply_rule
-    from search_api.auth import access_policy
-    from search_api.clusters import clusters
-
-    rule = _draft()
+    rule, replace = _draft()
     app = state()
-    stamp = Collapser(app.store, clusters(), access_policy()).stamped  # keep cluster roles
+    stamp = Collapser(app.store, app.clusters, app.access).stamped  # keep cluster roles
     with _apply_lock:
+        replaced = _replaced(rule)
+        path = app.settings.themes.rules_edit_path  # never the bundled package data
+        if not path.exists():  # the first admin edit starts from the rules in force
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(app.settings.themes.rules_path, path)
         app.themer, changes = apply_rule(
-            app.store, app.backend, _themer(), rule, app.settings.themes.rules_path, stamp
+            app.store, app.backend, _themer(), rule, path, stamp, replace=replace
         )
-        path = app.settings.themes.rules_path
         current_app.extensions[_RULES_STAMP] = path.stat().st_mtime_ns
-    return {"rule": rule.model_dump(exclude_none=True), "applied": True, **_summary(changes)}
+    return {
+        "rule": rule.model_dump(exclude_none=True),
+        "replaces": replaced,
+        "applied": True,
+        **_summary(changes),
+    }
 
 
 def _summary(changes: list[Any]) -> dict[str, Any]:

@@ -4,12 +4,13 @@ static route at /static/; the page only talks to /api/search."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import Blueprint, Response, send_from_directory
 
-from search_api.app import STATIC_DIR
+__all__ = ["STATIC_DIR", "blueprint"]
 
-__all__ = ["blueprint"]
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,11 @@ licence, metadata_created / metadata_modified, resources (format, URL; WMS/WFS r
 from the format or the URL), extras (`spatial`, `spatial_bbox`, `bbox-*`, `spatial_uri`,
 `theme`, `identifier`, `guid`, `temporal_start/end`, `frequency`, `provenance`...) and the
 top-level ckanext-dcat scheming fields when present.
+
+`frequency` / `frequency-of-update` is the record's maintenance frequency (an ISO code when
+it maps to one), not a constraint. Language: the package's `language`, ckanext-spatial's
+`dataset-language` then `metadata-language`; else the language its resources agree on;
+else the one language of its `title_translated`.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from pydantic import ValidationError
 
 from harvester.formats import jsonsafe
 from harvester.formats.extents import clean_bbox, clean_bboxes
+from harvester.formats.frequency import maintenance_frequency
 from harvester.formats.geometry import bbox_from_geojson, bbox_from_literal
 from harvester.formats.normalise import (
     normalise_language,
@@ -283,6 +289,9 @@ def record_from_package(
         or _text(package.get("license_id"))
         or _text(package.get("license_url")),
         constraints=_constraints(package, extras),
+        maintenance_frequency=maintenance_frequency(
+            _text(_field(package, extras, "frequency", "frequency-of-update"))
+        ),
         lineage=tidy_text(_text(_field(package, extras, "provenance", "lineage"))),
     )
 
@@ -414,7 +423,28 @@ def _temporal(package: dict[str, Any], extras: dict[str, Any]) -> TemporalExtent
 
 
 def _language(package: dict[str, Any], extras: dict[str, Any]) -> str | None:
-    for value in _as_list(_field(package, extras, "language", "metadata-language")):
+    stated = _field(package, extras, "language", "dataset-language", "metadata-language")
+    found = _first_language(_as_list(stated))
+    if found:
+        return found
+    # ckanext-dcat puts dct:language on distributions too: the one they all agree on.
+    by_resource = {
+        _first_language(_as_list(resource.get("language")))
+        for resource in _as_list(package.get("resources"))
+        if isinstance(resource, dict) and resource.get("language") not in (None, "", [])
+    }
+    if len(by_resource) == 1 and None not in by_resource:
+        return by_resource.pop()
+    translated = package.get("title_translated")
+    if isinstance(translated, dict):
+        given = [key for key, value in translated.items() if _text(value)]
+        if len(given) == 1:
+            return _first_language([given[0]])
+    return None
+
+
+def _first_language(values: list[Any]) -> str | None:
+    for value in values:
         text = _text(value)
         if text:
             found = normalise_language(text.rstrip("/").rsplit("/", 1)[-1])
@@ -430,9 +460,6 @@ def _constraints(package: dict[str, Any], extras: dict[str, Any]) -> list[str]:
             text = _text(value)
             if text and text not in out:
                 out.append(text)
-    frequency = _text(_field(package, extras, "frequency", "frequency-of-update"))
-    if frequency:
-        out.append(f"update frequency: {frequency}")
     return out
 
 

@@ -13,7 +13,9 @@ default fr, en), then untagged literals, then any; 3-letter tags (`fre`, `ger`) 
 their 639-1 equivalents. The raw payload of each item is the dataset's closure (its triples,
 its blank nodes, distributions, publisher, contact points, spatial and temporal nodes) as
 Turtle with one triple a line (N-Triples syntax, plus Turtle's long strings for multi-line
-literals), so `reparse` rebuilds the same record from it alone.
+literals), so `reparse` rebuilds the same record from it alone. The closure is written in a
+canonical form (rdf_canonical.py): the same statements give the same bytes on every
+harvest, so an unchanged dataset is "unchanged" and keeps its one raw payload.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDFS, SKOS
 from rdflib.term import Node
 
 from harvester.formats.dcat_links import distributions
+from harvester.formats.frequency import maintenance_frequency, period_frequency
 from harvester.formats.geometry import bbox_from_literal
 from harvester.formats.normalise import (
     normalise_language,
@@ -34,6 +37,7 @@ from harvester.formats.normalise import (
     parse_date,
     tidy_text,
 )
+from harvester.formats.rdf_canonical import canonical_lines
 from harvester.formats.rdf_terms import (
     ADMS,
     LOCN,
@@ -131,23 +135,32 @@ def _harvest_one(
 
 
 def closure_triples(graph: Graph, node: Node, catalogued: set[Node] | None = None) -> bytes:
+    """The dataset's closure (`closure`) as its raw payload, in canonical form (blank nodes
+    named after their content, lines sorted), so an unchanged dataset gives the same bytes,
+    hash and raw payload on every harvest."""
+    return "".join(canonical_lines(closure(graph, node, catalogued), _nt)).encode("utf-8")
+
+
+def closure(
+    graph: Graph, node: Node, catalogued: set[Node] | None = None
+) -> list[tuple[Node, Node, Node]]:
     """The dataset's own triples plus those of the nodes it points to (blank nodes at any
-    depth; named distributions, agents and places one level down), one triple a line. Other
-    catalogued datasets it points to (series members, relations) are not followed: they are
-    records of their own."""
-    lines: list[str] = []
+    depth; named distributions, agents and places one level down). Other catalogued
+    datasets it points to (series members, relations) are not followed: they are records
+    of their own."""
+    triples: list[tuple[Node, Node, Node]] = []
     seen: set[Node] = {node} | (catalogued or set())
     todo: list[tuple[Node, int]] = [(node, 0)]
     while todo:
         subject, depth = todo.pop()
         for predicate, obj in graph.predicate_objects(subject):
-            lines.append(f"{_nt(subject)} {_nt(predicate)} {_nt(obj)} .\n")
+            triples.append((subject, predicate, obj))
             if obj in seen or isinstance(obj, Literal) or predicate == RDF.type:
                 continue
             if isinstance(obj, BNode) or depth < 2:
                 seen.add(obj)
                 todo.append((obj, depth + 1))
-    return "".join(lines).encode("utf-8")
+    return triples
 
 
 _IRI_UNSAFE = {ord(c): f"%{ord(c):02X}" for c in ' <>"{}|^`\\'}
@@ -190,6 +203,37 @@ def _catalog_record(graph: Graph, node: Node) -> Node | None:
 
 
 # -- the mapping ---------------------------------------------------------------------------
+
+
+def _frequency(graph: Graph, node: Node) -> str | None:
+    """`dct:accrualPeriodicity`: an EU or Dublin Core frequency IRI, a period, text, or a
+    `dct:Frequency` whose rdf:value is a `time:DurationDescription` (datos.gob.es)."""
+    for value in sorted(graph.objects(node, DCTERMS.accrualPeriodicity), key=str):
+        for duration in graph.objects(value, RDF.value):
+            for unit, predicate in _DURATION_UNITS:
+                for count in graph.objects(duration, predicate):
+                    try:
+                        found = period_frequency(unit, float(str(count)))
+                    except ValueError:
+                        continue
+                    if found:
+                        return found
+        if not (isinstance(value, URIRef) and graph.value(value, RDF.value) is not None):
+            found = maintenance_frequency(node_value(graph, value, ()))
+            if found:
+                return found
+    return None
+
+
+_DURATION_UNITS = (
+    ("Y", TIME.years),
+    ("M", TIME.months),
+    ("W", TIME.weeks),
+    ("D", TIME.days),
+    ("H", TIME.hours),
+    ("MIN", TIME.minutes),
+    ("S", TIME.seconds),
+)
 
 
 def record_from_graph(
@@ -240,6 +284,7 @@ def record_from_graph(
         links=links,
         licence=licence,
         constraints=_constraints(graph, node, languages),
+        maintenance_frequency=_frequency(graph, node),
         lineage=_lineage(graph, node, languages),
         thumbnails=[str(v) for v in graph.objects(node, FOAF.depiction) if isinstance(v, URIRef)],
     )

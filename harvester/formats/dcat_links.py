@@ -8,7 +8,9 @@ from `dct:format`, `dct:conformsTo`, a `SERVICE=` URL parameter or the service's
 
 from __future__ import annotations
 
-from rdflib import Graph, URIRef
+from collections.abc import Callable
+
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS
 from rdflib.term import Node
 
@@ -53,6 +55,23 @@ def _service_protocol(graph: Graph, service: Node, hints: list[str]) -> str | No
     return _protocol(hints, urls[0], None) if urls else None
 
 
+def _content_key(graph: Graph) -> Callable[[Node], tuple[str, list[str]]]:
+    """Distributions in an order of their own content, not of the document: the raw payload
+    is stored in canonical (sorted) form, and a portal that lists the same distributions in
+    another order has not changed the record."""
+
+    def key(distribution: Node) -> tuple[str, list[str]]:
+        named = str(distribution) if isinstance(distribution, URIRef) else ""
+        said = sorted(
+            f"{p} {o.n3()}"
+            for p, o in graph.predicate_objects(distribution)
+            if isinstance(o, (URIRef, Literal))
+        )
+        return named, said
+
+    return key
+
+
 def distributions(
     graph: Graph, node: Node, languages: tuple[str, ...]
 ) -> tuple[list[Link], list[str], list[str]]:
@@ -68,7 +87,7 @@ def distributions(
         links.append(
             Link(url=str(endpoint).strip(), protocol=_service_protocol(graph, node, hints))
         )
-    for distribution in graph.objects(node, DCAT.distribution):
+    for distribution in sorted(graph.objects(node, DCAT.distribution), key=_content_key(graph)):
         format_label = _format_label(graph, graph.value(distribution, DCTERMS["format"]), languages)
         media_type = _format_label(graph, graph.value(distribution, DCAT.mediaType), languages)
         if media_type and "/" not in media_type and "iana.org" not in media_type:

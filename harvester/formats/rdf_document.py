@@ -4,7 +4,8 @@ The syntax comes from the content type when it names an RDF one, else from the f
 (servers and file names lie: Turtle served as text/plain, RDF/XML as application/octet-
 stream, JSON-LD as application/json). When the declared syntax fails, the sniffed one is
 tried before giving up, so a wrong content type still parses. rdflib errors are converted
-here into SourceProtocolError; documents declaring XML entities are refused (UnsafeInput).
+here into SourceProtocolError; internal XML entities are expanded under limits and other
+DTD tricks refused (formats/xmlsafe.py, UnsafeInput).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from harvester.formats import jsonsafe
+from harvester.formats.xmlsafe import expand_internal_entities
 from moisson.errors import SourceProtocolError, UnsafeInput
 
 # No title, abstract or lineage needs a million characters; a literal that long is an attack
@@ -73,15 +75,6 @@ def sniff_syntax(data: bytes) -> str | None:
     return None
 
 
-def _refuse_entities(data: bytes) -> None:
-    doctype = data.find(b"<!DOCTYPE", 0, _PROLOG_SCAN)
-    if doctype >= 0 and data.find(b"<!ENTITY", doctype) >= 0:
-        raise UnsafeInput(
-            "refused RDF/XML declaring entities in its DOCTYPE "
-            "(external entities / entity expansion: XXE or entity-bomb risk)"
-        )
-
-
 def _refuse_huge_literals(graph: Graph) -> None:
     for value in graph.objects():
         if isinstance(value, Literal) and len(value) > MAX_LITERAL:
@@ -94,12 +87,13 @@ def _refuse_huge_literals(graph: Graph) -> None:
 def load_graph(data: bytes, content_type: str | None = None, base: str | None = None) -> Graph:
     """Parse an RDF document; the syntax from the content type, then from sniffing.
 
-    Raises SourceProtocolError when no RDF syntax reads it, UnsafeInput on entity
-    declarations or on a literal longer than MAX_LITERAL characters.
+    Raises SourceProtocolError when no RDF syntax reads it, UnsafeInput on external,
+    parameter, recursive or exponential entity declarations (formats/xmlsafe.py) or on a
+    literal longer than MAX_LITERAL characters.
     """
     if not data or data.isspace():
         raise SourceProtocolError("not RDF: the document is empty")
-    _refuse_entities(data)
+    data = expand_internal_entities(data)  # namespace abbreviations; XXE and bombs refused
     candidates: list[str] = []
     for syntax in (_from_content_type(content_type), sniff_syntax(data)):
         if syntax and syntax not in candidates:

@@ -34,6 +34,8 @@ from rdflib import Graph
 
 from harvester.formats.dcat import read_graph
 from harvester.formats.rdf_document import DEFAULT_BASE, HydraPaging, hydra_paging, load_graph
+from harvester.formats.xmlsafe import expand_internal_entities
+from harvester.library_warnings import captured
 from moisson.errors import SourceProtocolError, UnsafeInput
 from moisson.record import Harvested
 
@@ -262,7 +264,7 @@ def stream_dcat(
     """Items and paging of a large document, one dataset's graph at a time. Raises
     SourceProtocolError when the document cannot even be split."""
     if syntax == "xml":
-        head, tail, blocks = _xml_blocks(data)
+        head, tail, blocks = _xml_blocks(expand_internal_entities(data))
         rdf_format = "xml"
     elif syntax in ("turtle", "nt"):
         head, tail, blocks = _turtle_blocks(data)
@@ -380,7 +382,8 @@ def _dataset_items(
     document = head + b"\n".join(bodies) + b"\n" + tail
     graph = Graph()
     try:
-        graph.parse(data=document, format=rdf_format, publicID=base or DEFAULT_BASE)
+        with captured(source_id, subject or base or "document"):
+            graph.parse(data=document, format=rdf_format, publicID=base or DEFAULT_BASE)
     except Exception as exc:  # rdflib raises many unrelated types
         own = db.execute("SELECT body FROM blocks WHERE id = ?", (block_id,)).fetchone()[0]
         yield Harvested(

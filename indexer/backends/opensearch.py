@@ -30,6 +30,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable, Sequence
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -58,7 +59,7 @@ __all__ = ["MAPPING_PATH", "OpenSearchBackend", "document"]
 
 logger = logging.getLogger(__name__)
 
-MAPPING_PATH = Path(__file__).resolve().parents[2] / "mappings" / "opensearch-index.json"
+MAPPING_PATH = Path(str(files("mappings") / "opensearch-index.json"))  # package data
 # While a reindex fills a new index nobody searches yet: no refreshes, and the translog synced
 # in the background rather than at every bulk request (a crash only fails the rebuild, which
 # leaves the old index serving). The serving settings are restored, and the index flushed,

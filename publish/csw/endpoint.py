@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from indexer.search_service import SearchService
+from moisson.config import Settings
 from moisson.config_sections import CswSettings
 from moisson.errors import MoissonError
 from publish.base import StateGetter
@@ -33,6 +34,7 @@ from publish.csw.requests import (
 )
 from publish.csw.requests_xml import from_xml
 from publish.scheme import ThemeScheme
+from search_api.auth import query_roles
 
 __all__ = ["CswProtocol"]
 
@@ -73,12 +75,15 @@ class CswProtocol:
     def __init__(self, config: CswSettings) -> None:
         self.config = config  # the routes depend on it, so it is known before any request
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CswProtocol:
+        """The protocol as the app mounts it (the outputs plug point): its `[csw]` section."""
+        return cls(settings.csw)
+
     def blueprint(self, state: StateGetter) -> Blueprint:
         blueprint = Blueprint("csw", __name__)
 
         def catalogue() -> Catalogue:
-            from flask import current_app
-
             found = current_app.extensions.get(_EXTENSION)
             if found is None:
                 app = state()
@@ -114,12 +119,8 @@ class CswProtocol:
         return blueprint
 
     def _answer(self, cat: Catalogue, req: Request) -> object:
-        from flask import request as current
-
-        from search_api.auth import query_roles  # search_api.app imports this module
-
         if isinstance(req, GetCapabilities):
-            url = cat.config.url or current.base_url
+            url = cat.config.url or request.base_url
             return capabilities(cat.config, url, req.sections, req.accept_versions)
         if isinstance(req, DescribeRecord):
             return describe_record(req.type_names)

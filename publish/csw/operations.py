@@ -39,7 +39,7 @@ from publish.csw.errors import CswError
 from publish.csw.namespaces import CSW_SCHEMA, NS, VERSION, q
 from publish.csw.queryables import lookup
 from publish.csw.requests import GetDomain, GetRecordById, GetRecords
-from publish.iso19139 import iso_document
+from publish.iso_raw import iso_document
 from publish.scheme import ThemeScheme
 
 __all__ = ["Catalogue"]

@@ -18,6 +18,7 @@ from harvester.formats.xmlsafe import parse_xml
 from moisson.errors import MoissonError
 from moisson.query import Node, Sort
 from publish.csw import cql, fes
+from publish.csw.dublin_core import element_name  # the writer owns the element list
 from publish.csw.errors import CswError
 from publish.csw.namespaces import CSW_SCHEMA, OUTPUT_SCHEMAS, VERSION
 from publish.csw.queryables import lookup
@@ -190,8 +191,6 @@ def _sort_key(name: str, descending: bool) -> Sort:
 
 
 def _element_names(values: list[str]) -> list[str]:
-    from publish.csw.dublin_core import element_name  # the writer owns the element list
-
     return [element_name(value) for value in values if value.strip()]
 
 

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, json, request
 from werkzeug.exceptions import HTTPException
 
+from moisson.config import Settings
 from moisson.errors import BadQuery, MoissonError, NotFound
 from moisson.record import Record
 from publish.base import StateGetter
@@ -50,6 +51,11 @@ class OgcApiRecords:
     title: str = "Moisson catalogue"
     description: str = "Harvested, themed and de-duplicated spatial data catalogue."
     name: str = "ogcapi-records"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OgcApiRecords:
+        """The protocol as the app mounts it (the outputs plug point)."""
+        return cls()
 
     def blueprint(self, state: StateGetter) -> Blueprint:
         return _Routes(self, state).blueprint

@@ -96,7 +96,8 @@
     }
 
     const meta = el("p", { class: "meta" });
-    const sources = (hit.sources || []).map((s) => s.id).join(", ");
+    // Each source once, by name, best copy first (the API dedupes: never "IGN, IGN").
+    const sources = (hit.source_names || []).join(", ");
     if (sources) meta.appendChild(el("span", null, "Source: " + sources));
     if (hit.resource_type) meta.appendChild(el("span", null, "Type: " + hit.resource_type));
     if (hit.date) meta.appendChild(el("span", null, "Date: " + hit.date));

@@ -22,6 +22,7 @@ from indexer.backends.base import SearchBackend
 from indexer.store import Store
 from moisson.config import IndexSettings, Settings, StoreSettings
 from moisson.record import BBox, Contact, Harvested, Keyword, Link, Record
+from pipeline.runtime import Runtime
 from search_api.app import create_app
 
 GEO = "geo"
@@ -181,7 +182,7 @@ def records(store: Store, backend: SearchBackend) -> dict[str, Record]:
 def app(
     settings: Settings, store: Store, backend: SearchBackend, records: dict[str, Record]
 ) -> Flask:
-    return create_app(settings, store=store, backend=backend)
+    return create_app(Runtime(settings, store=store, backend=backend))
 
 
 @pytest.fixture

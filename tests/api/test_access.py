@@ -24,11 +24,12 @@ from indexer.access import AccessPolicy
 from indexer.backends import build_backend
 from indexer.backends.base import FACETS, SearchBackend
 from indexer.backends.documents import facet_values
-from indexer.ingest import Ingestor, reindex_all
 from indexer.store import Store
 from indexer.tokens import Tokens
 from moisson.config import Settings
 from moisson.record import Harvested, Keyword, Record
+from pipeline.ingest import Ingestor, reindex_all
+from pipeline.runtime import Runtime
 from search_api.app import create_app
 from tests.api.conftest import GEO, OPEN, assert_error, catalogue, raw_xml
 
@@ -146,7 +147,7 @@ def harvested(settings: Settings, stack: tuple[Store, SearchBackend]) -> list[Re
 @pytest.fixture
 def app(settings: Settings, stack: tuple[Store, SearchBackend], harvested: list[Record]) -> Flask:
     store, backend = stack
-    return create_app(settings, store=store, backend=backend)
+    return create_app(Runtime(settings, store=store, backend=backend))
 
 
 def call(app: Flask, caller: str, path: str) -> Any:
@@ -248,7 +249,7 @@ def test_an_access_change_applies_at_reindex_without_reharvest(
 ) -> None:
     store, backend = stack
     opened = settings_for(tmp_path, public={GEO})
-    app = create_app(opened, store=store, backend=backend)
+    app = create_app(Runtime(opened, store=store, backend=backend))
     geo_ids = {r.id for r in harvested if r.provenance.source_id == GEO}
     # The record endpoint follows the config at once; the index after `moisson reindex`.
     assert call(app, "anonymous", f"/api/records/{min(geo_ids)}").status_code == 200
@@ -263,7 +264,7 @@ def test_token_mode_gives_the_token_roles(
     tmp_path: Path, stack: tuple[Store, SearchBackend], harvested: list[Record]
 ) -> None:
     store, backend = stack
-    app = create_app(settings_for(tmp_path, mode="token"), store=store, backend=backend)
+    app = create_app(Runtime(settings_for(tmp_path, mode="token"), store=store, backend=backend))
     tokens = Tokens(store)
     row, secret = tokens.create("agency A scripts", [ROLE_A])
     client = app.test_client()

@@ -15,6 +15,7 @@ from indexer.backends.base import SearchBackend
 from indexer.store import Store
 from moisson.config import Settings
 from moisson.record import Harvested, Record, Theme
+from pipeline.runtime import Runtime
 from search_api.app import create_app
 from tests.api.conftest import GEO, assert_error, check_against
 from tests.http_replay import ReplayServer
@@ -60,7 +61,7 @@ def admin(
 ) -> FlaskClient:
     """The live settings with admin open."""
     opened = with_api(live_settings, admin_open=True)
-    return create_app(opened, store=store, backend=backend).test_client()
+    return create_app(Runtime(opened, store=store, backend=backend)).test_client()
 
 
 @pytest.fixture
@@ -94,7 +95,9 @@ def test_admin_is_closed_by_default(client: FlaskClient) -> None:
 def test_admin_token_is_required_and_checked(
     settings: Settings, store: Store, backend: SearchBackend
 ) -> None:
-    app = create_app(with_api(settings, admin_token=SecretStr(TOKEN)), store=store, backend=backend)
+    app = create_app(
+        Runtime(with_api(settings, admin_token=SecretStr(TOKEN)), store=store, backend=backend)
+    )
     client = app.test_client()
     assert_error(client.get("/api/admin/runs"), 401)
     assert_error(client.get("/api/admin/runs", headers={"Authorization": "Bearer nope"}), 401)
@@ -203,7 +206,7 @@ def test_held_retirements_wait_for_an_admin(
     hits = admin.get(f"/api/search?source={LIVE}&size=0").get_json()
     assert hits["total"] == 2
     # Retired records are visible to admins only, the record endpoint included.
-    anonymous = create_app(live_settings, store=store, backend=backend).test_client()
+    anonymous = create_app(Runtime(live_settings, store=store, backend=backend)).test_client()
     assert admin.get(f"/api/records/{retired[0]['id']}").status_code == 200
     assert_error(anonymous.get(f"/api/records/{retired[0]['id']}"), 404)
     assert anonymous.get(f"/api/records/{records_of(LIVE, store)[0]}").status_code == 200

@@ -10,6 +10,7 @@ from indexer.backends.base import SearchBackend
 from indexer.store import Store
 from moisson.config import ApiSettings, Settings
 from moisson.errors import BadQuery
+from pipeline.runtime import Runtime
 from search_api.app import create_app
 from search_api.params import parse_search_args
 from tests.api.conftest import assert_error
@@ -95,7 +96,7 @@ def test_an_unexpected_failure_is_a_generic_500_and_is_logged(
     backend: SearchBackend,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    app = create_app(settings, store=store, backend=backend)
+    app = create_app(Runtime(settings, store=store, backend=backend))
 
     @app.get("/boom")
     def boom() -> str:

@@ -12,6 +12,7 @@ from indexer.cluster_store import ClusterStore
 from indexer.store import Store
 from moisson.config import Settings
 from moisson.record import Harvested, Record
+from pipeline.runtime import Runtime
 from search_api.app import create_app
 from tests.api.conftest import GEO, assert_error, check_against, raw_xml
 
@@ -55,7 +56,9 @@ def admin(settings: Settings, store: Store, backend: Any, copies: dict[str, Reco
     data = settings.model_dump(mode="python")
     data["api"]["admin_open"] = True
     data["duplicates"]["source_priority"] = [GEO]
-    return create_app(Settings.model_validate(data), store=store, backend=backend).test_client()
+    return create_app(
+        Runtime(Settings.model_validate(data), store=store, backend=backend)
+    ).test_client()
 
 
 @pytest.fixture
@@ -94,6 +97,7 @@ def test_a_record_alone_has_no_cluster_and_an_unknown_one_is_404(
     assert admin.get(f"/api/records/{alone}/cluster").get_json() == {
         "record_id": alone,
         "cluster": None,
+        "related": [],
     }
     assert_error(admin.get("/api/records/nope/cluster"), 404)
 
@@ -157,6 +161,6 @@ def test_bad_decisions_are_refused(
 def test_cluster_admin_needs_the_admin_token(
     settings: Settings, store: Store, backend: Any, copies: dict[str, Record]
 ) -> None:
-    client = create_app(settings, store=store, backend=backend).test_client()
+    client = create_app(Runtime(settings, store=store, backend=backend)).test_client()
     assert_error(client.get("/api/admin/clusters"), 403)
     assert client.get(f"/api/records/{copies['copy'].id}/cluster").status_code == 200

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from indexer.backends.base import SearchBackend
 from indexer.store import Store
 from moisson.config import Settings
+from pipeline.runtime import Runtime
 from search_api.app import create_app
 from tests.api.conftest import assert_error, check_against
 
@@ -35,7 +36,9 @@ def with_api(settings: Settings, auth: dict[str, Any] | None = None, **api: Any)
 
 @pytest.fixture
 def gated(settings: Settings, store: Store, backend: SearchBackend, records: Any) -> Flask:
-    return create_app(with_api(settings, anonymous_rate_limit=0), store=store, backend=backend)
+    return create_app(
+        Runtime(with_api(settings, anonymous_rate_limit=0), store=store, backend=backend)
+    )
 
 
 def _admin_routes(app: Flask) -> list[tuple[str, str]]:
@@ -83,9 +86,11 @@ def test_cors_answers_configured_origins_only(
     settings: Settings, store: Store, backend: SearchBackend, records: Any
 ) -> None:
     app = create_app(
-        with_api(settings, cors_origins=["https://datahub.example.org"]),
-        store=store,
-        backend=backend,
+        Runtime(
+            with_api(settings, cors_origins=["https://datahub.example.org"]),
+            store=store,
+            backend=backend,
+        )
     )
     client = app.test_client()
     good = client.get("/api/search", headers={"Origin": "https://datahub.example.org"})
@@ -105,7 +110,11 @@ def test_a_request_body_over_the_limit_is_refused(
     settings: Settings, store: Store, backend: SearchBackend, records: Any
 ) -> None:
     app = create_app(
-        with_api(settings, max_request_bytes=2048, admin_open=True), store=store, backend=backend
+        Runtime(
+            with_api(settings, max_request_bytes=2048, admin_open=True),
+            store=store,
+            backend=backend,
+        )
     )
     big = json.dumps({"concept": "x" * 5000})
     response = app.test_client().post(
@@ -118,9 +127,11 @@ def test_the_anonymous_rate_limit_answers_429_with_retry_after(
     settings: Settings, store: Store, backend: SearchBackend, records: Any
 ) -> None:
     app = create_app(
-        with_api(settings, anonymous_rate_limit=5, rate_limit_window=60),
-        store=store,
-        backend=backend,
+        Runtime(
+            with_api(settings, anonymous_rate_limit=5, rate_limit_window=60),
+            store=store,
+            backend=backend,
+        )
     )
     client = app.test_client()
     for _ in range(5):
@@ -146,7 +157,11 @@ def test_access_logs_are_structured_and_hold_no_secret(
 ) -> None:
     token = "s3cret-admin-token-value"
     app = create_app(
-        with_api(settings, {"mode": "anonymous"}, admin_token=token), store=store, backend=backend
+        Runtime(
+            with_api(settings, {"mode": "anonymous"}, admin_token=token),
+            store=store,
+            backend=backend,
+        )
     )
     client = app.test_client()
     with caplog.at_level(logging.DEBUG):

@@ -12,13 +12,15 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from harvester.base import SourceContext
 from harvester.csw import CswSource
 from harvester.http import HttpClient
-from harvester.runs import RunStatus, run_source
 from indexer.backends import build_backend
-from indexer.ingest import Ingestor
 from indexer.store import Store
 from moisson.config import IndexSettings, Settings, StoreSettings
+from pipeline.ingest import Ingestor
+from pipeline.runs import RunStatus, run_source
+from pipeline.runtime import Runtime
 from search_api.app import create_app
 from tests.api.conftest import check_against
 from tests.conftest import require
@@ -39,10 +41,10 @@ def sample_client(tmp_path: Path) -> Iterator[FlaskClient]:
     with Store(settings.store.url) as store, HttpClient(settings.harvest) as http:
         backend.open()
         try:
-            source = CswSource(settings.source(SOURCE), http)
+            source = CswSource(settings.source(SOURCE), SourceContext.with_http(http))
             report = run_source(source, SOURCE, Ingestor(store, backend))
             assert report.status is RunStatus.COMPLETE, report.summary()
-            yield create_app(settings, store=store, backend=backend).test_client()
+            yield create_app(Runtime(settings, store=store, backend=backend)).test_client()
         finally:
             backend.close()
 

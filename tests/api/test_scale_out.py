@@ -12,6 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from moisson.config import IndexSettings, Settings, StoreSettings
+from pipeline.runtime import Runtime
 from search_api.app import create_app
 from tests.api.conftest import GEO, OPEN
 from tests.opensearch_support import drop_alias, fresh_alias
@@ -46,7 +47,7 @@ def scaled(scaled_settings: Settings) -> Iterator[FlaskClient]:
         with Store(scaled_settings.store.url) as store:
             # The same harvest as the `records` fixture, into this store and index.
             conftest.records.__wrapped__(store, backend)  # type: ignore[attr-defined]
-            yield create_app(scaled_settings, store=store, backend=backend).test_client()
+            yield create_app(Runtime(scaled_settings, store=store, backend=backend)).test_client()
     finally:
         backend.close()
 

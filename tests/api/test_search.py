@@ -16,7 +16,7 @@ from moisson.errors import BadQuery
 from moisson.query import Or, Query, Range, Spatial, Term
 from moisson.record import BBox, Record
 from search_api.params import check_capabilities, parse_search_args
-from search_api.serialise import search_response
+from search_api.serialise import search_response, source_names
 from tests.api.conftest import GEO, OPEN
 
 HIT_KEYS = {
@@ -29,6 +29,7 @@ HIT_KEYS = {
     "date",
     "links",
     "sources",
+    "source_names",
     "themes",
 }
 
@@ -56,7 +57,7 @@ def test_search_returns_the_documented_shape(client: FlaskClient) -> None:
             len(hit["bbox"]) == 4 and all(isinstance(v, float | int) for v in hit["bbox"])
         )
         assert all({"url", "protocol", "name"} <= set(link) for link in hit["links"])
-        assert all(set(s) == {"id", "original_id"} for s in hit["sources"])
+        assert all(set(s) == {"id", "original_id", "name"} for s in hit["sources"])
     assert body["query"] == {
         "q": "eau",
         "page": 1,
@@ -185,7 +186,9 @@ def test_the_cli_json_is_the_api_response(
     query = parse_search_args(args, settings)
     themer = load_themer(settings.themes)
     searched = SearchService(backend, themer, settings.themes.languages).run(query)
-    printed = search_response(searched.results, searched.query, args)
+    printed = search_response(
+        searched.results, searched.query, args, source_names(settings)
+    )
     assert get(client, f"/api/search?q=eau&source={GEO}") == printed
 
 

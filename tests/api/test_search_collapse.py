@@ -20,10 +20,11 @@ from indexer.access import AccessPolicy
 from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
 from indexer.cluster_store import ClusterStore
-from indexer.ingest import Ingestor
 from indexer.store import Store
 from moisson.config import BUNDLED_RULES, Settings
 from moisson.record import Harvested, Record
+from pipeline.ingest import Ingestor
+from pipeline.runtime import Runtime
 from search_api.app import create_app
 from tests.api.conftest import assert_error
 from tests.integration.test_duplicates import REGIONAL
@@ -93,7 +94,7 @@ def client(
     settings: Settings, harvested: tuple[Store, SearchBackend, dict[str, list[Record]]]
 ) -> FlaskClient:
     store, backend, _ = harvested
-    return create_app(settings, store=store, backend=backend).test_client()
+    return create_app(Runtime(settings, store=store, backend=backend)).test_client()
 
 
 def get(client: FlaskClient, url: str) -> dict[str, Any]:

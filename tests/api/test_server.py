@@ -38,7 +38,7 @@ def server(tmp_path: Path) -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "moisson.cli",
+            "pipeline.cli",
             "--config",
             str(config),
             "serve",

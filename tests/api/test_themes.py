@@ -20,11 +20,12 @@ from harvester.base import Page
 from harvester.formats.csw_response import read_document
 from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
-from indexer.ingest import Ingestor
 from indexer.store import Store
 from indexer.themes import load_themer
 from moisson.config import BUNDLED_RULES, IndexSettings, Settings, StoreSettings, ThemesSettings
 from moisson.record import Harvested, Keyword, Outcome, Record
+from pipeline.ingest import Ingestor
+from pipeline.runtime import Runtime
 from search_api.app import create_app
 from tests.api.conftest import assert_error, check_against
 
@@ -103,7 +104,7 @@ def harvested(settings: Settings, shared_fixtures: Path) -> Iterator[tuple[Store
 @pytest.fixture
 def app(settings: Settings, harvested: tuple[Store, SearchBackend]) -> Flask:
     store, backend = harvested
-    return create_app(settings, store=store, backend=backend)
+    return create_app(Runtime(settings, store=store, backend=backend))
 
 
 @pytest.fixture
@@ -317,7 +318,7 @@ def test_theme_admin_needs_the_admin_token(
 ) -> None:
     store, backend = harvested
     closed = Settings(store=settings.store, index=settings.index, api={"admin_token": "s3cret"})
-    client = create_app(closed, store=store, backend=backend).test_client()
+    client = create_app(Runtime(closed, store=store, backend=backend)).test_client()
     assert_error(client.get("/api/admin/unmapped"), 401)
     assert_error(client.post("/api/admin/mappings/apply", json=DRAFT), 401)
     ok = client.get("/api/admin/unmapped", headers={"Authorization": "Bearer s3cret"})
@@ -339,7 +340,7 @@ def test_another_worker_previews_against_the_rules_on_disk(
     client: FlaskClient, settings: Settings, harvested: tuple[Store, SearchBackend]
 ) -> None:
     store, backend = harvested
-    other = create_app(settings, store=store, backend=backend).test_client()
+    other = create_app(Runtime(settings, store=store, backend=backend)).test_client()
     assert other.post("/api/admin/mappings/preview", json=DRAFT).get_json()["changed"] == 1
     assert client.post("/api/admin/mappings/apply", json=DRAFT).get_json()["changed"] == 1
     assert other.post("/api/admin/mappings/preview", json=DRAFT).get_json()["changed"] == 0

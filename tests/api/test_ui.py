@@ -6,7 +6,7 @@ import re
 
 from flask.testing import FlaskClient
 
-from search_api.app import STATIC_DIR
+from search_api.ui import STATIC_DIR
 
 
 def test_the_page_is_served_with_a_strict_policy(client: FlaskClient) -> None:

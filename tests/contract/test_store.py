@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harvester.runs import RunReport, RunStatus
 from indexer.store import Store
 from moisson.errors import NotFound
 from moisson.record import Harvested, Keyword, Outcome, Record
+from pipeline.runs import RunReport, RunStatus
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -152,8 +152,8 @@ def test_lifecycle_retire_hold_revive_and_activity(store: Store, tmp_path: Path)
     """Retirement, the breaker, revival, validators and activity queries on this database."""
     from indexer.activity import per_day, per_source
     from indexer.backends import build_backend
-    from indexer.retirement import Verdict, apply_run, record_history, reviews
     from moisson.config import RetirementSettings
+    from pipeline.retirement import Verdict, apply_run, record_history, reviews
 
     backend = build_backend(f"sqlite:///{tmp_path}/index.db")
     backend.open()
@@ -194,3 +194,76 @@ def test_a_plain_postgresql_url_uses_psycopg_3(postgres_url: str) -> None:
     with Store(postgres_url.replace("postgresql+psycopg://", "postgresql://")) as store:
         assert store.engine.dialect.driver == "psycopg"
         assert store.count() == 0
+
+
+def test_full_run_bookkeeping_for_the_periodic_reconciliation(store: Store) -> None:
+    """What choose_since asks: the last complete full run, and complete runs since it."""
+    assert store.last_full_run_id("src") is None
+    full = store.begin_run("src")
+    store.finish_run(full, status="complete", complete=True)
+    since = store.runs("src")[0].started
+    for status, complete in (("complete", True), ("partial", False), ("complete", True)):
+        run = store.begin_run("src", since=since)
+        store.finish_run(run, status=status, complete=complete)
+    store.finish_run(store.begin_run("other"), status="complete", complete=True)
+    assert store.last_full_run_id("src") == full
+    assert store.complete_runs_after("src", full) == 2
+    assert store.complete_runs_after("src", run) == 0
+
+
+def test_open_quarantine_payloads_are_listed_once_for_a_retry(store: Store) -> None:
+    run1 = store.begin_run("src")
+    store.write_page(run1, "src", [bad("a", "no title"), bad("b", "no title"), bad("c", "x")])
+    store.write_page(run1, "src", [item("c", "Réparé")])  # resolves c's entry (same payload)
+    run2 = store.begin_run("src")
+    store.write_page(run2, "src", [Harvested(original_id="d", raw=b"<other", error="bad")])
+    [shared] = store.open_quarantine_payloads("src", except_run=run2)
+    assert store.raw_payload(shared)[0] == b"<broken"
+    assert len(store.open_quarantine_payloads("src", except_run=run1)) == 1
+    assert store.open_quarantine_payloads("elsewhere", except_run=run2) == []
+
+
+def test_tokens_are_kept_as_hashes_and_revoked_once(store: Store) -> None:
+    from indexer.tokens import Tokens, hash_token
+
+    tokens = Tokens(store)
+    row, secret = tokens.create("alice", [" ROLE_USER", "ROLE_ADMIN", "ROLE_USER"])
+    assert row.roles == ["ROLE_ADMIN", "ROLE_USER"]
+    assert tokens.roles_of(secret) == ["ROLE_ADMIN", "ROLE_USER"]
+    assert all(secret not in str(value) for value in store.token_rows()[0].values())
+    assert store.token_rows()[0]["sha256"] == hash_token(secret)
+    assert tokens.revoke(row.id).revoked is not None
+    assert store.revoke_token(row.id, row.created) == (store.token_rows()[0], False)
+    assert tokens.roles_of(secret) is None
+    with pytest.raises(NotFound, match="no API token 99"):
+        tokens.revoke(99)
+
+
+def test_a_held_retirement_is_rejected_then_approved(store: Store, tmp_path: Path) -> None:
+    from indexer.backends import build_backend
+    from moisson.config import RetirementSettings
+    from moisson.errors import Conflict
+    from pipeline.retirement import Verdict, apply_run, approve_review, reject_review, reviews
+
+    backend = build_backend(f"sqlite:///{tmp_path}/index.db")
+    backend.open()
+    try:
+        policy = RetirementSettings(grace_runs=1, breaker_share=0.3)
+        ids = [f"r{n}" for n in range(10)]
+        _complete_run(store, ids)
+        held = apply_run(store, backend, policy, _complete_run(store, ids[:5]))
+        assert held.verdict is Verdict.HELD and held.review_id is not None
+        reject_review(store, held.review_id)
+        with pytest.raises(Conflict, match="already rejected"):
+            approve_review(store, backend, held.review_id)
+        assert [r["status"] for r in reviews(store, None)] == ["rejected"]
+        again = apply_run(store, backend, policy, _complete_run(store, ids[:5]))
+        assert again.verdict is Verdict.HELD and again.review_id != held.review_id
+        [pending] = reviews(store)
+        assert pending["record_ids"] == sorted(Record.new("src", i, title="x").id for i in ids[5:])
+        retired = approve_review(store, backend, pending["id"])
+        assert sorted(retired) == pending["record_ids"]
+        assert (store.count(), store.count(include_retired=True)) == (5, 10)
+        assert store.runs("src")[0].retired == 5
+    finally:
+        backend.close()

@@ -16,11 +16,9 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
-from harvester.http import HttpClient
-from indexer.backends import build_backend
-from indexer.harvesting import harvest_source
-from indexer.store import Store
 from moisson.config import Settings
+from pipeline.harvest import harvest_source
+from pipeline.runtime import Runtime
 from search_api.app import create_app
 from tests.conftest import SHARED_FIXTURES, require
 
@@ -69,16 +67,9 @@ def settings_for(
 
 
 def harvest_all(settings: Settings) -> None:
-    store = Store(settings.store.url).open()
-    backend = build_backend(settings.index.url)
-    backend.open()
-    try:
-        with HttpClient(settings.harvest) as http:
-            for source in settings.sources:
-                harvest_source(settings, source, store, backend, http)
-    finally:
-        backend.close()
-        store.close()
+    with Runtime(settings) as runtime:
+        for source in settings.sources:
+            harvest_source(runtime, source)
 
 
 @dataclass
@@ -90,7 +81,8 @@ class Served:
 @contextmanager
 def serve(settings: Settings) -> Iterator[Served]:
     """The whole app (create_app) on a free 127.0.0.1 port, in a thread."""
-    app = create_app(settings)
+    runtime = Runtime(settings)
+    app = create_app(runtime)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -98,6 +90,7 @@ def serve(settings: Settings) -> Iterator[Served]:
         yield Served(f"http://127.0.0.1:{server.server_port}/csw", settings)
     finally:
         server.shutdown()
+        runtime.close()
         thread.join(timeout=10)
         app.extensions["moisson"].close()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from pipeline.runtime import Runtime
 from search_api.app import create_app
 from tests.csw.catalogue import CITE, conformance_sources, harvest_all, settings_for
 
@@ -28,7 +29,8 @@ def test_every_path_answers_with_the_public_url(tmp_path: Path) -> None:
         title="Catalogue Moisson",
     )
     harvest_all(settings)
-    app = create_app(settings)
+    runtime = Runtime(settings)
+    app = create_app(runtime)
     try:
         client = app.test_client()
         for path in ("/csw", "/moisson/csw"):
@@ -38,13 +40,14 @@ def test_every_path_answers_with_the_public_url(tmp_path: Path) -> None:
             assert hrefs == {public}
         assert client.get("/other/csw" + CAPS).status_code == 404
     finally:
-        app.extensions["moisson"].close()
+        runtime.close()
 
 
 def test_a_disabled_endpoint_is_not_served(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, {}, enabled=False)
-    app = create_app(settings)
+    runtime = Runtime(settings)
+    app = create_app(runtime)
     try:
         assert app.test_client().get("/csw" + CAPS).status_code == 404
     finally:
-        app.extensions["moisson"].close()
+        runtime.close()

@@ -10,14 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harvester.base import SourceContext
 from harvester.csw import CswOptions, CswSource
 from harvester.http import HttpClient
-from harvester.runs import RunStatus, run_source
 from indexer.backends import build_backend
-from indexer.ingest import Ingestor
 from indexer.store import Store
 from moisson.config import HarvestSettings
 from moisson.record import Outcome
+from pipeline.ingest import Ingestor
+from pipeline.runs import RunStatus, run_source
 from tests.csw.catalogue import Served
 
 pytestmark = pytest.mark.integration
@@ -47,7 +48,8 @@ def test_every_public_record_comes_back(csw: Served, tmp_path: Path, schema: str
         )
         settings = HarvestSettings(rate_limit=0, allowed_hosts=["127.0.0.1"])
         with HttpClient(settings) as http:
-            report = run_source(CswSource(options, http), "moisson", ingestor)
+            source = CswSource(options, SourceContext.with_http(http))
+            report = run_source(source, "moisson", ingestor)
         print(report.summary())
         assert report.status is RunStatus.COMPLETE, report.summary()
         assert report.declared_total == len(expected)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.ingest import Ingestor
+from pipeline.ingest import Ingestor
 from tests.conftest import require
 from tests.integration.pycsw_server import PycswError, PycswServer, ensure_pycsw_venv
 from tests.integration.sinks import open_ingestor

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from harvester.base import Source
+from harvester.base import Source, SourceContext
 from harvester.http import HttpClient
-from harvester.runs import RunReport, run_source
 from indexer.backends import build_backend
-from indexer.ingest import Ingestor
 from indexer.store import Store
 from moisson.config import HarvestSettings, SourceSettings
+from pipeline.ingest import Ingestor
+from pipeline.runs import RunReport, run_source
 
 # The shared HTTP policy made quick for loopback test servers: real retries and backoff,
 # in milliseconds, no rate limit, and 127.0.0.1 allowed (refused by default).
@@ -45,7 +45,8 @@ def harvest_with(
     with HttpClient(
         HarvestSettings(backoff_base=0.01, rate_limit=0, retries=1, allowed_hosts=["127.0.0.1"])
     ) as http:
-        return run_source(source_class(options, http), options.id, ingestor, **kwargs)  # type: ignore[arg-type]
+        source = source_class(options, SourceContext.with_http(http))
+        return run_source(source, options.id, ingestor, **kwargs)  # type: ignore[arg-type]
 
 
 def write_config(tmp_path: Path, sources: list[dict[str, object]]) -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from moisson.cli import main
+from pipeline.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 

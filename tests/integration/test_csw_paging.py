@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from harvester.base import SourceContext
 from harvester.csw import CswOptions, CswSource
 from harvester.http import HttpClient
-from harvester.runs import RunReport, RunStatus, run_source
-from indexer.ingest import Ingestor
 from moisson.config import HarvestSettings
+from pipeline.ingest import Ingestor
+from pipeline.runs import RunReport, RunStatus, run_source
 from tests.http_replay import ReplayServer, Reply, Request
 
 EMPTY_PAGE = (
@@ -36,7 +37,7 @@ def harvest(url: str, ingestor: Ingestor, page_size: int, schema: str = "iso1913
     with HttpClient(
         HarvestSettings(backoff_base=0.01, rate_limit=0, allowed_hosts=["127.0.0.1"])
     ) as http:
-        return run_source(CswSource(options, http), "replay", ingestor)
+        return run_source(CswSource(options, SourceContext.with_http(http)), "replay", ingestor)
 
 
 def test_geonetwork_pages_are_followed_to_the_end(

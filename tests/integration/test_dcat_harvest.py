@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from harvester.dcat import DcatOptions, DcatSource
-from harvester.runs import RunReport, RunStatus
-from indexer.ingest import Ingestor
-from moisson.cli import main
 from moisson.record import record_id
+from pipeline.cli import main
+from pipeline.ingest import Ingestor
+from pipeline.runs import RunReport, RunStatus
 from tests.http_replay import ReplayServer, Reply, Request
 from tests.integration.sinks import harvest_with, write_config
 

@@ -17,14 +17,14 @@ from harvester.formats.iso19139 import parse_iso
 from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
 from indexer.cluster_store import ClusterStore
-from indexer.cluster_tables import dup_pairs
 from indexer.duplicates_report import overlaps
-from indexer.ingest import Ingestor
 from indexer.store import Store
-from moisson.cli import main
+from indexer.store.schema import dup_pairs
 from moisson.config import DuplicatesSettings
 from moisson.errors import NotFound
 from moisson.record import Harvested, Query, Record
+from pipeline.cli import main
+from pipeline.ingest import Ingestor
 from tests.unit.test_fingerprints import iso_element, republish
 
 # Real records: two PLU of one DDT (same bbox, other commune), the FAO physiographic map,

@@ -19,13 +19,12 @@ from typing import Any
 import pytest
 
 from harvester.http import HttpClient
-from harvester.runs import RunStatus
 from harvester.url_policy import check_url
-from indexer.backends import build_backend
-from indexer.harvesting import HarvestResult, harvest_source
-from indexer.store import Store
 from moisson.config import HarvestSettings, Settings
 from moisson.errors import UnsafeInput
+from pipeline.harvest import HarvestResult, harvest_source
+from pipeline.runs import RunStatus
+from pipeline.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_FILE_TEXT = "moisson-xxe-canary"
@@ -190,15 +189,11 @@ def _settings(tmp_path: Path, port: int) -> Settings:
 
 def _run(settings: Settings, source_id: str) -> tuple[HarvestResult, str, int, int]:
     """Harvest one source; (result, the stored run log, records in store, records in index)."""
-    backend = build_backend(settings.index.url)
-    with Store(settings.store.url) as store, HttpClient(settings.harvest) as http:
-        backend.open()
-        try:
-            result = harvest_source(settings, settings.source(source_id), store, backend, http)
-            [run] = store.runs(source_id, limit=1)
-            return result, run.message or "", len(list(store.iter_records())), backend.count()
-        finally:
-            backend.close()
+    with Runtime(settings) as runtime:
+        result = harvest_source(runtime, settings.source(source_id))
+        [run] = runtime.store.runs(source_id, limit=1)
+        records = len(list(runtime.store.iter_records()))
+        return result, run.message or "", records, runtime.backend.count()
 
 
 EXPECTED = {

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from indexer.backends import build_backend
 from indexer.store import Store
-from indexer.store_schema import records
+from indexer.store.schema import records
 from moisson.record import Query
 from tests.http_replay import ReplayServer
 from tests.integration.csw_fault_server import CswCatalogue
@@ -52,7 +52,7 @@ incremental = false
 
 def moisson(config: Path, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "moisson.cli", "--config", str(config), *args],
+        [sys.executable, "-m", "pipeline.cli", "--config", str(config), *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from harvester.ogcapi_records import OgcApiRecordsOptions, OgcApiRecordsSource
-from harvester.runs import RunReport, RunStatus
-from indexer.ingest import Ingestor
-from moisson.cli import main
+from pipeline.cli import main
+from pipeline.ingest import Ingestor
+from pipeline.runs import RunReport, RunStatus
 from tests.http_replay import ReplayServer, Reply, Request
 from tests.integration.sinks import harvest_with, write_config
 

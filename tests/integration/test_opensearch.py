@@ -17,9 +17,9 @@ from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
 from indexer.backends.opensearch import MAPPING_PATH
 from indexer.store import Store
-from moisson.cli import main
 from moisson.errors import BackendError
 from moisson.record import BBox, Harvested, Keyword, Query, Record
+from pipeline.cli import main
 from tests.contract.corpus import corpus
 from tests.opensearch_support import drop_alias, fresh_alias
 

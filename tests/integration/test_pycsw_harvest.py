@@ -12,12 +12,13 @@ from collections import Counter
 import pytest
 from lxml import etree
 
+from harvester.base import SourceContext
 from harvester.csw import CswOptions, CswSource
 from harvester.http import HttpClient
-from harvester.runs import RunReport, RunStatus, run_source
-from indexer.ingest import Ingestor
 from moisson.config import HarvestSettings
 from moisson.record import Outcome, Query
+from pipeline.ingest import Ingestor
+from pipeline.runs import RunReport, RunStatus, run_source
 from tests.integration.pycsw_server import PycswServer
 
 pytestmark = pytest.mark.integration
@@ -32,7 +33,7 @@ FILE_IDENTIFIER = etree.XPath(
 def harvest(url: str, ingestor: Ingestor, page_size: int, schema: str) -> RunReport:
     options = CswOptions(id="pycsw", kind="csw", url=url, page_size=page_size, output_schema=schema)
     with HttpClient(HarvestSettings(rate_limit=0, allowed_hosts=["127.0.0.1"])) as http:
-        return run_source(CswSource(options, http), "pycsw", ingestor)
+        return run_source(CswSource(options, SourceContext.with_http(http)), "pycsw", ingestor)
 
 
 def served_identifiers(pycsw: PycswServer) -> set[str]:

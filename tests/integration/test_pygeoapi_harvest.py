@@ -18,9 +18,9 @@ from urllib.parse import parse_qs
 import pytest
 
 from harvester.ogcapi_records import OgcApiRecordsOptions, OgcApiRecordsSource
-from harvester.runs import RunReport, RunStatus
-from indexer.ingest import Ingestor
 from moisson.record import Outcome, Query
+from pipeline.ingest import Ingestor
+from pipeline.runs import RunReport, RunStatus
 from tests.conftest import require
 from tests.integration.pygeoapi_server import (
     PygeoapiError,

@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 
 from harvester.base import Page
-from harvester.http import HttpClient
-from harvester.runs import RunReport, RunStatus, run_source
 from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
-from indexer.harvesting import HarvestResult, harvest_source
-from indexer.ingest import Ingestor
-from indexer.retirement import Verdict, apply_run, approve_review, record_history, reviews
 from indexer.store import Store
 from moisson.config import RetirementSettings, Settings
 from moisson.errors import Conflict
 from moisson.record import Harvested, Query, record_id
+from pipeline.harvest import HarvestResult, harvest_source
+from pipeline.ingest import Ingestor
+from pipeline.retirement import Verdict, apply_run, approve_review, record_history, reviews
+from pipeline.runs import RunReport, RunStatus, run_source
+from pipeline.runtime import Runtime
 from tests.http_replay import ReplayServer, Reply, Request
 from tests.integration.csw_fault_server import HTML_ERROR, CswCatalogue, iso_record
 from tests.integration.sinks import FAST_POLICY
@@ -64,8 +64,8 @@ class Env:
 
     def harvest(self, **retirement: Any) -> HarvestResult:
         settings = self.settings(**retirement)
-        with HttpClient(settings.harvest) as http:
-            return harvest_source(settings, settings.source(SOURCE), self.store, self.backend, http)
+        with Runtime(settings, store=self.store, backend=self.backend) as runtime:
+            return harvest_source(runtime, settings.source(SOURCE))
 
     def interrupt_after(self, pages: int) -> None:
         """Run a harvest that stops as Ctrl-C would, once `pages` pages are written."""
@@ -75,10 +75,9 @@ class Env:
             if report.pages == pages:
                 raise KeyboardInterrupt
 
-        with HttpClient(settings.harvest) as http, pytest.raises(KeyboardInterrupt):
-            harvest_source(
-                settings, settings.source(SOURCE), self.store, self.backend, http, progress=stop
-            )
+        runtime = Runtime(settings, store=self.store, backend=self.backend)
+        with runtime, pytest.raises(KeyboardInterrupt):
+            harvest_source(runtime, settings.source(SOURCE), progress=stop)
 
     def indexed(self) -> int:
         return self.backend.search(Query(size=0)).total
@@ -126,8 +125,8 @@ def test_a_run_failing_on_page_3_retires_nothing(env: Env) -> None:
         (Reply(b"", reset=True), RunStatus.COMPLETE),  # connection reset, retried
         (Reply(b"<csw:GetRecordsResponse", truncate=10), RunStatus.COMPLETE),  # cut short
         (Reply(b"late", delay=3), RunStatus.COMPLETE),  # client timeout, retried
-        (HTML_ERROR, RunStatus.PARTIAL),  # status 200, not CSW: protocol error
-        (Reply(b"<csw:GetRecordsResponse xmlns:csw='x'><unclosed"), RunStatus.PARTIAL),
+        (HTML_ERROR, RunStatus.COMPLETE),  # status 200, not CSW: asked again (issue 18)
+        (Reply(b"<csw:GetRecordsResponse xmlns:csw='x'><unclosed"), RunStatus.COMPLETE),
     ],
     ids=["500", "429", "reset", "truncated", "timeout", "html-200", "bad-xml"],
 )
@@ -363,15 +362,8 @@ def test_a_second_harvest_of_a_running_source_is_refused(env: Env) -> None:
             except Conflict as exc:
                 refused.append(exc.message)
 
-    with HttpClient(settings.harvest) as http:
-        result = harvest_source(
-            settings,
-            settings.source(SOURCE),
-            env.store,
-            env.backend,
-            http,
-            progress=try_again_meanwhile,
-        )
+    with Runtime(settings, store=env.store, backend=env.backend) as runtime:
+        result = harvest_source(runtime, settings.source(SOURCE), progress=try_again_meanwhile)
     assert result.report.status is RunStatus.COMPLETE
     assert refused and "already being harvested" in refused[0]
     assert len(env.store.runs(SOURCE)) == 1

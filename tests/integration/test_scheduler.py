@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.base import BaseScheduler
 
-from harvester.scheduler import JOB_PREFIX, build_scheduler, sync_jobs
 from indexer.store import RunRow, Store
 from moisson.config import Settings
+from pipeline.runtime import Runtime
+from pipeline.scheduler import JOB_PREFIX, build_scheduler, sync_jobs
 from tests.http_replay import ReplayServer
 from tests.integration.csw_fault_server import CswCatalogue
 
@@ -62,7 +64,9 @@ def running(scheduler: BaseScheduler, seconds: float) -> None:
 
 
 def start_paused(settings: Settings) -> BaseScheduler:
-    scheduler = build_scheduler(settings, blocking=False)
+    runtime = Runtime(settings)
+    scheduler = build_scheduler(runtime, blocking=False)
+    scheduler.add_listener(lambda event: runtime.close(), EVENT_SCHEDULER_SHUTDOWN)
     scheduler.start(paused=True)
     sync_jobs(scheduler, settings)
     return scheduler
@@ -134,7 +138,7 @@ def test_moisson_scheduler_runs_in_the_foreground_and_stops_on_sigterm(tmp_path:
             encoding="utf-8",
         )
         process = subprocess.Popen(
-            [sys.executable, "-m", "moisson.cli", "--config", str(config), "scheduler"],
+            [sys.executable, "-m", "pipeline.cli", "--config", str(config), "scheduler"],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

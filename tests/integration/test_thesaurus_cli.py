@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from indexer.store import Store
-from moisson.cli import main
 from moisson.config import BUNDLED_RULES, load_settings
+from pipeline.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 

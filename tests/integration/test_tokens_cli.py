@@ -8,8 +8,9 @@ import pytest
 
 from indexer.backends import build_backend
 from indexer.store import Store
-from moisson.cli import main
 from moisson.config import load_settings
+from pipeline.cli import main
+from pipeline.runtime import Runtime
 from search_api.app import create_app
 
 
@@ -51,7 +52,7 @@ def test_create_list_revoke_and_use(config: Path, capsys: pytest.CaptureFixture[
     with Store(settings.store.url) as store:
         backend.open()
         try:
-            client = create_app(settings, store=store, backend=backend).test_client()
+            client = create_app(Runtime(settings, store=store, backend=backend)).test_client()
             bearer = {"Authorization": f"Bearer {secret}"}
             assert client.get("/api/admin/runs", headers=bearer).status_code == 200
             assert run(capsys, "--config", str(config), "tokens", "revoke", "1")[0] == 0

@@ -15,8 +15,9 @@ from werkzeug.serving import make_server
 from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
 from indexer.store import Store
-from moisson.cli import main
 from moisson.config import Settings, load_settings
+from pipeline.cli import main
+from pipeline.runtime import Runtime
 from search_api.app import create_app
 from tests.conftest import ROOT
 from tests.opensearch_support import drop_alias, fresh_alias
@@ -69,7 +70,7 @@ def sample_backend(sample_settings: Settings) -> Iterator[SearchBackend]:
 def sample_app(
     sample_settings: Settings, sample_store: Store, sample_backend: SearchBackend
 ) -> Flask:
-    return create_app(sample_settings, store=sample_store, backend=sample_backend)
+    return create_app(Runtime(sample_settings, store=sample_store, backend=sample_backend))
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,13 @@ from rdflib.namespace import DCAT, RDF, SH
 
 from harvester.dcat import DcatOptions, DcatSource
 from harvester.formats.rdf_document import load_graph
-from harvester.runs import RunStatus
 from indexer.backends import build_backend
-from indexer.ingest import Ingestor
 from indexer.store import Store
 from indexer.themes import load_themer
 from moisson.config import Settings
 from moisson.record import Record
+from pipeline.ingest import Ingestor
+from pipeline.runs import RunStatus
 from publish.dcat import HYDRA
 from tests.conftest import SHARED_FIXTURES, require
 from tests.integration.sinks import harvest_with

@@ -10,8 +10,8 @@ from owslib.iso import MD_Metadata
 from harvester.formats.iso19139 import parse_iso
 from harvester.formats.xmlsafe import parse_xml
 from moisson.record import Keyword, Record
-from publish.iso19139 import iso_document, iso_element
-from publish.iso_raw import raw_iso_element
+from publish.iso19139 import iso_element
+from publish.iso_raw import iso_document, raw_iso_element
 from publish.scheme import theme_label
 from tests.conftest import require
 from tests.publish.corpus import fixture_items, sample_items, scheme

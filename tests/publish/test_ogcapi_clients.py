@@ -13,13 +13,13 @@ import pytest
 from owslib.ogcapi.records import Records
 
 from harvester.ogcapi_records import OgcApiRecordsOptions, OgcApiRecordsSource
-from harvester.runs import RunStatus
 from indexer.backends import build_backend
-from indexer.ingest import Ingestor
 from indexer.store import Store
 from indexer.themes import load_themer
 from moisson.config import Settings
 from moisson.record import Record
+from pipeline.ingest import Ingestor
+from pipeline.runs import RunStatus
 from tests.integration.sinks import harvest_with
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ from rdflib.namespace import DCAT, RDF, SH
 from moisson.record import Record
 from publish.dcat import CatalogInfo, catalog_graph, dump_ntriples, record_graph
 from publish.geojson import record_feature
-from publish.iso19139 import iso_document
+from publish.iso_raw import iso_document
 from tests.conftest import SHARED_FIXTURES, require
 from tests.publish import records_schemas
 from tests.publish.corpus import fixture_items, sample_items, scheme

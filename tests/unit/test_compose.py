@@ -15,8 +15,8 @@ from pydantic import BaseModel
 
 from indexer.backends import build_backend
 from indexer.backends.opensearch import OpenSearchBackend
-from moisson.cli import _parser
 from moisson.config import Settings, load_settings
+from pipeline.cli import _parser
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))

@@ -53,7 +53,7 @@ def test_moisson_config_names_the_file(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_unknown_kind_lists_known_kinds(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"unknown source kind 'gopher'; known kinds: .*csw"):
+    with pytest.raises(ConfigError, match=r"unknown source kind 'gopher'; known source kinds"):
         load_settings(write(tmp_path, MINIMAL.replace('kind = "csw"', 'kind = "gopher"')))
 
 

@@ -233,3 +233,63 @@ def test_canonical_by_source_priority_then_completeness_then_freshness() -> None
     assert choose_canonical([bare, rich]) == rich.record_id
     assert choose_canonical([bare, rich, old, new], ["sdi"]) == new.record_id
     assert choose_canonical([bare, rich, old, new], ["sdi"], {bare.record_id}) == bare.record_id
+
+
+LAYER = Link(url="https://geo.example.org/wms", protocol="OGC:WMS", name="plu")
+
+
+def _plu(shared_fixtures: Path, source: str, oid: str, title: str, **fields: object) -> Record:
+    """A real French PLU record, re-identified, publishing the shared multi-year WMS layer."""
+    element = iso_element(shared_fixtures, "udata/geonetwork_fr_iso19139_page1.xml", 1)
+    record = parse_iso(retitle(element, oid, title), source)
+    return record.model_copy(update={"links": [LAYER], "identifiers": [], **fields})
+
+
+def test_two_years_linking_one_layer_are_related_not_folded(shared_fixtures: Path) -> None:
+    y2019 = _plu(shared_fixtures, "region", "plu-2019", "PLU de Longueau 2019")
+    y2021 = _plu(shared_fixtures, "national", "plu-2021", "PLU de Longueau 2021")
+
+    verdict = compare(fingerprint(y2019), fingerprint(y2021))
+
+    assert (verdict.same, verdict.kind) == (False, "related")
+    assert (
+        verdict.detail == "share layer:OGC:WMS|geo.example.org/wms|plu but titles name 2019 / 2021"
+    )
+    related: list[Pair] = []
+    assert find_pairs([fingerprint(y2019), fingerprint(y2021)], related=related)[0] == []
+    assert [(p.a, p.b, p.kind) for p in related] == [(*sorted((y2019.id, y2021.id)), "related")]
+
+
+def test_two_distant_areas_linking_one_layer_are_related(shared_fixtures: Path) -> None:
+    here = _plu(shared_fixtures, "region", "zone-a", "Zones inondables", bboxes=[
+        BBox(west=-5, south=47, east=-3, north=48)])  # fmt: skip
+    there = _plu(shared_fixtures, "national", "zone-b", "Zones inondables", bboxes=[
+        BBox(west=4, south=43, east=5, north=44)])  # fmt: skip
+
+    verdict = compare(fingerprint(here), fingerprint(there))
+
+    assert (verdict.kind, verdict.detail.endswith("their extents do not overlap")) == (
+        "related",
+        True,
+    )
+
+
+def test_a_copy_linking_the_same_layer_still_folds_and_an_identifier_beats_the_years(
+    shared_fixtures: Path,
+) -> None:
+    original = _plu(shared_fixtures, "region", "plu", "PLU de Longueau 2019")
+    copy = _plu(shared_fixtures, "national", "portal-plu", "PLU DE LONGUEAU 2019 (copie)")
+    assert compare(fingerprint(original), fingerprint(copy)).kind == "key"
+
+    doi = [Identifier(code="https://doi.org/10.1234/plu-longueau")]
+    a = _plu(shared_fixtures, "region", "a", "PLU de Longueau 2019", identifiers=doi)
+    b = _plu(shared_fixtures, "national", "b", "PLU de Longueau 2021", identifiers=doi)
+    verdict = compare(fingerprint(a), fingerprint(b))
+    assert (verdict.same, verdict.detail) == (True, "doi:10.1234/plu-longueau")
+
+
+def test_the_evaluation_set_folds_no_related_pair_and_keeps_recall(shared_fixtures: Path) -> None:
+    result = evaluate(build_eval_set(5, shared_fixtures))
+    assert result["related_pairs"] >= 60
+    assert (result["related_folded"], result["related_kept"]) == (0, result["related_pairs"])
+    assert (result["false_pairs"], result["recall"]) == (0, 1.0)

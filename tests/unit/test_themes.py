@@ -184,3 +184,68 @@ def test_a_map_and_an_exclude_rule_on_the_same_keyword_both_apply(themer: Themer
         Rule(id="no-bocage", comment="t", action="exclude", keyword="bocage", concept="landscape")
     )
     assert themer.with_rules(rules).assign(_record("Bocage")) == []
+
+
+def test_a_gcmd_keyword_path_files_the_record_by_its_most_specific_matching_segment(
+    themer: Themer,
+) -> None:
+    for path in (
+        "Earth Science > Oceans > Ocean Temperature",
+        "Earth Science | Oceans | Ocean Temperature",
+    ):
+        themes = themer.assign(_record(path))
+        assert {t.id for t in themes} == {"marine", "marine-coastal"}
+        assert {e.matched for t in themes for e in t.evidence if e.step == "label"} == {"Oceans"}
+
+
+def test_a_german_inspire_theme_label_files_the_record_through_the_borrowed_label(
+    themer: Themer,
+) -> None:
+    [theme] = themer.assign(_record("Gewässernetze"))  # plural: the German stemmer agrees
+    assert theme.id == "hydrography"
+    [evidence] = theme.evidence
+    assert evidence.step == "label"
+    assert evidence.target == (
+        "skos:prefLabel@de 'Gewässernetz' of <http://inspire.ec.europa.eu/theme/hy>"
+    )
+
+
+def test_borrowed_labels_are_not_shown_as_the_concept_labels(themer: Themer) -> None:
+    hydrography = themer.thesaurus.concepts["hydrography"]
+    assert "de" not in hydrography.pref_labels()
+    assert any(b.concept == "hydrography" and b.language == "de" for b in themer.thesaurus.borrowed)
+
+
+def test_an_italian_stem_of_an_english_keyword_does_not_match_by_chance(themer: Themer) -> None:
+    assert themer.assign(_record("sloths")) == []
+
+
+def test_a_czech_eu_data_theme_label_files_the_record(themer: Themer) -> None:
+    [theme] = themer.assign(_record("doprava"))
+    assert theme.id == "transport"
+    assert "data-theme/TRAN" in theme.evidence[0].target
+
+
+def test_a_word_repeated_in_an_abstract_does_not_file_the_record(themer: Themer) -> None:
+    """The old text step filed this under administrative units ('communes' x 3)."""
+    record = _record(
+        title="Ilots culturaux 2022",
+        abstract="Déclarations des exploitants par communes : communes du Nord, communes du "
+        "Pas-de-Calais, communes de la Somme.",
+    )
+    assert "administrative-units" not in {t.id for t in themer.assign(record)}
+
+
+def test_the_text_step_reads_the_record_language_and_says_its_score(themer: Themer) -> None:
+    record = _record(
+        title="Vervoer en vervoersnetwerken van Vlaanderen",
+        abstract="Vervoer over de weg en over het water.",
+        language="dut",
+    )
+    [theme] = themer.assign(record)
+    assert (theme.id, theme.evidence[0].step, theme.evidence[0].field) == (
+        "transport",
+        "text",
+        "title",
+    )
+    assert theme.evidence[0].target.startswith("score ")

@@ -11,8 +11,8 @@ from rdflib.namespace import RDF, SKOS
 
 from indexer.thesaurus import load_thesaurus
 from indexer.thesaurus_check import Problem, validate
-from moisson.cli import main
 from moisson.config import BUNDLED_RULES, BUNDLED_THESAURUS
+from pipeline.cli import main
 from tests.theme_fixtures import csw_records
 
 LANGUAGES = ["fr", "en"]

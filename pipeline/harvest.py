@@ -3,10 +3,10 @@
     choose since (incremental, or a periodic full reconciliation)
     -> run_source (resumes an interrupted run from its checkpoint)
     -> retry the source's open quarantine entries (sources that can re-parse a payload)
-    -> retirement (indexer/retirement.py: only after a complete full run, with grace + breaker)
+    -> retirement (pipeline/retirement.py: only after a complete full run, with grace + breaker)
 
-The store and backend are opened by the caller and passed in; nothing here reads config
-files or the environment (except the auth secret, read by HttpClient.for_source).
+Everything comes from the Runtime the caller opened; nothing here reads config files or the
+environment (except the auth secret, read by HttpClient.for_source).
 """
 
 from __future__ import annotations
@@ -17,24 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-
-from harvester.base import Page
+from harvester.base import Page, SourceContext
 from harvester.http import HttpClient, Validators
-from harvester.registry import source_class
-from harvester.runs import ProgressCallback, RunReport, RunStatus, run_source
 from harvester.url_policy import check_file_source
-from indexer.access import AccessPolicy
-from indexer.backends.base import SearchBackend
-from indexer.cluster_store import ClusterStore
-from indexer.ingest import Ingestor
-from indexer.retirement import RetirementResult, apply_run
 from indexer.store import Store
-from indexer.store_schema import harvest_runs, quarantine
-from indexer.themes import load_themer
-from moisson.config import Settings, SourceSettings
+from moisson.config import SourceSettings
 from moisson.errors import UnsafeInput
+from moisson.plugins import load
 from moisson.record import Harvested
+from pipeline.ingest import Ingestor
+from pipeline.retirement import RetirementResult, apply_run
+from pipeline.runs import ProgressCallback, RunReport, RunStatus, run_source
+from pipeline.runtime import Runtime
 
 __all__ = ["HarvestResult", "choose_since", "harvest_source", "retry_quarantine"]
 
@@ -71,26 +65,10 @@ def choose_since(store: Store, options: SourceSettings, *, full: bool = False) -
         return None
     every = options.schedule.full_every if options.schedule else None
     if every is not None:
-        with store.engine.connect() as conn:
-            last_full = conn.scalar(
-                sa.select(sa.func.max(harvest_runs.c.id)).where(
-                    harvest_runs.c.source_id == options.id,
-                    harvest_runs.c.complete.is_(True),
-                    harvest_runs.c.since.is_(None),
-                )
-            )
-            if last_full is None:
-                return None
-            since_full = conn.scalar(
-                sa.select(sa.func.count())
-                .select_from(harvest_runs)
-                .where(
-                    harvest_runs.c.source_id == options.id,
-                    harvest_runs.c.complete.is_(True),
-                    harvest_runs.c.id > last_full,
-                )
-            )
-        if int(since_full or 0) + 1 >= every:
+        last_full = store.last_full_run_id(options.id)
+        if last_full is None:
+            return None
+        if store.complete_runs_after(options.id, last_full) + 1 >= every:
             return None
     return last.started
 
@@ -104,16 +82,8 @@ def retry_quarantine(
     """Parse again the open quarantine entries of earlier runs (the parser may have been
     fixed); write those that now parse as one page of `run_id`, which resolves the entries.
     Entries that still fail stay as they are."""
-    with store.engine.connect() as conn:
-        entries = conn.execute(
-            sa.select(quarantine.c.raw_sha256).where(
-                quarantine.c.source_id == source_id,
-                quarantine.c.resolved.is_(None),
-                quarantine.c.run_id != run_id,
-            )
-        ).all()
     recovered: list[Harvested] = []
-    for sha in {e.raw_sha256 for e in entries}:
+    for sha in store.open_quarantine_payloads(source_id, except_run=run_id):
         raw, _ = store.raw_payload(sha)
         try:
             items = reparse(raw)
@@ -138,17 +108,15 @@ class _Refused:
 
 
 def harvest_source(
-    settings: Settings,
+    runtime: Runtime,
     options: SourceSettings,
-    store: Store,
-    backend: SearchBackend,
-    http: HttpClient,
     *,
     full: bool = False,
     progress: ProgressCallback | None = None,
 ) -> HarvestResult:
     """Harvest one source and apply the run lifecycle. Raises Conflict when the source is
     already being harvested, ConfigError when its auth secret is missing."""
+    store, backend, settings = runtime.store, runtime.backend, runtime.settings
     refused: UnsafeInput | None = None
     if options.url.startswith("file:"):  # http(s) URLs are checked on every request
         try:
@@ -156,18 +124,24 @@ def harvest_source(
         except UnsafeInput as exc:
             refused = exc
     since = choose_since(store, options, full=full)
-    known = {url: Validators(*pair) for url, pair in store.validators(options.id).items()}
-    client = http.for_source(options, {} if full else known)
-    source: Any = _Refused(refused) if refused else source_class(options.kind)(options, client)
-    clusters = (
-        ClusterStore(store, settings.duplicates).open() if settings.duplicates.enabled else None
+    known = {} if full else {u: Validators(*v) for u, v in store.validators(options.id).items()}
+    clients: list[HttpClient] = []
+
+    def http() -> HttpClient:  # the source's view (auth, validators), built if it asks
+        if not clients:
+            clients.append(runtime.http.for_source(options, known))
+        return clients[0]
+
+    source: Any = (
+        _Refused(refused)
+        if refused
+        else load("sources", options.kind)(options, SourceContext(http=http))
     )
-    access = AccessPolicy(settings.sources)
-    ingestor = Ingestor(store, backend, load_themer(settings.themes), clusters, access)
+    ingestor = Ingestor(store, backend, runtime.themer, runtime.clustering, runtime.access)
     report = run_source(source, options.id, ingestor, since=since, progress=progress)
-    if report.status is RunStatus.COMPLETE:
+    if report.status is RunStatus.COMPLETE and clients:
         store.save_validators(
-            options.id, {u: (v.etag, v.last_modified) for u, v in client.fresh.items()}
+            options.id, {u: (v.etag, v.last_modified) for u, v in clients[0].fresh.items()}
         )
     reparse: Reparse | None = getattr(source, "reparse", None)
     retried = (
@@ -176,7 +150,7 @@ def harvest_source(
         else 0
     )
     retirement = apply_run(store, backend, settings.retirement, report)
-    if clusters is not None and retirement.retired:  # a retired copy leaves its cluster
-        clusters.remove(retirement.retired)
+    if runtime.clustering is not None and retirement.retired:  # a retired copy leaves its cluster
+        runtime.clustering.remove(retirement.retired)
         ingestor.collapser.follow(backend)  # its mates: a new canonical, fewer sources
     return HarvestResult(report, retirement, retried)

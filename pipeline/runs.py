@@ -1,6 +1,6 @@
 """Run bookkeeping: drive one Source through its pages and hand each page to a sink.
 
-The harvester knows nothing of stores or indexes: the sink (indexer/ingest.py) persists and
+The harvester knows nothing of stores or indexes: the sink (pipeline/ingest.py) persists and
 indexes. What this module owns is the verdict on a run:
 
 - complete: the source ran to its end without error and delivered at least what the server
@@ -122,7 +122,7 @@ class RunReport:
 
 
 class HarvestSink(Protocol):
-    """Where pages go. Implemented by indexer.ingest.Ingestor.
+    """Where pages go. Implemented by pipeline.ingest.Ingestor.
 
     `write_page` must be atomic per page (records, quarantine entries and the run's cursor
     together) so that a crash resumes cleanly from the last written page.

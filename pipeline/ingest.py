@@ -21,15 +21,16 @@ from collections import Counter
 from datetime import datetime
 
 from harvester.base import Page
-from harvester.runs import RunReport, RunStart, RunStatus, owner_alive, this_owner
 from indexer.access import AccessPolicy
 from indexer.backends.base import SearchBackend
 from indexer.cluster_store import ClusterStore
 from indexer.collapse import Collapser
+from indexer.retheme import retheme
 from indexer.store import Store
 from indexer.themes import Themer
 from moisson.errors import Conflict
 from moisson.record import Outcome
+from pipeline.runs import RunReport, RunStart, RunStatus, owner_alive, this_owner
 
 __all__ = ["Ingestor", "reindex_all"]
 
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 
 class Ingestor:
-    """Implements harvester.runs.HarvestSink over one store and one backend."""
+    """Implements pipeline.runs.HarvestSink over one store and one backend."""
 
     def __init__(
         self,
@@ -173,8 +174,6 @@ def reindex_all(
     With a `themer`, every record's themes are recomputed first and the changed ones written
     back to the store (indexer/retheme.py), so the index and GET /api/records agree."""
     if themer is not None:
-        from indexer.retheme import retheme
-
         retheme(store, None, themer)
     records = store.iter_records()
     if access is not None:

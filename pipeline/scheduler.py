@@ -6,14 +6,15 @@
 - Missed runs of one source are coalesced into one, started at most
   `scheduler.misfire_grace_time` seconds late; later than that they are skipped.
 - Never two runs of one source at once: `max_instances=1` within the scheduler, and the run
-  ownership check of harvester/runs.py across processes (a CLI or API run of the same source
+  ownership check of pipeline/runs.py across processes (a CLI or API run of the same source
   makes the scheduled one skip with a log line).
 - Jobs are kept in sync with the config at start: new schedules added, changed ones
   replaced, removed or disabled sources dropped; an unchanged job keeps its next run time.
 
-Jobs reference `harvester.scheduler:scheduled_harvest` by name (the persistent store needs
-a textual reference); the settings it needs are those passed to `build_scheduler`, held for
-the life of the process.
+Jobs reference `pipeline.scheduler:scheduled_harvest` by name (the persistent store needs
+a textual reference); the runtime it harvests with is the one passed to `build_scheduler`,
+held for the life of the process (its store, index and HTTP client are shared by the job
+threads, which the runtime's pieces allow).
 """
 
 from __future__ import annotations
@@ -32,16 +33,18 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from moisson.config import ScheduleSettings, Settings
 from moisson.errors import ConfigError, Conflict
+from pipeline.harvest import harvest_source
+from pipeline.runtime import Runtime
 
 __all__ = ["JOB_PREFIX", "build_scheduler", "scheduled_harvest", "sync_jobs", "trigger_for"]
 
 logger = logging.getLogger(__name__)
 
 JOB_PREFIX = "harvest:"
-JOB_FUNC = "harvester.scheduler:scheduled_harvest"
+JOB_FUNC = "pipeline.scheduler:scheduled_harvest"
 
-# The settings of the running scheduler (one per process); set by build_scheduler.
-_settings: Settings | None = None
+# The runtime of the running scheduler (one per process); set by build_scheduler.
+_runtime: Runtime | None = None
 
 
 def trigger_for(schedule: ScheduleSettings, timezone: str) -> BaseTrigger:
@@ -54,21 +57,18 @@ def trigger_for(schedule: ScheduleSettings, timezone: str) -> BaseTrigger:
     return IntervalTrigger(seconds=schedule.interval, timezone=timezone)
 
 
-def build_scheduler(settings: Settings, *, blocking: bool = True) -> BaseScheduler:
+def build_scheduler(runtime: Runtime, *, blocking: bool = True) -> BaseScheduler:
     """A scheduler (not started) whose job store lives in the store database, on the
     store's own engine (so SQLite gets the same WAL mode and busy timeout)."""
-    # Imported here: the store is the indexer's; the scheduler only borrows its database.
-    from indexer.store import Store
-
-    global _settings
-    _settings = settings
+    global _runtime
+    _runtime = runtime
+    settings = runtime.settings
     kind = BlockingScheduler if blocking else BackgroundScheduler
     workers = max(1, sum(1 for s in settings.sources if s.enabled and s.schedule))
-    store = Store(settings.store.url).open()
     return kind(
         jobstores={
             "default": SQLAlchemyJobStore(
-                engine=store.engine, tablename=settings.scheduler.jobs_table
+                engine=runtime.store.engine, tablename=settings.scheduler.jobs_table
             )
         },
         executors={"default": ThreadPoolExecutor(max_workers=min(workers, 8))},
@@ -112,28 +112,17 @@ def sync_jobs(scheduler: BaseScheduler, settings: Settings) -> list[str]:
 
 
 def scheduled_harvest(source_id: str) -> str | None:
-    """The job: one harvest of one source, with its own store, index and HTTP client.
-    Returns the run summary (None when skipped because the source is already running)."""
-    # Imported here: the job runs the indexer's service; this module only schedules.
-    from harvester.http import HttpClient
-    from indexer.backends import build_backend
-    from indexer.harvesting import harvest_source
-    from indexer.store import Store
-
-    settings = _settings
-    if settings is None:
+    """The job: one harvest of one source with the scheduler's runtime. Returns the run
+    summary (None when skipped because the source is already running)."""
+    runtime = _runtime
+    if runtime is None:
         raise RuntimeError("scheduled_harvest called outside a scheduler built here")
-    options = settings.source(source_id)
-    backend = build_backend(settings.index.url)
-    with Store(settings.store.url) as store, HttpClient(settings.harvest) as http:
-        backend.open()
-        try:
-            result = harvest_source(settings, options, store, backend, http)
-        except Conflict as exc:
-            logger.warning("scheduled run of %s skipped: %s", source_id, exc.message)
-            return None
-        finally:
-            backend.close()
+    options = runtime.settings.source(source_id)
+    try:
+        result = harvest_source(runtime, options)
+    except Conflict as exc:
+        logger.warning("scheduled run of %s skipped: %s", source_id, exc.message)
+        return None
     summary = result.summary()
     logger.info("scheduled run: %s", summary)
     return summary

@@ -1,8 +1,10 @@
-"""The store's tables (SQLAlchemy Core, one MetaData) and what opening a database needs:
-adding columns an older version lacked, and the SQLite connection pragmas.
+"""The store's tables (SQLAlchemy Core) and what opening a database needs: adding columns
+an older version lacked, and the SQLite connection pragmas.
 
-Kept apart from indexer/store.py so the schema reads in one place; modules that query the
-store directly (activity, retirement, clusters) import their tables from here.
+Every table of the store database is declared here, so the schema reads in one place; only
+the modules of indexer/store/ import them. Three MetaData: `metadata` (records, runs,
+quarantine, retirement; created by Store.open), and `token_metadata` and `cluster_metadata`,
+created on first use so a store that never needs them never gets them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,15 @@ from sqlalchemy.engine import Engine
 
 __all__ = [
     "add_missing_columns",
+    "api_tokens",
+    "cluster_metadata",
+    "dup_bands",
+    "dup_decisions",
+    "dup_fingerprints",
+    "dup_keys",
+    "dup_members",
+    "dup_pairs",
+    "dup_related",
     "harvest_runs",
     "http_validators",
     "metadata",
@@ -24,6 +35,7 @@ __all__ = [
     "records",
     "retirement_reviews",
     "sqlite_pragmas",
+    "token_metadata",
 ]
 
 logger = logging.getLogger(__name__)
@@ -50,13 +62,16 @@ records = sa.Table(
     sa.Column("last_seen", sa.DateTime, nullable=False),
     sa.Column("updated", sa.DateTime, nullable=False),
     sa.Column("harvest_run", sa.Integer, nullable=False),
-    # Lifecycle (indexer/retirement.py): the last run that saw the record, how many complete
+    # Lifecycle (pipeline/retirement.py): the last run that saw the record, how many complete
     # full runs it has been missing from and since when, and when it was retired (hidden
     # from search, kept here; cleared if it comes back).
     sa.Column("seen_run", sa.Integer),
     sa.Column("missing_runs", sa.Integer, nullable=False, default=0, server_default="0"),
     sa.Column("missing_since", sa.DateTime),
     sa.Column("retired", sa.DateTime, index=True),
+    # Which thesaurus + rules version (git revision and/or content digest) the record's
+    # themes were last computed with by `moisson thesaurus apply` (indexer/theme_publish.py).
+    sa.Column("themes_version", sa.String(100)),
     sa.UniqueConstraint("source_id", "original_id", name="uq_records_source_original"),
 )
 
@@ -80,7 +95,7 @@ harvest_runs = sa.Table(
     sa.Column("since", sa.DateTime),
     sa.Column("message", sa.Text),
     # Who runs it (host:pid) and when it last wrote a page: a "running" run whose owner is
-    # gone was interrupted and is resumed from `cursor` (harvester/runs.py).
+    # gone was interrupted and is resumed from `cursor` (pipeline/runs.py).
     sa.Column("owner", sa.String(200)),
     sa.Column("heartbeat", sa.DateTime),
     sa.Column("retired", sa.Integer, nullable=False, default=0, server_default="0"),
@@ -138,6 +153,97 @@ http_validators = sa.Table(
     sa.Column("etag", sa.Text),
     sa.Column("last_modified", sa.Text),
     sa.Column("saved", sa.DateTime, nullable=False),
+)
+
+
+# API tokens (auth mode `token`, indexer/tokens.py): only a token's SHA-256 is kept.
+token_metadata = sa.MetaData()
+
+api_tokens = sa.Table(
+    "api_tokens",
+    token_metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("roles", sa.Text, nullable=False),  # JSON list
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("revoked", sa.DateTime),
+)
+
+# Duplicate detection (indexer/cluster_store.py). Rows refer to records by `Record.id`,
+# which is stable across re-harvests (it derives from source id + original id): that is why
+# admin decisions survive a re-harvest.
+cluster_metadata = sa.MetaData()
+
+# One row per fingerprinted record: the Fingerprint as JSON and its MinHash signature.
+dup_fingerprints = sa.Table(
+    "dup_fingerprints",
+    cluster_metadata,
+    sa.Column("record_id", sa.String(64), primary_key=True),
+    sa.Column("source_id", sa.String(64), nullable=False, index=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("signature", sa.LargeBinary, nullable=False),
+)
+
+# Strong keys (identifier, DOI, landing page, service layer) -> records holding them.
+dup_keys = sa.Table(
+    "dup_keys",
+    cluster_metadata,
+    sa.Column("key", sa.String(1000), primary_key=True),
+    sa.Column("record_id", sa.String(64), primary_key=True, index=True),
+    sa.Column("source_id", sa.String(64), nullable=False),
+)
+
+# LSH band keys -> records: records sharing a band are candidate near-duplicates.
+dup_bands = sa.Table(
+    "dup_bands",
+    cluster_metadata,
+    sa.Column("band", sa.String(24), primary_key=True),
+    sa.Column("record_id", sa.String(64), primary_key=True, index=True),
+)
+
+# Confirmed pairs (a < b) and the evidence that joined them.
+dup_pairs = sa.Table(
+    "dup_pairs",
+    cluster_metadata,
+    sa.Column("a", sa.String(64), primary_key=True),
+    sa.Column("b", sa.String(64), primary_key=True, index=True),
+    sa.Column("kind", sa.String(20), nullable=False),  # key | similar
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+)
+
+# Related but distinct records (a < b): they share a link key (one service layer, one
+# landing page) but their titles name different years or places, or their extents do not
+# overlap (indexer/fingerprints.py `link_conflict`). Shown as related, never folded.
+dup_related = sa.Table(
+    "dup_related",
+    cluster_metadata,
+    sa.Column("a", sa.String(64), primary_key=True),
+    sa.Column("b", sa.String(64), primary_key=True, index=True),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
+# Members of clusters of two or more records; a record with no row stands alone.
+dup_members = sa.Table(
+    "dup_members",
+    cluster_metadata,
+    sa.Column("record_id", sa.String(64), primary_key=True),
+    sa.Column("cluster_id", sa.String(64), nullable=False, index=True),
+    sa.Column("canonical", sa.Boolean, nullable=False),
+)
+
+# Admin decisions: `apart` (record_id and other_id must never share a cluster) and `pin`
+# (record_id is the canonical member of whatever cluster holds it).
+dup_decisions = sa.Table(
+    "dup_decisions",
+    cluster_metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("record_id", sa.String(64), nullable=False, index=True),
+    sa.Column("other_id", sa.String(64)),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("note", sa.Text),
 )
 
 

@@ -1,0 +1,336 @@
+"""Theme evaluation on real records nobody here wrote: precision, recall and coverage.
+
+    .venv/bin/python -m bench.theme_eval [--misses 20]
+
+Truth. Every record of ../shared/fixtures (CSW/ISO, DCAT, CKAN, through the real parsers;
+exact repeats of one record across fixture files counted once) that carries vocabulary
+theme signals: INSPIRE theme keywords (by URI, or by label when the keyword comes from an
+INSPIRE themes thesaurus or spells an official theme name, any case), EU data theme
+keywords and ISO topic category keywords (by URI). Those signals go through
+thesaurus/themes.ttl's assigning *Match links; the company concepts reached are the
+record's truth. Labels of these vocabularies come from thesaurus/vocabulary-labels.tsv
+(derived from the fixtures' vocabularies by scripts/derive_vocabulary_labels.py).
+
+Records with placeholder keywords ('Tag 1', 'theme1': test data) are left out.
+
+Test. Those keywords are stripped and the matcher runs on what is left: other keywords,
+title, abstract, and the ISO topic category element (MD_TopicCategoryCode, not a keyword: a
+coarse signal the matcher may use). A predicted concept is *strictly* right when it is
+a truth concept, and right *on the branch* when it is a truth concept, one of its ancestors
+or one of its descendants (a record whose INSPIRE theme is Hydrography filed under Water, or
+the reverse). The headline figures are the branch ones; strict ones are printed beside.
+Each predicted concept is credited to the step of its most direct evidence (uri, label,
+rule, text). Per language uses the record's metadata language.
+
+Judged precision. A record's INSPIRE theme keywords say which INSPIRE themes it is about,
+not that it is about no other company concept: a PLU whose only INSPIRE keyword is 'Land
+use' is rightly filed under urban planning too, a concept no INSPIRE theme maps to. So a
+prediction off the truth branches counts as wrong only when the concept *Matches into a
+vocabulary the record's theme keywords came from (it could have been in the truth);
+otherwise it is *unjudged* (column `unjdg`) and left out of P. `all-P` counts every
+prediction (unjudged ones as wrong), the lower bound.
+
+Coverage. On the unstripped records, the share given at least one theme, per fixture
+catalogue, leaving out records with placeholder keywords ('Tag 1', 'theme1', 'Test 2').
+
+Targets (issue 18): precision >= 0.9 and recall >= 0.8 overall, recall >= 0.6 for records in
+a language other than French and English, coverage >= 85% of non-placeholder records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer.themes import TOPIC_CATEGORY_BASE, Themer, load_themer
+from indexer.thesaurus import ASSIGNING_MATCHES, canonical_uri
+from moisson.config import ThemesSettings
+from moisson.record import Keyword, Record
+
+__all__ = ["Case", "build_cases", "main"]
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+LABELS = ROOT / "thesaurus" / "vocabulary-labels.tsv"
+INSPIRE = "inspire.ec.europa.eu/theme/"
+DATA_THEME = "publications.europa.eu/resource/authority/data-theme/"
+TOPIC = canonical_uri(TOPIC_CATEGORY_BASE)
+_INSPIRE_THESAURUS = re.compile(r"inspire.*(them|thema)", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"^(tag|theme|test|keyword|kw)\s*\d+(\s+in\s+\w+)?$", re.IGNORECASE)
+STEPS = ("uri", "label", "rule", "text")
+
+
+@dataclass
+class Case:
+    """One evaluated record: the stripped record and the concepts it should get."""
+
+    record: Record
+    truth: set[str]
+    signals: list[str] = field(default_factory=list)
+
+
+def _vocabulary_labels(path: Path = LABELS) -> dict[str, dict[str, str]]:
+    """label (exact, and case-folded) -> canonical URI, per vocabulary prefix."""
+    table: dict[str, dict[str, str]] = defaultdict(dict)
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        uri, _, label = line.split("\t")
+        canonical = canonical_uri(uri)
+        for prefix in (INSPIRE, DATA_THEME, TOPIC):
+            if canonical.startswith(prefix):
+                table[prefix].setdefault(label, canonical)
+                table[prefix + "casefold"].setdefault(label.casefold(), canonical)
+    return table
+
+
+def _signal(keyword: Keyword, labels: dict[str, dict[str, str]]) -> str | None:
+    """The canonical vocabulary URI a keyword stands for, or None if it is no theme signal."""
+    if keyword.uri:
+        canonical = canonical_uri(keyword.uri)
+        if canonical.startswith((INSPIRE, DATA_THEME, TOPIC)):
+            return canonical
+    names = " ".join(n for n in (keyword.thesaurus, keyword.thesaurus_uri) if n)
+    scheme = canonical_uri(keyword.thesaurus_uri or "")
+    if _INSPIRE_THESAURUS.search(names) or scheme.startswith(INSPIRE.rstrip("/")):
+        found = labels[INSPIRE + "casefold"].get(keyword.label.strip().casefold())
+        return found or "unresolved-inspire-label"
+    if scheme.startswith(DATA_THEME.rstrip("/")):
+        found = labels[DATA_THEME + "casefold"].get(keyword.label.strip().casefold())
+        return found or "unresolved-data-theme-label"
+    if not names:  # a free keyword that spells an official theme name
+        label = keyword.label.strip()
+        return labels[INSPIRE + "casefold"].get(label.casefold()) or labels[DATA_THEME].get(label)
+    return None
+
+
+def _fixture_records(fixtures: Path) -> list[Record]:
+    sys.path.insert(0, str(ROOT))
+    from tests.theme_fixtures import fixture_records
+
+    unique: dict[tuple[object, ...], Record] = {}
+    for record in fixture_records(fixtures):
+        key = (
+            record.provenance.source_id,
+            record.title,
+            record.abstract,
+            tuple((k.label, k.uri) for k in record.keywords),
+            tuple(record.topic_categories),
+        )
+        unique.setdefault(key, record)
+    return list(unique.values())
+
+
+def build_cases(themer: Themer, records: list[Record]) -> tuple[list[Case], Counter[str]]:
+    """The evaluable records, stripped, with their truth; and counts of what was skipped."""
+    labels = _vocabulary_labels()
+    cases: list[Case] = []
+    skipped: Counter[str] = Counter()
+    for record in records:
+        if placeholder(record):
+            skipped["placeholder keywords (test data)"] += 1
+            continue
+        kept: list[Keyword] = []
+        signals: list[str] = []
+        for keyword in record.keywords:
+            signal = _signal(keyword, labels)
+            if signal is None:
+                kept.append(keyword)
+            else:
+                signals.append(signal)
+        if not signals:
+            skipped["no vocabulary theme signal"] += 1
+            continue
+        truth = {
+            concept
+            for signal in signals
+            for concept, _ in themer.thesaurus.concepts_for_uri("http://" + signal)
+        }
+        skipped.update(s for s in signals if s.startswith("unresolved"))
+        if not truth:
+            skipped["signals match no company concept"] += 1
+            continue
+        stripped = record.model_copy(update={"keywords": kept})
+        cases.append(Case(record=stripped, truth=truth, signals=signals))
+    return cases, skipped
+
+
+def _judgeable(themer: Themer, concept: str, used: set[str]) -> bool:
+    """Whether the record's truth could have named `concept`: it *Matches (assigning) into
+    a vocabulary the record's theme keywords came from. A PLU filed under urban planning
+    (no INSPIRE theme of its own) cannot be judged by the record's INSPIRE theme 'Land
+    use'; filed under transport (INSPIRE 'tn'), it can."""
+    matches = themer.thesaurus.concepts[concept].matches
+    return any(
+        canonical_uri(target).startswith(tuple(used))
+        for relation in ASSIGNING_MATCHES
+        for target in matches.get(relation, [])
+    )
+
+
+def _branch(themer: Themer, concept: str) -> set[str]:
+    thesaurus = themer.thesaurus
+    return {concept, *thesaurus.ancestors(concept), *thesaurus.descendants(concept)}
+
+
+@dataclass
+class _Tally:
+    predicted: int = 0
+    unjudged: int = 0
+    right: int = 0
+    right_strict: int = 0
+    truth: int = 0
+    found: int = 0
+    found_strict: int = 0
+    records: int = 0
+
+    def add(self, other: _Tally) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def line(self, name: str) -> str:
+        def ratio(a: int, b: int) -> str:
+            return f"{a / b:5.2f}" if b else "   - "
+
+        judged = self.predicted - self.unjudged
+        precision, recall = (
+            self.right / judged if judged else 0.0,
+            self.found / self.truth if self.truth else 0.0,
+        )
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return (
+            f"{name:<14} {self.records:>4} {self.predicted:>5} {self.unjudged:>5} "
+            f"{self.truth:>5}  P {ratio(self.right, judged)}  R {ratio(self.found, self.truth)}  "
+            f"F1 {f1:4.2f}   all-P {ratio(self.right, self.predicted)}  strict P "
+            f"{ratio(self.right_strict, judged)} R {ratio(self.found_strict, self.truth)}"
+        )
+
+
+def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]:
+    by_language: dict[str, _Tally] = defaultdict(_Tally)
+    by_step: dict[str, _Tally] = {step: _Tally() for step in STEPS}
+    missed: list[str] = []
+    for case in cases:
+        themes = themer.assign(case.record)
+        tally = _Tally(records=1, truth=len(case.truth))
+        branches = {t: _branch(themer, t) for t in case.truth}
+        used = {prefix for prefix in (INSPIRE, DATA_THEME, TOPIC) for s in case.signals
+                if s.startswith(prefix)}  # fmt: skip
+        for theme in themes:
+            step = by_step[theme.evidence[0].step]
+            right = any(theme.id in branch for branch in branches.values())
+            strict = theme.id in case.truth
+            unjudged = not right and not _judgeable(themer, theme.id, used)
+            for target in (tally, step):
+                target.predicted += 1
+                target.right += right
+                target.right_strict += strict
+                target.unjudged += unjudged
+        predicted = {t.id for t in themes}
+        for concept, branch in branches.items():
+            hit = bool(predicted & branch)
+            tally.found += hit
+            tally.found_strict += concept in predicted
+            if hit:
+                first = min(
+                    (t for t in themes if t.id in branch),
+                    key=lambda t: STEPS.index(t.evidence[0].step),
+                )
+                by_step[first.evidence[0].step].found += 1
+                by_step[first.evidence[0].step].found_strict += first.id == concept
+            else:
+                missed.append(
+                    f"  [{case.record.language or '?'}] {case.record.title[:60]!r}: wanted "
+                    f"{concept}, got {sorted(predicted) or '-'}"
+                )
+        language = case.record.language or "und"
+        by_language[language].add(tally)
+    total = _Tally()
+    for tally in by_language.values():
+        total.add(tally)
+    other = _Tally()
+    for language, tally in by_language.items():
+        if language not in {"fre", "eng"}:
+            other.add(tally)
+    for step in by_step.values():
+        step.truth = total.truth
+    print(f"{'':<14} {'recs':>4} {'pred':>5} {'unjdg':>5} {'truth':>5}")
+    print(total.line("overall"))
+    print("per step (recall = share of truth concepts first found by the step):")
+    for name, tally in by_step.items():
+        print(tally.line(f"  {name}"))
+    print("per metadata language:")
+    for language in sorted(by_language):
+        print(by_language[language].line(f"  {language}"))
+    print(other.line("  not fr/en"))
+    if misses:
+        print(f"misses ({len(missed)}, first {min(misses, len(missed))}):")
+        print("\n".join(missed[:misses]))
+    judged = total.predicted - total.unjudged
+    return {
+        "precision": total.right / judged if judged else 0.0,
+        "recall": total.found / total.truth if total.truth else 0.0,
+        "recall_other": other.found / other.truth if other.truth else 0.0,
+    }
+
+
+def placeholder(record: Record) -> bool:
+    return any(_PLACEHOLDER.match(k.label.strip()) for k in record.keywords)
+
+
+def coverage(themer: Themer, records: list[Record]) -> float:
+    by_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    placeholders = 0
+    for record in records:
+        if placeholder(record):
+            placeholders += 1
+            continue
+        counts = by_source[record.provenance.source_id]
+        counts[0] += bool(themer.assign(record))
+        counts[1] += 1
+    print(f"coverage (unstripped records, {placeholders} with placeholder keywords left out):")
+    themed = total = 0
+    for source, (hit, count) in sorted(by_source.items()):
+        print(f"  {source:<26} {hit:>3}/{count:<3} {hit / count:6.0%}")
+        themed, total = themed + hit, total + count
+    share = themed / total if total else 0.0
+    print(f"  {'all':<26} {themed:>3}/{total:<3} {share:6.0%}")
+    return share
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fixtures", type=Path, default=FIXTURES)
+    parser.add_argument("--misses", type=int, default=20, help="misses to list (0: none)")
+    args = parser.parse_args(argv)
+    if not (args.fixtures / "csw").is_dir():
+        print(f"fixtures not found at {args.fixtures}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("rdflib").setLevel(logging.CRITICAL)  # bad literals of the fixtures
+    themer = load_themer(ThemesSettings())
+    records = _fixture_records(args.fixtures)
+    cases, skipped = build_cases(themer, records)
+    print(
+        f"{len(records)} distinct fixture records; {len(cases)} with vocabulary theme "
+        f"signals reaching a company concept; skipped: {dict(skipped)}"
+    )
+    figures = evaluate(themer, cases, args.misses)
+    share = coverage(themer, records)
+    targets = (
+        ("precision >= 0.90", figures["precision"] >= 0.9),
+        ("recall >= 0.80", figures["recall"] >= 0.8),
+        ("recall not fr/en >= 0.60", figures["recall_other"] >= 0.6),
+        ("coverage >= 85%", share >= 0.85),
+    )
+    print("targets: " + ", ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in targets))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

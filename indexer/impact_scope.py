@@ -1,0 +1,192 @@
+"""Which records a thesaurus or rules change can re-theme, decided without running the new
+matcher: what makes `thesaurus impact` fit a CI job (100k records in under a minute).
+
+The matcher (indexer/themes.py) reads a version through a few lookup tables. Two versions
+give every record the same themes unless the record reaches a table entry that differs:
+
+- a keyword URI or topic category whose concepts differ (`Thesaurus.by_uri`, `by_match`);
+- a keyword label whose label key maps to other concepts or labels (`Thesaurus.by_label`);
+- a title or abstract holding the stem sequence of a text label (pref or alt) that was
+  added, removed or now belongs to other concepts (the text step);
+- a rule that differs, exists in one version only, or names a concept that changed, and
+  whose condition holds for the record in either version (`ignore`, `exclude` and `source`
+  rules included);
+- a theme of the record (with the old version) whose output differs: URI, prefLabels or
+  ancestors (a rename, a move, a removal).
+
+A record that reaches none of them gets the old themes again, so impact reuses them; any
+other record is matched again with the new version. When the two versions differ in a way
+this does not follow (rule order, text threshold), every record is matched again. The
+impact tests compare both paths on the real thesaurus and the fixture records.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from indexer.analysis import tokenise
+from indexer.matching_text import (
+    MATCH_STOPWORDS,
+    compound_heads,
+    keyword_keys,
+    keyword_segments,
+    label_key,
+    record_language,
+    stems,
+)
+from indexer.rules import Rule
+from indexer.text_scoring import TextScorer
+from indexer.themes import TOPIC_CATEGORY_BASE, Themer
+from indexer.thesaurus import Thesaurus, canonical_uri, label_keys
+from moisson.record import Record, Theme
+
+__all__ = ["ChangeScope"]
+
+logger = logging.getLogger(__name__)
+
+
+def _changed_keys(old: dict[str, object], new: dict[str, object]) -> set[str]:
+    return {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+
+
+def _output(thesaurus: Thesaurus, concept: str) -> tuple[object, ...] | None:
+    found = thesaurus.concepts.get(concept)
+    if found is None:
+        return None
+    return (found.uri, found.pref_labels(), thesaurus.ancestors(concept))
+
+
+def _text_terms(old: TextScorer, new: TextScorer, moved: set[str]) -> set[tuple[str, str]] | None:
+    """The (language, stem) terms through which the text step (indexer/text_scoring.py) may
+    score a record differently: those of labels added or removed, those whose idf changed,
+    and those of the labels of concepts whose branch changed (the runner-up is taken off
+    the winner's branch). A record whose title and abstract hold none of them is scored the
+    same. None when the number of concepts changed: every idf moves."""
+    if len(old.branch) != len(new.branch):
+        return None
+    changed_labels = set(old.labels) ^ set(new.labels)
+    terms = {(lab.language, t) for lab in changed_labels for t in lab.terms}
+    terms |= _changed_keys(dict(old.idf), dict(new.idf))  # type: ignore[arg-type]
+    for scorer in (old, new):
+        terms |= {
+            (lab.language, t) for lab in scorer.labels if lab.concept in moved for t in lab.terms
+        }
+    return terms
+
+
+class ChangeScope:
+    """Built once per (old, new) pair; `may_change(record, old_themes)` per record."""
+
+    def __init__(self, old: Themer, new: Themer) -> None:
+        self.old, self.new = old, new
+        old_ids = [r.id for r in old.rules.rules]
+        new_ids = [r.id for r in new.rules.rules]
+        kept_order = [i for i in old_ids if i in new_ids] == [i for i in new_ids if i in old_ids]
+        self.everything = old.text_threshold != new.text_threshold or not kept_order
+        a, b = old.thesaurus, new.thesaurus
+        self.uris = _changed_keys(dict(a.by_uri), dict(b.by_uri))
+        self.matches = _changed_keys(dict(a.by_match), dict(b.by_match))
+        self.labels = _changed_keys(dict(a.by_label), dict(b.by_label))
+        # The label step's language-keyed index (own and borrowed labels, indexer/thesaurus.py)
+        self.language_keys = _changed_keys(dict(a.by_language_key), dict(b.by_language_key))
+        self.language_keys |= a.single_word_keys ^ b.single_word_keys
+        self.key_languages = tuple(dict.fromkeys((*a.languages, *b.languages)))
+        self.outputs = {
+            c for c in a.concepts.keys() | b.concepts.keys() if _output(a, c) != _output(b, c)
+        }
+        moved = {
+            c
+            for c in a.concepts.keys() | b.concepts.keys()
+            if old.text_scorer.branch.get(c) != new.text_scorer.branch.get(c)
+        }
+        found = _text_terms(old.text_scorer, new.text_scorer, moved)
+        self.everything |= found is None
+        self.text_terms: set[tuple[str, str]] = found or set()
+        before = {r.id: r for r in old.rules.rules}
+        after = {r.id: r for r in new.rules.rules}
+        changed = {i for i in before.keys() | after.keys() if before.get(i) != after.get(i)}
+        changed |= {r.id for r in (*before.values(), *after.values()) if r.concept in self.outputs}
+        self.old_rules = [before[i] for i in sorted(changed) if i in before]
+        self.new_rules = [after[i] for i in sorted(changed) if i in after]
+        logger.info(
+            "impact scope: %d URIs, %d match keys, %d label keys, %d text terms, %d concepts, "
+            "%d rules changed%s",
+            len(self.uris),
+            len(self.matches),
+            len(self.labels),
+            len(self.text_terms),
+            len(self.outputs),
+            len(changed),
+            "; every record is matched again" if self.everything else "",
+        )
+
+    def may_change(self, record: Record, old_themes: Iterable[Theme]) -> bool:
+        """False only when the new version surely gives `record` the same themes."""
+        if self.everything:
+            return True
+        if any(t.id in self.outputs for t in old_themes):
+            return True
+        uris = [k.uri for k in record.keywords if k.uri]
+        uris += [TOPIC_CATEGORY_BASE + code.split("_")[0] for code in record.topic_categories]
+        for uri in uris:
+            if uri.strip() in self.uris or canonical_uri(uri) in self.matches:
+                return True
+        if self.labels and any(
+            key in self.labels for k in record.keywords for key in label_keys(k.label)
+        ):
+            return True
+        if self.language_keys and any(self._keyword_touches(k.label) for k in record.keywords):
+            return True
+        if self._rule_touches(self.old, self.old_rules, record):
+            return True
+        if self._rule_touches(self.new, self.new_rules, record):
+            return True
+        return bool(self.text_terms) and self._text_touches(record)
+
+    def _keyword_touches(self, label: str) -> bool:
+        """Whether the label step may look `label` up (whole, by path segment, or by the
+        head of a German or Dutch compound) under a key the change moved."""
+        for text in (label, *keyword_segments(label)):
+            keys = set(keyword_keys(text, self.key_languages))
+            keys |= {
+                label_key(head, lang) for head in compound_heads(text) for lang in ("de", "nl")
+            }
+            if keys & self.language_keys:
+                return True
+        return False
+
+    def _text_touches(self, record: Record) -> bool:
+        """Whether the record's title or abstract holds a term the change moved, in one of
+        the languages the text step reads it in."""
+        languages = {"fr", "en"}
+        own = record_language(record.language)
+        if own:
+            languages.add(own)
+        words = [
+            w
+            for text in (record.title, record.abstract or "")
+            for w in tokenise(text)
+            if w not in MATCH_STOPWORDS
+        ]
+        return any(
+            (lang, term) in self.text_terms for lang in languages for term in stems(words, lang)
+        )
+
+    @staticmethod
+    def _rule_touches(themer: Themer, rules: list[Rule], record: Record) -> bool:
+        for rule in rules:
+            kind, value = rule.condition
+            if kind == "source":
+                hit = record.provenance.source_id == value
+            elif kind == "pattern":
+                hit = themer.pattern_hits(rule, record)
+            else:
+                hit = any(
+                    r.id == rule.id
+                    for k in record.keywords
+                    for r, _, _ in themer.keyword_rule_hits(k)
+                )
+            if hit:
+                return True
+        return False

@@ -1,0 +1,123 @@
+"""Language-aware text keys for theme matching (not for search: indexer/analysis.py owns that).
+
+The search index only needs French and English; the theme matcher meets German, Dutch,
+Italian, Czech... keywords and vocabulary labels. A label is keyed in its own language only
+(`label_key`): its words normalised (indexer/analysis.py `normalise`, so accents and case do
+not matter), stopwords of every language dropped when other words remain, then stemmed by
+that language's Snowball stemmer (PyStemmer, already a dependency) or left whole when
+PyStemmer has no stemmer for it. A keyword's language is rarely known, so it is keyed in
+every language a label exists in (`keyword_keys`): a German keyword meets a German label
+only when the German stemmer agrees on both ('Gewässernetze' / 'Gewässernetz'), which keeps
+an Italian stem of an English word from matching anything by chance.
+
+German and Dutch write compounds as one word ('Grundwasserschutzzone'). `compound_heads`
+gives the cheap split: the word's longest tail of at least 4 letters, which is the compound's
+head (what it is about); the caller looks the head up among single-word labels.
+
+`keyword_segments` splits hierarchical keyword paths ('Earth Science > Oceans > Ocean
+Temperature', 'Hydrography--Dictionaries', '/Etat du Milieu/Géologie', 'a | b') into
+segments, most specific (last) first.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+
+import Stemmer
+
+from indexer.analysis import STOPWORDS, normalise, tokenise
+
+__all__ = [
+    "MATCH_STOPWORDS",
+    "compound_heads",
+    "keyword_keys",
+    "keyword_segments",
+    "label_key",
+    "record_language",
+    "stems",
+]
+
+# ISO 639-1 (and the 639-2/B codes records use) -> Snowball algorithm name.
+_ALGORITHMS = {
+    "fr": "french", "en": "english", "de": "german", "nl": "dutch", "it": "italian",
+    "es": "spanish", "pt": "portuguese", "da": "danish", "sv": "swedish", "no": "norwegian",
+    "fi": "finnish", "hu": "hungarian", "ro": "romanian", "el": "greek", "lt": "lithuanian",
+    "ga": "irish",
+}  # fmt: skip
+RECORD_LANGUAGES = {
+    "fre": "fr", "fra": "fr", "eng": "en", "ger": "de", "deu": "de", "dut": "nl", "nld": "nl",
+    "ita": "it", "spa": "es", "por": "pt", "cze": "cs", "ces": "cs",
+}  # fmt: skip
+_GERMAN = "der die das des dem den und oder im in von vom zu zur zum für mit auf aus bei ein eine"
+_DUTCH = "de het een van en of in op voor met bij aan door uit te naar"
+_ITALIAN = "il lo la i gli le di del della dei delle e o in su per con da dal nel nella un una"
+MATCH_STOPWORDS: frozenset[str] = STOPWORDS | frozenset(f"{_GERMAN} {_DUTCH} {_ITALIAN}".split())
+
+_STEMMERS: dict[str, Stemmer.Stemmer] = {}
+_LOCK = threading.Lock()  # PyStemmer objects are not thread-safe
+_SEPARATORS = re.compile(r"\s*(?:\s>\s|&gt;|\||--|/)\s*")
+
+
+def stems(words: list[str], language: str) -> list[str]:
+    """Snowball stems of normalised words in `language` (the words unchanged when PyStemmer
+    has no stemmer for it)."""
+    algorithm = _ALGORITHMS.get(language)
+    if algorithm is None:
+        return list(words)
+    with _LOCK:
+        stemmer = _STEMMERS.get(algorithm)
+        if stemmer is None:
+            stemmer = _STEMMERS[algorithm] = Stemmer.Stemmer(algorithm)
+        return stemmer.stemWords(words)
+
+
+def _content(text: str) -> list[str]:
+    words = tokenise(text)
+    content = [w for w in words if w not in MATCH_STOPWORDS]
+    return content or words
+
+
+@functools.lru_cache(maxsize=65536)
+def label_key(text: str, language: str) -> str:
+    """'lang:stem stem...' of a label in its own language ('' when it has no word)."""
+    words = _content(text)
+    if not words:
+        return ""
+    return f"{language}:{' '.join(stems(words, language))}"
+
+
+@functools.lru_cache(maxsize=65536)
+def keyword_keys(text: str, languages: tuple[str, ...]) -> tuple[str, ...]:
+    """The keys of a keyword in each of `languages` (those labels exist in). Cached:
+    keywords repeat across records."""
+    words = _content(text)
+    if not words:
+        return ()
+    return tuple(dict.fromkeys(f"{lang}:{' '.join(stems(words, lang))}" for lang in languages))
+
+
+def compound_heads(word: str) -> list[str]:
+    """Tails of a long single word, longest first, at least 4 letters and leaving at least
+    4: the candidate heads of a German or Dutch compound."""
+    norm = normalise(word).strip()
+    if " " in norm or len(norm) < 9 or not norm.isalpha():
+        return []
+    return [norm[i:] for i in range(4, len(norm) - 3)]
+
+
+def keyword_segments(label: str) -> list[str]:
+    """Segments of a keyword path, most specific first; [] when the label is no path."""
+    parts = [p.strip() for p in _SEPARATORS.split(label) if p and p.strip()]
+    if len(parts) < 2 or label.strip().startswith("http"):
+        return []
+    return list(reversed(parts))
+
+
+def record_language(code: str | None) -> str | None:
+    """Two-letter language of a record's ISO 639-2 code, when known."""
+    if not code:
+        return None
+    code = code.strip().lower()
+    return RECORD_LANGUAGES.get(code) or (code if len(code) == 2 else None)

@@ -1,0 +1,383 @@
+"""The SQL of duplicate detection: fingerprints, key and band postings, pairs, clusters and
+admin decisions, kept in the store database beside the records.
+
+Matching and clustering are indexer/cluster_store.py's; it works on a `ClusterBatch`, one
+transaction (`Store.cluster_batch()`) or one read-only connection (`Store.cluster_reading()`),
+so an update's reads and writes see one state of the tables. The tables are created on
+first use (`Store.open_cluster_tables()`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from indexer.clusters import Pair
+from indexer.fingerprints import Fingerprint
+from indexer.store.base import StoreBase
+from indexer.store.schema import (
+    cluster_metadata,
+    dup_bands,
+    dup_decisions,
+    dup_fingerprints,
+    dup_keys,
+    dup_members,
+    dup_pairs,
+    dup_related,
+    records,
+)
+
+__all__ = ["ClusterBatch", "ClusterTables"]
+
+_CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's limits
+
+
+def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:
+    ids = list(ids)
+    for i in range(0, len(ids), _CHUNK):
+        yield ids[i : i + _CHUNK]
+
+
+def _dump(fp: Fingerprint) -> tuple[str, bytes]:
+    body = {
+        "record_id": fp.record_id,
+        "source_id": fp.source_id,
+        "title": fp.title,
+        "title_tokens": fp.title_tokens,
+        "marked_tokens": sorted(fp.marked_tokens),
+        "keys": sorted(fp.keys),
+        "bbox": fp.bbox,
+        "resource_type": fp.resource_type,
+        "completeness": fp.completeness,
+        "freshness": fp.freshness,
+        "producer": fp.producer,
+    }
+    return json.dumps(body), fp.signature.astype("<u8").tobytes()
+
+
+def _load(body: str, signature: bytes) -> Fingerprint:
+    data = json.loads(body)
+    return Fingerprint(
+        record_id=data["record_id"],
+        source_id=data["source_id"],
+        title=data["title"],
+        title_tokens=tuple(data["title_tokens"]),
+        marked_tokens=frozenset(data["marked_tokens"]),
+        keys=frozenset(data["keys"]),
+        signature=np.frombuffer(signature, dtype="<u8").astype(np.uint64),
+        bbox=tuple(data["bbox"]) if data["bbox"] else None,
+        resource_type=data["resource_type"],
+        completeness=data["completeness"],
+        freshness=data["freshness"],
+        producer=data.get("producer", ""),  # absent from fingerprints stored before it
+    )
+
+
+def _pair(row: Any) -> Pair:
+    return Pair(row.a, row.b, row.kind, row.detail, row.score)
+
+
+class ClusterBatch:
+    """Reads and writes of the duplicate tables on one connection. Id lists of any length
+    are sent in chunks."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    # -- fingerprints and postings ---------------------------------------------------------
+
+    def fingerprints(self, ids: Iterable[str]) -> dict[str, Fingerprint]:
+        """record id -> stored fingerprint, for those of `ids` that have one."""
+        out: dict[str, Fingerprint] = {}
+        for chunk in _chunks(sorted(ids)):
+            stmt = sa.select(dup_fingerprints.c.body, dup_fingerprints.c.signature)
+            for row in self._conn.execute(stmt.where(dup_fingerprints.c.record_id.in_(chunk))):
+                fp = _load(row.body, bytes(row.signature))
+                out[fp.record_id] = fp
+        return out
+
+    def add_fingerprints(self, fps: Sequence[Fingerprint]) -> None:
+        """Store fingerprints with their key and band postings."""
+        if not fps:
+            return
+        rows = []
+        keys: list[tuple[str, ...]] = []
+        bands: list[tuple[str, ...]] = []
+        for fp in fps:
+            body, sig = _dump(fp)
+            rows.append(
+                {"record_id": fp.record_id, "source_id": fp.source_id, "body": body}
+                | {"signature": sig}
+            )
+            keys += [(k, fp.record_id, fp.source_id) for k in fp.keys]
+            bands += [(b, fp.record_id) for b in fp.bands]
+        self._conn.execute(dup_fingerprints.insert(), rows)
+        self._bulk_insert("dup_keys", ("key", "record_id", "source_id"), keys)
+        self._bulk_insert("dup_bands", ("band", "record_id"), bands)
+
+    def forget(self, ids: Sequence[str]) -> None:
+        """Drop the fingerprints, postings, pairs and related pairs of `ids` (cluster rows
+        stay)."""
+        for chunk in _chunks(ids):
+            for pairs in (dup_pairs, dup_related):
+                self._conn.execute(pairs.delete().where(pairs.c.a.in_(chunk)))
+                self._conn.execute(pairs.delete().where(pairs.c.b.in_(chunk)))
+            for table in (dup_bands, dup_keys, dup_fingerprints):
+                self._conn.execute(table.delete().where(table.c.record_id.in_(chunk)))
+
+    def clear(self) -> None:
+        """Drop every fingerprint, posting, pair and cluster; admin decisions stay."""
+        tables = (dup_members, dup_pairs, dup_related, dup_bands, dup_keys, dup_fingerprints)
+        for table in tables:
+            self._conn.execute(table.delete())
+
+    def key_holders(self, keys: Iterable[str]) -> dict[str, set[str]]:
+        """strong key -> the records posting it, for those of `keys` someone holds."""
+        out: dict[str, set[str]] = {}
+        for chunk in _chunks(sorted(keys)):
+            stmt = sa.select(dup_keys.c.key, dup_keys.c.record_id).where(dup_keys.c.key.in_(chunk))
+            for row in self._conn.execute(stmt):
+                out.setdefault(row.key, set()).add(row.record_id)
+        return out
+
+    def band_holders(self, bands: Iterable[str]) -> dict[str, set[str]]:
+        """LSH band -> the records posting it, for those of `bands` someone holds."""
+        out: dict[str, set[str]] = {}
+        for chunk in _chunks(sorted(bands)):
+            stmt = sa.select(dup_bands.c.band, dup_bands.c.record_id).where(
+                dup_bands.c.band.in_(chunk)
+            )
+            for row in self._conn.execute(stmt):
+                out.setdefault(row.band, set()).add(row.record_id)
+        return out
+
+    def keys_held_twice_in_a_source(self, keys: Iterable[str]) -> set[str]:
+        """Those of `keys` that two records of one source both post."""
+        out: set[str] = set()
+        for chunk in _chunks(sorted(keys)):
+            stmt = (
+                sa.select(dup_keys.c.key)
+                .where(dup_keys.c.key.in_(chunk))
+                .group_by(dup_keys.c.key, dup_keys.c.source_id)
+                .having(sa.func.count() > 1)
+            )
+            out.update(self._conn.scalars(stmt))
+        return out
+
+    # -- pairs and decisions ---------------------------------------------------------------
+
+    def add_pairs(self, pairs: Sequence[Pair]) -> None:
+        if pairs:
+            self._conn.execute(dup_pairs.insert(), [asdict(p) for p in pairs])
+
+    def add_related(self, pairs: Sequence[Pair]) -> None:
+        """Related-but-distinct pairs (never folded; see dup_related)."""
+        rows = {(p.a, p.b): {"a": p.a, "b": p.b, "detail": p.detail} for p in pairs}
+        if rows:
+            self._conn.execute(dup_related.insert(), list(rows.values()))
+
+    def related_of(self, ids: Iterable[str]) -> list[Pair]:
+        """Related pairs touching any of `ids`, ordered."""
+        found: dict[tuple[str, str], Pair] = {}
+        for chunk in _chunks(sorted(ids)):
+            stmt = sa.select(dup_related).where(
+                sa.or_(dup_related.c.a.in_(chunk), dup_related.c.b.in_(chunk))
+            )
+            for row in self._conn.execute(stmt):
+                found[(row.a, row.b)] = Pair(row.a, row.b, "related", row.detail, 0.0)
+        return [found[key] for key in sorted(found)]
+
+    def pairs_from(self, ids: Iterable[str]) -> list[Pair]:
+        """Pairs whose first (smaller) id is one of `ids`."""
+        out: list[Pair] = []
+        for chunk in _chunks(sorted(ids)):
+            stmt = sa.select(dup_pairs).where(dup_pairs.c.a.in_(chunk))
+            out += [_pair(p) for p in self._conn.execute(stmt)]
+        return out
+
+    def pairs_within(self, ids: Sequence[str]) -> list[Pair]:
+        """Pairs between two of `ids` (one cluster's members), ordered."""
+        stmt = (
+            sa.select(dup_pairs)
+            .where(dup_pairs.c.a.in_(ids), dup_pairs.c.b.in_(ids))
+            .order_by(dup_pairs.c.a, dup_pairs.c.b)
+        )
+        return [_pair(p) for p in self._conn.execute(stmt)]
+
+    def decisions_on(self, ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Admin decisions whose `record_id` is one of `ids`."""
+        out: list[dict[str, Any]] = []
+        for chunk in _chunks(sorted(ids)):
+            stmt = sa.select(dup_decisions).where(dup_decisions.c.record_id.in_(chunk))
+            out += [dict(d._mapping) for d in self._conn.execute(stmt)]
+        return out
+
+    def decisions(self) -> list[dict[str, Any]]:
+        """Every admin decision, oldest first."""
+        rows = self._conn.execute(sa.select(dup_decisions).order_by(dup_decisions.c.id))
+        return [dict(r._mapping) for r in rows]
+
+    def set_apart(
+        self, moving: Iterable[str], staying: Sequence[str], at: datetime, note: str | None
+    ) -> None:
+        """Decide that each of `moving` never shares a cluster with any of `staying`."""
+        rows = [
+            {"kind": "apart", "record_id": x, "other_id": y, "created": at, "note": note}
+            for x in moving
+            for y in staying
+        ]
+        if rows:
+            self._conn.execute(dup_decisions.insert(), rows)
+
+    def pin(self, record_id: str, members: Sequence[str], at: datetime, note: str | None) -> None:
+        """Make `record_id` the pinned canonical, replacing any pin among `members`."""
+        self._conn.execute(
+            dup_decisions.delete().where(
+                dup_decisions.c.kind == "pin", dup_decisions.c.record_id.in_(members)
+            )
+        )
+        self._conn.execute(
+            dup_decisions.insert().values(kind="pin", record_id=record_id, created=at, note=note)
+        )
+
+    # -- cluster membership ----------------------------------------------------------------
+
+    def clustered_ids(self) -> set[str]:
+        return set(self._conn.scalars(sa.select(dup_members.c.record_id)))
+
+    def cluster_id_of(self, record_id: str) -> str | None:
+        return self._conn.scalar(
+            sa.select(dup_members.c.cluster_id).where(dup_members.c.record_id == record_id)
+        )
+
+    def cluster_rows(self, cluster_id: str) -> list[tuple[str, bool]]:
+        """(record id, canonical) of a cluster's members, in id order."""
+        stmt = (
+            sa.select(dup_members.c.record_id, dup_members.c.canonical)
+            .where(dup_members.c.cluster_id == cluster_id)
+            .order_by(dup_members.c.record_id)
+        )
+        return [(r.record_id, bool(r.canonical)) for r in self._conn.execute(stmt)]
+
+    def cluster_ids(self, source_id: str | None = None) -> list[str]:
+        """Every cluster id, or those with a fingerprinted member from `source_id`."""
+        stmt = sa.select(dup_members.c.cluster_id).distinct().order_by(dup_members.c.cluster_id)
+        if source_id is not None:
+            stmt = stmt.where(
+                dup_members.c.record_id.in_(
+                    sa.select(dup_fingerprints.c.record_id).where(
+                        dup_fingerprints.c.source_id == source_id
+                    )
+                )
+            )
+        return list(self._conn.scalars(stmt))
+
+    def clusters_of(self, ids: Iterable[str]) -> dict[str, list[tuple[str, bool]]]:
+        """cluster id -> (record id, canonical) of every member, for each cluster holding
+        one of `ids`."""
+        out: dict[str, list[tuple[str, bool]]] = {}
+        for chunk in _chunks(sorted(ids)):
+            cids = sa.select(dup_members.c.cluster_id).where(dup_members.c.record_id.in_(chunk))
+            stmt = sa.select(dup_members).where(dup_members.c.cluster_id.in_(cids))
+            for row in self._conn.execute(stmt):
+                out.setdefault(row.cluster_id, []).append((row.record_id, bool(row.canonical)))
+        return out
+
+    def mates(self, ids: Iterable[str]) -> set[str]:
+        """Every member of every cluster holding one of `ids` (those of `ids` included)."""
+        mates: set[str] = set()
+        for chunk in _chunks(list(ids)):
+            cids = sa.select(dup_members.c.cluster_id).where(dup_members.c.record_id.in_(chunk))
+            mates.update(
+                self._conn.scalars(
+                    sa.select(dup_members.c.record_id).where(dup_members.c.cluster_id.in_(cids))
+                )
+            )
+        return mates
+
+    def membership(self) -> dict[str, tuple[str, bool]]:
+        """record id -> (cluster id, canonical) for every clustered record."""
+        return {
+            r.record_id: (r.cluster_id, bool(r.canonical))
+            for r in self._conn.execute(sa.select(dup_members))
+        }
+
+    def drop_members(self, ids: Sequence[str]) -> None:
+        """Take `ids` out of whatever cluster holds them."""
+        for chunk in _chunks(sorted(ids)):
+            self._conn.execute(dup_members.delete().where(dup_members.c.record_id.in_(chunk)))
+
+    def add_members(self, rows: Sequence[tuple[str, str, bool]]) -> None:
+        """(record id, cluster id, canonical) rows."""
+        if rows:
+            self._conn.execute(
+                dup_members.insert(),
+                [{"record_id": r, "cluster_id": c, "canonical": k} for r, c, k in rows],
+            )
+
+    # -- what the clusters say about records -----------------------------------------------
+
+    def origins(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """record id -> (source id, original id), for the stored ones among `ids`."""
+        out: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks(ids):
+            stmt = sa.select(records.c.id, records.c.source_id, records.c.original_id)
+            for row in self._conn.execute(stmt.where(records.c.id.in_(chunk))):
+                out[row.id] = (row.source_id, row.original_id)
+        return out
+
+    def sources_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """record id -> source id, for the fingerprinted ones among `ids`."""
+        out: dict[str, str] = {}
+        for chunk in _chunks(ids):
+            stmt = sa.select(dup_fingerprints.c.record_id, dup_fingerprints.c.source_id)
+            for row in self._conn.execute(stmt.where(dup_fingerprints.c.record_id.in_(chunk))):
+                out[row.record_id] = row.source_id
+        return out
+
+    def fingerprint_counts(self) -> dict[str, int]:
+        """source id -> fingerprinted records."""
+        stmt = sa.select(dup_fingerprints.c.source_id, sa.func.count()).group_by(
+            dup_fingerprints.c.source_id
+        )
+        return {row[0]: int(row[1]) for row in self._conn.execute(stmt)}
+
+    def _bulk_insert(
+        self, table: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]
+    ) -> None:
+        """executemany straight to the driver: 32 band postings per record make SQLAlchemy's
+        per-row parameter handling the largest cost of an update. Plain strings only, in the
+        driver's positional style (`?` for sqlite3, `%s` for psycopg)."""
+        if not rows:
+            return
+        mark = "?" if self._conn.dialect.paramstyle == "qmark" else "%s"
+        marks = ", ".join([mark] * len(columns))
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+        self._conn.exec_driver_sql(sql, rows)
+
+
+class ClusterTables(StoreBase):
+    """Access to the duplicate tables, one batch at a time."""
+
+    def open_cluster_tables(self) -> None:
+        """Create the duplicate tables if they are not there yet."""
+        self._ensure(cluster_metadata, "the cluster tables")
+
+    @contextmanager
+    def cluster_batch(self) -> Iterator[ClusterBatch]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self.engine.begin() as conn:
+            yield ClusterBatch(conn)
+
+    @contextmanager
+    def cluster_reading(self) -> Iterator[ClusterBatch]:
+        """One connection for reads that must agree with each other (nothing is written)."""
+        with self.engine.connect() as conn:
+            yield ClusterBatch(conn)

@@ -1,0 +1,135 @@
+"""The text step of the theme matcher: a record's title and abstract scored against each
+concept's labels, and at most one concept kept — the one the text is clearly about.
+
+Why scored: counting label occurrences filed any record whose abstract said 'communes' or
+'routes' three times under administrative units or transport. Here:
+
+- every label of a concept — its own (fr, en) and those it borrows from the vocabularies it
+  *Matches, in ~25 languages (indexer/thesaurus.py) — is looked for in the record's text in
+  the label's own language (Snowball stems, indexer/matching_text.py): French and English
+  always, plus the record's metadata language; a label counts only when all its words are
+  there;
+- a found label weighs the sum, over its words, of the word's IDF among the concepts' labels
+  (a word many concepts use, 'zones' or 'données', says little; one only wetlands use says
+  much) times BM25's saturating term frequency (k1 = 1.2; a title occurrence counts double),
+  so repeating a word helps less and less;
+- a concept scores the sum of its labels found; the best concept is kept only when its score
+  reaches the threshold AND beats the best concept off its branch (not an ancestor or a
+  descendant) by `MARGIN` and by a tenth of its own score: a text that scores two subjects
+  alike is clearly about neither.
+
+The threshold is `[themes] text_threshold` (default 3) times `POINT`, the weight of one
+occurrence of a fairly distinctive word in the abstract, so the setting keeps its meaning
+of "occurrence points". Calibrated with bench/theme_eval.py on the real fixture records.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from indexer.analysis import tokenise
+from indexer.matching_text import MATCH_STOPWORDS, record_language, stems
+from indexer.thesaurus import Thesaurus
+
+__all__ = ["MARGIN", "POINT", "TextHit", "TextScorer"]
+
+K1 = 1.2
+POINT = 3.0  # ~ idf of a word used by 3-4 concepts of 70, seen once in the abstract
+MARGIN = 2.0  # points, and at least RELATIVE_MARGIN of the winner's score
+RELATIVE_MARGIN = 0.1
+
+
+@dataclass(frozen=True)
+class _Label:
+    concept: str
+    language: str
+    label: str
+    terms: tuple[str, ...]  # stems in `language`, stopwords dropped
+
+
+@dataclass(frozen=True)
+class TextHit:
+    """The concept the text step keeps, with what it found."""
+
+    concept: str
+    label: str  # its best label found
+    field: str  # where that label was found first (title before abstract)
+    score: float
+    runner_up: float
+
+
+class TextScorer:
+    """Label index of one thesaurus, built once; `best` is pure and thread-safe."""
+
+    def __init__(self, thesaurus: Thesaurus, threshold_points: float = 3) -> None:
+        self.threshold = threshold_points * POINT
+        self.branch = {
+            c: {c, *thesaurus.ancestors(c), *thesaurus.descendants(c)} for c in thesaurus.concepts
+        }
+        labels: list[_Label] = []
+        for concept in thesaurus.concepts.values():
+            for _, language, label in concept.all_labels(("prefLabel", "altLabel")):
+                labels.append(self._label(concept.id, language or "fr", label))
+        for borrowed in thesaurus.borrowed:
+            labels.append(self._label(borrowed.concept, borrowed.language, borrowed.label))
+        self.labels = [lab for lab in dict.fromkeys(labels) if lab.terms]
+        concepts_of: dict[tuple[str, str], set[str]] = {}
+        for lab in self.labels:
+            for term in lab.terms:
+                concepts_of.setdefault((lab.language, term), set()).add(lab.concept)
+        total = len(thesaurus.concepts) or 1
+        self.idf = {key: math.log(1 + total / len(found)) for key, found in concepts_of.items()}
+        self.languages = {lab.language for lab in self.labels}
+        # Labels by (language, first term): a record only looks at labels it may contain.
+        self.by_first: dict[tuple[str, str], list[_Label]] = {}
+        for lab in self.labels:
+            self.by_first.setdefault((lab.language, lab.terms[0]), []).append(lab)
+
+    @staticmethod
+    def _label(concept: str, language: str, label: str) -> _Label:
+        words = [w for w in tokenise(label) if w not in MATCH_STOPWORDS] or tokenise(label)
+        return _Label(concept, language, label, tuple(stems(words, language)))
+
+    def _counts(self, text: str, languages: list[str]) -> dict[str, Counter[str]]:
+        words = [w for w in tokenise(text) if w not in MATCH_STOPWORDS]
+        return {lang: Counter(stems(words, lang)) for lang in languages}
+
+    def best(self, title: str, abstract: str | None, language: str | None) -> TextHit | None:
+        """The concept the text is clearly about, or None (see the module docstring)."""
+        languages = ["fr", "en"]
+        own = record_language(language)
+        if own and own not in languages and own in self.languages:
+            languages.append(own)
+        title_counts = self._counts(title, languages)
+        abstract_counts = self._counts(abstract or "", languages)
+        scores: Counter[str] = Counter()
+        best_label: dict[str, tuple[float, str, str]] = {}
+        for lang in languages:
+            in_title = title_counts[lang]
+            frequency = Counter({t: 2 * n for t, n in in_title.items()})
+            frequency.update(abstract_counts[lang])
+            for term in frequency:
+                for lab in self.by_first.get((lang, term), ()):
+                    if not all(frequency[t] for t in lab.terms):
+                        continue
+                    weight = sum(
+                        self.idf[(lang, t)] * frequency[t] * (K1 + 1) / (frequency[t] + K1)
+                        for t in lab.terms
+                    )
+                    scores[lab.concept] += weight
+                    where = "title" if all(in_title[t] for t in lab.terms) else "abstract"
+                    if weight > best_label.get(lab.concept, (0.0, "", ""))[0]:
+                        best_label[lab.concept] = (weight, lab.label, where)
+        if not scores:
+            return None
+        concept, score = scores.most_common(1)[0]
+        # The runner-up is off the winner's branch: wetlands and water scoring alike is
+        # one subject, wetlands and roads two.
+        branch = self.branch.get(concept, {concept})
+        runner_up = max((v for c, v in scores.items() if c not in branch), default=0.0)
+        if score < self.threshold or score - runner_up < max(MARGIN, RELATIVE_MARGIN * score):
+            return None
+        _, label, where = best_label[concept]
+        return TextHit(concept, label, where, round(score, 2), round(runner_up, 2))
