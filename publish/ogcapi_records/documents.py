@@ -151,18 +151,17 @@ def queryables_document(base: str, collection: Collection) -> dict[str, Any]:
 
 
 def sortables_document(base: str, collection: Collection) -> dict[str, Any]:
+    """What `sortby` accepts: `title,-updated`..., ascending unless prefixed with `-`."""
+    kinds = {"title": "string", "type": "string", "id": "string"}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{base}/collections/{collection.id}/sortables",
         "type": "object",
         "title": collection.title,
         "properties": {
-            "title": {"type": "string", "description": "ascending only (sortby=title)"},
-            "updated": {
-                "type": "string",
-                "format": "date",
-                "description": "newest first only (sortby=-updated)",
-            },
+            name: {"type": kinds.get(name, "string")}
+            | ({} if name in kinds else {"format": "date"})
+            for name in SORTABLES
         },
         "additionalProperties": False,
     }
@@ -203,7 +202,10 @@ def openapi_document(base: str, title: str, max_limit: int, default_limit: int) 
     }
     parameters["offset"]["schema"] = {"type": "integer", "minimum": 0, "default": 0}
     parameters["startindex"]["schema"] = {"type": "integer", "minimum": 0}
-    parameters["sortby"]["schema"] = {"type": "string", "enum": list(SORTABLES)}
+    parameters["sortby"]["schema"] = {
+        "type": "string",
+        "pattern": rf"^[+-]?({'|'.join(SORTABLES)})(,[+-]?({'|'.join(SORTABLES)}))*$",
+    }
     parameters["collectionId"] = collection_id
     parameters["recordId"] = record_id
     paths = {
