@@ -27,6 +27,7 @@ from datetime import date
 
 from indexer.backends.base import FACETS
 from moisson.errors import BadQuery
+from moisson.query import Node
 from moisson.record import BBox
 from publish.ogcapi_records.cql2 import parse_cql2
 
@@ -78,6 +79,7 @@ class ItemsRequest:
     ids: list[str] = field(default_factory=list)
     external_ids: list[str] = field(default_factory=list)
     sort_by: list[tuple[str, str]] = field(default_factory=list)  # (sort field, direction)
+    where: Node | None = None  # the CQL2 filter
     limit: int = 10
     offset: int = 0
     sort: str = "relevance"
@@ -251,22 +253,5 @@ def _filter(args: Mapping[str, Sequence[str]], out: ItemsRequest) -> None:
     lang = (_one(args, "filter-lang") or "cql2-text").lower()
     if lang != "cql2-text":
         raise BadQuery(f"filter-lang must be cql2-text; got {lang[:30]!r}")
-    if raw is None:
-        return
-    found = parse_cql2(raw)
-    for facet, values in found.filters.items():
-        current = out.filters.get(facet)
-        merged = [v for v in current if v in values] if current else values
-        if not merged:
-            raise BadQuery(f"filter and {facet} parameters exclude each other")
-        out.filters[facet] = merged
-    if found.bbox is not None:
-        if out.bbox is not None:
-            raise BadQuery("give the box in bbox or in filter, not both")
-        out.bbox = found.bbox
-    if found.date_from:
-        out.date_from = max(filter(None, (out.date_from, found.date_from)))
-    if found.date_to:
-        out.date_to = min(filter(None, (out.date_to, found.date_to)))
-    if out.date_from and out.date_to and out.date_from > out.date_to:
-        raise BadQuery("the date conditions exclude each other")
+    if raw is not None:
+        out.where = parse_cql2(raw)

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from indexer.backends.base import SearchBackend
 from indexer.search_service import SearchService
 from indexer.store import Store
@@ -64,11 +66,24 @@ def _filters(request: ItemsRequest, collection: Collection, themer: Themer) -> d
 def _query(
     request: ItemsRequest, collection: Collection, themer: Themer, roles: list[str] | None
 ) -> Query:
-    conditions: list[Node] = []
+    conditions: list[Node] = [request.where] if request.where is not None else []
     if request.ids:
         conditions.append(FieldFilter(field="id", values=tuple(request.ids)))
     if request.external_ids:
         conditions.append(FieldFilter(field="identifier", values=tuple(request.external_ids)))
+    try:
+        return _build(request, collection, themer, roles, conditions)
+    except ValidationError as exc:  # a constraint of the tree the parsers did not foresee
+        raise BadQuery(f"filter: {exc.errors()[0]['msg']}") from None
+
+
+def _build(
+    request: ItemsRequest,
+    collection: Collection,
+    themer: Themer,
+    roles: list[str] | None,
+    conditions: list[Node],
+) -> Query:
     return Query(
         q=request.q,
         where=And(children=tuple(conditions)) if conditions else None,

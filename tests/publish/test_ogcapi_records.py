@@ -161,6 +161,42 @@ def test_search_parameters_match_api_search(client: FlaskClient, records: str, s
     assert [f["id"] for f in page["features"]] == [h["id"] for h in expected["hits"]]
 
 
+def _ids(client: FlaskClient, url: str) -> set[str]:
+    return {f["id"] for f in _json(client, url)["features"]}
+
+
+def _search_ids(client: FlaskClient, query: str) -> set[str]:
+    return {h["id"] for h in _json(client, f"/api/search?{query}&size=100")["hits"]}
+
+
+def test_cql2_or_and_not_are_set_union_and_complement(client: FlaskClient) -> None:
+    every = _search_ids(client, "")
+    services = _search_ids(client, "resource_type=service")
+    brittany = _search_ids(client, "keyword=Bretagne")
+    assert services and brittany and every > services | brittany
+    union = _ids(
+        client, f"{ITEMS}?limit=100&filter=type%3D%27service%27%20OR%20keyword%3D%27Bretagne%27"
+    )
+    assert union == services | brittany
+    others = _ids(client, f"{ITEMS}?limit=100&filter=NOT%20type%3D%27service%27")
+    assert others == every - services
+    both = _ids(
+        client,
+        f"{ITEMS}?limit=100&filter=keyword%3D%27Bretagne%27%20AND%20NOT%20(type%3D%27service%27)",
+    )
+    assert both == brittany - services
+
+
+def test_cql2_dates_compare_the_updated_property(client: FlaskClient) -> None:
+    url = f"{ITEMS}?limit=100&filter=updated%20%3E%3D%20DATE(%272020-01-01%27)"
+    features = _json(client, url)["features"]
+    assert features
+    assert all(f["properties"]["updated"] >= "2020-01-01" for f in features)
+    everyone = _json(client, f"{ITEMS}?limit=100")["features"]
+    expected = {f["id"] for f in everyone if f["properties"].get("updated", "") >= "2020-01-01"}
+    assert {f["id"] for f in features} == expected
+
+
 def test_offsets_need_not_be_multiples_of_limit(client: FlaskClient) -> None:
     every = [f["id"] for f in _json(client, f"{ITEMS}?limit=30&sortby=title")["features"]]
     for offset in (0, 3, 7, 11):
