@@ -7,10 +7,11 @@ pygeoapi's Records endpoint (TinyDB catalogue provider) on the same records.
 Generates N records (bench.generate, parsed by the real ISO reader), stores and indexes them,
 serves them with `moisson serve` (gunicorn, 2 workers), then for 1 and 8 client threads
 prints p50/p95 latency and req/s of `/ogcapi/collections/catalogue/items?q=..&bbox=..&
-facets=true&limit=10`. The peer gets the same records as Records GeoJSON features
-(publish.geojson) in its TinyDB file and the same queries (`q`, `bbox`, `limit`; it has no
-facets). Then the DCAT dump: every stored record written as DCAT-AP N-Triples one dataset at
-a time (publish.dcat.dump_ntriples), datasets/s and peak RSS of that process.
+facets=true&limit=10`, and of the same search on /api/search (the baseline). The peer gets
+the same records as Records GeoJSON features (publish.geojson) in its TinyDB file and the
+same queries (`q`, `bbox`, `limit`; it has no facets). Then the DCAT dump: every stored
+record written as DCAT-AP N-Triples one dataset at a time (publish.dcat.dump_ntriples), in
+a fresh process: datasets/s and that process's peak RSS.
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ def _moisson(client: Client, query: str) -> tuple[int, bytes]:
     return client.get(ITEMS, {"q": q, "bbox": bbox, "facets": "true", "limit": "10"})
 
 
+def _api_search(client: Client, query: str) -> tuple[int, bytes]:
+    """The same search through /api/search: the baseline the Records adapter adds to."""
+    q, bbox = query.split("|")
+    return client.get("/api/search", {"q": q, "bbox": bbox, "size": "10"})
+
+
 def _peer_request(path: str):  # type: ignore[no-untyped-def]
     def request(client: Client, query: str) -> tuple[int, bytes]:
         q, bbox = query.split("|")
@@ -138,6 +145,8 @@ def main(argv: list[str]) -> int:
             for clients in (1, 8):
                 found = load(server.url, _moisson, clients, queries, seconds=args.seconds)
                 ours[clients] = _report("Moisson /ogcapi items", clients, found)
+                found = load(server.url, _api_search, clients, queries, seconds=args.seconds)
+                _report("same search on /api/search", clients, found)
         if not args.no_peer:
             from tests.integration.pygeoapi_server import PygeoapiServer, ensure_pygeoapi_venv
 
