@@ -21,7 +21,6 @@ from werkzeug.exceptions import HTTPException
 
 from moisson.config import Settings
 from moisson.errors import BadQuery, MoissonError, NotFound
-from moisson.record import Record
 from publish.base import StateGetter
 from publish.geojson import record_feature
 from publish.ogcapi_records import documents
@@ -141,9 +140,6 @@ class _Routes:
     def _roles(self) -> list[str] | None:
         return query_roles()
 
-    def _may_see(self, record: Record) -> bool:
-        return access_policy().may_see(record.provenance.source_id, self._roles())
-
     def _collections(self) -> list[documents.Collection]:
         app = self.state()
         roles = self._roles()
@@ -248,7 +244,6 @@ class _Routes:
             scheme=self.scheme,
             languages=app.settings.themes.languages,
             roles=self._roles(),
-            may_see=self._may_see,
             item_url=lambda rid: f"{base}/items/{rid}",
         )
         doc: dict[str, Any] = {
