@@ -14,6 +14,7 @@ from indexer.themes import Themer
 from indexer.thesaurus import label_keys, load_thesaurus
 from moisson.config import BUNDLED_RULES, BUNDLED_THESAURUS
 from moisson.record import Record
+from testkit.fixture_records import fixture_records
 from tests.forge.variants import (
     CYCLE,
     MOVE_FLORA,
@@ -25,7 +26,6 @@ from tests.forge.variants import (
     variant_rules,
     variant_thesaurus,
 )
-from tests.theme_fixtures import fixture_records
 
 
 @pytest.fixture(scope="module")
