@@ -10,7 +10,6 @@ Errors are OGC API exceptions: `application/problem+json` with `type`, `title`, 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
