@@ -104,6 +104,13 @@ def served(tmp_path: Path) -> Iterator[Served]:
             if len(set(re.findall(r"Booting worker with pid: (\d+)", "".join(lines)))) == 2:
                 break
             time.sleep(0.1)
+        while time.monotonic() < deadline:  # a busy machine: wait until the app answers
+            try:
+                with urllib.request.urlopen(f"{served.url}/healthz", timeout=10) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
         yield served
     finally:
         process.terminate()
