@@ -56,6 +56,7 @@ PLUG_POINTS: dict[str, PlugPoint] = {
             "dcat": "harvester.dcat:DcatSource",
             "ckan": "harvester.ckan:CkanSource",
             "ogcapi-records": "harvester.ogcapi_records:OgcApiRecordsSource",
+            "postgis": "harvester.postgis:PostgisSource",
         },
     ),
     "backends": PlugPoint(

@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
   apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
 fi
+# PostGIS for the postgis source tests (tests/sources/), in the same throw-away cluster.
+if ! compgen -G "/usr/share/postgresql/*/extension/postgis.control" >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq postgresql-15-postgis-3 >/dev/null
+fi
 # QGIS (Debian 3.22, system python3) for the MetaSearch test of the CSW endpoint.
 if ! /usr/bin/python3 -c "import qgis.core" 2>/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qgis python3-qgis >/dev/null

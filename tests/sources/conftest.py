@@ -1,0 +1,45 @@
+"""Real servers for the source tests: a PostGIS database on the session's throw-away
+PostgreSQL cluster (tests/postgres_cluster.py), loaded with business tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+
+from tests.conftest import require
+from tests.postgres_cluster import find_bin
+from tests.sources.postgis_data import load_business_tables
+
+
+def postgis_installed() -> bool:
+    bin_dir = find_bin()
+    if bin_dir is None:
+        return False
+    version = bin_dir.parent.name
+    return Path(f"/usr/share/postgresql/{version}/extension/postgis.control").exists()
+
+
+@pytest.fixture
+def business_db(postgres_url: str) -> Iterator[str]:
+    """A fresh database with the business tables; yields its libpq URL (no password)."""
+    require(
+        postgis_installed(),
+        "PostGIS not installed for the test cluster "
+        "(apt-get install postgresql-15-postgis-3; scripts/test.sh does it)",
+    )
+    dsn = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    database = urlsplit(dsn).path.lstrip("/")
+    load_business_tables(dsn, database)
+    yield dsn
+
+
+def run_sql(dsn: str, statement: str) -> None:
+    """One statement as the cluster's superuser, with its statistics flushed at once (so
+    the next harvest sees the counters move)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(statement)
+        conn.execute("SELECT pg_stat_force_next_flush()")
