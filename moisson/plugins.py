@@ -57,6 +57,7 @@ PLUG_POINTS: dict[str, PlugPoint] = {
             "ckan": "harvester.ckan:CkanSource",
             "ogcapi-records": "harvester.ogcapi_records:OgcApiRecordsSource",
             "postgis": "harvester.postgis:PostgisSource",
+            "files": "harvester.files:FilesSource",
         },
     ),
     "backends": PlugPoint(
