@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import math
 import zipfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import PurePosixPath
+from typing import IO
 
 import pyogrio
 import pyogrio.errors
@@ -59,7 +61,12 @@ _ENV = {"GDAL_PAM_ENABLED": "NO", "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
 
 
 def read_layers(
-    path: str, *, size: int, max_text_bytes: int, max_unzipped_bytes: int
+    path: str,
+    *,
+    size: int,
+    max_text_bytes: int,
+    max_unzipped_bytes: int,
+    opener: Callable[..., IO[bytes]] | None = None,
 ) -> list[LayerFacts]:
     """The layers (vector) or the raster of one local file. Raises UnsafeInput for a file
     too big to read safely or a zip bomb, SourceProtocolError when GDAL cannot read it.
@@ -76,7 +83,7 @@ def read_layers(
         return _zip_layers(path, max_text_bytes, max_unzipped_bytes)
     try:
         if suffix in RASTER_SUFFIXES:
-            return [_raster(path)]
+            return [_raster(path, opener)]
         return _vector(path, csv=suffix == ".csv")
     except SourceError:
         raise
@@ -124,8 +131,10 @@ def _vector(path: str, *, csv: bool = False) -> list[LayerFacts]:
     return [replace(layer, layer_count=len(found)) for layer in found]
 
 
-def _raster(path: str) -> LayerFacts:
-    with rasterio.Env(**_ENV), rasterio.open(path) as src:
+def _raster(path: str, opener: Callable[..., IO[bytes]] | None = None) -> LayerFacts:
+    """`opener`: a remote file's ranges are read through it (harvester/file_remote.py)."""
+    extra = {"opener": opener} if opener is not None else {}
+    with rasterio.Env(**_ENV), rasterio.open(path, **extra) as src:
         # One pixel of the last block: a truncated file fails here, and only one block
         # (a few KiB) is read whatever the raster's size.
         src.read(1, window=Window(src.width - 1, src.height - 1, 1, 1))

@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import pwd
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 from urllib.parse import unquote, urlparse
 
 from moisson.errors import SourceUnavailable
@@ -53,6 +55,13 @@ class LocalStore:
     def local_path(self, path: str) -> str:
         """A path GDAL can open (the file itself: nothing is copied)."""
         return str(self.root / path)
+
+    @contextmanager
+    def materialised(
+        self, file: StoredFile, group: list[StoredFile]
+    ) -> Iterator[tuple[str, Callable[..., IO[bytes]] | None]]:
+        """(the path GDAL opens, no opener): a local file is read where it is."""
+        yield self.local_path(file.path), None
 
     def read_bytes(self, path: str, limit: int) -> bytes | None:
         """A small file's bytes (a sidecar), or None when larger than `limit` or unreadable."""

@@ -17,22 +17,25 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import PurePosixPath
 from typing import ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field
 
 from harvester.base import Page, SourceContext
 from harvester.change_tokens import ChangeTokens
 from harvester.file_readers import DATA_SUFFIXES, read_layers
+from harvester.file_remote import RemoteStore
 from harvester.file_sidecars import parse_sidecar, sidecar_names
 from harvester.file_stores import LocalStore, Refused, StoredFile
 from harvester.formats.geofile import FileFacts, file_record, harvested, merge_sidecar
 from harvester.library_warnings import captured
 from moisson.config import SourceSettings
-from moisson.errors import SourceError
+from moisson.errors import ConfigError, SourceError
 from moisson.record import Harvested, Record
 
 __all__ = ["FilesOptions", "FilesSource"]
@@ -66,8 +69,62 @@ class FilesOptions(SourceSettings):
         2_000_000_000, ge=1, description="A zip that would unzip to more is refused."
     )
     max_sidecar_bytes: int = Field(5_000_000, ge=1, description="Larger sidecars are ignored.")
+    max_copy_bytes: int = Field(
+        1_000_000_000,
+        ge=1,
+        description="Remote stores: a vector set larger than this is refused (it is copied "
+        "to a temporary folder to be read; rasters are read by ranges).",
+    )
+    username: str | None = Field(None, description="SMB: the account's user name.")
+    password_env: str | None = Field(
+        None, description="SMB: environment variable holding the account's password."
+    )
+    account_name: str | None = Field(None, description="Azure: the storage account name.")
+    account_key_env: str | None = Field(
+        None, description="Azure: environment variable holding the account key."
+    )
+    sas_token_env: str | None = Field(
+        None, description="Azure: environment variable holding a SAS token."
+    )
+    connection_string_env: str | None = Field(
+        None,
+        description="Azure: environment variable holding a connection string (Azurite).",
+    )
     page_size: int = Field(100, ge=1, le=10_000, description="Data files per page.")
     incremental: bool = Field(True, description="Skip files unchanged since the last run.")
+
+
+def _secret(name: str | None) -> str | None:
+    if name is None:
+        return None
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigError(f"environment variable {name} (files source secret) is not set")
+    return value
+
+
+def build_store(options: FilesOptions) -> LocalStore | RemoteStore:
+    """The store the URL's scheme names. Builds no connection (fsspec connects lazily)."""
+    scheme = urlsplit(options.url).scheme
+    if scheme == "file":
+        return LocalStore(options.url)
+    if scheme == "smb":
+        return RemoteStore.smb(
+            options.url,
+            options.username,
+            _secret(options.password_env),
+            max_copy_bytes=options.max_copy_bytes,
+        )
+    if scheme in ("az", "abfs"):
+        return RemoteStore.azure(
+            options.url,
+            account_name=options.account_name,
+            account_key=_secret(options.account_key_env),
+            sas_token=_secret(options.sas_token_env),
+            connection_string=_secret(options.connection_string_env),
+            max_copy_bytes=options.max_copy_bytes,
+        )
+    raise ConfigError(f"files source {options.id}: URL scheme {scheme!r} is not file, smb or az")
 
 
 class FilesSource:
@@ -77,7 +134,14 @@ class FilesSource:
     def __init__(self, options: FilesOptions, context: SourceContext) -> None:
         self.options = options
         self.context = context
-        self.store = LocalStore(options.url)
+        self._store: LocalStore | RemoteStore | None = None
+
+    @property
+    def store(self) -> LocalStore | RemoteStore:
+        """Built on first use: a remote store connects, and the constructor does no I/O."""
+        if self._store is None:
+            self._store = build_store(self.options)
+        return self._store
 
     def wanted(self, path: str) -> bool:
         return any(fnmatch.fnmatch(path, p) for p in self.options.include) and not any(
@@ -124,12 +188,16 @@ class FilesSource:
     def _read(self, file: StoredFile, group: list[StoredFile]) -> list[Harvested]:
         url = self.store.url_of(file.path)
         try:
-            with captured(self.options.id, file.path):  # GDAL's warnings: one line each
+            with (
+                captured(self.options.id, file.path),  # GDAL's warnings: one line each
+                self.store.materialised(file, group) as (path, opener),
+            ):
                 layers = read_layers(
-                    self.store.local_path(file.path),
+                    path,
                     size=file.size,
                     max_text_bytes=self.options.max_text_bytes,
                     max_unzipped_bytes=self.options.max_unzipped_bytes,
+                    opener=opener,
                 )
         except SourceError as exc:
             return [self._error(url, f"{file.path}: {exc.message}")]

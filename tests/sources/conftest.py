@@ -1,8 +1,9 @@
 """Real servers for the source tests: a PostGIS database on the session's throw-away
-PostgreSQL cluster (tests/postgres_cluster.py), loaded with business tables."""
+PostgreSQL cluster (tests/postgres_cluster.py), loaded with business tables; a Samba share."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ import pytest
 from tests.conftest import require
 from tests.postgres_cluster import find_bin
 from tests.sources.postgis_data import load_business_tables
+from tests.sources.samba_server import SambaShare, samba_share, smbd_binary
 
 
 def postgis_installed() -> bool:
@@ -35,6 +37,18 @@ def business_db(postgres_url: str) -> Iterator[str]:
     database = urlsplit(dsn).path.lstrip("/")
     load_business_tables(dsn, database)
     yield dsn
+
+
+@pytest.fixture(scope="session")
+def samba() -> Iterator[SambaShare]:
+    """A real smbd on a loopback port for the whole session (tests/sources/samba_server.py)."""
+    require(
+        smbd_binary() is not None,
+        "Samba not installed (apt-get install samba; scripts/test.sh does it)",
+    )
+    require(os.geteuid() == 0, "the throw-away smbd serves its share as root: run as root")
+    with samba_share() as share:
+        yield share
 
 
 def run_sql(dsn: str, statement: str) -> None:

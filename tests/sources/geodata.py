@@ -97,8 +97,9 @@ def write_raster(path: Path, *, size: int = 64) -> None:
         dst.write(data, 1)
 
 
-def build_share(root: Path, outside: Path) -> None:
-    """The share: good files in thematic folders, then the hostile ones."""
+def build_share(root: Path, outside: Path, *, links: bool = True) -> None:
+    """The share: good files in thematic folders, then the hostile ones (`links`: with the
+    symbolic links, one out of the root and one loop)."""
     gpkg = root / "Hydrographie" / "cours_eau.gpkg"
     lines = [linestring((351000, 6785000), (355000, 6789000))]
     write_vector(gpkg, lines, "LineString", "EPSG:2154", driver="GPKG", layer="troncons")
@@ -139,6 +140,8 @@ def build_share(root: Path, outside: Path) -> None:
         handle.truncate(TEN_GB)
     with zipfile.ZipFile(bad / "bombe.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("zeros.geojson", b"\0" * 50_000_000)
+    if not links:
+        return
     outside.mkdir(parents=True, exist_ok=True)
     write_vector(
         outside / "secret.geojson", [point(2.3, 48.8)], "Point", "EPSG:4326", driver="GeoJSON"
