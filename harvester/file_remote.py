@@ -48,7 +48,7 @@ class RemoteStore:
         self.url = url
         self.fs = fs
         self.root = root.rstrip("/")
-        self.public_base = public_base.rstrip("/")
+        self.public_base = public_base  # no trailing slash: paths start with one
         self.max_copy_bytes = max_copy_bytes
 
     @classmethod

@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import require
 from tests.postgres_cluster import find_bin
+from tests.sources.azurite_server import azurite_binary, azurite_blob
 from tests.sources.postgis_data import load_business_tables
 from tests.sources.samba_server import SambaShare, samba_share, smbd_binary
 
@@ -49,6 +50,18 @@ def samba() -> Iterator[SambaShare]:
     require(os.geteuid() == 0, "the throw-away smbd serves its share as root: run as root")
     with samba_share() as share:
         yield share
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[str]:
+    """Azurite's Blob service for the whole session; yields its connection string."""
+    require(
+        azurite_binary() is not None,
+        "Azurite not installed (npm install --prefix ~/.cache/moisson/azurite azurite; "
+        "scripts/test.sh does it)",
+    )
+    with azurite_blob() as connection_string:
+        yield connection_string
 
 
 def run_sql(dsn: str, statement: str) -> None:

@@ -97,9 +97,10 @@ def write_raster(path: Path, *, size: int = 64) -> None:
         dst.write(data, 1)
 
 
-def build_share(root: Path, outside: Path, *, links: bool = True) -> None:
+def build_share(root: Path, outside: Path, *, links: bool = True, huge: bool = True) -> None:
     """The share: good files in thematic folders, then the hostile ones (`links`: with the
-    symbolic links, one out of the root and one loop)."""
+    symbolic links, one out of the root and one loop; `huge`: with the two sparse 10 GB
+    files)."""
     gpkg = root / "Hydrographie" / "cours_eau.gpkg"
     lines = [linestring((351000, 6785000), (355000, 6789000))]
     write_vector(gpkg, lines, "LineString", "EPSG:2154", driver="GPKG", layer="troncons")
@@ -133,11 +134,12 @@ def build_share(root: Path, outside: Path, *, links: bool = True) -> None:
     (bad / "corrompu.gpkg").write_bytes(b"SQLite format 3\x00" + os.urandom(2000))
     tif = (root / "Relief" / "mnt_25m.tif").read_bytes()
     (bad / "tronque.tif").write_bytes(tif[:300])
-    with open(bad / "enorme.geojson", "wb") as handle:  # sparse: 10 GB on no disk
-        handle.truncate(TEN_GB)
-    write_raster(bad / "mosaique_10go.tif")
-    with open(bad / "mosaique_10go.tif", "r+b") as handle:  # a 10 GB raster, sparse too
-        handle.truncate(TEN_GB)
+    if huge:
+        with open(bad / "enorme.geojson", "wb") as handle:  # sparse: 10 GB on no disk
+            handle.truncate(TEN_GB)
+        write_raster(bad / "mosaique_10go.tif")
+        with open(bad / "mosaique_10go.tif", "r+b") as handle:  # a 10 GB raster, sparse too
+            handle.truncate(TEN_GB)
     with zipfile.ZipFile(bad / "bombe.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("zeros.geojson", b"\0" * 50_000_000)
     if not links:
