@@ -28,6 +28,7 @@ from pydantic import Field
 
 from harvester.base import Page, SourceContext
 from harvester.change_tokens import ChangeTokens
+from harvester.file_graph import GraphStore
 from harvester.file_readers import DATA_SUFFIXES, read_layers
 from harvester.file_remote import RemoteStore
 from harvester.file_sidecars import parse_sidecar, sidecar_names
@@ -90,6 +91,16 @@ class FilesOptions(SourceSettings):
         None,
         description="Azure: environment variable holding a connection string (Azurite).",
     )
+    tenant_id: str | None = Field(None, description="Graph: the Entra ID tenant of the app.")
+    client_id: str | None = Field(None, description="Graph: the app registration's client id.")
+    client_secret_env: str | None = Field(
+        None, description="Graph: environment variable holding the app's client secret."
+    )
+    token_url: str | None = Field(
+        None,
+        description="Graph: token endpoint; default "
+        "https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token.",
+    )
     page_size: int = Field(100, ge=1, le=10_000, description="Data files per page.")
     incremental: bool = Field(True, description="Skip files unchanged since the last run.")
 
@@ -103,9 +114,29 @@ def _secret(name: str | None) -> str | None:
     return value
 
 
-def build_store(options: FilesOptions) -> LocalStore | RemoteStore:
-    """The store the URL's scheme names. Builds no connection (fsspec connects lazily)."""
+Store = LocalStore | RemoteStore | GraphStore
+
+
+def build_store(options: FilesOptions, context: SourceContext) -> Store:
+    """The store the URL's scheme names: file:, smb://, az://, or https:// for a Microsoft
+    Graph drive (over the source's HTTP client)."""
     scheme = urlsplit(options.url).scheme
+    if scheme in ("http", "https"):
+        if not (options.client_id and options.client_secret_env):
+            raise ConfigError(
+                f"files source {options.id}: a Graph drive needs client_id and client_secret_env"
+            )
+        token_url = options.token_url or (
+            f"https://login.microsoftonline.com/{options.tenant_id}/oauth2/v2.0/token"
+        )
+        return GraphStore(
+            options.url,
+            context.http(),
+            token_url=token_url,
+            client_id=options.client_id,
+            client_secret=_secret(options.client_secret_env) or "",
+            max_copy_bytes=options.max_copy_bytes,
+        )
     if scheme == "file":
         return LocalStore(options.url)
     if scheme == "smb":
@@ -124,7 +155,9 @@ def build_store(options: FilesOptions) -> LocalStore | RemoteStore:
             connection_string=_secret(options.connection_string_env),
             max_copy_bytes=options.max_copy_bytes,
         )
-    raise ConfigError(f"files source {options.id}: URL scheme {scheme!r} is not file, smb or az")
+    raise ConfigError(
+        f"files source {options.id}: URL scheme {scheme!r} is not file, smb, az or https"
+    )
 
 
 class FilesSource:
@@ -134,13 +167,13 @@ class FilesSource:
     def __init__(self, options: FilesOptions, context: SourceContext) -> None:
         self.options = options
         self.context = context
-        self._store: LocalStore | RemoteStore | None = None
+        self._store: Store | None = None
 
     @property
-    def store(self) -> LocalStore | RemoteStore:
+    def store(self) -> Store:
         """Built on first use: a remote store connects, and the constructor does no I/O."""
         if self._store is None:
-            self._store = build_store(self.options)
+            self._store = build_store(self.options, self.context)
         return self._store
 
     def wanted(self, path: str) -> bool:
