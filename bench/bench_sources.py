@@ -6,7 +6,7 @@ on generated PostGIS tables, the peak RSS, and the second (incremental) run's ti
 Files: GeoJSON files of 5 points each, 100 per folder, written directly as text (GDAL reads
 them back); every 50th is a GeoPackage written with pyogrio, so both paths are measured.
 Tables: point tables in EPSG:2154 with 20 rows and a comment, in a throw-away PostgreSQL
-cluster with PostGIS (tests/postgres_cluster.py; needs postgresql-15-postgis-3).
+cluster with PostGIS (testkit/postgres_cluster.py; needs postgresql-15-postgis-3).
 Each kind is harvested twice into a fresh SQLite store + index: the first run is full, the
 second incremental (nothing changed: only change tokens are compared). Peak RSS is the
 process's maximum resident set size after each kind (ru_maxrss; cumulative).
@@ -28,8 +28,8 @@ import psycopg
 from moisson.config import Settings
 from pipeline.harvest import harvest_source
 from pipeline.runtime import Runtime
-from tests.postgres_cluster import find_bin, postgres_cluster, temporary_database
-from tests.sources.geodata import point, write_vector
+from testkit.geodata import point, write_vector
+from testkit.postgres_cluster import find_bin, postgres_cluster, temporary_database
 
 
 def peak_rss_mb() -> float:

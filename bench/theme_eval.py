@@ -51,6 +51,7 @@ from indexer.themes import TOPIC_CATEGORY_BASE, Themer, load_themer
 from indexer.thesaurus import ASSIGNING_MATCHES, canonical_uri
 from moisson.config import ThemesSettings
 from moisson.record import Keyword, Record
+from testkit.fixture_records import fixture_records
 
 __all__ = ["Case", "build_cases", "main"]
 
@@ -110,9 +111,6 @@ def _signal(keyword: Keyword, labels: dict[str, dict[str, str]]) -> str | None:
 
 
 def _fixture_records(fixtures: Path) -> list[Record]:
-    sys.path.insert(0, str(ROOT))
-    from tests.theme_fixtures import fixture_records
-
     unique: dict[tuple[object, ...], Record] = {}
     for record in fixture_records(fixtures):
         key = (
@@ -307,13 +305,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixtures", type=Path, default=FIXTURES)
     parser.add_argument("--misses", type=int, default=20, help="misses to list (0: none)")
+    parser.add_argument(
+        "--text-threshold", type=int, default=None, help="calibrate [themes] text_threshold"
+    )
     args = parser.parse_args(argv)
     if not (args.fixtures / "csw").is_dir():
         print(f"fixtures not found at {args.fixtures}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("rdflib").setLevel(logging.CRITICAL)  # bad literals of the fixtures
-    themer = load_themer(ThemesSettings())
+    settings = ThemesSettings()
+    if args.text_threshold is not None:
+        settings = settings.model_copy(update={"text_threshold": args.text_threshold})
+    themer = load_themer(settings)
     records = _fixture_records(args.fixtures)
     cases, skipped = build_cases(themer, records)
     print(

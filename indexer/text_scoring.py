@@ -8,7 +8,8 @@ Why scored: counting label occurrences filed any record whose abstract said 'com
   *Matches, in ~25 languages (indexer/thesaurus.py) — is looked for in the record's text in
   the label's own language (Snowball stems, indexer/matching_text.py): French and English
   always, plus the record's metadata language; a label counts only when all its words are
-  there;
+  there, and not when its words are part of a longer label found ('sol' inside 'occupation
+  du sol');
 - a found label weighs the sum, over its words, of the word's IDF among the concepts' labels
   (a word many concepts use, 'zones' or 'données', says little; one only wetlands use says
   much) times BM25's saturating term frequency (k1 = 1.2; a title occurrence counts double),
@@ -110,18 +111,29 @@ class TextScorer:
             in_title = title_counts[lang]
             frequency = Counter({t: 2 * n for t, n in in_title.items()})
             frequency.update(abstract_counts[lang])
-            for term in frequency:
-                for lab in self.by_first.get((lang, term), ()):
-                    if not all(frequency[t] for t in lab.terms):
-                        continue
-                    weight = sum(
-                        self.idf[(lang, t)] * frequency[t] * (K1 + 1) / (frequency[t] + K1)
-                        for t in lab.terms
-                    )
-                    scores[lab.concept] += weight
-                    where = "title" if all(in_title[t] for t in lab.terms) else "abstract"
-                    if weight > best_label.get(lab.concept, (0.0, "", ""))[0]:
-                        best_label[lab.concept] = (weight, lab.label, where)
+            found = [
+                lab
+                for term in frequency
+                for lab in self.by_first.get((lang, term), ())
+                if all(frequency[t] for t in lab.terms)
+            ]
+            # Longest label wins: 'occupation du sol' counts for land cover, and the shorter
+            # 'sol' (soil) inside it does not count again.
+            found.sort(key=lambda lab: -len(lab.terms))
+            longer: list[set[str]] = []
+            for lab in found:
+                terms = set(lab.terms)
+                if any(terms < other for other in longer):
+                    continue
+                longer.append(terms)
+                weight = sum(
+                    self.idf[(lang, t)] * frequency[t] * (K1 + 1) / (frequency[t] + K1)
+                    for t in lab.terms
+                )
+                scores[lab.concept] += weight
+                where = "title" if all(in_title[t] for t in lab.terms) else "abstract"
+                if weight > best_label.get(lab.concept, (0.0, "", ""))[0]:
+                    best_label[lab.concept] = (weight, lab.label, where)
         if not scores:
             return None
         concept, score = scores.most_common(1)[0]

@@ -8,6 +8,7 @@ database under its own MetaData, created on first use, like the duplicate tables
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import logging
@@ -75,7 +76,7 @@ class Tokens:
             logger.info("token %d was already revoked", token_id)
         return _row(row)
 
-    def roles_of(self, secret: str) -> list[str] | None:
+    def roles_of(self, secret: str) -> builtins.list[str] | None:
         """The roles of a valid, unrevoked token; None for anything else."""
         digest = hash_token(secret)
         row = self.store.live_token(digest)

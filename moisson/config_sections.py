@@ -468,3 +468,13 @@ class CswSettings(_Section):
     contact_phone: str | None = Field(None, description="Service contact: phone.")
     contact_city: str | None = Field(None, description="Service contact: city.")
     contact_country: str | None = Field(None, description="Service contact: country.")
+
+    @field_validator("paths")
+    @classmethod
+    def _absolute_paths(cls, value: list[str]) -> list[str]:
+        for path in value:
+            if not path.startswith("/") or path.startswith("/api/") or "<" in path:
+                raise ValueError(f"{path!r}: CSW paths start with / and stay out of /api/")
+        if len(set(value)) != len(value):
+            raise ValueError("CSW paths are listed twice")
+        return value

@@ -9,8 +9,9 @@ entry-point group and the built-in implementations.
 | `outputs`  | protocol name     | `publish.base.OutputProtocol`          | `moisson.outputs`   |
 
 Built-ins register through the same path a third party uses: a `module:attribute` string,
-loaded on first use. An output protocol is registered as a factory taking the Settings
-(`module:Class.from_settings`) so it can read its own config section. Entry points of
+loaded on first use. Backends and stores are registered as factories taking the URL
+(`module:Class.from_url`, `module:Class`), output protocols as factories taking the Settings
+(`module:Class.from_settings`) so each can read its own config section. Entry points of
 installed distributions are read once and may add names (or replace a built-in).
 docs/plugins.md shows one small example per plug point.
 
@@ -65,9 +66,9 @@ PLUG_POINTS: dict[str, PlugPoint] = {
         protocol="indexer.backends.base:SearchBackend",
         group="moisson.backends",
         builtins={
-            "sqlite": "indexer.backends.sqlite:SqliteBackend",
-            "http": "indexer.backends.opensearch:OpenSearchBackend",
-            "https": "indexer.backends.opensearch:OpenSearchBackend",
+            "sqlite": "indexer.backends.sqlite:SqliteBackend.from_url",
+            "http": "indexer.backends.opensearch:OpenSearchBackend.from_url",
+            "https": "indexer.backends.opensearch:OpenSearchBackend.from_url",
         },
     ),
     "stores": PlugPoint(

@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", help="TOML config file (default: $MOISSON_CONFIG or sample)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    parser.add_argument(
+        "--debug", action="store_true", help="log at DEBUG level, library tracebacks included"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     harvest = sub.add_parser("harvest", help="harvest sources into the store and index")
@@ -44,9 +47,13 @@ def _parser() -> argparse.ArgumentParser:
 
     search = sub.add_parser("search", help="search the index from the terminal")
     search.add_argument("query", nargs="?", default="")
-    search.add_argument("--bbox", help="minx,miny,maxx,maxy in WGS84")
+    search.add_argument("--bbox", help="minx,miny,maxx,maxy in WGS84 (negative values are fine)")
     search.add_argument("--filter", action="append", default=[], metavar="FACET=VALUE")
     search.add_argument("--size", type=int, default=10)
+    search.add_argument("--page", type=int, default=1)
+    search.add_argument("--sort", help="relevance (default), date or title")
+    search.add_argument("--from", dest="date_from", metavar="DATE", help="from this date")
+    search.add_argument("--to", dest="date_to", metavar="DATE", help="up to this date")
     search.add_argument("--json", action="store_true", help="print the API's search response")
     search.add_argument(
         "--as-role",
@@ -102,10 +109,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose value may start with '-' (a bbox west of Greenwich): argparse would take
+# `--bbox -5,47,-1,49` for two options, so the value is glued on as `--bbox=-5,...`.
+_NEGATIVE_VALUES = frozenset({"--bbox"})
+
+
+def _glue_values(argv: Sequence[str]) -> list[str]:
+    glued: list[str] = []
+    items = iter(argv)
+    for item in items:
+        if item in _NEGATIVE_VALUES:
+            value = next(items, None)
+            glued.append(item if value is None else f"{item}={value}")
+        else:
+            glued.append(item)
+    return glued
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(_glue_values(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:

@@ -22,6 +22,7 @@ from indexer.retheme import coverage, unmapped
 from indexer.thesaurus_check import validate
 from indexer.tokens import Tokens
 from moisson.config import Settings
+from moisson.errors import BadQuery
 from pipeline.harvest import harvest_source
 from pipeline.ingest import reindex_all
 from pipeline.progress import Progress
@@ -71,7 +72,12 @@ def tokens(runtime: Runtime, args: argparse.Namespace) -> int:
         print(f"token {row.id} ({row.name}; roles: {', '.join(row.roles) or 'none'}):")
         print(secret)
         if settings.auth.mode != "token":
-            print("note: auth.mode is not `token`; the API ignores tokens", file=sys.stderr)
+            print(
+                "note: the API ignores tokens until auth.mode is `token`: add\n"
+                '  [auth]\n  mode = "token"\n'
+                "to the config file, or set MOISSON_AUTH__MODE=token",
+                file=sys.stderr,
+            )
         return 0
     if args.action == "revoke":
         row = store_tokens.revoke(args.id)
@@ -85,11 +91,23 @@ def tokens(runtime: Runtime, args: argparse.Namespace) -> int:
 
 def search(runtime: Runtime, args: argparse.Namespace) -> int:
     settings = runtime.settings
-    params: dict[str, list[str]] = {"q": [args.query], "size": [str(args.size)]}
-    if args.bbox:
-        params["bbox"] = [args.bbox]
+    params: dict[str, list[str]] = {
+        "q": [args.query],
+        "size": [str(args.size)],
+        "page": [str(args.page)],
+    }
+    for name, value in (
+        ("bbox", args.bbox),
+        ("sort", args.sort),
+        ("from", args.date_from),
+        ("to", args.date_to),
+    ):
+        if value:
+            params[name] = [value]
     for item in args.filter:
-        name, _, value = item.partition("=")
+        name, equals, value = item.partition("=")
+        if not equals or not name or not value:
+            raise BadQuery(f"--filter needs FACET=VALUE (e.g. theme=water), got {item!r}")
         params.setdefault(name, []).append(value)
     query = parse_search_args(params, settings)
     # The operator at the terminal can read the store anyway: every record unless asked.
@@ -120,7 +138,15 @@ def sources(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 def parse(args: argparse.Namespace) -> int:
-    data = sys.stdin.buffer.read() if args.file in (None, "-") else Path(args.file).read_bytes()
+    """`moisson parse FILE`: exit 1 with a message when the file cannot be read."""
+    if args.file not in (None, "-"):
+        try:
+            data = Path(args.file).read_bytes()
+        except OSError as exc:
+            print(f"moisson: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+    else:
+        data = sys.stdin.buffer.read()
     doc = read_document(data, args.source)
     failed = 0
     for item in doc.items:

@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from harvester import library_warnings
 from harvester.base import Page, Source
 from moisson.errors import SourceError
 from moisson.record import Outcome
@@ -106,6 +107,7 @@ class RunReport:
     error: str | None = None
     resumed: bool = False
     since: datetime | None = None
+    library_warnings: int = 0  # third-party warnings during the run (harvester/library_warnings)
 
     @property
     def seen(self) -> int:
@@ -116,6 +118,8 @@ class RunReport:
         line = f"{self.source_id}: {self.status.value} — {self.seen} seen ({counts})"
         if self.declared_total is not None:
             line += f", server declared {self.declared_total}"
+        if self.library_warnings:
+            line += f", {self.library_warnings} library warning(s) in the log"
         if self.error:
             line += f"; error: {self.error}"
         return line
@@ -179,6 +183,7 @@ def run_source(
         resumed=start.resumed,
         since=start.since,
     )
+    library_warnings.take_count(source_id)  # this run's count starts at zero
     stopped_early = not_modified = False
     finished = start.resumed and start.pages > 0 and start.cursor is None
     try:
@@ -213,5 +218,6 @@ def run_source(
         report.status = RunStatus.PARTIAL if stopped_early or short else RunStatus.COMPLETE
         if not_modified and report.status is RunStatus.COMPLETE and not report.seen:
             report.status = RunStatus.UNCHANGED
+    report.library_warnings = library_warnings.take_count(source_id)
     sink.finish_run(report)
     return report

@@ -29,6 +29,7 @@ from indexer.search_service import SearchService
 from indexer.store import Store
 from indexer.themes import Themer, load_themer
 from moisson.config import Settings
+from moisson.plugins import load
 
 __all__ = ["Runtime"]
 
@@ -112,7 +113,9 @@ class Runtime:
         if self._store is None:
             with self._lock:
                 if self._store is None:
-                    store = Store(self.settings.store.url).open()
+                    url = self.settings.store.url
+                    scheme = url.partition(":")[0].lower()
+                    store: Store = load("stores", scheme)(url).open()
                     self._owned.append(store)
                     self._store = store
         return self._store

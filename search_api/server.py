@@ -9,12 +9,14 @@ worker runs 4 threads (gthread), enough for a search page's parallel requests.
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from moisson.config import Settings
+from moisson.errors import ConfigError
 from pipeline.runtime import Runtime
 from search_api.app import create_app
 from search_api.rate_limit import prepare_shared
@@ -48,6 +50,20 @@ class _Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type 
         return create_app(Runtime(self.settings).open())
 
 
+def _check_free(host: str, port: int) -> None:
+    """ConfigError, with what to do, when the address is taken (another server runs)."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot serve on {bind_address(host, port)}: {exc.strerror or exc} (is another "
+                "server running there?); choose another port with --port or [api] port"
+            ) from exc
+
+
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     """Run until interrupted. Binds only to `host` (127.0.0.1 unless told otherwise)."""
     options = {
@@ -60,7 +76,10 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         "errorlog": "-",
         "loglevel": "info",
         "proc_name": "moisson-api",
+        # gunicorn's control socket is one path per user: two servers would share it.
+        "control_socket_disable": True,
     }
+    _check_free(host, port)
     logger.info("serving on %s with %d worker(s)", options["bind"], options["workers"])
     # Before the workers fork: one anonymous rate-limit table for all of them.
     prepare_shared(settings.api.anonymous_rate_limit, settings.api.rate_limit_window)

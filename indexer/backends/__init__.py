@@ -1,35 +1,28 @@
-"""Search backends and the registry that picks one from the index URL.
+"""Search backends, picked by the index URL's scheme at the `backends` plug point
+(moisson/plugins.py: `sqlite` -> the embedded index, `http`/`https` -> OpenSearch).
 
-A plain dict from URL scheme to backend class: adding a backend is one module and one entry.
+Adding a backend is one module and one entry there (or an entry point of another
+distribution); the one contract suite (tests/contract/test_search_backend.py) says whether
+it meets `SearchBackend`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from indexer.backends.base import SearchBackend
-from indexer.backends.opensearch import OpenSearchBackend
-from indexer.backends.sqlite import SqliteBackend
 from moisson.errors import ConfigError
+from moisson.plugins import known, load
 
-__all__ = ["BACKENDS", "build_backend"]
-
-
-# URL scheme -> factory taking the whole URL. The constructor does no I/O: call open().
-BACKENDS: dict[str, Callable[[str], SearchBackend]] = {
-    "sqlite": SqliteBackend.from_url,
-    "http": OpenSearchBackend.from_url,
-    "https": OpenSearchBackend.from_url,
-}
+__all__ = ["build_backend"]
 
 
 def build_backend(url: str) -> SearchBackend:
-    """The backend for `url` (`sqlite:///path`; `http(s)://host:9200` for OpenSearch)."""
+    """The backend for `url` (`sqlite:///path`; `http(s)://host:9200` for OpenSearch). The
+    constructor does no I/O: call open()."""
     scheme = url.partition("://")[0].lower() if "://" in url else ""
-    factory = BACKENDS.get(scheme)
-    if factory is None:
+    if scheme not in known("backends"):
         raise ConfigError(
             f"index URL {url!r} has an unknown scheme {scheme!r}; known schemes: "
-            f"{', '.join(sorted(BACKENDS))}"
+            f"{', '.join(known('backends'))}"
         )
-    return factory(url)
+    backend: SearchBackend = load("backends", scheme)(url)
+    return backend

@@ -143,10 +143,15 @@ class Columns:
             lengths[:, changed] = np.asarray([d.lengths for d in docs], dtype=np.int32).T
         kept = self.boxes[:, ~touched[self.boxes[0].astype(np.int64)]]
         added = np.asarray(boxes, dtype=np.float64).reshape(-1, 5).T
+        # One pass over the docs for every column (a pass per column cost 17 x 100k checks
+        # on a full load once the neutral query's keyword fields were added).
+        added_values: dict[str, list[tuple[int, list[str]]]] = {n: [] for n in self.facets}
+        for doc in docs:
+            for name, found in doc.facets.items():
+                if found and name in added_values:
+                    added_values[name].append((doc.rowid, found))
         facets = {
-            name: column.updated(
-                touched, [(d.rowid, d.facets[name]) for d in docs if name in d.facets], size
-            )
+            name: column.updated(touched, added_values[name], size)
             for name, column in self.facets.items()
         }
         return Columns(

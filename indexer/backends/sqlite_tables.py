@@ -127,7 +127,11 @@ class Prepared:
                     **keyword_values(record),
                     ACCESS: access_values(record),
                     **collapse_values(record),
-                    DATES: {name: value.toordinal() for name, value in date_values(record).items()},
+                    DATES: {  # the reference date is the `day` column
+                        name: value.toordinal()
+                        for name, value in date_values(record).items()
+                        if name != "date"
+                    },
                 },
                 ensure_ascii=False,
             ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -20,12 +20,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from indexer.store.schema import add_missing_columns, metadata, sqlite_pragmas
 from moisson.errors import BackendUnavailable, ConfigError
 
-__all__ = ["StoreBase", "now"]
+__all__ = ["StoreBase", "new_id", "now"]
 
 
 def now() -> datetime:
     """Naive UTC: what every DateTime column of the store holds (SQLite keeps no zone)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_id(result: sa.CursorResult[Any]) -> int:
+    """The primary key a single-row INSERT generated."""
+    key = result.inserted_primary_key
+    assert key is not None, "not the result of a single-row INSERT"
+    return int(key[0])
 
 
 class StoreBase:

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from indexer.store.base import StoreBase
+from indexer.store.base import StoreBase, new_id
 from indexer.store.schema import harvest_runs, record_events, records, retirement_reviews
 
 __all__ = ["RetirementBatch", "RetirementTables"]
@@ -103,7 +103,7 @@ class RetirementBatch:
         result = self._conn.execute(
             retirement_reviews.insert().values(source_id=source_id, status="pending", **values)
         )
-        return int(result.inserted_primary_key[0])
+        return new_id(result)
 
     def retire(
         self, source_id: str, run_id: int | None, ids: list[str], at: datetime, why: str

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from indexer.store.base import StoreBase, now
+from indexer.store.base import StoreBase, new_id, now
 from indexer.store.schema import harvest_runs, http_validators, quarantine, records
 
 __all__ = ["RunRow", "RunTables"]
@@ -69,8 +69,7 @@ class RunTables(StoreBase):
                     **dict.fromkeys(COUNTERS, 0),
                 )
             )
-            run_id = result.inserted_primary_key[0]
-        return int(run_id)
+        return new_id(result)
 
     def finish_run(
         self, run_id: int, *, status: str, complete: bool, message: str | None = None

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from indexer.store.base import StoreBase
+from indexer.store.base import StoreBase, new_id
 from indexer.store.schema import api_tokens, token_metadata
 
 __all__ = ["TokenTable"]
@@ -30,12 +30,12 @@ class TokenTable(StoreBase):
     def add_token(self, name: str, sha256: str, roles: list[str], created: datetime) -> int:
         """Store a new token's hash; its id."""
         with self._tokens().begin() as conn:
-            new_id = conn.execute(
+            result = conn.execute(
                 api_tokens.insert().values(
                     name=name, sha256=sha256, roles=json.dumps(roles), created=created
                 )
-            ).inserted_primary_key[0]
-        return int(new_id)
+            )
+        return new_id(result)
 
     def token_rows(self) -> list[dict[str, Any]]:
         """Every token, revoked ones too, in creation order."""

@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
+from pydantic import ValidationError
+
 from moisson.query import (
     And,
     BBox,
@@ -46,6 +48,14 @@ _WORD = re.compile(r"\w", re.UNICODE)
 
 def _refuse(message: str, locator: str) -> CswError:
     return CswError("InvalidParameterValue", message, locator)
+
+
+def refused(exc: ValidationError, locator: str) -> CswError:
+    """A neutral-query limit (value length, list size...) hit while building a node, as the
+    client's error rather than a server fault."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    return _refuse(f"{exc.title} {where}: {first.get('msg', 'invalid value')}", locator)
 
 
 def parse_date(value: str, locator: str) -> date:

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import re
 
+from pydantic import ValidationError
+
 from moisson.query import MAX_DEPTH, And, Node, Not, Or
 from publish.csw import conditions
 from publish.csw.errors import CswError
@@ -94,7 +96,10 @@ def cql_node(text: str) -> Node | None:
     if not text.strip():
         raise _fail("the CQL constraint is empty")
     tokens = _Tokens(text)
-    node = _expr(tokens, 1)
+    try:
+        node = _expr(tokens, 1)
+    except ValidationError as exc:
+        raise conditions.refused(exc, LOCATOR) from None
     extra = tokens.peek()
     if extra is not None:
         raise _fail(f"unexpected {extra[1][:40]!r} at position {extra[2] + 1}")

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable
 
 from flask import Blueprint, Response, current_app, request
+from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from indexer.search_service import SearchService
@@ -20,6 +21,7 @@ from moisson.config_sections import CswSettings
 from moisson.errors import MoissonError
 from publish.base import StateGetter
 from publish.csw.capabilities import capabilities, describe_record
+from publish.csw.conditions import refused
 from publish.csw.errors import CswError, exception_report
 from publish.csw.operations import Catalogue
 from publish.csw.requests import (
@@ -133,6 +135,8 @@ class CswProtocol:
         """ows:ExceptionReport for anything raised on the CSW routes."""
         if isinstance(exc, CswError):
             error = exc
+        elif isinstance(exc, ValidationError):  # a request value past a model's limit
+            error = refused(exc, "request")
         elif isinstance(exc, HTTPException):
             status = exc.code or 500
             code = "OperationNotSupported" if status == 405 else "NoApplicableCode"

@@ -17,6 +17,7 @@ a condition returns records the client did not ask for.
 from __future__ import annotations
 
 from lxml import etree
+from pydantic import ValidationError
 
 from moisson.query import MAX_DEPTH, And, Node, Not, Or
 from publish.csw import conditions
@@ -88,7 +89,10 @@ def filter_node(root: etree._Element) -> Node | None:
     children = _children(root)
     if len(children) != 1:
         raise _fail("ogc:Filter holds exactly one operator")
-    return _node(children[0], 1)
+    try:
+        return _node(children[0], 1)
+    except ValidationError as exc:
+        raise conditions.refused(exc, LOCATOR) from None
 
 
 def _node(element: etree._Element, depth: int) -> Node | None:

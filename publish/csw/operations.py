@@ -23,15 +23,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lxml import etree
+from pydantic import ValidationError
 
 from harvester.formats.xmlsafe import parse_xml
 from indexer.search_service import SearchService
 from indexer.store import Store
 from moisson.config_sections import CswSettings
 from moisson.errors import BadQuery, MoissonError
-from moisson.query import FieldFilter, Or, Query
+from moisson.query import And, FieldFilter, Node, Or, Phrase, Query
 from moisson.record import Hit, Link, Record, record_id
 from publish.csw.capabilities import PARAMETER_DOMAINS
+from publish.csw.conditions import refused
 from publish.csw.dublin_core import dc_record
 from publish.csw.errors import CswError
 from publish.csw.namespaces import CSW_SCHEMA, NS, VERSION, q
@@ -109,14 +111,17 @@ class Catalogue:
         if req.result_type == "validate":
             return _acknowledgement(req)
         size = 0 if req.result_type == "hits" else min(req.max_records, self.config.max_records)
+        words, where = _plain_anytext(req.constraint)
         try:
             query = Query(
-                where=req.constraint,
+                q=words,
+                where=where,
                 start=req.start_position - 1,
                 size=size,
                 sort_by=req.sort_by,
                 roles=roles,
                 collapse=self.config.collapse,
+                facets=[],  # CSW shows no facets: do not count them
             )
         except BadQuery as exc:
             raise CswError("InvalidParameterValue", exc.message, "constraint") from None
@@ -154,13 +159,18 @@ class Catalogue:
         """The records whose source id (dc:identifier) or Moisson id is one of `req.ids`, in
         the order asked; unknown or hidden ids are left out."""
         ids = tuple(req.ids)
-        where = Or(
-            children=(
-                FieldFilter(field="original_id", values=ids),
-                FieldFilter(field="id", values=ids),
+        try:
+            where = Or(
+                children=(
+                    FieldFilter(field="original_id", values=ids),
+                    FieldFilter(field="id", values=ids),
+                )
             )
+        except ValidationError as exc:
+            raise refused(exc, "id") from None
+        query = Query(
+            where=where, size=min(100, 2 * len(ids)), roles=roles, collapse=False, facets=[]
         )
-        query = Query(where=where, size=min(100, 2 * len(ids)), roles=roles, collapse=False)
         _, found = self._search(query, "id")
         root = etree.Element(q("csw:GetRecordByIdResponse"), nsmap=_NSMAP)
         root.set(
@@ -218,6 +228,23 @@ class Catalogue:
                     value = etree.SubElement(listing, q("csw:Value"), count=str(bucket.count))
                     value.text = bucket.value
         return root
+
+
+def _plain_anytext(node: Node | None) -> tuple[str, Node | None]:
+    """(q, the rest) when the constraint's AnyText part is one plain phrase (no wildcard),
+    alone or ANDed with other conditions: it is then searched as the JSON API searches `q`,
+    every word plus thesaurus expansion ('zones humides' also finds records filed under
+    'wetlands'), as QGIS MetaSearch users type it. Anything else stays a tree."""
+    if isinstance(node, Phrase) and not node.fields:
+        return node.text, None
+    if isinstance(node, And):
+        plain = [c for c in node.children if isinstance(c, Phrase) and not c.fields]
+        if len(plain) == 1:
+            rest = tuple(c for c in node.children if c is not plain[0])
+            if not rest:
+                return plain[0].text, None
+            return plain[0].text, rest[0] if len(rest) == 1 else And(children=rest)
+    return "", node
 
 
 def _domain(root: etree._Element, kind: str, name: str) -> etree._Element:

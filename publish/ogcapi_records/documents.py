@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.backends.base import FACETS
+from moisson.query import KEYWORD_FIELDS
 from publish.ogcapi_records.cql2 import FACET_QUERYABLES
 from publish.ogcapi_records.params import PARAMS, SORTABLES
 
@@ -129,17 +129,18 @@ def queryables_document(base: str, collection: Collection) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "q": {**string, "description": "full text (title, abstract, keywords...)"},
         "geometry": {"format": "geometry-any", "description": "the record's bbox"},
-        "updated": {
+        "updated": {"type": "string", "format": "date", "description": "revision date"},
+        "created": {"type": "string", "format": "date", "description": "creation date"},
+        "datetime": {
             "type": "string",
             "format": "date",
-            "description": "the record's reference date: revision, publication or creation",
+            "description": "reference date: revision, else publication, else creation",
         },
-        "datetime": {"type": "string", "format": "date", "description": "same as updated"},
     }
     for name, facet in FACET_QUERYABLES.items():
         if name in ("keywords", "organization"):
             continue  # spelling aliases, accepted but not advertised twice
-        properties[name] = {**string, "description": FACETS.get(facet, facet)}
+        properties[name] = {**string, "description": KEYWORD_FIELDS.get(facet, facet)}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{base}/collections/{collection.id}/queryables",
@@ -151,18 +152,17 @@ def queryables_document(base: str, collection: Collection) -> dict[str, Any]:
 
 
 def sortables_document(base: str, collection: Collection) -> dict[str, Any]:
+    """What `sortby` accepts: `title,-updated`..., ascending unless prefixed with `-`."""
+    kinds = {"title": "string", "type": "string", "id": "string"}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{base}/collections/{collection.id}/sortables",
         "type": "object",
         "title": collection.title,
         "properties": {
-            "title": {"type": "string", "description": "ascending only (sortby=title)"},
-            "updated": {
-                "type": "string",
-                "format": "date",
-                "description": "newest first only (sortby=-updated)",
-            },
+            name: {"type": kinds.get(name, "string")}
+            | ({} if name in kinds else {"format": "date"})
+            for name in SORTABLES
         },
         "additionalProperties": False,
     }
@@ -203,7 +203,10 @@ def openapi_document(base: str, title: str, max_limit: int, default_limit: int) 
     }
     parameters["offset"]["schema"] = {"type": "integer", "minimum": 0, "default": 0}
     parameters["startindex"]["schema"] = {"type": "integer", "minimum": 0}
-    parameters["sortby"]["schema"] = {"type": "string", "enum": list(SORTABLES)}
+    parameters["sortby"]["schema"] = {
+        "type": "string",
+        "pattern": rf"^[+-]?({'|'.join(SORTABLES)})(,[+-]?({'|'.join(SORTABLES)}))*$",
+    }
     parameters["collectionId"] = collection_id
     parameters["recordId"] = record_id
     paths = {

@@ -10,11 +10,10 @@ Rules (OGC API - Features/Records Part 1 unless said otherwise):
   send it as two requests) and south <= north;
 - `datetime`: an instant or an interval `a/b` with `..` or empty for an open end (not both);
   it filters on the record's reference date (revision, else publication, else creation);
-- `type`, `ids`, `q`, `sortby` (`title`, `+title`, `-updated`, `updated` as the newest
-  first: the backends sort dates newest first only), `filter` + `filter-lang=cql2-text`,
-  `facets=true|false`, `f=json|html`; the Moisson facets (`keyword`, `theme`...) are
-  accepted as filters too, as in /api/search;
-- `externalIds` is refused until the store can look records up by resource identifier.
+- `type`, `ids`, `externalIds` (resource identifier codes), `q`, `sortby` (comma-separated
+  sortables, `+` or no sign ascending, `-` descending: `-updated,title`), `filter` +
+  `filter-lang=cql2-text`, `facets=true|false`, `f=json|html`; the Moisson facets
+  (`keyword`, `theme`...) are accepted as filters too, as in /api/search;
 - Unknown parameters are refused (a typo must not silently widen the search).
 """
 
@@ -28,6 +27,7 @@ from datetime import date
 
 from indexer.backends.base import FACETS
 from moisson.errors import BadQuery
+from moisson.query import Node
 from moisson.record import BBox
 from publish.ogcapi_records.cql2 import parse_cql2
 
@@ -37,7 +37,16 @@ MAX_Q = 1000
 MAX_OFFSET = 1_000_000
 MAX_IDS = 100
 FORMATS = ("json", "html")
-SORTABLES = {"title": "title", "+title": "title", "-updated": "date", "updated": "date"}
+# Sortable property -> the neutral query's sort field.
+SORTABLES = {
+    "title": "title",
+    "updated": "modified",
+    "created": "created",
+    "published": "published",
+    "date": "date",
+    "type": "resource_type",
+    "id": "id",
+}
 PARAMS = (
     "q",
     "bbox",
@@ -68,6 +77,9 @@ class ItemsRequest:
     date_from: date | None = None
     date_to: date | None = None
     ids: list[str] = field(default_factory=list)
+    external_ids: list[str] = field(default_factory=list)
+    sort_by: list[tuple[str, str]] = field(default_factory=list)  # (sort field, direction)
+    where: Node | None = None  # the CQL2 filter
     limit: int = 10
     offset: int = 0
     sort: str = "relevance"
@@ -196,16 +208,16 @@ def parse_items_args(
         out.ids = list(dict.fromkeys(i.strip() for i in raw_ids.split(",") if i.strip()))
         if len(out.ids) > MAX_IDS:
             raise BadQuery(f"ids: at most {MAX_IDS} identifiers per request")
-    if _one(args, "externalIds") is not None:
-        raise BadQuery(
-            "externalIds is not supported yet by this catalogue (search the identifier with q)"
+    raw_external = _one(args, "externalIds")
+    if raw_external is not None:
+        out.external_ids = list(
+            dict.fromkeys(i.strip() for i in raw_external.split(",") if i.strip())
         )
+        if len(out.external_ids) > MAX_IDS:
+            raise BadQuery(f"externalIds: at most {MAX_IDS} identifiers per request")
     sortby = _one(args, "sortby")
     if sortby is not None:
-        key = sortby.strip().replace(" ", "+")
-        if key not in SORTABLES:
-            raise BadQuery(f"sortby must be one of {', '.join(SORTABLES)}; got {sortby[:40]!r}")
-        out.sort = SORTABLES[key]
+        out.sort_by = _sortby(sortby)
     _filter(args, out)
     facets = (_one(args, "facets") or "false").lower()
     if facets not in ("true", "false"):
@@ -218,27 +230,28 @@ def parse_items_args(
     return out
 
 
+def _sortby(raw: str) -> list[tuple[str, str]]:
+    keys: list[tuple[str, str]] = []
+    for part in raw.split(","):
+        # A '+' in a query string arrives as a space when the client did not escape it.
+        key = part.strip()
+        direction = "desc" if key.startswith("-") else "asc"
+        name = key.lstrip("+- ")
+        if name not in SORTABLES:
+            raise BadQuery(
+                f"sortby: {name[:40]!r} is not sortable; sortables: {', '.join(SORTABLES)} "
+                "(prefix - for descending)"
+            )
+        keys.append((SORTABLES[name], direction))
+    if len(keys) > 8:
+        raise BadQuery("sortby: at most 8 keys")
+    return keys
+
+
 def _filter(args: Mapping[str, Sequence[str]], out: ItemsRequest) -> None:
     raw = _one(args, "filter")
     lang = (_one(args, "filter-lang") or "cql2-text").lower()
     if lang != "cql2-text":
         raise BadQuery(f"filter-lang must be cql2-text; got {lang[:30]!r}")
-    if raw is None:
-        return
-    found = parse_cql2(raw)
-    for facet, values in found.filters.items():
-        current = out.filters.get(facet)
-        merged = [v for v in current if v in values] if current else values
-        if not merged:
-            raise BadQuery(f"filter and {facet} parameters exclude each other")
-        out.filters[facet] = merged
-    if found.bbox is not None:
-        if out.bbox is not None:
-            raise BadQuery("give the box in bbox or in filter, not both")
-        out.bbox = found.bbox
-    if found.date_from:
-        out.date_from = max(filter(None, (out.date_from, found.date_from)))
-    if found.date_to:
-        out.date_to = min(filter(None, (out.date_to, found.date_to)))
-    if out.date_from and out.date_to and out.date_from > out.date_to:
-        raise BadQuery("the date conditions exclude each other")
+    if raw is not None:
+        out.where = parse_cql2(raw)

@@ -7,8 +7,9 @@ so a record is found, counted and hidden the same way in every protocol. A colla
 cluster is one record (the canonical copy the caller may see) whose other copies are
 `alternate` links and its `sources` property.
 
-`offset` is arbitrary while the backends page by (page, size): an offset that is not a
-multiple of `limit` is served from the two backend pages that cover it.
+The request becomes one neutral query (moisson/query.py): `offset` is its `start`, `sortby`
+its `sort_by`, `ids` and `externalIds` `FieldFilter`s on `id` and `identifier` ANDed with the
+rest, and facets are counted only when the client asks for them (`facets=true`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from indexer.backends.base import SearchBackend
 from indexer.search_service import SearchService
 from indexer.store import Store
 from indexer.themes import Themer
 from moisson.errors import BadQuery
+from moisson.query import And, FieldFilter, Node, Sort
 from moisson.record import Hit, Query, Record, Results, record_id
 from publish.geojson import record_feature
 from publish.ogcapi_records.documents import Collection
@@ -29,9 +33,7 @@ from publish.ogcapi_records.params import ItemsRequest
 from publish.scheme import ThemeScheme
 from search_api.params import check_capabilities
 
-__all__ = ["ItemsPage", "facets_property", "run_items"]
-
-MAX_PAGE = 1_000_000
+__all__ = ["ItemsPage", "facets_property", "in_collection", "run_items"]
 
 
 @dataclass
@@ -64,17 +66,36 @@ def _filters(request: ItemsRequest, collection: Collection, themer: Themer) -> d
 def _query(
     request: ItemsRequest, collection: Collection, themer: Themer, roles: list[str] | None
 ) -> Query:
-    size = request.limit
+    conditions: list[Node] = [request.where] if request.where is not None else []
+    if request.ids:
+        conditions.append(FieldFilter(field="id", values=tuple(request.ids)))
+    if request.external_ids:
+        conditions.append(FieldFilter(field="identifier", values=tuple(request.external_ids)))
+    try:
+        return _build(request, collection, themer, roles, conditions)
+    except ValidationError as exc:  # a constraint of the tree the parsers did not foresee
+        raise BadQuery(f"filter: {exc.errors()[0]['msg']}") from None
+
+
+def _build(
+    request: ItemsRequest,
+    collection: Collection,
+    themer: Themer,
+    roles: list[str] | None,
+    conditions: list[Node],
+) -> Query:
     return Query(
         q=request.q,
+        where=And(children=tuple(conditions)) if conditions else None,
         filters=_filters(request, collection, themer),
         bbox=request.bbox,
         date_from=request.date_from,
         date_to=request.date_to,
-        page=request.offset // size + 1,
-        size=size,
-        sort=request.sort,  # type: ignore[arg-type]  # checked by parse_items_args
+        start=request.offset,
+        size=request.limit,
+        sort_by=[Sort(field=field, direction=direction) for field, direction in request.sort_by],  # type: ignore[arg-type]  # checked by parse_items_args
         lang=request.lang,
+        facets=None if request.facets else [],  # counting facets nobody reads costs time
         roles=roles,
     )
 
@@ -93,18 +114,11 @@ def facets_property(results: Results) -> dict[str, Any]:
 
 
 def _search(
-    query: Query, backend: SearchBackend, themer: Themer, languages: list[str], shift: int
+    query: Query, backend: SearchBackend, themer: Themer, languages: list[str]
 ) -> tuple[int, list[Hit], Results]:
     check_capabilities(query, backend.capabilities)
-    if query.page > MAX_PAGE:
-        raise BadQuery("offset is too deep; narrow the search instead")
     searched = SearchService(backend, themer, languages).run(query)
-    query, results = searched.query, searched.results
-    hits = list(results.hits)
-    if shift and len(hits) == query.size and query.size:
-        following = query.model_copy(update={"page": query.page + 1})
-        hits += backend.search(following).hits
-    return results.total, hits[shift : shift + query.size], results
+    return searched.results.total, list(searched.results.hits), searched.results
 
 
 def run_items(
@@ -117,16 +131,11 @@ def run_items(
     scheme: ThemeScheme,
     languages: list[str],
     roles: list[str] | None,
-    may_see: Callable[[Record], bool],
     item_url: Callable[[str], str],
 ) -> ItemsPage:
     """One page of records as features (see the module docstring)."""
-    if request.ids:
-        return _by_ids(request, collection, store, scheme, may_see, item_url)
     query = _query(request, collection, themer, roles)
-    total, hits, results = _search(
-        query, backend, themer, languages, request.offset % request.limit
-    )
+    total, hits, results = _search(query, backend, themer, languages)
     by_id = {r.id: r for r in store.active([h.id for h in hits])}
     features = []
     for hit in hits:
@@ -153,29 +162,6 @@ def _feature(
                 }
             )
     return record_feature(record, scheme, links=links, sources=copies)
-
-
-def _by_ids(
-    request: ItemsRequest,
-    collection: Collection,
-    store: Store,
-    scheme: ThemeScheme,
-    may_see: Callable[[Record], bool],
-    item_url: Callable[[str], str],
-) -> ItemsPage:
-    """`ids=a,b,c`: those records (that the caller may see and that belong to the
-    collection), in the order asked. Combined with other search parameters it is refused:
-    the backends cannot yet intersect an id list with a search."""
-    if request.q or request.bbox or request.date_from or request.date_to or request.filters:
-        raise BadQuery("ids cannot be combined with other search parameters yet")
-    by_id = {r.id: r for r in store.active(request.ids)}
-    found = [
-        by_id[i]
-        for i in request.ids
-        if i in by_id and may_see(by_id[i]) and in_collection(by_id[i], collection)
-    ]
-    page = found[request.offset : request.offset + request.limit]
-    return ItemsPage(len(found), [_feature(r, None, scheme, item_url) for r in page])
 
 
 def in_collection(record: Record, collection: Collection) -> bool:

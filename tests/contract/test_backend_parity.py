@@ -16,8 +16,8 @@ from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
 from moisson.query import And, Exists, Not, Or, Phrase, Prefix, Range, Sort, Spatial, Term
 from moisson.record import BBox, Query, Record, Results, Theme, ThemeExpansion
+from testkit.opensearch_support import drop_alias, fresh_alias
 from tests.contract.corpus import GEO, corpus
-from tests.opensearch_support import drop_alias, fresh_alias
 
 WATER = Theme(id="water", uri="https://example.org/themes/water", labels={"fr": "Eau"})
 WETLANDS = Theme(
@@ -88,6 +88,13 @@ QUERIES = [
     Query(where=Spatial(bbox=BBox(west=-6.0, south=47.0, east=0.0, north=49.5), relation="within")),
     Query(ranges=[Range(field="modified", gte=date(2020, 1, 1))], sort="title", start=1, size=2),
     Query(filters={"doi": ["10.5281/zenodo.12345"], "language": ["eng"]}),
+    Query(facets=["language", "topic_category", "doi", "identifier"], sort="title"),
+    Query(sort_by=[Sort(field="id", direction="desc")]),
+    Query(sort_by=[Sort(field="source", direction="desc"), Sort(field="title")]),
+    Query(
+        where=Or(children=(Exists(field="begin"), Range(field="created", lte=date(2010, 1, 1)))),
+        sort_by=[Sort(field="begin")],
+    ),
 ]
 
 

@@ -105,6 +105,31 @@ def test_deeply_nested_cql_is_refused(csw: Served) -> None:
     assert "deeper" in text
 
 
+def test_overlong_values_are_refused(csw: Served) -> None:
+    long = "a" * 5000
+    like = (
+        "<ogc:PropertyIsLike wildCard='%' singleChar='_' escapeChar='\\'>"
+        f"<ogc:PropertyName>csw:AnyText</ogc:PropertyName><ogc:Literal>%{long}%"
+        "</ogc:Literal></ogc:PropertyIsLike>"
+    )
+    assert _exception(_post(csw, GET_RECORDS.format(like)))[:2] == (
+        "InvalidParameterValue",
+        "constraint",
+    )
+    query = httpx.QueryParams(KVP).merge(
+        {"constraintlanguage": "CQL_TEXT", "constraint": f"dc:type = '{long}'"}
+    )
+    assert _exception(httpx.get(csw.url, params=query))[:2] == (
+        "InvalidParameterValue",
+        "constraint",
+    )
+    response = httpx.get(
+        csw.url,
+        params={"service": "CSW", "version": "2.0.2", "request": "GetRecordById", "id": long},
+    )
+    assert _exception(response)[:2] == ("InvalidParameterValue", "id")
+
+
 def test_thousands_of_conditions_are_refused(csw: Served) -> None:
     leaves = "".join(
         f"<ogc:PropertyIsEqualTo><ogc:PropertyName>dc:type</ogc:PropertyName>"

@@ -129,7 +129,8 @@ def test_metasearch_searches_pages_and_offers_wms(qgis: None, csw: Served, tmp_p
 
     west, south, east, north = FRANCE
     assert [float(x) for x in shown["bbox_fields"]] == pytest.approx(
-        [west, south, east, north], abs=1.5  # the canvas keeps its aspect ratio
+        [west, south, east, north],
+        abs=1.5,  # the canvas keeps its aspect ratio
     )
     box = [float(x) for x in shown["bbox_fields"]]
     assert (

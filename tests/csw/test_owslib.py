@@ -19,6 +19,7 @@ from owslib.iso import MD_Metadata
 
 from indexer.store import Store
 from indexer.themes import load_themer
+from indexer.thesaurus import label_keys
 from moisson.record import Record
 from tests.csw.catalogue import STAFF, Served
 
@@ -218,3 +219,25 @@ def test_themes_and_wms_links_reach_both_schemas(csw: Served) -> None:
     assert blocks, "a descriptiveKeywords block cites the company thesaurus"
     assert {k.name for k in blocks[0].keywords} == themed_subjects
     assert {k.url for k in blocks[0].keywords} == {t.uri for t in record.themes}
+
+
+def test_a_plain_anytext_phrase_is_expanded_through_the_thesaurus(csw: Served) -> None:
+    """'zones humides' (French) also finds records only filed under that concept, as in
+    /api/search; the words themselves need not be in the record."""
+    themer = load_themer(csw.settings.themes)
+    concepts = {
+        e[0] for key in label_keys("zones humides") for e in themer.thesaurus.by_label.get(key, [])
+    }
+    assert concepts
+    filed = {
+        r.provenance.original_id
+        for r in _public_records(csw)
+        if any(t.id in concepts or set(t.broader) & concepts for t in r.themes)
+    }
+    without_words = {
+        r.provenance.original_id for r in _public_records(csw) if "humides" not in _words(r)
+    }
+    assert filed & without_words, "some filed record does not say 'zones humides'"
+    client = _client(csw)
+    found = set(_page_all(client, [fes.PropertyIsLike("csw:AnyText", "zones humides")], 10))
+    assert filed <= found

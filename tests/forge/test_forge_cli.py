@@ -22,9 +22,9 @@ from moisson.config import BUNDLED_RULES, BUNDLED_THESAURUS, Settings
 from moisson.record import Record
 from pipeline.retirement import record_history
 from pipeline.runtime import Runtime
+from testkit.fixture_records import fixture_records
 from tests.forge.store_setup import RESTRICTED, fill, parse, settings_for
 from tests.forge.variants import CYCLE, NEW_SYNONYM, removed_weather, variant_thesaurus
-from tests.theme_fixtures import fixture_records
 
 
 @pytest.fixture(scope="module")

@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
-from harvester.http import HttpClient
 from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
 from indexer.store import Store
 from moisson.config import Settings
 from moisson.record import Query
 from pipeline.harvest import HarvestResult, harvest_source
-from pipeline.runs import RunStatus
-from tests.http_replay import ReplayServer, Reply, Request
+from pipeline.runs import RunReport, RunStatus
+from pipeline.runtime import Runtime
+from testkit.http_replay import ReplayServer, Reply, Request
 from tests.integration.ckan_fault_server import CkanCatalogue
 from tests.integration.csw_fault_server import HTML_ERROR, CswCatalogue, start_and_size
 from tests.integration.dcat_fault_server import DcatCatalogue
@@ -138,11 +138,9 @@ class Harness:
     backend: SearchBackend
     settings: Settings
 
-    def harvest(self) -> HarvestResult:
-        with HttpClient(self.settings.harvest) as http:
-            return harvest_source(
-                self.settings, self.settings.source("src"), self.store, self.backend, http
-            )
+    def harvest(self, progress: Callable[[RunReport], None] | None = None) -> HarvestResult:
+        with Runtime(self.settings, store=self.store, backend=self.backend) as runtime:
+            return harvest_source(runtime, self.settings.source("src"), progress=progress)
 
 
 @pytest.fixture
@@ -224,3 +222,25 @@ def test_a_page_unreadable_beyond_the_retries_ends_partial_and_the_next_run_comp
     second = harness.harvest()
     assert second.report.status is RunStatus.COMPLETE, second.report.summary()
     assert harness.store.count() == 50
+
+
+def _stop_after_two_pages(report: RunReport) -> None:
+    if report.pages == 2:
+        raise KeyboardInterrupt  # Ctrl-C: the run is interrupted, its checkpoint kept
+
+
+@pytest.mark.parametrize("kind_name", sorted(KINDS))
+def test_a_resumed_run_asks_its_flaky_pages_again_too(
+    make_harness: Callable[[Kind, FlakyOnce], Harness], kind_name: str
+) -> None:
+    kind = KINDS[kind_name]
+    handler = FlakyOnce(kind, list(IDS))
+    harness = make_harness(kind, handler)
+    with pytest.raises(KeyboardInterrupt):
+        harness.harvest(progress=_stop_after_two_pages)
+    assert harness.store.count() == 20
+    resumed = harness.harvest()
+    assert resumed.report.resumed
+    assert resumed.report.status is RunStatus.COMPLETE, resumed.report.summary()
+    assert harness.store.count() == 50
+    assert set(handler.seen.values()) == {2}  # pages 3-5 failed once each in the resumed run

@@ -1,5 +1,5 @@
 """Real servers for the source tests: a PostGIS database on the session's throw-away
-PostgreSQL cluster (tests/postgres_cluster.py), loaded with business tables; a Samba share."""
+PostgreSQL cluster (testkit/postgres_cluster.py), loaded with business tables; a Samba share."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
+from testkit.postgres_cluster import find_bin
 from tests.conftest import require
-from tests.postgres_cluster import find_bin
 from tests.sources.azurite_server import azurite_binary, azurite_blob
 from tests.sources.postgis_data import load_business_tables
 from tests.sources.samba_server import SambaShare, samba_share, smbd_binary

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.http_replay import Reply, Request
+from testkit.http_replay import Reply, Request
 
 __all__ = ["DRIVE", "TOKEN", "GraphDrive"]
 

@@ -16,7 +16,7 @@ from pipeline.harvest import harvest_source
 from pipeline.runs import RunStatus
 from pipeline.runtime import Runtime
 from search_api.app import create_app
-from tests.sources.geodata import build_share, point, write_vector
+from testkit.geodata import build_share, point, write_vector
 
 SOURCE = "partage"
 

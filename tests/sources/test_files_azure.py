@@ -15,8 +15,8 @@ from pipeline.harvest import harvest_source
 from pipeline.runs import RunStatus
 from pipeline.runtime import Runtime
 from search_api.app import create_app
+from testkit.geodata import build_share, point, write_vector
 from tests.sources.azurite_server import KEY
-from tests.sources.geodata import build_share, point, write_vector
 
 SOURCE = "blob-sig"
 

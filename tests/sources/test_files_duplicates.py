@@ -12,7 +12,7 @@ from moisson.record import record_id
 from pipeline.harvest import harvest_source
 from pipeline.runtime import Runtime
 from search_api.app import create_app
-from tests.sources.geodata import polygon, write_vector
+from testkit.geodata import polygon, write_vector
 
 IDENTIFIER = "https://sdi.example.org/id/parcelles-bio-2024"
 RECORD = f"""<?xml version="1.0" encoding="UTF-8"?>

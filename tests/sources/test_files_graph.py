@@ -15,8 +15,8 @@ from pipeline.harvest import harvest_source
 from pipeline.runs import RunStatus
 from pipeline.runtime import Runtime
 from search_api.app import create_app
-from tests.http_replay import ReplayServer
-from tests.sources.geodata import build_share, point, write_vector
+from testkit.geodata import build_share, point, write_vector
+from testkit.http_replay import ReplayServer
 from tests.sources.graph_replay import DRIVE, SITE, TEMPAUTH, TOKEN, GraphDrive
 
 SOURCE = "sharepoint-sig"

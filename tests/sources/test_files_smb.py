@@ -15,7 +15,7 @@ from pipeline.harvest import harvest_source
 from pipeline.runs import RunStatus
 from pipeline.runtime import Runtime
 from search_api.app import create_app
-from tests.sources.geodata import build_share
+from testkit.geodata import build_share
 from tests.sources.samba_server import SMB_PASSWORD, SMB_USER, SambaShare
 
 SOURCE = "partage-smb"

@@ -15,7 +15,7 @@ from harvester.formats.postgis_table import (
     readable_name,
     table_record,
 )
-from tests.sources.geodata import ISO_SIDECAR
+from testkit.geodata import ISO_SIDECAR
 
 FACTS = TableFacts(
     database="metier",

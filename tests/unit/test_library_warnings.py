@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 import pytest
 
 from harvester import library_warnings
 from harvester.dcat import read_dcat_document
+from moisson.config import Settings
+from pipeline.harvest import harvest_source
+from pipeline.runs import RunStatus
+from pipeline.runtime import Runtime
 
 BAD_DATES = b"""@prefix dcat: <http://www.w3.org/ns/dcat#> .
 @prefix dct: <http://purl.org/dc/terms/> .
@@ -75,3 +80,23 @@ def test_outside_a_capture_and_in_other_threads_libraries_log_as_before(
     own = [r.getMessage() for r in caplog.records if r.name == "rdflib.term"]
     assert own == ["from another thread", "after"]
     assert library_warnings.take_count("src") == 1
+
+
+def test_the_run_summary_counts_them(tmp_path: Path) -> None:
+    """A real harvest of a DCAT file with three invalid dates: complete, nothing lost, and
+    the summary line says how many library warnings went to the log."""
+    folder = tmp_path / "dcat"
+    folder.mkdir()
+    (folder / "catalog.ttl").write_bytes(BAD_DATES)
+    settings = Settings(
+        store={"url": f"sqlite:///{tmp_path}/store.db"},
+        index={"url": f"sqlite:///{tmp_path}/index.db"},
+        harvest={"allow_files": True},
+        sources=[{"id": "bad-dates", "kind": "dcat", "url": folder.as_uri()}],
+    )
+    with Runtime(settings) as runtime:
+        result = harvest_source(runtime, settings.source("bad-dates"))
+    assert result.report.status is RunStatus.COMPLETE
+    assert result.report.seen == 2
+    assert result.report.library_warnings == 3
+    assert "3 library warning(s) in the log" in result.report.summary()

@@ -15,7 +15,7 @@ from indexer.themes import Themer, load_themer
 from indexer.thesaurus import canonical_uri, load_thesaurus
 from moisson.config import BUNDLED_RULES, BUNDLED_THESAURUS, ThemesSettings
 from moisson.record import Keyword, Record, Theme
-from tests.theme_fixtures import ckan_records, csw_records, dcat_records
+from testkit.fixture_records import ckan_records, csw_records, dcat_records
 
 
 @pytest.fixture(scope="module")
@@ -249,3 +249,27 @@ def test_the_text_step_reads_the_record_language_and_says_its_score(themer: Them
         "title",
     )
     assert theme.evidence[0].target.startswith("score ")
+
+
+def test_gemet_themes_lend_german_and_italian_labels(themer: Themer) -> None:
+    [water] = themer.assign(_record("acqua"))
+    assert water.id == "water"
+    assert water.evidence[0].target == (
+        "skos:prefLabel@it 'acqua' of <http://www.eionet.europa.eu/gemet/theme/40>"
+    )
+    uri = Keyword(label="Verkehr", uri="https://www.eionet.europa.eu/gemet/de/theme/37")
+    assert [t.id for t in themer.assign(_record(uri))] == ["transport"]
+
+
+def test_a_short_label_inside_a_longer_one_found_in_the_text_does_not_count_again(
+    themer: Themer,
+) -> None:
+    record = _record(title="Occupation du sol 2018", abstract="Carte d'occupation du sol.")
+    [theme] = themer.assign(record)
+    assert (theme.id, theme.evidence[0].matched) == ("land-cover", "Occupation du sol")
+
+
+def test_a_german_compound_is_matched_by_its_head(themer: Themer) -> None:
+    [theme] = themer.assign(_record("Oberflächenwasser"))  # surface water: its head is Wasser
+    assert theme.id == "water"
+    assert theme.evidence[0].target.startswith("skos:prefLabel@de 'Wasser'")

@@ -13,7 +13,7 @@ from indexer.thesaurus import load_thesaurus
 from indexer.thesaurus_check import Problem, validate
 from moisson.config import BUNDLED_RULES, BUNDLED_THESAURUS
 from pipeline.cli import main
-from tests.theme_fixtures import csw_records
+from testkit.fixture_records import csw_records
 
 LANGUAGES = ["fr", "en"]
 
@@ -173,6 +173,9 @@ def test_every_match_target_is_a_real_concept_of_a_fixture_vocabulary(
     ):
         graph = rdflib.Graph().parse(shared_fixtures / "thesauri" / name)
         known |= {str(c) for c in graph.subjects(RDF.type, SKOS.Concept)}
+    gemet = shared_fixtures / "thesauri" / "gemet_themes_4lang.rdf"  # relative 'theme/N'
+    graph = rdflib.Graph().parse(gemet, publicID="http://www.eionet.europa.eu/gemet/")
+    known |= {str(c) for c in graph.subjects(RDF.type, SKOS.Concept)}
     known |= {k.uri for r in csw_records(shared_fixtures / "csw") for k in r.keywords if k.uri}
     thesaurus = load_thesaurus(BUNDLED_THESAURUS)
     targets = {

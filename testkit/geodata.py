@@ -1,5 +1,5 @@
-"""Geodata files generated with GDAL (pyogrio / rasterio) for the `files` source tests: what
-a consultancy's share holds, good and bad."""
+"""Geodata files generated with GDAL (pyogrio / rasterio) for the `files` source tests and
+bench/bench_sources.py: what a consultancy's share holds, good and bad."""
 
 from __future__ import annotations
 
