@@ -32,6 +32,7 @@ from harvester.postgis_catalog import (
     connect_read_only,
     list_relations,
     measure_safely,
+    pin_search_path,
 )
 from moisson.config import SourceSettings
 from moisson.errors import ConfigError
@@ -146,6 +147,7 @@ class PostgisSource:
         with connect_read_only(
             options.url, self._password(), options.statement_timeout_ms, options.lock_timeout_ms
         ) as conn:
+            pin_search_path(conn)
             info = conn.info
             where = (info.host, int(info.port), info.dbname)
             relations = [r for r in list_relations(conn) if self.wanted(r)]

@@ -31,6 +31,7 @@ __all__ = [
     "list_relations",
     "measure",
     "measure_safely",
+    "pin_search_path",
     "postgis_schema",
 ]
 
@@ -136,6 +137,19 @@ def postgis_schema(conn: psycopg.Connection[Any]) -> str | None:
         "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'postgis'"
     ).fetchone()
     return str(row[0]) if row else None
+
+
+def pin_search_path(conn: psycopg.Connection[Any]) -> None:
+    """Resolve the PostGIS functions in the schema PostGIS lives in, and nothing else: tables
+    are always named with their schema, so no object of a business schema can stand in for
+    ST_Extent or count (and a PostGIS installed outside `public` still works)."""
+    where = postgis_schema(conn)
+    path = [where, "pg_catalog"] if where else ["pg_catalog"]
+    conn.execute(
+        sql.SQL("SET LOCAL search_path = {}").format(
+            sql.SQL(", ").join(sql.Identifier(p) for p in path)
+        )
+    )
 
 
 def list_relations(conn: psycopg.Connection[Any]) -> list[Relation]:
