@@ -57,6 +57,8 @@ PLUG_POINTS: dict[str, PlugPoint] = {
             "dcat": "harvester.dcat:DcatSource",
             "ckan": "harvester.ckan:CkanSource",
             "ogcapi-records": "harvester.ogcapi_records:OgcApiRecordsSource",
+            "postgis": "harvester.postgis:PostgisSource",
+            "files": "harvester.files:FilesSource",
         },
     ),
     "backends": PlugPoint(

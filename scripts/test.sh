@@ -9,6 +9,18 @@ cd "$(dirname "$0")/.."
 if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
   apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
 fi
+# PostGIS for the postgis source tests (tests/sources/), in the same throw-away cluster.
+if ! compgen -G "/usr/share/postgresql/*/extension/postgis.control" >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq postgresql-15-postgis-3 >/dev/null
+fi
+# Samba for the SMB share tests of the files source (a throw-away smbd on a loopback port).
+if ! command -v smbd >/dev/null && [ ! -x /usr/sbin/smbd ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq samba >/dev/null
+fi
+# Azurite (the Azure Storage emulator, npm) for the Azure Blob tests of the files source.
+if [ ! -x "$HOME/.cache/moisson/azurite/node_modules/.bin/azurite-blob" ] && command -v npm >/dev/null; then
+  npm install --no-save --no-audit --no-fund --prefix "$HOME/.cache/moisson/azurite" azurite >/dev/null
+fi
 # QGIS (Debian 3.22, system python3) for the MetaSearch test of the CSW endpoint.
 if ! /usr/bin/python3 -c "import qgis.core" 2>/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qgis python3-qgis >/dev/null

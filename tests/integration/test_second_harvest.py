@@ -40,7 +40,9 @@ def raw_rows(store: Store) -> int:
 
 def test_every_source_kind_has_a_sample_source() -> None:
     # A new source kind needs its sample here, so the second-harvest check covers it too.
-    assert sorted(SAMPLE_SOURCES) == known("sources")
+    # Kinds over live data stores have no bundled sample: tests/sources/ harvests each twice.
+    live_stores = {"postgis", "files"}
+    assert sorted(SAMPLE_SOURCES) == sorted(set(known("sources")) - live_stores)
 
 
 @pytest.mark.parametrize("kind", sorted(SAMPLE_SOURCES))
