@@ -120,7 +120,7 @@ class _Mount:
         self.mount = mount
         self.state = state
         self.fixed: Node = both(
-            [FieldFilter(field=k, values=tuple(v)) for k, v in mount.filters.items() if v]  # type: ignore[arg-type]
+            [FieldFilter(field=k, values=tuple(v)) for k, v in mount.filters.items() if v]
         )
 
     # -- small endpoints ---------------------------------------------------------------
@@ -279,7 +279,7 @@ class _Mount:
                 ).total
         by_id = {r.id: r for r in runtime.store.active([h.id for h in results.hits])}
         lang = query.lang or runtime.settings.themes.languages[0]
-        hits = []
+        hits: list[dict[str, Any]] = []
         for hit in results.hits:
             record = by_id.get(hit.id)
             if record is None:
@@ -304,7 +304,7 @@ class _Mount:
                     "selected": False,
                 }
             )
-        scores = [h["_score"] for h in hits]
+        scores: list[float] = [h["_score"] for h in hits]
         answer: dict[str, Any] = {
             "took": int((time.monotonic() - started) * 1000),
             "timed_out": False,

@@ -58,6 +58,8 @@ def parse_aggregations(
         if not isinstance(body, dict):
             raise BadQuery(f"aggregation [{str(name)[:80]}] must be an object")
         subs = body.get("aggs", body.get("aggregations", {}))
+        if not isinstance(subs, dict):
+            raise BadQuery(f"sub-aggregations of [{str(name)[:80]}] must be an object")
         kinds = sorted(set(body) - {"aggs", "aggregations", "meta"})
         if len(kinds) != 1:
             raise BadQuery(f"aggregation [{name[:80]}] must have exactly one type")

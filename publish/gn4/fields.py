@@ -20,7 +20,7 @@ request's language (the topic dropdown shows them as they are), or concept ids.
 
 from __future__ import annotations
 
-from moisson.query import And, Exists, FieldFilter, Node, Not, Or
+from moisson.query import And, Exists, FieldFilter, Node, Not, Or, TextField
 
 __all__ = [
     "CONSTANTS",
@@ -136,7 +136,7 @@ def is_spatial(protocols: list[str], formats: list[str]) -> bool:
     )
 
 
-def text_fields(names: list[str]) -> tuple[tuple[str, ...], bool] | None:
+def text_fields(names: list[str]) -> tuple[tuple[TextField, ...], bool] | None:
     """The Moisson text fields a GN4 field list searches ((): all) and whether `uuid` is
     among them; None when one name is not a text field (the caller refuses it)."""
     found: set[str] = set()
@@ -156,7 +156,7 @@ def text_fields(names: list[str]) -> tuple[tuple[str, ...], bool] | None:
             found.add(target)
     if "*" in found:
         return (), uuid
-    order = ("title", "keywords", "abstract")
+    order: tuple[TextField, ...] = ("title", "keywords", "abstract")
     return tuple(f for f in order if f in found), uuid
 
 

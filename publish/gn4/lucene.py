@@ -179,7 +179,7 @@ class _Converter:
         values = [value]
         if target == "theme" and self.resolve_theme is not None:
             values = self.resolve_theme(value) or [value]
-        return FieldFilter(field=target, values=tuple(values), prefix=prefix)  # type: ignore[arg-type]
+        return FieldFilter(field=target, values=tuple(values), prefix=prefix)
 
     def text(self, value: str, phrase: bool, prefix: bool) -> Node:
         fields = self.target.fields

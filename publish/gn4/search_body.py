@@ -195,7 +195,7 @@ def _sort(value: Any) -> list[Sort]:
             raise BadQuery(f"cannot sort on [{str(name)[:80]}]; sortable: {', '.join(SORTS)}")
         target = SORTS[name]
         if target is not None and len(found) < 8:
-            found.append(Sort(field=target, direction=direction))  # type: ignore[arg-type]
+            found.append(Sort(field=target, direction=direction))
     return found
 
 
@@ -295,7 +295,7 @@ class Translator:
             return EVERYTHING if CONSTANTS[name] else NOTHING
         if not isinstance(name, str) or name not in KEYWORDS:
             raise BadQuery(f"[exists] on unknown field [{str(name)[:80]}]")
-        return Exists(field=KEYWORDS[name])  # type: ignore[arg-type]
+        return Exists(field=KEYWORDS[name])
 
     def q_wildcard(self, spec: Any, depth: int) -> Node:
         name, value = _one(spec, "wildcard")
@@ -323,7 +323,7 @@ class Translator:
         target = KEYWORDS[name]
         if target == "theme" and self.resolve_theme is not None:
             values = [c for v in values for c in (self.resolve_theme(v) or [v])]
-        return FieldFilter(field=target, values=tuple(values), prefix=prefix)  # type: ignore[arg-type]
+        return FieldFilter(field=target, values=tuple(values), prefix=prefix)
 
     def q_query_string(self, spec: Any, depth: int) -> Node:
         if not isinstance(spec, dict) or not isinstance(spec.get("query"), str):
@@ -352,7 +352,7 @@ class Translator:
             bad = next(n for n in names if text_fields([n]) is None)
             raise BadQuery(f"cannot search text in field [{bad[:80]}]")
         fields, uuid = found
-        return TextTarget(fields=fields, uuid=uuid)  # type: ignore[arg-type]
+        return TextTarget(fields=fields, uuid=uuid)
 
     def q_multi_match(self, spec: Any, depth: int) -> Node:
         if not isinstance(spec, dict) or not isinstance(spec.get("query"), str):
