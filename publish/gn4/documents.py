@@ -13,7 +13,9 @@ on (publish/gn4/fields.py), so a document's `format`, `OrgForResourceObject`, `c
 from __future__ import annotations
 
 import fnmatch
+import re
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from indexer.backends.documents import theme_values
@@ -196,16 +198,17 @@ def gn4_document(
     return {k: v for k, v in doc.items() if v is not None}
 
 
+@lru_cache(maxsize=256)
+def _matcher(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regular expression for a set of `_source` wildcard patterns (compiled once)."""
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns) or "(?!)")
+
+
 def source_filtered(
     doc: dict[str, Any], includes: list[str] | None, excludes: list[str]
 ) -> dict[str, Any]:
     """`doc` with ES `_source` include/exclude patterns applied to its top-level fields (a
     dotted pattern keeps or drops the whole field named by its first segment)."""
-    heads = [p.split(".", 1)[0] for p in includes] if includes is not None else None
-    drop = [p for p in excludes if "." not in p]
-    return {
-        k: v
-        for k, v in doc.items()
-        if (heads is None or any(fnmatch.fnmatchcase(k, h) for h in heads))
-        and not any(fnmatch.fnmatchcase(k, p) for p in drop)
-    }
+    keep = None if includes is None else _matcher(tuple(p.split(".", 1)[0] for p in includes))
+    drop = _matcher(tuple(p for p in excludes if "." not in p))
+    return {k: v for k, v in doc.items() if (keep is None or keep.match(k)) and not drop.match(k)}
