@@ -27,6 +27,7 @@ from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, request
+from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from moisson.config import Settings
@@ -97,6 +98,10 @@ class Gn4Facade:
         return bp
 
     def render_error(self, exc: Exception) -> Response:
+        if isinstance(exc, ValidationError):  # a value over a neutral-query bound
+            problem = exc.errors()[0]
+            where = ".".join(str(p) for p in problem.get("loc", ()))
+            return es_error(400, f"query value out of bounds ({where}): {problem.get('msg')}")
         if isinstance(exc, MoissonError):
             if exc.http_status >= 500:
                 logger.error("%s: %s (detail: %s)", type(exc).__name__, exc.message, exc.detail)

@@ -54,6 +54,11 @@ HOSTILE: dict[str, tuple[Any, str]] = {
     ),
     "unknown field": (_qs("password:secret"), "password"),
     "not an object": ([1, 2, 3], "JSON object"),
+    "2,000 terms values": (
+        {"query": {"terms": {"format": [str(i) for i in range(2000)]}}},
+        "bounds",
+    ),
+    "5,000-character word": (_qs("a" * 5000), "bounds"),
     "too many clauses": (
         {"query": {"bool": {"should": [{"term": {"format": str(i)}} for i in range(600)]}}},
         "clauses",
