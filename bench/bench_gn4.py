@@ -111,15 +111,23 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int)
     parser.add_argument("--opensearch", help="base URL of an OpenSearch node")
+    parser.add_argument(
+        "--dir", type=Path, help="keep the SQLite store and index here; reused when present"
+    )
+    parser.add_argument("--load-only", action="store_true", help="load, do not measure")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as name:
-        folder = Path(name)
+        folder = args.dir or Path(name)
+        folder.mkdir(parents=True, exist_ok=True)
         urls = {"sqlite": f"sqlite:///{folder / 'index.db'}"}
         if args.opensearch:
             urls["opensearch"] = f"{args.opensearch.rstrip('/')}/bench-gn4-{int(time.time())}"
-        began = time.perf_counter()
-        _load(folder, args.n, list(urls.values()))
-        print(f"{args.n} records loaded in {time.perf_counter() - began:.0f} s")
+        if not (folder / "store.db").exists() or args.opensearch:
+            began = time.perf_counter()
+            _load(folder, args.n, list(urls.values()))
+            print(f"{args.n} records loaded in {time.perf_counter() - began:.0f} s")
+        if args.load_only:
+            return 0
         try:
             for label, url in urls.items():
                 _measure(folder, url, f"{args.n} records, {label}")
