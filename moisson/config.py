@@ -34,6 +34,7 @@ from moisson.config_sections import (
     CswSettings,
     DataSettings,
     DuplicatesSettings,
+    Gn4Settings,
     HarvestSettings,
     IndexSettings,
     RetirementSettings,
@@ -111,6 +112,11 @@ class Settings(BaseSettings):
     )
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Catalogues to harvest, one table per source."
+    )
+    gn4: list[Gn4Settings] = Field(
+        default_factory=lambda: [Gn4Settings()],
+        description="GeoNetwork 4 API facade mounts for geonetwork-ui datahubs (one table "
+        "per mount; `gn4 = []` serves none).",
     )
 
     @field_validator("sources", mode="before")
@@ -276,12 +282,22 @@ def reference_markdown() -> str:
         lines.append("")
 
     sections = (
-        "store", "data", "index", "api", "auth", "harvest", "scheduler", "retirement", "themes"
+        "store",
+        "data",
+        "index",
+        "api",
+        "auth",
+        "harvest",
+        "scheduler",
+        "retirement",
+        "themes",
     )
     for section in (*sections, "duplicates", "csw"):
         field = Settings.model_fields[section]
         lines.extend([f"## [{section}]", "", field.description or "", ""])
         table(field.annotation)  # type: ignore[arg-type]
+    lines.extend(["## [[gn4]]", "", " ".join((Gn4Settings.__doc__ or "").split()), ""])
+    table(Gn4Settings)
     lines.extend(["## [[sources]]", "", "Fields every source has:", ""])
     table(SourceSettings)
     lines.extend(["### [sources.schedule]", "", ScheduleSettings.__doc__ or "", ""])

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from moisson.errors import ConfigError
+from moisson.query import KEYWORD_FIELDS
 
 __all__ = [
     "ApiSettings",
@@ -29,6 +30,7 @@ __all__ = [
     "CswSettings",
     "DataSettings",
     "DuplicatesSettings",
+    "Gn4Settings",
     "HarvestSettings",
     "IndexSettings",
     "RetirementSettings",
@@ -477,4 +479,44 @@ class CswSettings(_Section):
                 raise ValueError(f"{path!r}: CSW paths start with / and stay out of /api/")
         if len(set(value)) != len(value):
             raise ValueError("CSW paths are listed twice")
+        return value
+
+
+class Gn4Settings(_Section):
+    """One GeoNetwork 4 API facade mount for a geonetwork-ui datahub (publish/gn4/,
+    docs/datahub.md). Several mounts serve one datahub each, every one seeing only the
+    records of its fixed filter."""
+
+    prefix: str = Field(
+        "/geonetwork/srv/api",
+        pattern=r"^/[A-Za-z0-9._/-]*[A-Za-z0-9]$",
+        description="URL path of the API (the datahub's `geonetwork4_api_url`).",
+    )
+    filters: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Fixed filter of this mount, invisible to users: keyword field -> "
+        "values (values OR'ed, fields AND'ed), e.g. `{ theme = [\"water\"] }`, "
+        '`{ source = ["agency-x"] }`, `{ organisation = [...] }`, `{ keyword = [...] }`.',
+    )
+    site_name: str = Field("Moisson", description="`system/site/name` of /site/settings.")
+    organisation: str = Field(
+        "Moisson", description="`system/site/organization` of /site/settings."
+    )
+    version: str = Field(
+        "4.4.0",
+        pattern=r"^4\.\d+\.\d+",
+        description="`system/platform/version` (the datahub needs 4.2.3 or later).",
+    )
+    collapse: bool = Field(
+        True, description="One record per duplicate cluster, other copies as `recordLink`."
+    )
+
+    @field_validator("filters")
+    @classmethod
+    def _known_fields(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(value) - set(KEYWORD_FIELDS))
+        if unknown:
+            raise ConfigError(
+                f"[[gn4]] filters: unknown field {unknown[0]!r}; known: {', '.join(KEYWORD_FIELDS)}"
+            )
         return value

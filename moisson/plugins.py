@@ -89,6 +89,7 @@ PLUG_POINTS: dict[str, PlugPoint] = {
             "csw": "publish.csw.endpoint:CswProtocol.from_settings",
             "ogcapi-records": "publish.ogcapi_records:OgcApiRecords.from_settings",
             "dcat": "publish.dcat_endpoint:DcatEndpoint.from_settings",
+            "gn4": "publish.gn4:Gn4Facade.from_settings",
         },
     ),
 }

@@ -54,6 +54,7 @@ KEYWORD_FIELDS: dict[str, str] = {
     "doi": "DOIs among the identifiers, lower-cased, without any https://doi.org/ or doi: prefix",
     "language": "metadata language, ISO 639-2/B three-letter code (fre, eng...)",
     "topic_category": "ISO topic categories (inlandWaters, environment...)",
+    "licence": "licence classes (odbl, cc-by, etalab-v2..., else unknown; indexer/licences.py)",
 }
 
 # Date field -> which date of the record.
@@ -111,6 +112,7 @@ KeywordField = Literal[
     "doi",
     "language",
     "topic_category",
+    "licence",
 ]
 DateField = Literal[
     "date", "created", "modified", "revised", "published", "metadata", "begin", "end"

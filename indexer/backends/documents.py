@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from indexer.licences import licence_classes
 from moisson.query import DATE_FIELDS, FACETS, KEYWORD_FIELDS
 from moisson.record import PUBLIC, Query, Record
 
@@ -113,6 +114,7 @@ def keyword_values(record: Record) -> dict[str, list[str]]:
         "doi": dois(codes),
         "language": _dedupe([record.language]),
         "topic_category": _dedupe(record.topic_categories),
+        "licence": licence_classes(record),
     }
     return {name: found for name, found in values.items() if found}
 

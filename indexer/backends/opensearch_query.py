@@ -72,6 +72,7 @@ FIELD_PATHS: dict[str, str] = {
     "identifier": "fields.identifier",
     "doi": "fields.doi",
     "topic_category": "fields.topic_category",
+    "licence": "fields.licence",
 }
 _TEXT_LEAVES = (Term, Phrase, Prefix, Near)
 

@@ -84,7 +84,7 @@ def test_the_app_needs_opensearch_and_postgres_healthy_first() -> None:
 
 
 def test_every_service_has_a_health_check_and_restarts() -> None:
-    assert set(SERVICES) == {"opensearch", "postgres", "api", "scheduler"}
+    assert set(SERVICES) == {"opensearch", "postgres", "api", "scheduler", "datahub"}
     for name, service in SERVICES.items():
         assert service["healthcheck"]["test"], name
         assert service["restart"] == "unless-stopped", name
