@@ -26,15 +26,14 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from moisson.config_outputs import CswSettings, Gn4Settings
 from moisson.config_sections import (
     BUNDLED_RULES,
     BUNDLED_THESAURUS,
     ApiSettings,
     AuthSettings,
-    CswSettings,
     DataSettings,
     DuplicatesSettings,
-    Gn4Settings,
     HarvestSettings,
     IndexSettings,
     RetirementSettings,

@@ -22,20 +22,18 @@ from pydantic import (
 )
 
 from moisson.errors import ConfigError
-from moisson.query import KEYWORD_FIELDS
 
 __all__ = [
     "ApiSettings",
     "AuthSettings",
-    "CswSettings",
     "DataSettings",
     "DuplicatesSettings",
-    "Gn4Settings",
     "HarvestSettings",
     "IndexSettings",
     "RetirementSettings",
     "ScheduleSettings",
     "SchedulerSettings",
+    "Section",
     "SourceAccess",
     "SourceAuth",
     "SourceSettings",
@@ -48,11 +46,11 @@ BUNDLED_THESAURUS = Path(str(files("thesaurus") / "themes.ttl"))
 BUNDLED_RULES = Path(str(files("mappings") / "theme-rules.yaml"))
 
 
-class _Section(BaseModel):
+class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class StoreSettings(_Section):
+class StoreSettings(Section):
     url: str = Field(
         "sqlite:///var/moisson.db",
         description="SQLAlchemy URL of the record store (raw payloads, records, runs): "
@@ -61,7 +59,7 @@ class StoreSettings(_Section):
     )
 
 
-class IndexSettings(_Section):
+class IndexSettings(Section):
     url: str = Field(
         "sqlite:///var/index.db",
         description="Search index: `sqlite:///PATH` for the embedded index; "
@@ -70,7 +68,7 @@ class IndexSettings(_Section):
     )
 
 
-class DataSettings(_Section):
+class DataSettings(Section):
     """Where Moisson writes files of its own (never into the installed package)."""
 
     dir: Path = Field(
@@ -81,7 +79,7 @@ class DataSettings(_Section):
     )
 
 
-class ApiSettings(_Section):
+class ApiSettings(Section):
     host: str = Field("127.0.0.1", description="Address `moisson serve` binds to.")
     port: int = Field(8080, ge=0, le=65535, description="Port `moisson serve` binds to.")
     admin_token: SecretStr | None = Field(
@@ -118,7 +116,7 @@ class ApiSettings(_Section):
     )
 
 
-class AuthSettings(_Section):
+class AuthSettings(Section):
     """Who the caller is (search_api/auth.py). Anonymous callers always see public records
     only; a record of a restricted source is seen by callers holding one of its roles and
     by admins."""
@@ -155,7 +153,7 @@ class AuthSettings(_Section):
         return value
 
 
-class HarvestSettings(_Section):
+class HarvestSettings(Section):
     timeout: float = Field(30.0, gt=0, description="Seconds to wait for a remote server.")
     max_response_bytes: int = Field(
         100 * 1024 * 1024, gt=0, description="Largest response accepted from a source, in bytes."
@@ -207,7 +205,7 @@ class HarvestSettings(_Section):
     )
 
 
-class ScheduleSettings(_Section):
+class ScheduleSettings(Section):
     """A cron expression or an interval; exactly one of the two."""
 
     cron: str | None = Field(
@@ -230,7 +228,7 @@ class ScheduleSettings(_Section):
         return self
 
 
-class SourceAuth(_Section):
+class SourceAuth(Section):
     """Per-source credentials. Only the *name* of the environment variable holding the secret
     goes in the config file."""
 
@@ -260,7 +258,7 @@ class SourceAuth(_Section):
         return value
 
 
-class SchedulerSettings(_Section):
+class SchedulerSettings(Section):
     timezone: str = Field("UTC", description="Timezone of cron expressions.")
     misfire_grace_time: int = Field(
         3600,
@@ -273,7 +271,7 @@ class SchedulerSettings(_Section):
     )
 
 
-class RetirementSettings(_Section):
+class RetirementSettings(Section):
     """When records that disappeared from their source are retired (hidden, never deleted)."""
 
     grace_runs: int = Field(
@@ -293,7 +291,7 @@ class RetirementSettings(_Section):
     )
 
 
-class DuplicatesSettings(_Section):
+class DuplicatesSettings(Section):
     """Folding copies of one dataset into a cluster (indexer/fingerprints.py, clusters.py)."""
 
     enabled: bool = Field(
@@ -324,7 +322,7 @@ class DuplicatesSettings(_Section):
     )
 
 
-class ThemesSettings(_Section):
+class ThemesSettings(Section):
     """The company theme thesaurus and the keyword -> theme rules (indexer/themes.py)."""
 
     thesaurus: Path | None = Field(
@@ -375,7 +373,7 @@ class ThemesSettings(_Section):
         return self.rules or self._edits or Path("var") / "theme-rules.yaml"
 
 
-class SourceAccess(_Section):
+class SourceAccess(Section):
     """Who may see a source's records. Changes apply at the next `moisson reindex` (no
     re-harvest); the record endpoint applies them at once."""
 
@@ -421,102 +419,3 @@ class SourceSettings(BaseModel):
         description="Who may see this source's records, e.g. "
         '`{ public = false, roles = ["ROLE_AGENCY_X"] }`.',
     )
-
-
-class CswSettings(_Section):
-    """The OGC CSW 2.0.2 / ISO AP endpoint (publish/csw/, docs/csw.md)."""
-
-    enabled: bool = Field(True, description="Serve the CSW endpoint.")
-    paths: list[str] = Field(
-        ["/csw"],
-        min_length=1,
-        description="Paths the endpoint answers on (GET and POST), e.g. `/csw` and the "
-        "prefixed path a geOrchestra gateway forwards (`/moisson/csw`).",
-    )
-    url: str | None = Field(
-        None,
-        description="Public URL of the endpoint, written in the capabilities' operation "
-        "links. None: the URL the request came in on.",
-    )
-    max_records: int = Field(
-        100,
-        ge=1,
-        le=100,
-        description="Largest maxRecords honoured: a GetRecords asking for more gets this "
-        "many, with nextRecord pointing on (at most 100, the search page limit).",
-    )
-    collapse: bool = Field(
-        True,
-        description="One record per duplicate cluster (the canonical, listing the other "
-        "copies' links); false: every copy is its own record.",
-    )
-    title: str = Field("Moisson", description="ows:ServiceIdentification title.")
-    abstract: str = Field(
-        "Harvested, themed and de-duplicated catalogue of spatial data.",
-        description="ows:ServiceIdentification abstract.",
-    )
-    keywords: list[str] = Field(
-        ["catalogue", "discovery"], description="ows:ServiceIdentification keywords."
-    )
-    fees: str = Field("none", description="ows:ServiceIdentification Fees.")
-    access_constraints: str = Field(
-        "none", description="ows:ServiceIdentification AccessConstraints."
-    )
-    provider_name: str = Field("Moisson", description="ows:ServiceProvider name.")
-    provider_url: str | None = Field(None, description="ows:ServiceProvider site.")
-    contact_name: str | None = Field(None, description="Service contact: individual name.")
-    contact_position: str | None = Field(None, description="Service contact: position.")
-    contact_email: str | None = Field(None, description="Service contact: e-mail address.")
-    contact_phone: str | None = Field(None, description="Service contact: phone.")
-    contact_city: str | None = Field(None, description="Service contact: city.")
-    contact_country: str | None = Field(None, description="Service contact: country.")
-
-    @field_validator("paths")
-    @classmethod
-    def _absolute_paths(cls, value: list[str]) -> list[str]:
-        for path in value:
-            if not path.startswith("/") or path.startswith("/api/") or "<" in path:
-                raise ValueError(f"{path!r}: CSW paths start with / and stay out of /api/")
-        if len(set(value)) != len(value):
-            raise ValueError("CSW paths are listed twice")
-        return value
-
-
-class Gn4Settings(_Section):
-    """One GeoNetwork 4 API facade mount for a geonetwork-ui datahub (publish/gn4/,
-    docs/datahub.md). Several mounts serve one datahub each, every one seeing only the
-    records of its fixed filter."""
-
-    prefix: str = Field(
-        "/geonetwork/srv/api",
-        pattern=r"^/[A-Za-z0-9._/-]*[A-Za-z0-9]$",
-        description="URL path of the API (the datahub's `geonetwork4_api_url`).",
-    )
-    filters: dict[str, list[str]] = Field(
-        default_factory=dict,
-        description="Fixed filter of this mount, invisible to users: keyword field -> "
-        "values (values OR'ed, fields AND'ed), e.g. `{ theme = [\"water\"] }`, "
-        '`{ source = ["agency-x"] }`, `{ organisation = [...] }`, `{ keyword = [...] }`.',
-    )
-    site_name: str = Field("Moisson", description="`system/site/name` of /site/settings.")
-    organisation: str = Field(
-        "Moisson", description="`system/site/organization` of /site/settings."
-    )
-    version: str = Field(
-        "4.4.0",
-        pattern=r"^4\.\d+\.\d+",
-        description="`system/platform/version` (the datahub needs 4.2.3 or later).",
-    )
-    collapse: bool = Field(
-        True, description="One record per duplicate cluster, other copies as `recordLink`."
-    )
-
-    @field_validator("filters")
-    @classmethod
-    def _known_fields(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        unknown = sorted(set(value) - set(KEYWORD_FIELDS))
-        if unknown:
-            raise ConfigError(
-                f"[[gn4]] filters: unknown field {unknown[0]!r}; known: {', '.join(KEYWORD_FIELDS)}"
-            )
-        return value

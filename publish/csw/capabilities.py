@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from moisson.config_sections import CswSettings
+from moisson.config_outputs import CswSettings
 from publish.csw import fes
 from publish.csw.errors import CswError
 from publish.csw.namespaces import CSW_SCHEMA, ISO_SCHEMA, NS, OUTPUT_SCHEMAS, VERSION, q

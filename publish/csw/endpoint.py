@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from indexer.search_service import SearchService
 from moisson.config import Settings
-from moisson.config_sections import CswSettings
+from moisson.config_outputs import CswSettings
 from moisson.errors import MoissonError
 from publish.base import StateGetter
 from publish.csw.capabilities import capabilities, describe_record

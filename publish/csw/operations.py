@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from harvester.formats.xmlsafe import parse_xml
 from indexer.search_service import SearchService
 from indexer.store import Store
-from moisson.config_sections import CswSettings
+from moisson.config_outputs import CswSettings
 from moisson.errors import BadQuery, MoissonError
 from moisson.query import And, FieldFilter, Node, Or, Phrase, Query
 from moisson.record import Hit, Link, Record, record_id

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from moisson.config import Settings
-from moisson.config_sections import Gn4Settings
+from moisson.config_outputs import Gn4Settings
 from moisson.errors import BadQuery, MoissonError, NotFound
 from moisson.query import FieldFilter, Node, Query
 from moisson.record import Record
