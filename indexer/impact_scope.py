@@ -5,19 +5,28 @@ The matcher (indexer/themes.py) reads a version through a few lookup tables. Two
 give every record the same themes unless the record reaches a table entry that differs:
 
 - a keyword URI or topic category whose concepts differ (`Thesaurus.by_uri`, `by_match`);
-- a keyword label whose label key maps to other concepts or labels (`Thesaurus.by_label`);
-- a title or abstract holding the stem sequence of a text label (pref or alt) that was
-  added, removed or now belongs to other concepts (the text step);
+- a keyword label, one of its path segments or the head of a German or Dutch compound,
+  whose language key maps to other labels (`Thesaurus.by_language_key`, own and borrowed
+  labels) or became or stopped being a single-word key (`single_word_keys`);
+- a title or abstract holding a term of the text step (indexer/text_scoring.py) that
+  changed: a term of a label added or removed, a term whose idf changed, a term of a label
+  of a concept whose branch changed (the runner-up is taken off the winner's branch);
+- a title or abstract in which the text step finds any label at all (with either version),
+  when the change moves every score or the bar: the number of concepts changed (every idf)
+  or the text threshold changed. A text in which no label is found scores nothing either way;
+- a record in a language the text step reads with one version only;
 - a rule that differs, exists in one version only, or names a concept that changed, and
   whose condition holds for the record in either version (`ignore`, `exclude` and `source`
   rules included);
 - a theme of the record (with the old version) whose output differs: URI, prefLabels or
   ancestors (a rename, a move, a removal).
 
-A record that reaches none of them gets the old themes again, so impact reuses them; any
-other record is matched again with the new version. When the two versions differ in a way
-this does not follow (rule order, text threshold), every record is matched again. The
-impact tests compare both paths on the real thesaurus and the fixture records.
+A record that reaches none of them gets the old themes again (same concepts, labels and
+broader concepts; only a kept theme's evidence text, such as a text score, may differ, and
+impact does not compare it), so impact reuses them; any other record is matched again with
+the new version. When the rule order changes, every record is matched again. The impact
+tests compare both paths on the real thesaurus and the fixture records for every kind of
+change.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ from indexer.matching_text import (
 from indexer.rules import Rule
 from indexer.text_scoring import TextScorer
 from indexer.themes import TOPIC_CATEGORY_BASE, Themer
-from indexer.thesaurus import Thesaurus, canonical_uri, label_keys
+from indexer.thesaurus import Thesaurus, canonical_uri
 from moisson.record import Record, Theme
 
 __all__ = ["ChangeScope"]
@@ -57,14 +66,12 @@ def _output(thesaurus: Thesaurus, concept: str) -> tuple[object, ...] | None:
     return (found.uri, found.pref_labels(), thesaurus.ancestors(concept))
 
 
-def _text_terms(old: TextScorer, new: TextScorer, moved: set[str]) -> set[tuple[str, str]] | None:
+def _text_terms(old: TextScorer, new: TextScorer, moved: set[str]) -> set[tuple[str, str]]:
     """The (language, stem) terms through which the text step (indexer/text_scoring.py) may
-    score a record differently: those of labels added or removed, those whose idf changed,
-    and those of the labels of concepts whose branch changed (the runner-up is taken off
-    the winner's branch). A record whose title and abstract hold none of them is scored the
-    same. None when the number of concepts changed: every idf moves."""
-    if len(old.branch) != len(new.branch):
-        return None
+    score a record differently when the number of concepts is the same: those of labels
+    added or removed, those whose idf changed, and those of the labels of concepts whose
+    branch changed (the runner-up is taken off the winner's branch). A record whose title
+    and abstract hold none of them is scored the same."""
     changed_labels = set(old.labels) ^ set(new.labels)
     terms = {(lab.language, t) for lab in changed_labels for t in lab.terms}
     terms |= _changed_keys(dict(old.idf), dict(new.idf))  # type: ignore[arg-type]
@@ -75,6 +82,17 @@ def _text_terms(old: TextScorer, new: TextScorer, moved: set[str]) -> set[tuple[
     return terms
 
 
+def _finds_label(scorer: TextScorer, stemmed: dict[str, set[str]]) -> bool:
+    """Whether the text step finds any label of `scorer` in a text (its stems by language):
+    a text in which it finds none scores no concept, whatever the idf and the threshold."""
+    return any(
+        all(t in terms for t in lab.terms)
+        for lang, terms in stemmed.items()
+        for term in terms
+        for lab in scorer.by_first.get((lang, term), ())
+    )
+
+
 class ChangeScope:
     """Built once per (old, new) pair; `may_change(record, old_themes)` per record."""
 
@@ -83,11 +101,10 @@ class ChangeScope:
         old_ids = [r.id for r in old.rules.rules]
         new_ids = [r.id for r in new.rules.rules]
         kept_order = [i for i in old_ids if i in new_ids] == [i for i in new_ids if i in old_ids]
-        self.everything = old.text_threshold != new.text_threshold or not kept_order
+        self.everything = not kept_order
         a, b = old.thesaurus, new.thesaurus
         self.uris = _changed_keys(dict(a.by_uri), dict(b.by_uri))
         self.matches = _changed_keys(dict(a.by_match), dict(b.by_match))
-        self.labels = _changed_keys(dict(a.by_label), dict(b.by_label))
         # The label step's language-keyed index (own and borrowed labels, indexer/thesaurus.py)
         self.language_keys = _changed_keys(dict(a.by_language_key), dict(b.by_language_key))
         self.language_keys |= a.single_word_keys ^ b.single_word_keys
@@ -95,14 +112,20 @@ class ChangeScope:
         self.outputs = {
             c for c in a.concepts.keys() | b.concepts.keys() if _output(a, c) != _output(b, c)
         }
+        before_scorer, after_scorer = old.text_scorer, new.text_scorer
         moved = {
             c
             for c in a.concepts.keys() | b.concepts.keys()
-            if old.text_scorer.branch.get(c) != new.text_scorer.branch.get(c)
+            if before_scorer.branch.get(c) != after_scorer.branch.get(c)
         }
-        found = _text_terms(old.text_scorer, new.text_scorer, moved)
-        self.everything |= found is None
-        self.text_terms: set[tuple[str, str]] = found or set()
+        # Every idf moves with the number of concepts; every decision with the threshold.
+        self.any_text_label = (
+            len(a.concepts) != len(b.concepts) or before_scorer.threshold != after_scorer.threshold
+        )
+        self.text_terms = (
+            set() if self.any_text_label else _text_terms(before_scorer, after_scorer, moved)
+        )
+        self.text_languages = before_scorer.languages ^ after_scorer.languages
         before = {r.id: r for r in old.rules.rules}
         after = {r.id: r for r in new.rules.rules}
         changed = {i for i in before.keys() | after.keys() if before.get(i) != after.get(i)}
@@ -110,12 +133,14 @@ class ChangeScope:
         self.old_rules = [before[i] for i in sorted(changed) if i in before]
         self.new_rules = [after[i] for i in sorted(changed) if i in after]
         logger.info(
-            "impact scope: %d URIs, %d match keys, %d label keys, %d text terms, %d concepts, "
+            "impact scope: %d URIs, %d match keys, %d label keys, %s, %d concepts, "
             "%d rules changed%s",
             len(self.uris),
             len(self.matches),
-            len(self.labels),
-            len(self.text_terms),
+            len(self.language_keys),
+            "every text with a label"
+            if self.any_text_label
+            else f"{len(self.text_terms)} text terms",
             len(self.outputs),
             len(changed),
             "; every record is matched again" if self.everything else "",
@@ -132,17 +157,13 @@ class ChangeScope:
         for uri in uris:
             if uri.strip() in self.uris or canonical_uri(uri) in self.matches:
                 return True
-        if self.labels and any(
-            key in self.labels for k in record.keywords for key in label_keys(k.label)
-        ):
-            return True
         if self.language_keys and any(self._keyword_touches(k.label) for k in record.keywords):
             return True
         if self._rule_touches(self.old, self.old_rules, record):
             return True
         if self._rule_touches(self.new, self.new_rules, record):
             return True
-        return bool(self.text_terms) and self._text_touches(record)
+        return self._text_touches(record)
 
     def _keyword_touches(self, label: str) -> bool:
         """Whether the label step may look `label` up (whole, by path segment, or by the
@@ -157,11 +178,15 @@ class ChangeScope:
         return False
 
     def _text_touches(self, record: Record) -> bool:
-        """Whether the record's title or abstract holds a term the change moved, in one of
-        the languages the text step reads it in."""
+        """Whether the text step may score the record's title and abstract differently, in
+        one of the languages it reads them in (French, English, the record's own)."""
+        if not (self.any_text_label or self.text_terms or self.text_languages):
+            return False
         languages = {"fr", "en"}
         own = record_language(record.language)
         if own:
+            if own in self.text_languages:
+                return True
             languages.add(own)
         words = [
             w
@@ -169,8 +194,13 @@ class ChangeScope:
             for w in tokenise(text)
             if w not in MATCH_STOPWORDS
         ]
+        stemmed = {lang: set(stems(words, lang)) for lang in languages}
+        if self.any_text_label:
+            return _finds_label(self.old.text_scorer, stemmed) or _finds_label(
+                self.new.text_scorer, stemmed
+            )
         return any(
-            (lang, term) in self.text_terms for lang in languages for term in stems(words, lang)
+            (lang, term) in self.text_terms for lang, terms in stemmed.items() for term in terms
         )
 
     @staticmethod
