@@ -17,6 +17,8 @@ from moisson.record import Record
 from tests.forge.variants import (
     CYCLE,
     MOVE_FLORA,
+    NEW_CONCEPT,
+    NEW_MATCH,
     NEW_SYNONYM,
     RENAME_FLORA,
     RULE_CHANGE,
@@ -146,7 +148,19 @@ def test_a_rule_change_moves_its_records_to_the_new_concept(
 
 @pytest.mark.parametrize(
     "change",
-    ["rename", "move", "remove", "synonym", "text", "rule", "cycle", "rule-order", "threshold"],
+    [
+        "rename",
+        "move",
+        "remove",
+        "synonym",
+        "text",
+        "match",
+        "concept",
+        "rule",
+        "cycle",
+        "rule-order",
+        "threshold",
+    ],
 )
 def test_pruning_gives_exactly_the_impact_of_matching_every_record(
     records: list[Record], current: Themer, tmp_path: Path, change: str
@@ -154,13 +168,15 @@ def test_pruning_gives_exactly_the_impact_of_matching_every_record(
     """The scope (indexer/impact_scope.py) only skips records whose themes cannot change."""
     thesaurus, rules = BUNDLED_THESAURUS, BUNDLED_RULES
     threshold = 3
-    if change in {"rename", "move", "remove", "synonym", "text", "cycle"}:
+    if change in {"rename", "move", "remove", "synonym", "text", "match", "concept", "cycle"}:
         edits = {
             "rename": RENAME_FLORA,
             "move": MOVE_FLORA,
             "remove": removed_weather(),
             "synonym": NEW_SYNONYM,
             "text": TEXT_SYNONYM,
+            "match": NEW_MATCH,
+            "concept": NEW_CONCEPT,
             "cycle": CYCLE,
         }[change]
         thesaurus = variant_thesaurus(tmp_path, edits)
@@ -182,8 +198,8 @@ def test_pruning_gives_exactly_the_impact_of_matching_every_record(
     assert full.rematched == len(records)
     if change == "rule-order":
         assert pruned.rematched == len(records)
-    else:  # a local change re-matches only the records it can reach; a removed concept
-        # (every idf moves) and a new threshold those in whose text a label is found
+    else:  # a local change re-matches only the records it can reach; a removed or new
+        # concept (every idf moves) and a new threshold those in whose text a label is found
         assert pruned.changed_records <= pruned.rematched < len(records) / 2
 
 

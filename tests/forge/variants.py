@@ -13,6 +13,8 @@ __all__ = [
     "CYCLE",
     "LANGUAGES",
     "MOVE_FLORA",
+    "NEW_CONCEPT",
+    "NEW_MATCH",
     "NEW_SYNONYM",
     "RENAME_FLORA",
     "RULE_CHANGE",
@@ -54,6 +56,17 @@ NEW_SYNONYM = [
 # alone does not reach the scored text step's threshold, the two in one title do.
 TEXT_SYNONYM = [
     ('"mobility"@en ;', '"mobility"@en, "hoofdvervoerswijze"@nl, "verplaatsingen"@nl ;')
+]
+# A new *Match: transport borrows the INSPIRE hydrography theme's labels in ~25 languages.
+NEW_MATCH = [("skos:exactMatch inspire:tn ;", "skos:exactMatch inspire:tn, inspire:hy ;")]
+# One more concept: every idf of the text step moves.
+NEW_CONCEPT = [
+    (
+        "t:water a skos:Concept ;",
+        "t:aerial a skos:Concept ; skos:inScheme <https://w3id.org/moisson/theme> ;\n"
+        '    skos:prefLabel "Photographies aériennes"@fr, "Aerial photos"@en ;\n'
+        "    skos:broader t:water .\n\nt:water a skos:Concept ;",
+    )
 ]
 CYCLE = [
     (
