@@ -31,8 +31,9 @@ change.
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from indexer.analysis import tokenise
 from indexer.matching_text import (
@@ -66,31 +67,30 @@ def _output(thesaurus: Thesaurus, concept: str) -> tuple[object, ...] | None:
     return (found.uri, found.pref_labels(), thesaurus.ancestors(concept))
 
 
-def _text_terms(old: TextScorer, new: TextScorer, moved: set[str]) -> set[tuple[str, str]]:
-    """The (language, stem) terms through which the text step (indexer/text_scoring.py) may
-    score a record differently when the number of concepts is the same: those of labels
-    added or removed, those whose idf changed, and those of the labels of concepts whose
-    branch changed (the runner-up is taken off the winner's branch). A record whose title
-    and abstract hold none of them is scored the same."""
-    changed_labels = set(old.labels) ^ set(new.labels)
-    terms = {(lab.language, t) for lab in changed_labels for t in lab.terms}
-    terms |= _changed_keys(dict(old.idf), dict(new.idf))  # type: ignore[arg-type]
+_Terms = tuple[str, tuple[str, ...]]  # (language, stems) of a text label
+
+
+def _text_watch(old: TextScorer, new: TextScorer, moved: set[str]) -> set[_Terms]:
+    """The labels through which the text step (indexer/text_scoring.py) may score a record
+    differently when the number of concepts is the same, as (language, stems): the labels
+    added or removed (found, they count and hide the shorter labels inside them) and the
+    labels of the concepts whose branch changed (the runner-up is taken off the winner's
+    branch). A label counts only where all its stems are, so a record that holds all the
+    stems of none of them is scored the same through them."""
+    watch = {(lab.language, lab.terms) for lab in set(old.labels) ^ set(new.labels)}
     for scorer in (old, new):
-        terms |= {
-            (lab.language, t) for lab in scorer.labels if lab.concept in moved for t in lab.terms
-        }
-    return terms
+        watch |= {(lab.language, lab.terms) for lab in scorer.labels if lab.concept in moved}
+    return watch
 
 
-def _finds_label(scorer: TextScorer, stemmed: dict[str, set[str]]) -> bool:
-    """Whether the text step finds any label of `scorer` in a text (its stems by language):
-    a text in which it finds none scores no concept, whatever the idf and the threshold."""
-    return any(
-        all(t in terms for t in lab.terms)
-        for lang, terms in stemmed.items()
-        for term in terms
-        for lab in scorer.by_first.get((lang, term), ())
-    )
+def _found(scorer: TextScorer, stemmed: dict[str, set[str]]) -> Iterator[_Terms]:
+    """(language, stems) of the labels of `scorer` the text step finds in a text (its stems
+    by language): every stem of the label is in the text."""
+    for lang, terms in stemmed.items():
+        for term in terms:
+            for lab in scorer.by_first.get((lang, term), ()):
+                if all(t in terms for t in lab.terms):
+                    yield lang, lab.terms
 
 
 class ChangeScope:
@@ -122,9 +122,19 @@ class ChangeScope:
         self.any_text_label = (
             len(a.concepts) != len(b.concepts) or before_scorer.threshold != after_scorer.threshold
         )
-        self.text_terms = (
-            set() if self.any_text_label else _text_terms(before_scorer, after_scorer, moved)
-        )
+        # Labels to watch, and the (language, stem) terms whose idf changed: a found label
+        # holding one scores differently.
+        self.text_watch: set[_Terms] = set()
+        self.idf_terms: set[tuple[str, str]] = set()
+        if not self.any_text_label:
+            self.text_watch = _text_watch(before_scorer, after_scorer, moved)
+            self.idf_terms = _changed_keys(
+                dict(before_scorer.idf),  # type: ignore[arg-type]
+                dict(after_scorer.idf),  # type: ignore[arg-type]
+            )
+        self._watch_by_first: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+        for lang, terms in sorted(self.text_watch):
+            self._watch_by_first.setdefault((lang, terms[0]), []).append(terms)
         self.text_languages = before_scorer.languages ^ after_scorer.languages
         before = {r.id: r for r in old.rules.rules}
         after = {r.id: r for r in new.rules.rules}
@@ -140,7 +150,7 @@ class ChangeScope:
             len(self.language_keys),
             "every text with a label"
             if self.any_text_label
-            else f"{len(self.text_terms)} text terms",
+            else f"{len(self.text_watch)} text labels, {len(self.idf_terms)} idf terms",
             len(self.outputs),
             len(changed),
             "; every record is matched again" if self.everything else "",
@@ -180,7 +190,7 @@ class ChangeScope:
     def _text_touches(self, record: Record) -> bool:
         """Whether the text step may score the record's title and abstract differently, in
         one of the languages it reads them in (French, English, the record's own)."""
-        if not (self.any_text_label or self.text_terms or self.text_languages):
+        if not (self.any_text_label or self.text_watch or self.idf_terms or self.text_languages):
             return False
         languages = {"fr", "en"}
         own = record_language(record.language)
@@ -195,13 +205,19 @@ class ChangeScope:
             if w not in MATCH_STOPWORDS
         ]
         stemmed = {lang: set(stems(words, lang)) for lang in languages}
-        if self.any_text_label:
-            return _finds_label(self.old.text_scorer, stemmed) or _finds_label(
-                self.new.text_scorer, stemmed
-            )
-        return any(
-            (lang, term) in self.text_terms for lang, terms in stemmed.items() for term in terms
+        found = itertools.chain(
+            _found(self.old.text_scorer, stemmed), _found(self.new.text_scorer, stemmed)
         )
+        if self.any_text_label:
+            return next(found, None) is not None
+        if any(
+            all(t in present for t in watched)
+            for lang, present in stemmed.items()
+            for term in present
+            for watched in self._watch_by_first.get((lang, term), ())
+        ):
+            return True
+        return any((lang, t) in self.idf_terms for lang, terms in found for t in terms)
 
     @staticmethod
     def _rule_touches(themer: Themer, rules: list[Rule], record: Record) -> bool:
