@@ -40,7 +40,7 @@ from indexer.store import Store
 from moisson.config import HarvestSettings
 from pipeline.ingest import Ingestor
 from pipeline.runs import run_source
-from tests.integration.pycsw_server import PycswServer, ensure_pycsw_venv
+from testkit.pycsw_server import PycswServer, ensure_pycsw_venv
 
 # Terms that occur in the generated titles/abstracts, French and English, some accented.
 QUERIES = (

@@ -10,7 +10,7 @@ Two requests, each at 1 and 8 concurrent clients, p50 / p95 latency and requests
 - GetRecordById: one record in ISO 19139 (`outputSchema=gmd`).
 
 Moisson runs as users run it (`moisson serve`, gunicorn, 2 workers by default); pycsw as
-tests/integration/pycsw_server.py runs it. Every answer is checked (an ExceptionReport or
+testkit/pycsw_server.py runs it. Every answer is checked (an ExceptionReport or
 an empty result aborts the run: a fast wrong answer is not a result).
 """
 
@@ -26,7 +26,7 @@ from urllib.parse import quote
 from bench.bench_csw import QUERIES, bench_ingest
 from bench.generate import write_records
 from bench.http_load import Client, MoissonServer, Request, load
-from tests.integration.pycsw_server import PycswServer, ensure_pycsw_venv
+from testkit.pycsw_server import PycswServer, ensure_pycsw_venv
 
 REQUESTS_PER_CLIENT = 60
 FILTER = (

@@ -157,7 +157,7 @@ def main(argv: list[str]) -> int:
                 found = load(server.url, _api_search, clients, queries, seconds=args.seconds)
                 _report("same search on /api/search", clients, found)
         if not args.no_peer:
-            from tests.integration.pygeoapi_server import PygeoapiServer, ensure_pygeoapi_venv
+            from testkit.pygeoapi_server import PygeoapiServer, ensure_pygeoapi_venv
 
             ensure_pygeoapi_venv()
             scheme = ThemeScheme.from_thesaurus(load_themer(Settings().themes).thesaurus)

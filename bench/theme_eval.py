@@ -51,6 +51,7 @@ from indexer.themes import TOPIC_CATEGORY_BASE, Themer, load_themer
 from indexer.thesaurus import ASSIGNING_MATCHES, canonical_uri
 from moisson.config import ThemesSettings
 from moisson.record import Keyword, Record
+from testkit.fixture_records import fixture_records
 
 __all__ = ["Case", "build_cases", "main"]
 
@@ -110,9 +111,6 @@ def _signal(keyword: Keyword, labels: dict[str, dict[str, str]]) -> str | None:
 
 
 def _fixture_records(fixtures: Path) -> list[Record]:
-    sys.path.insert(0, str(ROOT))
-    from tests.theme_fixtures import fixture_records
-
     unique: dict[tuple[object, ...], Record] = {}
     for record in fixture_records(fixtures):
         key = (

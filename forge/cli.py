@@ -15,7 +15,6 @@ bad usage or configuration (as the rest of `moisson`).
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -41,7 +40,6 @@ from pipeline.runtime import Runtime
 
 __all__ = ["add_store_commands", "add_thesaurus_commands", "is_forge_command", "run"]
 
-logger = logging.getLogger(__name__)
 
 _HANDLER = "forge_command"
 

@@ -9,7 +9,6 @@ ConfigError that says which.
 
 from __future__ import annotations
 
-import logging
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +17,6 @@ from indexer.theme_versions import content_digest
 from moisson.errors import ConfigError
 
 __all__ = ["Materialised", "git", "materialise", "split_range", "version_label"]
-
-logger = logging.getLogger(__name__)
 
 
 def git(folder: Path, *args: str) -> str:

@@ -15,7 +15,6 @@ end of the result set instead of shifting the pages still to come (which would s
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import ClassVar, Literal
@@ -32,7 +31,6 @@ from moisson.record import Harvested
 
 __all__ = ["CkanOptions", "CkanSource"]
 
-logger = logging.getLogger(__name__)
 
 ACTION = "/api/3/action/package_search"
 

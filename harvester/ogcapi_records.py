@@ -17,7 +17,6 @@ which pygeoapi and other servers with the Filtering extension understand.
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import ClassVar, Literal
@@ -32,8 +31,6 @@ from moisson.config import SourceSettings
 from moisson.record import Harvested
 
 __all__ = ["OgcApiRecordsOptions", "OgcApiRecordsSource"]
-
-logger = logging.getLogger(__name__)
 
 
 class OgcApiRecordsOptions(SourceSettings):

@@ -21,7 +21,6 @@ is not covered). Every refusal names the setting to change.
 from __future__ import annotations
 
 import ipaddress
-import logging
 import socket
 from urllib.parse import urlsplit
 
@@ -30,7 +29,6 @@ from moisson.errors import UnsafeInput
 
 __all__ = ["check_file_source", "check_url"]
 
-logger = logging.getLogger(__name__)
 
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 

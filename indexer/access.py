@@ -16,15 +16,12 @@ config must not become public by accident.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator, Sequence
 
 from moisson.config import SourceSettings
 from moisson.record import PUBLIC, Record
 
 __all__ = ["AccessPolicy"]
-
-logger = logging.getLogger(__name__)
 
 
 class AccessPolicy:

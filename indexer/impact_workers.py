@@ -5,7 +5,9 @@ process gives. The impact tests compare both.
 
 Workers are spawned processes that load both versions from their files once (a Themer holds
 an rdflib graph: cheaper to load again than to send). At most two batches per worker are in
-flight, so memory stays flat whatever the number of records.
+flight, so memory stays flat whatever the number of records. A worker that cannot start or
+dies makes the whole run fail with a ConfigError (concurrent.futures reports it; a
+multiprocessing.Pool would restart it forever).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ from indexer.rules import load_rules
 from indexer.theme_impact import Impact, SourceCoverage, ThemeDelta, compute_impact
 from indexer.themes import Themer
 from indexer.thesaurus import load_thesaurus
+from moisson.errors import ConfigError
 from moisson.record import Record
 
 __all__ = ["VersionFiles", "auto_workers", "merge_impact", "parallel_impact"]
@@ -109,15 +113,23 @@ def parallel_impact(
     if workers <= 1:
         return compute_impact(records, old.themer(), new.themer(), examples)
     total = Impact()
-    pending: deque[AsyncResult[Impact]] = deque()
+    pending: deque[Future[Impact]] = deque()
     iterator = iter(records)
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_start, initargs=(old, new, examples)) as pool:
-        while chunk := list(itertools.islice(iterator, batch)):
-            pending.append(pool.apply_async(_work, (chunk,)))
-            if len(pending) >= 2 * workers:
-                merge_impact(total, pending.popleft().get(), examples)
-        while pending:
-            merge_impact(total, pending.popleft().get(), examples)
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start, initargs=(old, new, examples)
+        ) as pool:
+            while chunk := list(itertools.islice(iterator, batch)):
+                pending.append(pool.submit(_work, chunk))
+                if len(pending) >= 2 * workers:
+                    merge_impact(total, pending.popleft().result(), examples)
+            while pending:
+                merge_impact(total, pending.popleft().result(), examples)
+    except BrokenProcessPool as exc:  # a worker could not start or died
+        raise ConfigError(
+            "the impact worker processes failed; run with --workers 1 to see why",
+            detail=repr(exc),
+        ) from exc
     logger.info("impact over %d workers: %d records", workers, total.records)
     return total

@@ -29,7 +29,6 @@ without accents ('zones? humides?', not 'zones? humides?' with accents).
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 from typing import Literal
@@ -41,7 +40,6 @@ from moisson.errors import ConfigError
 
 __all__ = ["CONDITIONS", "Rule", "RuleSet", "Vocabulary", "load_rules", "rule_lines"]
 
-logger = logging.getLogger(__name__)
 
 CONDITIONS = ("keyword", "keyword_pattern", "uri", "thesaurus", "source", "pattern")
 

@@ -14,7 +14,6 @@ markdown escapes them (a `|` would break a table, a `<` would open HTML).
 from __future__ import annotations
 
 import json
-import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from indexer.thesaurus_diff import DiffEntry, ThesaurusDiff
 
 __all__ = ["FORMATS", "ChangeReport", "render"]
 
-logger = logging.getLogger(__name__)
 
 _KIND_NAMES = {
     "concept-added": "concepts added",

@@ -25,7 +25,6 @@ A theme's ancestors are not added as themes (the evidence would be invented) but
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, field
 
@@ -39,7 +38,6 @@ from moisson.record import Keyword, Record, Theme, ThemeEvidence
 
 __all__ = ["TOPIC_CATEGORY_BASE", "Themer", "load_themer"]
 
-logger = logging.getLogger(__name__)
 
 TOPIC_CATEGORY_BASE = "http://inspire.ec.europa.eu/metadata-codelist/TopicCategory/"
 _STEP_ORDER = {"uri": 0, "label": 1, "rule": 2, "text": 3}

@@ -19,7 +19,6 @@ does not compile...), or whose `concept` is not in the thesaurus.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,6 @@ from moisson.errors import ConfigError
 
 __all__ = ["Problem", "validate"]
 
-logger = logging.getLogger(__name__)
 
 _ABSOLUTE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"]+$")
 

@@ -21,7 +21,6 @@ and two rule sets in, entries out.
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +30,6 @@ from indexer.thesaurus import LABEL_KINDS, MATCH_RELATIONS, Concept, Thesaurus
 
 __all__ = ["KINDS", "DiffEntry", "ThesaurusDiff", "diff_rules", "diff_thesauri", "diff_versions"]
 
-logger = logging.getLogger(__name__)
 
 KINDS = (
     "concept-added",

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -25,20 +24,19 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from flask import Blueprint, Response, json, request
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, RDF, XSD
-from werkzeug.exceptions import HTTPException
 
 from moisson.config import Settings
-from moisson.errors import BadQuery, MoissonError
+from moisson.errors import BadQuery
 from moisson.record import Hit
 from publish.base import StateGetter
 from publish.dcat import HYDRA, CatalogInfo, Copy, add_dataset, bind_prefixes, catalog_node
+from publish.problems import problem
 from publish.scheme import ThemeScheme
 from search_api.auth import query_roles, visible_record
 from search_api.params import check_capabilities, parse_search_args
 
 __all__ = ["SYNTAXES", "DcatEndpoint"]
 
-logger = logging.getLogger(__name__)
 
 # ?format= value -> (rdflib format, media type)
 SYNTAXES = {
@@ -48,7 +46,6 @@ SYNTAXES = {
     "nt": ("nt", "application/n-triples"),
 }
 _BY_MEDIA = {media: name for name, (_, media) in SYNTAXES.items()}
-_GENERIC = "internal error; the server logged the details"
 
 
 def _public_url(url: str) -> str | None:
@@ -79,13 +76,7 @@ class DcatEndpoint:
         return _Routes(self, state).blueprint
 
     def render_error(self, exc: Exception) -> Response:
-        if isinstance(exc, MoissonError):
-            status, title, detail = exc.http_status, type(exc).__name__, exc.message
-        elif isinstance(exc, HTTPException):
-            status, title, detail = exc.code or 500, exc.name, exc.description or exc.name
-        else:
-            logger.exception("unhandled error in the DCAT endpoint", exc_info=exc)
-            status, title, detail = 500, "InternalError", _GENERIC
+        status, title, detail = problem(exc, "the DCAT endpoint")
         body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
         return Response(json.dumps(body), status=status, content_type="application/problem+json")
 

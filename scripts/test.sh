@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh --test
 # PostgreSQL binaries for the store contract suite (the tests start their own throw-away
-# cluster on 127.0.0.1, see tests/postgres_cluster.py).
+# cluster on 127.0.0.1, see testkit/postgres_cluster.py).
 if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
   apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
 fi

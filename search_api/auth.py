@@ -198,7 +198,7 @@ def client() -> str:
     found = g.get("moisson_client")
     if found is None:
         proxies = state().settings.auth.trusted_proxies
-        found = client_address(request.remote_addr, request.headers, proxies)
+        found = client_address(request.remote_addr, request.headers.get, proxies)
         g.moisson_client = found
     return found  # type: ignore[no-any-return]
 

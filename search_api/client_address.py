@@ -14,9 +14,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 __all__ = ["client_address", "is_trusted"]
+
+
+# How a header is read: `request.headers.get`, or a dict's `get` in tests.
+HeaderLookup = Callable[[str], str | None]
+
 
 _FOR = re.compile(r'(?:^|;)\s*for\s*=\s*("(?:[^"\\]|\\.)*"|[^;,\s]*)', re.IGNORECASE)
 
@@ -43,8 +48,8 @@ def _node(value: str) -> str:
     return value
 
 
-def _forwarded_chain(headers: Mapping[str, str]) -> list[str]:
-    forwarded = headers.get("Forwarded")
+def _forwarded_chain(header: HeaderLookup) -> list[str]:
+    forwarded = header("Forwarded")
     if forwarded:
         chain = []
         for element in forwarded.split(","):
@@ -52,18 +57,16 @@ def _forwarded_chain(headers: Mapping[str, str]) -> list[str]:
             if match:
                 chain.append(_node(match.group(1)))
         return chain
-    header = headers.get("X-Forwarded-For", "")
-    return [_node(part) for part in header.split(",") if part.strip()]
+    listed = header("X-Forwarded-For") or ""
+    return [_node(part) for part in listed.split(",") if part.strip()]
 
 
-def client_address(
-    remote: str | None, headers: Mapping[str, str], trusted_proxies: Sequence[str]
-) -> str:
+def client_address(remote: str | None, header: HeaderLookup, trusted_proxies: Sequence[str]) -> str:
     """The client's address: the connecting one, unless it is a trusted proxy; then the
     nearest untrusted hop its forwarding header names (the leftmost when all are trusted)."""
     if not is_trusted(remote, trusted_proxies):
         return remote or "unknown"
-    chain = _forwarded_chain(headers)
+    chain = _forwarded_chain(header)
     for hop in reversed(chain):
         if hop and not is_trusted(hop, trusted_proxies):
             return hop

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint
@@ -12,7 +11,6 @@ from search_api.state import state
 
 __all__ = ["blueprint"]
 
-logger = logging.getLogger(__name__)
 
 blueprint = Blueprint("health", __name__)
 

@@ -3,7 +3,6 @@ exactly as harvested (the evidence behind every normalised field)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -15,7 +14,6 @@ from search_api.state import state
 
 __all__ = ["RAW_VALUES", "blueprint"]
 
-logger = logging.getLogger(__name__)
 
 blueprint = Blueprint("records", __name__)
 

@@ -81,6 +81,10 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     }
     _check_free(host, port)
     logger.info("serving on %s with %d worker(s)", options["bind"], options["workers"])
-    # Before the workers fork: one anonymous rate-limit table for all of them.
+    # Before the workers fork: the store and the index are created once, here (two workers
+    # creating a new SQLite file's tables at once would race), and a bad thesaurus or an
+    # unreachable index fails now, with its message; then one anonymous rate-limit table
+    # for all the workers.
+    Runtime(settings).open().close()
     prepare_shared(settings.api.anonymous_rate_limit, settings.api.rate_limit_window)
     _Server(settings, options).run()

@@ -11,7 +11,6 @@ tells an outsider about the network and helps nobody outside it.
 from __future__ import annotations
 
 import ipaddress
-import logging
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -23,7 +22,6 @@ from search_api.state import state
 
 __all__ = ["blueprint"]
 
-logger = logging.getLogger(__name__)
 
 blueprint = Blueprint("sources", __name__)
 

@@ -3,7 +3,6 @@ static route at /static/; the page only talks to /api/search."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Blueprint, Response, send_from_directory
@@ -12,7 +11,6 @@ __all__ = ["STATIC_DIR", "blueprint"]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-logger = logging.getLogger(__name__)
 
 blueprint = Blueprint("ui", __name__)
 

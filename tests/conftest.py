@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres_cluster import find_bin, postgres_cluster, temporary_database
+from testkit.postgres_cluster import find_bin, postgres_cluster, temporary_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
@@ -50,7 +50,7 @@ def opensearch_url() -> str:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
-    """URL of a throw-away PostgreSQL cluster for the whole session (tests/postgres_cluster.py)."""
+    """A throw-away PostgreSQL cluster for the whole session (testkit/postgres_cluster.py)."""
     bin_dir = find_bin()
     require(
         bin_dir is not None,

@@ -116,7 +116,9 @@ def _refine(names: dict[Node, str], triples: list[Triple]) -> dict[Node, str]:
     identical contact points of one dataset) when every blank node hangs from one place
     only, a tree: one of them is singled out and the refinement goes on, and whichever is
     picked, the lines come out the same. A tie in any other shape goes to rdflib."""
-    pairs = [(s, p, o) for s, p, o in triples if isinstance(s, BNode) and isinstance(o, BNode)]
+    pairs: list[Triple] = [
+        (s, p, o) for s, p, o in triples if isinstance(s, BNode) and isinstance(o, BNode)
+    ]
     referenced = [o for _, _, o in triples if isinstance(o, BNode)]
     tree = len(referenced) == len(set(referenced))
     while True:
@@ -154,7 +156,7 @@ def _rdflib_names(triples: list[Triple]) -> tuple[list[Triple], dict[Node, str]]
     for triple in triples:
         graph.add(triple)
     canonical = list(to_canonical_graph(graph))
-    names = {
+    names: dict[Node, str] = {
         node: str(node)
         for triple in canonical
         for node in (triple[0], triple[2])

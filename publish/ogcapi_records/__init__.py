@@ -10,34 +10,31 @@ Errors are OGC API exceptions: `application/problem+json` with `type`, `title`, 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, json, request
-from werkzeug.exceptions import HTTPException
 
 from moisson.config import Settings
-from moisson.errors import BadQuery, MoissonError, NotFound
+from moisson.errors import BadQuery, NotFound
 from publish.base import StateGetter
 from publish.geojson import record_feature
 from publish.ogcapi_records import documents
 from publish.ogcapi_records.html import html_page
 from publish.ogcapi_records.params import parse_items_args
 from publish.ogcapi_records.search import in_collection, run_items
+from publish.problems import problem
 from publish.scheme import ThemeScheme
 from search_api.auth import access_policy, query_roles, visible_record
 
 __all__ = ["OgcApiRecords"]
 
-logger = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
 _EXCEPTIONS = "http://www.opengis.net/def/exceptions/ogcapi-common-1/1.0/"
 _PROBLEM_TYPES = {400: "invalid-parameter-value", 404: "not-found", 405: "method-not-allowed"}
-_GENERIC = "internal error; the server logged the details"
 
 
 @dataclass
@@ -60,16 +57,7 @@ class OgcApiRecords:
         return _Routes(self, state).blueprint
 
     def render_error(self, exc: Exception) -> Response:
-        if isinstance(exc, MoissonError):
-            status, title, detail = exc.http_status, type(exc).__name__, exc.message
-            if status >= 500:
-                logger.error("%s: %s (detail: %s)", title, exc.message, exc.detail)
-        elif isinstance(exc, HTTPException):
-            status, title = exc.code or 500, exc.name
-            detail = exc.description or exc.name
-        else:
-            logger.exception("unhandled error in OGC API Records", exc_info=exc)
-            status, title, detail = 500, "InternalError", _GENERIC
+        status, title, detail = problem(exc, "OGC API Records")
         body = {
             "type": _EXCEPTIONS
             + _PROBLEM_TYPES.get(status, "server-error" if status >= 500 else "bad-request"),

@@ -17,8 +17,8 @@ from moisson.config import Settings
 from moisson.record import Harvested, Record, Theme
 from pipeline.runtime import Runtime
 from search_api.app import create_app
+from testkit.http_replay import ReplayServer
 from tests.api.conftest import GEO, assert_error, check_against
-from tests.http_replay import ReplayServer
 from tests.integration.csw_fault_server import CswCatalogue
 
 LIVE = "live"

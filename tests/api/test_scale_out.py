@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 from moisson.config import IndexSettings, Settings, StoreSettings
 from pipeline.runtime import Runtime
 from search_api.app import create_app
+from testkit.opensearch_support import drop_alias, fresh_alias
 from tests.api.conftest import GEO, OPEN
-from tests.opensearch_support import drop_alias, fresh_alias
 
 
 @pytest.fixture

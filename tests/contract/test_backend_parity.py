@@ -16,8 +16,8 @@ from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
 from moisson.query import And, Exists, Not, Or, Phrase, Prefix, Range, Sort, Spatial, Term
 from moisson.record import BBox, Query, Record, Results, Theme, ThemeExpansion
+from testkit.opensearch_support import drop_alias, fresh_alias
 from tests.contract.corpus import GEO, corpus
-from tests.opensearch_support import drop_alias, fresh_alias
 
 WATER = Theme(id="water", uri="https://example.org/themes/water", labels={"fr": "Eau"})
 WETLANDS = Theme(

@@ -1,5 +1,5 @@
 """The ClusterStore on every database the store supports: SQLite and a real PostgreSQL
-cluster (tests/postgres_cluster.py). Same tables, same answers."""
+cluster (testkit/postgres_cluster.py). Same tables, same answers."""
 
 from __future__ import annotations
 

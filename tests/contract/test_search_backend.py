@@ -36,8 +36,8 @@ from moisson.query import (
     Term,
 )
 from moisson.record import PUBLIC, BBox, Hit, Keyword, Query, Record, Results, ThemeExpansion
+from testkit.opensearch_support import drop_alias, fresh_alias
 from tests.contract.corpus import GEO, OPEN, by_key, corpus
-from tests.opensearch_support import drop_alias, fresh_alias
 
 RECORDS = by_key()
 

@@ -1,5 +1,5 @@
 """The Store contract, on every database the store supports: SQLite (the embedded default)
-and a real PostgreSQL cluster started for the session (tests/postgres_cluster.py)."""
+and a real PostgreSQL cluster started for the session (testkit/postgres_cluster.py)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from testkit.opensearch_support import drop_alias, fresh_alias
 from tests.conftest import OPENSEARCH_TEST_URL, require
 from tests.csw.catalogue import (
     APISO,
@@ -19,7 +20,6 @@ from tests.csw.catalogue import (
     serve,
     settings_for,
 )
-from tests.opensearch_support import drop_alias, fresh_alias
 
 
 @pytest.fixture(scope="session", params=["sqlite", "opensearch"])

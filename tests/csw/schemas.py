@@ -23,7 +23,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from tests.integration.pycsw_server import PycswError, ensure_pycsw_venv
+from testkit.pycsw_server import PycswError, ensure_pycsw_venv
 
 GMD = "http://www.isotc211.org/2005/gmd"
 GMI = "http://www.isotc211.org/2005/gmi"

@@ -15,6 +15,7 @@ from indexer.theme_reports import ChangeReport, render
 from indexer.theme_versions import load_version
 from indexer.thesaurus_diff import diff_versions
 from moisson.config import BUNDLED_RULES, BUNDLED_THESAURUS
+from testkit.fixture_records import fixture_records
 from tests.conftest import SHARED_FIXTURES
 from tests.forge.variants import (
     LANGUAGES,
@@ -24,7 +25,6 @@ from tests.forge.variants import (
     variant_rules,
     variant_thesaurus,
 )
-from tests.theme_fixtures import fixture_records
 
 __all__ = ["example_report"]
 

@@ -22,9 +22,10 @@ from moisson.config import BUNDLED_RULES, BUNDLED_THESAURUS, Settings
 from moisson.record import Record
 from pipeline.retirement import record_history
 from pipeline.runtime import Runtime
+from testkit.fixture_records import fixture_records
+from tests.conftest import require
 from tests.forge.store_setup import RESTRICTED, fill, parse, settings_for
 from tests.forge.variants import CYCLE, NEW_SYNONYM, removed_weather, variant_thesaurus
-from tests.theme_fixtures import fixture_records
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +74,7 @@ def _git(repo: Path, *args: str) -> None:
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A thesaurus repository: the bundled files committed, then a change committed."""
-    require_git = shutil.which("git")
-    assert require_git, "git is needed"
+    require(shutil.which("git") is not None, "git is not installed (apt-get install git)")
     repo = tmp_path / "themes-repo"
     (repo / "thesaurus").mkdir(parents=True)
     (repo / "mappings").mkdir()

@@ -14,6 +14,7 @@ from indexer.themes import Themer
 from indexer.thesaurus import label_keys, load_thesaurus
 from moisson.config import BUNDLED_RULES, BUNDLED_THESAURUS
 from moisson.record import Record
+from testkit.fixture_records import fixture_records
 from tests.forge.variants import (
     CYCLE,
     MOVE_FLORA,
@@ -27,7 +28,6 @@ from tests.forge.variants import (
     variant_rules,
     variant_thesaurus,
 )
-from tests.theme_fixtures import fixture_records
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +216,13 @@ def test_several_workers_give_the_impact_of_one_process(
     shared = parallel_impact(records, old, new, examples=2, workers=2, batch=15)
     assert shared.as_json() == single.as_json()
     assert single.changed_records > 0 and shared.records == len(records)
+
+
+def test_workers_that_cannot_start_fail_clearly(tmp_path: Path) -> None:
+    from indexer.impact_workers import VersionFiles, parallel_impact
+    from moisson.errors import ConfigError
+
+    gone = VersionFiles(tmp_path / "missing.ttl", BUNDLED_RULES)
+    record = Record.new("s", "1", title="Zones humides")
+    with pytest.raises(ConfigError, match="--workers 1"):
+        parallel_impact([record], VersionFiles(BUNDLED_THESAURUS, BUNDLED_RULES), gone, workers=2)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.ingest import Ingestor
+from testkit.pycsw_server import PycswError, PycswServer, ensure_pycsw_venv
 from tests.conftest import require
-from tests.integration.pycsw_server import PycswError, PycswServer, ensure_pycsw_venv
 from tests.integration.sinks import open_ingestor
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from tests.http_replay import Reply, Request
+from testkit.http_replay import Reply, Request
 
 PREFIXES = (
     "@prefix dcat: <http://www.w3.org/ns/dcat#> .\n"

@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.http_replay import Reply, Request
+from testkit.http_replay import Reply, Request
 
 GEOJSON = "application/geo+json"
 

@@ -14,7 +14,7 @@ from harvester.ckan import CkanOptions, CkanSource
 from pipeline.cli import main
 from pipeline.ingest import Ingestor
 from pipeline.runs import RunReport, RunStatus
-from tests.http_replay import ReplayServer, Reply, Request
+from testkit.http_replay import ReplayServer, Reply, Request
 from tests.integration.sinks import harvest_with, write_config
 
 SEARCH = "/api/3/action/package_search"

@@ -10,7 +10,7 @@ from moisson.config import Settings
 from pipeline.harvest import harvest_source
 from pipeline.runs import RunStatus
 from pipeline.runtime import Runtime
-from tests.http_replay import ReplayServer, Reply, Request
+from testkit.http_replay import ReplayServer, Reply, Request
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMP = (ROOT / "samples" / "dcat" / "catalogue-portail-environnement-bretagne.ttl").read_bytes()

@@ -15,7 +15,7 @@ from harvester.http import HttpClient
 from moisson.config import HarvestSettings
 from pipeline.ingest import Ingestor
 from pipeline.runs import RunReport, RunStatus, run_source
-from tests.http_replay import ReplayServer, Reply, Request
+from testkit.http_replay import ReplayServer, Reply, Request
 
 EMPTY_PAGE = (
     b'<csw:GetRecordsResponse xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" version="2.0.2">'

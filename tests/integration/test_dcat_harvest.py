@@ -12,7 +12,7 @@ from moisson.record import record_id
 from pipeline.cli import main
 from pipeline.ingest import Ingestor
 from pipeline.runs import RunReport, RunStatus
-from tests.http_replay import ReplayServer, Reply, Request
+from testkit.http_replay import ReplayServer, Reply, Request
 from tests.integration.sinks import harvest_with, write_config
 
 ORIGIN = b"http://data.test.org/catalog.jsonld"

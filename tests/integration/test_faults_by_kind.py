@@ -24,7 +24,7 @@ from pipeline.harvest import HarvestResult, harvest_source
 from pipeline.retirement import Verdict
 from pipeline.runs import RunStatus
 from pipeline.runtime import Runtime
-from tests.http_replay import ReplayServer, Reply, Request
+from testkit.http_replay import ReplayServer, Reply, Request
 from tests.integration.ckan_fault_server import CkanCatalogue
 from tests.integration.csw_fault_server import HTML_ERROR, CswCatalogue
 from tests.integration.dcat_fault_server import DcatCatalogue

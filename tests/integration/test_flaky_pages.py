@@ -21,7 +21,7 @@ from moisson.record import Query
 from pipeline.harvest import HarvestResult, harvest_source
 from pipeline.runs import RunReport, RunStatus
 from pipeline.runtime import Runtime
-from tests.http_replay import ReplayServer, Reply, Request
+from testkit.http_replay import ReplayServer, Reply, Request
 from tests.integration.ckan_fault_server import CkanCatalogue
 from tests.integration.csw_fault_server import HTML_ERROR, CswCatalogue, start_and_size
 from tests.integration.dcat_fault_server import DcatCatalogue

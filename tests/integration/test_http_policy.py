@@ -15,7 +15,7 @@ import pytest
 from harvester.http import HttpClient, Validators
 from moisson.config import HarvestSettings, SourceAuth, SourceSettings
 from moisson.errors import ConfigError, SourceUnavailable, UnsafeInput
-from tests.http_replay import ReplayServer, Reply, Request
+from testkit.http_replay import ReplayServer, Reply, Request
 
 FAST = {
     "backoff_base": 0.01,

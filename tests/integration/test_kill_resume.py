@@ -15,7 +15,7 @@ from indexer.backends import build_backend
 from indexer.store import Store
 from indexer.store.schema import records
 from moisson.record import Query
-from tests.http_replay import ReplayServer
+from testkit.http_replay import ReplayServer
 from tests.integration.csw_fault_server import CswCatalogue
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from harvester.ogcapi_records import OgcApiRecordsOptions, OgcApiRecordsSource
 from pipeline.cli import main
 from pipeline.ingest import Ingestor
 from pipeline.runs import RunReport, RunStatus
-from tests.http_replay import ReplayServer, Reply, Request
+from testkit.http_replay import ReplayServer, Reply, Request
 from tests.integration.sinks import harvest_with, write_config
 
 ITEMS = "/collections/dutch-metadata/items"

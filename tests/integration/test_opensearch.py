@@ -20,8 +20,8 @@ from indexer.store import Store
 from moisson.errors import BackendError
 from moisson.record import BBox, Harvested, Keyword, Query, Record
 from pipeline.cli import main
+from testkit.opensearch_support import drop_alias, fresh_alias
 from tests.contract.corpus import corpus
-from tests.opensearch_support import drop_alias, fresh_alias
 
 pytestmark = pytest.mark.integration
 

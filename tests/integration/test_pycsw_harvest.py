@@ -19,7 +19,7 @@ from moisson.config import HarvestSettings
 from moisson.record import Outcome, Query
 from pipeline.ingest import Ingestor
 from pipeline.runs import RunReport, RunStatus, run_source
-from tests.integration.pycsw_server import PycswServer
+from testkit.pycsw_server import PycswServer
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 from owslib.csw import CatalogueServiceWeb
 
-from tests.integration.pycsw_server import PycswServer
+from testkit.pycsw_server import PycswServer
 
 GMD = "http://www.isotc211.org/2005/gmd"
 FILE_IDENTIFIER = etree.XPath(

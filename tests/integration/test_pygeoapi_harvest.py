@@ -21,12 +21,12 @@ from harvester.ogcapi_records import OgcApiRecordsOptions, OgcApiRecordsSource
 from moisson.record import Outcome, Query
 from pipeline.ingest import Ingestor
 from pipeline.runs import RunReport, RunStatus
-from tests.conftest import require
-from tests.integration.pygeoapi_server import (
+from testkit.pygeoapi_server import (
     PygeoapiError,
     PygeoapiServer,
     ensure_pygeoapi_venv,
 )
+from tests.conftest import require
 from tests.integration.sinks import harvest_with
 
 pytestmark = pytest.mark.integration

@@ -25,7 +25,7 @@ from pipeline.ingest import Ingestor
 from pipeline.retirement import Verdict, apply_run, approve_review, record_history, reviews
 from pipeline.runs import RunReport, RunStatus, run_source
 from pipeline.runtime import Runtime
-from tests.http_replay import ReplayServer, Reply, Request
+from testkit.http_replay import ReplayServer, Reply, Request
 from tests.integration.csw_fault_server import HTML_ERROR, CswCatalogue, iso_record
 from tests.integration.sinks import FAST_POLICY
 

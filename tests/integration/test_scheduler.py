@@ -22,7 +22,7 @@ from indexer.store import RunRow, Store
 from moisson.config import Settings
 from pipeline.runtime import Runtime
 from pipeline.scheduler import JOB_PREFIX, build_scheduler, sync_jobs
-from tests.http_replay import ReplayServer
+from testkit.http_replay import ReplayServer
 from tests.integration.csw_fault_server import CswCatalogue
 
 ROOT = Path(__file__).resolve().parents[2]

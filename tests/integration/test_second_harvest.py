@@ -18,8 +18,8 @@ from moisson.plugins import known
 from pipeline.cli import main
 from pipeline.ingest import Ingestor
 from pipeline.runs import Outcome
+from testkit.http_replay import ReplayServer, Reply
 from tests.conftest import SHARED_FIXTURES
-from tests.http_replay import ReplayServer, Reply
 from tests.integration.sinks import harvest_with
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"

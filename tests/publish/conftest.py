@@ -19,8 +19,8 @@ from moisson.config import Settings, load_settings
 from pipeline.cli import main
 from pipeline.runtime import Runtime
 from search_api.app import create_app
+from testkit.opensearch_support import drop_alias, fresh_alias
 from tests.conftest import ROOT
-from tests.opensearch_support import drop_alias, fresh_alias
 
 SAMPLES = ROOT / "samples"
 

@@ -17,8 +17,8 @@ from moisson.config import Settings
 from moisson.errors import MoissonError
 from moisson.record import Harvested, Record
 from publish.scheme import ThemeScheme
+from testkit.fixture_records import ckan_records, dcat_records
 from tests.conftest import ROOT, SHARED_FIXTURES
-from tests.theme_fixtures import ckan_records, dcat_records
 
 __all__ = ["fixture_items", "sample_items", "scheme", "themer"]
 

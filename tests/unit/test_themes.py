@@ -15,7 +15,7 @@ from indexer.themes import Themer, load_themer
 from indexer.thesaurus import canonical_uri, load_thesaurus
 from moisson.config import BUNDLED_RULES, BUNDLED_THESAURUS, ThemesSettings
 from moisson.record import Keyword, Record, Theme
-from tests.theme_fixtures import ckan_records, csw_records, dcat_records
+from testkit.fixture_records import ckan_records, csw_records, dcat_records
 
 
 @pytest.fixture(scope="module")

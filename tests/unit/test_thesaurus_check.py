@@ -13,7 +13,7 @@ from indexer.thesaurus import load_thesaurus
 from indexer.thesaurus_check import Problem, validate
 from moisson.config import BUNDLED_RULES, BUNDLED_THESAURUS
 from pipeline.cli import main
-from tests.theme_fixtures import csw_records
+from testkit.fixture_records import csw_records
 
 LANGUAGES = ["fr", "en"]
 

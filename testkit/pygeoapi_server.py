@@ -33,7 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from tests.integration.peer_process import (
+from testkit.peer_process import (
     PeerError,
     PeerProcess,
     answers,

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from tests.integration.peer_process import (
+from testkit.peer_process import (
     PeerError,
     PeerProcess,
     answers,
