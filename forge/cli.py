@@ -173,8 +173,8 @@ def _materialise_labels(revision: str, thesaurus: Path, folder: Path) -> None:
     look removed. A revision without the file has no borrowed labels."""
     try:
         materialise(revision, thesaurus.with_name(VOCABULARY_LABELS), folder)
-    except ConfigError:
-        logger.info("%s at %s: no %s", thesaurus, revision, VOCABULARY_LABELS)
+    except ConfigError:  # absent at that revision: a thesaurus that borrows nothing
+        return
 
 
 def _write(text: str, output: str | None) -> None:
