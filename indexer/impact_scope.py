@@ -8,9 +8,10 @@ give every record the same themes unless the record reaches a table entry that d
 - a keyword label, one of its path segments or the head of a German or Dutch compound,
   whose language key maps to other labels (`Thesaurus.by_language_key`, own and borrowed
   labels) or became or stopped being a single-word key (`single_word_keys`);
-- a title or abstract holding a term of the text step (indexer/text_scoring.py) that
-  changed: a term of a label added or removed, a term whose idf changed, a term of a label
-  of a concept whose branch changed (the runner-up is taken off the winner's branch);
+- a title or abstract in which the text step (indexer/text_scoring.py) finds a label (all
+  its stems there, in a language it reads the record in) that was added or removed, or that
+  belongs to a concept whose branch changed (the runner-up is taken off the winner's
+  branch), or a label found with either version holding a stem whose idf changed;
 - a title or abstract in which the text step finds any label at all (with either version),
   when the change moves every score or the bar: the number of concepts changed (every idf)
   or the text threshold changed. A text in which no label is found scores nothing either way;
