@@ -153,7 +153,9 @@ def _measure(
                 VersionFiles(Path(thesaurus), Path(rules)),
             ]
             workers = auto_workers(snapshot_header(Path(snapshot))["records"])
-            impact = parallel_impact(read_snapshot(Path(snapshot)), *files, workers=workers)
+            impact = parallel_impact(
+                read_snapshot(Path(snapshot)), files[0], files[1], workers=workers
+            )
         else:
             impact = compute_impact(read_snapshot(Path(snapshot)), old, new)
         result = {

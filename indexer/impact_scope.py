@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TypeVar
 
 from indexer.analysis import tokenise
 from indexer.matching_text import (
@@ -57,7 +58,10 @@ __all__ = ["ChangeScope"]
 logger = logging.getLogger(__name__)
 
 
-def _changed_keys(old: dict[str, object], new: dict[str, object]) -> set[str]:
+_K = TypeVar("_K")
+
+
+def _changed_keys(old: Mapping[_K, object], new: Mapping[_K, object]) -> set[_K]:
     return {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
 
 
@@ -129,10 +133,7 @@ class ChangeScope:
         self.idf_terms: set[tuple[str, str]] = set()
         if not self.any_text_label:
             self.text_watch = _text_watch(before_scorer, after_scorer, moved)
-            self.idf_terms = _changed_keys(
-                dict(before_scorer.idf),  # type: ignore[arg-type]
-                dict(after_scorer.idf),  # type: ignore[arg-type]
-            )
+            self.idf_terms = _changed_keys(before_scorer.idf, after_scorer.idf)
         self._watch_by_first: dict[tuple[str, str], list[tuple[str, ...]]] = {}
         for lang, terms in sorted(self.text_watch):
             self._watch_by_first.setdefault((lang, terms[0]), []).append(terms)
