@@ -31,6 +31,7 @@ from indexer.theme_impact import Impact
 from indexer.theme_publish import publish
 from indexer.theme_reports import FORMATS, ChangeReport, render
 from indexer.theme_versions import ThemeVersion, load_version
+from indexer.thesaurus import VOCABULARY_LABELS
 from indexer.thesaurus_diff import diff_versions
 from moisson.config import Settings
 from moisson.errors import ConfigError
@@ -147,6 +148,7 @@ def _versions(
                     continue
                 ttl = materialise(revision, thesaurus, Path(folder))
                 yaml = materialise(revision, rules, Path(folder))
+                _materialise_labels(revision, thesaurus, Path(folder))
                 display = {str(ttl.path): ttl.shown, str(yaml.path): yaml.shown}
                 found.append(
                     load_version(
@@ -163,6 +165,16 @@ def _versions(
         load_version(Path(args.old), old_rules, themes.languages),
         load_version(Path(args.new), new_rules, themes.languages),
     )
+
+
+def _materialise_labels(revision: str, thesaurus: Path, folder: Path) -> None:
+    """The vocabulary labels the thesaurus borrows (vocabulary-labels.tsv beside it) at
+    `revision`, copied beside the thesaurus copy; without them every borrowed label would
+    look removed. A revision without the file has no borrowed labels."""
+    try:
+        materialise(revision, thesaurus.with_name(VOCABULARY_LABELS), folder)
+    except ConfigError:  # absent at that revision: a thesaurus that borrows nothing
+        return
 
 
 def _write(text: str, output: str | None) -> None:

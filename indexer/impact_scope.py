@@ -5,25 +5,37 @@ The matcher (indexer/themes.py) reads a version through a few lookup tables. Two
 give every record the same themes unless the record reaches a table entry that differs:
 
 - a keyword URI or topic category whose concepts differ (`Thesaurus.by_uri`, `by_match`);
-- a keyword label whose label key maps to other concepts or labels (`Thesaurus.by_label`);
-- a title or abstract holding the stem sequence of a text label (pref or alt) that was
-  added, removed or now belongs to other concepts (the text step);
+- a keyword label, one of its path segments or the head of a German or Dutch compound,
+  whose language key maps to other labels (`Thesaurus.by_language_key`, own and borrowed
+  labels) or became or stopped being a single-word key (`single_word_keys`);
+- a title or abstract in which the text step (indexer/text_scoring.py) finds a label (all
+  its stems there, in a language it reads the record in) that was added or removed, or that
+  belongs to a concept whose branch changed (the runner-up is taken off the winner's
+  branch), or a label found with either version holding a stem whose idf changed;
+- a title or abstract in which the text step finds any label at all (with either version),
+  when the change moves every score or the bar: the number of concepts changed (every idf)
+  or the text threshold changed. A text in which no label is found scores nothing either way;
+- a record in a language the text step reads with one version only;
 - a rule that differs, exists in one version only, or names a concept that changed, and
   whose condition holds for the record in either version (`ignore`, `exclude` and `source`
   rules included);
 - a theme of the record (with the old version) whose output differs: URI, prefLabels or
   ancestors (a rename, a move, a removal).
 
-A record that reaches none of them gets the old themes again, so impact reuses them; any
-other record is matched again with the new version. When the two versions differ in a way
-this does not follow (rule order, text threshold), every record is matched again. The
-impact tests compare both paths on the real thesaurus and the fixture records.
+A record that reaches none of them gets the old themes again (same concepts, labels and
+broader concepts; only a kept theme's evidence text, such as a text score, may differ, and
+impact does not compare it), so impact reuses them; any other record is matched again with
+the new version. When the rule order changes, every record is matched again. The impact
+tests compare both paths on the real thesaurus and the fixture records for every kind of
+change.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TypeVar
 
 from indexer.analysis import tokenise
 from indexer.matching_text import (
@@ -38,7 +50,7 @@ from indexer.matching_text import (
 from indexer.rules import Rule
 from indexer.text_scoring import TextScorer
 from indexer.themes import TOPIC_CATEGORY_BASE, Themer
-from indexer.thesaurus import Thesaurus, canonical_uri, label_keys
+from indexer.thesaurus import Thesaurus, canonical_uri
 from moisson.record import Record, Theme
 
 __all__ = ["ChangeScope"]
@@ -46,7 +58,10 @@ __all__ = ["ChangeScope"]
 logger = logging.getLogger(__name__)
 
 
-def _changed_keys(old: dict[str, object], new: dict[str, object]) -> set[str]:
+_K = TypeVar("_K")
+
+
+def _changed_keys(old: Mapping[_K, object], new: Mapping[_K, object]) -> set[_K]:
     return {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
 
 
@@ -57,22 +72,30 @@ def _output(thesaurus: Thesaurus, concept: str) -> tuple[object, ...] | None:
     return (found.uri, found.pref_labels(), thesaurus.ancestors(concept))
 
 
-def _text_terms(old: TextScorer, new: TextScorer, moved: set[str]) -> set[tuple[str, str]] | None:
-    """The (language, stem) terms through which the text step (indexer/text_scoring.py) may
-    score a record differently: those of labels added or removed, those whose idf changed,
-    and those of the labels of concepts whose branch changed (the runner-up is taken off
-    the winner's branch). A record whose title and abstract hold none of them is scored the
-    same. None when the number of concepts changed: every idf moves."""
-    if len(old.branch) != len(new.branch):
-        return None
-    changed_labels = set(old.labels) ^ set(new.labels)
-    terms = {(lab.language, t) for lab in changed_labels for t in lab.terms}
-    terms |= _changed_keys(dict(old.idf), dict(new.idf))  # type: ignore[arg-type]
+_Terms = tuple[str, tuple[str, ...]]  # (language, stems) of a text label
+
+
+def _text_watch(old: TextScorer, new: TextScorer, moved: set[str]) -> set[_Terms]:
+    """The labels through which the text step (indexer/text_scoring.py) may score a record
+    differently when the number of concepts is the same, as (language, stems): the labels
+    added or removed (found, they count and hide the shorter labels inside them) and the
+    labels of the concepts whose branch changed (the runner-up is taken off the winner's
+    branch). A label counts only where all its stems are, so a record that holds all the
+    stems of none of them is scored the same through them."""
+    watch = {(lab.language, lab.terms) for lab in set(old.labels) ^ set(new.labels)}
     for scorer in (old, new):
-        terms |= {
-            (lab.language, t) for lab in scorer.labels if lab.concept in moved for t in lab.terms
-        }
-    return terms
+        watch |= {(lab.language, lab.terms) for lab in scorer.labels if lab.concept in moved}
+    return watch
+
+
+def _found(scorer: TextScorer, stemmed: dict[str, set[str]]) -> Iterator[_Terms]:
+    """(language, stems) of the labels of `scorer` the text step finds in a text (its stems
+    by language): every stem of the label is in the text."""
+    for lang, terms in stemmed.items():
+        for term in terms:
+            for lab in scorer.by_first.get((lang, term), ()):
+                if all(t in terms for t in lab.terms):
+                    yield lang, lab.terms
 
 
 class ChangeScope:
@@ -83,11 +106,10 @@ class ChangeScope:
         old_ids = [r.id for r in old.rules.rules]
         new_ids = [r.id for r in new.rules.rules]
         kept_order = [i for i in old_ids if i in new_ids] == [i for i in new_ids if i in old_ids]
-        self.everything = old.text_threshold != new.text_threshold or not kept_order
+        self.everything = not kept_order
         a, b = old.thesaurus, new.thesaurus
         self.uris = _changed_keys(dict(a.by_uri), dict(b.by_uri))
         self.matches = _changed_keys(dict(a.by_match), dict(b.by_match))
-        self.labels = _changed_keys(dict(a.by_label), dict(b.by_label))
         # The label step's language-keyed index (own and borrowed labels, indexer/thesaurus.py)
         self.language_keys = _changed_keys(dict(a.by_language_key), dict(b.by_language_key))
         self.language_keys |= a.single_word_keys ^ b.single_word_keys
@@ -95,14 +117,27 @@ class ChangeScope:
         self.outputs = {
             c for c in a.concepts.keys() | b.concepts.keys() if _output(a, c) != _output(b, c)
         }
+        before_scorer, after_scorer = old.text_scorer, new.text_scorer
         moved = {
             c
             for c in a.concepts.keys() | b.concepts.keys()
-            if old.text_scorer.branch.get(c) != new.text_scorer.branch.get(c)
+            if before_scorer.branch.get(c) != after_scorer.branch.get(c)
         }
-        found = _text_terms(old.text_scorer, new.text_scorer, moved)
-        self.everything |= found is None
-        self.text_terms: set[tuple[str, str]] = found or set()
+        # Every idf moves with the number of concepts; every decision with the threshold.
+        self.any_text_label = (
+            len(a.concepts) != len(b.concepts) or before_scorer.threshold != after_scorer.threshold
+        )
+        # Labels to watch, and the (language, stem) terms whose idf changed: a found label
+        # holding one scores differently.
+        self.text_watch: set[_Terms] = set()
+        self.idf_terms: set[tuple[str, str]] = set()
+        if not self.any_text_label:
+            self.text_watch = _text_watch(before_scorer, after_scorer, moved)
+            self.idf_terms = _changed_keys(before_scorer.idf, after_scorer.idf)
+        self._watch_by_first: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+        for lang, terms in sorted(self.text_watch):
+            self._watch_by_first.setdefault((lang, terms[0]), []).append(terms)
+        self.text_languages = before_scorer.languages ^ after_scorer.languages
         before = {r.id: r for r in old.rules.rules}
         after = {r.id: r for r in new.rules.rules}
         changed = {i for i in before.keys() | after.keys() if before.get(i) != after.get(i)}
@@ -110,12 +145,14 @@ class ChangeScope:
         self.old_rules = [before[i] for i in sorted(changed) if i in before]
         self.new_rules = [after[i] for i in sorted(changed) if i in after]
         logger.info(
-            "impact scope: %d URIs, %d match keys, %d label keys, %d text terms, %d concepts, "
+            "impact scope: %d URIs, %d match keys, %d label keys, %s, %d concepts, "
             "%d rules changed%s",
             len(self.uris),
             len(self.matches),
-            len(self.labels),
-            len(self.text_terms),
+            len(self.language_keys),
+            "every text with a label"
+            if self.any_text_label
+            else f"{len(self.text_watch)} text labels, {len(self.idf_terms)} idf terms",
             len(self.outputs),
             len(changed),
             "; every record is matched again" if self.everything else "",
@@ -132,17 +169,13 @@ class ChangeScope:
         for uri in uris:
             if uri.strip() in self.uris or canonical_uri(uri) in self.matches:
                 return True
-        if self.labels and any(
-            key in self.labels for k in record.keywords for key in label_keys(k.label)
-        ):
-            return True
         if self.language_keys and any(self._keyword_touches(k.label) for k in record.keywords):
             return True
         if self._rule_touches(self.old, self.old_rules, record):
             return True
         if self._rule_touches(self.new, self.new_rules, record):
             return True
-        return bool(self.text_terms) and self._text_touches(record)
+        return self._text_touches(record)
 
     def _keyword_touches(self, label: str) -> bool:
         """Whether the label step may look `label` up (whole, by path segment, or by the
@@ -157,11 +190,15 @@ class ChangeScope:
         return False
 
     def _text_touches(self, record: Record) -> bool:
-        """Whether the record's title or abstract holds a term the change moved, in one of
-        the languages the text step reads it in."""
+        """Whether the text step may score the record's title and abstract differently, in
+        one of the languages it reads them in (French, English, the record's own)."""
+        if not (self.any_text_label or self.text_watch or self.idf_terms or self.text_languages):
+            return False
         languages = {"fr", "en"}
         own = record_language(record.language)
         if own:
+            if own in self.text_languages:
+                return True
             languages.add(own)
         words = [
             w
@@ -169,9 +206,20 @@ class ChangeScope:
             for w in tokenise(text)
             if w not in MATCH_STOPWORDS
         ]
-        return any(
-            (lang, term) in self.text_terms for lang in languages for term in stems(words, lang)
+        stemmed = {lang: set(stems(words, lang)) for lang in languages}
+        found = itertools.chain(
+            _found(self.old.text_scorer, stemmed), _found(self.new.text_scorer, stemmed)
         )
+        if self.any_text_label:
+            return next(found, None) is not None
+        if any(
+            all(t in present for t in watched)
+            for lang, present in stemmed.items()
+            for term in present
+            for watched in self._watch_by_first.get((lang, term), ())
+        ):
+            return True
+        return any((lang, t) in self.idf_terms for lang, terms in found for t in terms)
 
     @staticmethod
     def _rule_touches(themer: Themer, rules: list[Rule], record: Record) -> bool:

@@ -17,7 +17,7 @@ from indexer.snapshot import read_snapshot, snapshot_header
 from indexer.store import Store
 from indexer.theme_publish import themes_version
 from indexer.themes import Themer
-from indexer.thesaurus import load_thesaurus
+from indexer.thesaurus import VOCABULARY_LABELS, load_thesaurus
 from moisson.config import BUNDLED_RULES, BUNDLED_THESAURUS, Settings
 from moisson.record import Record
 from pipeline.retirement import record_history
@@ -79,6 +79,7 @@ def repo(tmp_path: Path) -> Path:
     (repo / "thesaurus").mkdir(parents=True)
     (repo / "mappings").mkdir()
     shutil.copy(BUNDLED_THESAURUS, repo / "thesaurus" / "themes.ttl")
+    shutil.copy(BUNDLED_THESAURUS.with_name(VOCABULARY_LABELS), repo / "thesaurus")
     shutil.copy(BUNDLED_RULES, repo / "mappings" / "theme-rules.yaml")
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "add", ".")
@@ -108,6 +109,28 @@ def test_diff_between_git_revisions(repo: Path, capsys: pytest.CaptureFixture[st
     code, out = _run(settings, capsys, "thesaurus", "diff", "--git", "HEAD", *paths)
     assert code == 1
     assert "thesaurus/themes.ttl:" in out and "cycle in skos:broader" in out
+
+
+def test_impact_between_git_revisions_is_the_impact_between_the_files(
+    repo: Path, stored: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The copies taken out of git carry the vocabulary labels the thesaurus borrows: without
+    them, every record filed through a borrowed label would look like it loses its theme."""
+    paths = [
+        "--thesaurus",
+        str(repo / "thesaurus/themes.ttl"),
+        "--rules",
+        str(repo / "mappings/theme-rules.yaml"),
+    ]
+    argv = ["thesaurus", "impact", "--format", "json"]
+    code, out = _run(stored, capsys, *argv, "--git", "HEAD~1..HEAD", *paths)
+    from_git = json.loads(out)["impact"]
+    new = variant_thesaurus(tmp_path, removed_weather())
+    code2, out = _run(stored, capsys, *argv, str(BUNDLED_THESAURUS), str(new))
+    from_files = json.loads(out)["impact"]
+    assert code == code2 == 0
+    assert from_git == from_files
+    assert [t["concept"] for t in from_git["themes"]] == ["weather"]
 
 
 def test_git_errors_are_config_errors(repo: Path) -> None:

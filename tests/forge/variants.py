@@ -3,14 +3,18 @@ merge request, shared by the diff, impact, report and CLI tests."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+from indexer.thesaurus import VOCABULARY_LABELS
 from moisson.config import BUNDLED_RULES, BUNDLED_THESAURUS
 
 __all__ = [
     "CYCLE",
     "LANGUAGES",
     "MOVE_FLORA",
+    "NEW_CONCEPT",
+    "NEW_MATCH",
     "NEW_SYNONYM",
     "RENAME_FLORA",
     "RULE_CHANGE",
@@ -48,8 +52,22 @@ NEW_SYNONYM = [
         '"livestock"@en, "cropland"@en, "vegetation-cropland"@en ;',
     )
 ]
-# A Dutch synonym found only in titles and abstracts (the text step), never as a keyword.
-TEXT_SYNONYM = [('"mobility"@en ;', '"mobility"@en, "hoofdvervoerswijze"@nl ;')]
+# Dutch synonyms found only in titles and abstracts (the text step), never as keywords: one
+# alone does not reach the scored text step's threshold, the two in one title do.
+TEXT_SYNONYM = [
+    ('"mobility"@en ;', '"mobility"@en, "hoofdvervoerswijze"@nl, "verplaatsingen"@nl ;')
+]
+# A new *Match: transport borrows the INSPIRE hydrography theme's labels in ~25 languages.
+NEW_MATCH = [("skos:exactMatch inspire:tn ;", "skos:exactMatch inspire:tn, inspire:hy ;")]
+# One more concept: every idf of the text step moves.
+NEW_CONCEPT = [
+    (
+        "t:water a skos:Concept ;",
+        "t:aerial a skos:Concept ; skos:inScheme <https://w3id.org/moisson/theme> ;\n"
+        '    skos:prefLabel "Photographies aériennes"@fr, "Aerial photos"@en ;\n'
+        "    skos:broader t:water .\n\nt:water a skos:Concept ;",
+    )
+]
 CYCLE = [
     (
         '"Wild plant species and vegetation."@en ;\n    skos:broader t:species .',
@@ -81,9 +99,15 @@ def edited(text: str, changes: list[tuple[str, str]]) -> str:
 def variant_thesaurus(
     folder: Path, changes: list[tuple[str, str]], name: str = "themes.ttl"
 ) -> Path:
+    """The bundled thesaurus with `changes`, written to `folder`, with the vocabulary labels
+    it borrows copied beside it as in the repository (without them, every borrowed label
+    would look removed)."""
     path = folder / name
     text = edited(BUNDLED_THESAURUS.read_text(encoding="utf-8"), changes)
     path.write_text(text, encoding="utf-8")
+    labels = BUNDLED_THESAURUS.with_name(VOCABULARY_LABELS)
+    if labels.exists():
+        shutil.copyfile(labels, path.with_name(VOCABULARY_LABELS))
     return path
 
 
