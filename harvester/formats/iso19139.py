@@ -12,10 +12,11 @@ from __future__ import annotations
 from lxml import etree
 
 from harvester.formats.iso19115_3 import ISO19115_3_TABLES
-from harvester.formats.iso_mapping import Group, IsoTable, extract_record, xpath_compiler
+from harvester.formats.iso_mapping import Finder, Group, IsoTable, extract_record, xpath_compiler
+from harvester.formats.path_walk import PathSet
 from moisson.record import Record
 
-__all__ = ["ISO19139_TABLE", "ISO_NS", "parse_iso"]
+__all__ = ["ISO19139_TABLE", "ISO_NS", "iso_table", "parse_iso"]
 
 ISO_NS: dict[str, str] = {
     "gmd": "http://www.isotc211.org/2005/gmd",
@@ -140,10 +141,15 @@ ISO19139_TABLE = IsoTable(
 )
 
 
-def parse_iso(element: etree._Element, source_id: str) -> Record:
-    """Map one ISO metadata element (19139, 19115-2, a gmd-based profile, or 19115-3) to a
-    Record. Raises RecordRejected when the record has no usable id or no title."""
+def iso_table(element: etree._Element) -> IsoTable:
+    """The table that reads this ISO root: 19115-3 by its namespace, else 19139."""
     tag = element.tag if isinstance(element.tag, str) else ""
     namespace = tag[1:].partition("}")[0]
-    table = ISO19115_3_TABLES.get(namespace, ISO19139_TABLE)
-    return extract_record(element, table, source_id)
+    return ISO19115_3_TABLES.get(namespace, ISO19139_TABLE)
+
+
+def parse_iso(element: etree._Element, source_id: str, find: Finder = PathSet.find) -> Record:
+    """Map one ISO metadata element (19139, 19115-2, a gmd-based profile, or 19115-3) to a
+    Record. Raises RecordRejected when the record has no usable id or no title. `find` is
+    for the tests: PathSet.find_by_xpath gives the XPath reference mapping."""
+    return extract_record(element, iso_table(element), source_id, find)
