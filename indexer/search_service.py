@@ -11,6 +11,11 @@ filtered and labelled the same way whatever the client:
   them as a rewrite of q's tree (indexer/query_text.expanded). Advanced queries and
   protocol-built text trees are not expanded: their author chose the words.
 - the backend's `search`, which filters by the caller's roles and collapses duplicates;
+- `forgive`: when a plain `q` finds fewer than `FEW_HITS` records, its misspelt words are
+  corrected against the index vocabulary (indexer/fuzzy.py, the same for both backends);
+  with no exact hit the corrected query's hits are shown (`Results.corrected`), else the
+  exact hits stay and the correction is only offered (`Results.suggestion`) when it finds
+  more. A query with FEW_HITS hits or more never changes.
 - `localise`: theme labels of hits and of the `theme` facet in the requested language
   (`Query.lang`, two- or three-letter code), else the first of the configured languages.
 
@@ -20,10 +25,12 @@ service may outlive a rules reload.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from indexer.backends.base import SearchBackend
+from indexer.fuzzy import Vocabulary
 from indexer.themes import Themer
 from indexer.thesaurus import label_keys
 from moisson.query import Query, ThemeExpansion
@@ -31,6 +38,8 @@ from moisson.record import Results
 
 __all__ = ["SearchService", "Searched", "language", "localise"]
 
+FEW_HITS = 3  # below this many hits a plain query is checked for typos
+_SCAN_PAGE = 100  # records per page when reading the vocabulary through the backend
 _MAX_PHRASE = 6  # longest label, in words, looked for in a query
 _THREE_LETTER = {"fre": "fr", "fra": "fr", "eng": "en", "ger": "de", "deu": "de", "ita": "it"}
 
@@ -79,6 +88,51 @@ class SearchService:
         self.backend = backend
         self.themer = themer
         self.languages = list(languages)
+        self._vocabulary: tuple[int, Vocabulary] | None = None
+        self._lock = threading.Lock()
+
+    def _texts(self) -> Iterator[str]:
+        """Title and abstract of every record (all roles, every copy), page by page."""
+        start = 0
+        while True:
+            page = self.backend.search(
+                Query(start=start, size=_SCAN_PAGE, roles=None, collapse=False, facets=[])
+            )
+            for hit in page.hits:
+                yield f"{hit.title} {hit.abstract or ''}"
+            start += len(page.hits)
+            if not page.hits or start >= page.total:
+                return
+
+    def vocabulary(self) -> Vocabulary:
+        """The index vocabulary, read once and again whenever the record count changes."""
+        count = self.backend.count()
+        with self._lock:
+            if self._vocabulary is None or self._vocabulary[0] != count:
+                self._vocabulary = (count, Vocabulary.of_texts(self._texts()))
+            return self._vocabulary[1]
+
+    def forgive(self, query: Query, results: Results) -> tuple[Query, Results]:
+        """The typo fallback (see the module docstring): the query and results to show."""
+        if (
+            results.total >= FEW_HITS
+            or query.advanced
+            or query.text is not None
+            or not query.q.strip()
+        ):
+            return query, results
+        suggestion = self.vocabulary().correct(query.q)
+        if suggestion is None:
+            return query, results
+        fixed = self.expand(query.model_copy(update={"q": suggestion, "expansions": []}))
+        found = self.backend.search(fixed)
+        if found.total <= results.total:
+            return query, results
+        if results.total == 0:
+            found.suggestion, found.corrected = suggestion, True
+            return fixed, found
+        results.suggestion = suggestion
+        return query, results
 
     def expand(self, query: Query) -> Query:
         """`query` with a ThemeExpansion per concept label found in its words (plain `q`
@@ -111,6 +165,7 @@ class SearchService:
         """Expand, search, localise; with the query actually run."""
         query = self.expand(query)
         results = self.backend.search(query)
+        query, results = self.forgive(query, results)
         localise(results, self.themer, self.language(query.lang), self.languages)
         return Searched(query, results)
 

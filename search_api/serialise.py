@@ -152,6 +152,8 @@ def search_response(
         "page": results.page,
         "size": results.size,
         "query": echo_query(query),
+        "suggestion": results.suggestion,
+        "corrected": results.corrected,
         "hits": [_hit(hit, names) for hit in results.hits],
         "facets": {
             name: [
