@@ -11,6 +11,10 @@ filtered and labelled the same way whatever the client:
   them as a rewrite of q's tree (indexer/query_text.expanded). Advanced queries and
   protocol-built text trees are not expanded: their author chose the words.
 - the backend's `search`, which filters by the caller's roles and collapses duplicates;
+- `identified`: a plain `q` that looks like one code (no space, a digit or one of '-_.:/')
+  is first looked up as a record id, original id, resource identifier or DOI; the records
+  that hold it are the results, so `EPTB-VIL-ZH-2022` finds its record first (its words
+  alone would also match records that merely mention 'vil' or '2022').
 - `forgive`: when a plain `q` finds fewer than `FEW_HITS` records, its misspelt words are
   corrected against the index vocabulary (indexer/fuzzy.py, the same for both backends);
   with no exact hit the corrected query's hits are shown (`Results.corrected`), else the
@@ -30,16 +34,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from indexer.backends.base import SearchBackend
+from indexer.backends.documents import dois
 from indexer.fuzzy import Vocabulary
 from indexer.themes import Themer
 from indexer.thesaurus import label_keys
-from moisson.query import Query, ThemeExpansion
+from moisson.query import And, FieldFilter, Node, Or, Query, ThemeExpansion
 from moisson.record import Results
 
 __all__ = ["SearchService", "Searched", "language", "localise"]
 
 FEW_HITS = 3  # below this many hits a plain query is checked for typos
 _SCAN_PAGE = 100  # records per page when reading the vocabulary through the backend
+_CODE_MARKS = frozenset("-_.:/")
 _MAX_PHRASE = 6  # longest label, in words, looked for in a query
 _THREE_LETTER = {"fre": "fr", "fra": "fr", "eng": "en", "ger": "de", "deu": "de", "ita": "it"}
 
@@ -112,6 +118,32 @@ class SearchService:
                 self._vocabulary = (count, Vocabulary.of_texts(self._texts()))
             return self._vocabulary[1]
 
+    def identified(self, query: Query) -> Searched | None:
+        """The records holding `query.q` as an identifier (see the module docstring), with
+        every other condition of `query` kept; None when q is no code or nothing holds it."""
+        code = query.q.strip()
+        if (
+            query.advanced
+            or query.text is not None
+            or len(code) < 3
+            or any(c.isspace() for c in code)
+            or not any(c.isdigit() or c in _CODE_MARKS for c in code)
+        ):
+            return None
+        held: list[Node] = [
+            FieldFilter(field=field, values=(code,))
+            for field in ("id", "original_id", "identifier")
+        ]
+        held += [FieldFilter(field="doi", values=tuple(dois([code])))] if dois([code]) else []
+        where: Node = Or(children=tuple(held))
+        if query.where is not None:
+            where = And(children=(query.where, where))
+        lookup = query.model_copy(update={"q": "", "expansions": [], "where": where})
+        results = self.backend.search(lookup)
+        if results.total == 0:
+            return None
+        return Searched(query.model_copy(update={"expansions": []}), results)
+
     def forgive(self, query: Query, results: Results) -> tuple[Query, Results]:
         """The typo fallback (see the module docstring): the query and results to show."""
         if (
@@ -163,6 +195,10 @@ class SearchService:
 
     def run(self, query: Query) -> Searched:
         """Expand, search, localise; with the query actually run."""
+        found = self.identified(query)
+        if found is not None:
+            localise(found.results, self.themer, self.language(query.lang), self.languages)
+            return found
         query = self.expand(query)
         results = self.backend.search(query)
         query, results = self.forgive(query, results)

@@ -94,3 +94,21 @@ def test_an_exact_query_keeps_its_results(service: SearchService, q: str) -> Non
 def test_nonsense_gets_no_suggestion(service: SearchService) -> None:
     results = service.run(Query(q="xqzvvkw")).results
     assert results.total == 0 and results.suggestion is None
+
+
+@pytest.mark.parametrize("code", ["EPTB-VIL-ZH-2022", "EOL-TERR-BZH"])
+def test_an_identifier_typed_as_q_finds_its_record_first(
+    service: SearchService, code: str
+) -> None:
+    results = service.run(Query(q=code, collapse=False)).results
+    assert results.total > 0
+    top = service.backend.search(Query(filters={"identifier": [code]}, collapse=False))
+    assert {h.id for h in results.hits} == {h.id for h in top.hits}
+    assert results.hits[0].id in {h.id for h in top.hits}
+
+
+def test_an_original_id_typed_as_q_finds_its_record(service: SearchService) -> None:
+    some = service.backend.search(Query(size=1, roles=None, collapse=False)).hits[0]
+    original = some.sources[0].original_id
+    results = service.run(Query(q=original, roles=None, collapse=False)).results
+    assert results.hits[0].id == some.id
