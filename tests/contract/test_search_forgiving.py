@@ -112,3 +112,16 @@ def test_an_original_id_typed_as_q_finds_its_record(service: SearchService) -> N
     original = some.sources[0].original_id
     results = service.run(Query(q=original, roles=None, collapse=False)).results
     assert results.hits[0].id == some.id
+
+
+@pytest.mark.parametrize("q", ["the", "de", "de la", "the of"])
+def test_stopwords_are_not_required_terms(service: SearchService, q: str) -> None:
+    assert service.run(Query(q=q, roles=None)).results.total == 0
+
+
+def test_stopwords_beside_a_word_change_nothing(service: SearchService) -> None:
+    alone = service.run(Query(q="camargue")).results
+    assert alone.total > 0
+    assert [h.id for h in service.run(Query(q="the camargue")).results.hits] == [
+        h.id for h in alone.hits
+    ]
