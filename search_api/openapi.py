@@ -85,7 +85,8 @@ def _search_parameters(settings: Settings) -> list[dict[str, Any]]:
         ),
         _query(
             "bbox",
-            "minx,miny,maxx,maxy in WGS84 degrees; minx <= maxx and miny <= maxy.",
+            "minx,miny,maxx,maxy in WGS84 degrees; miny <= maxy. minx > maxx crosses the "
+            "antimeridian (170,-10,-170,10): searched as two boxes.",
             {"type": "string", "pattern": BBOX_PATTERN},
             example="-10,35,20,60",
         ),

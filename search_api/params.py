@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from indexer.backends.base import FACETS
 from moisson.config import Settings
 from moisson.errors import BadQuery
-from moisson.query import Range, Spatial, TextLeaf, walk
+from moisson.query import Or, Range, Spatial, TextLeaf, walk
 from moisson.record import BBox, Query
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "SCALAR_PARAMS",
     "SORT_KEYS",
     "check_capabilities",
+    "parse_boxes",
     "parse_search_args",
     "query_limit",
     "valid_params",
@@ -105,6 +106,23 @@ def _int(name: str, raw: str | None, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise BadQuery(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def parse_boxes(raw: str) -> list[BBox]:
+    """`minx,miny,maxx,maxy` as one box, or as two when it crosses the antimeridian
+    (minx > maxx, as GeoJSON and OGC APIs allow: `170,-10,-170,10` is [170..180] and
+    [-180..-170]), so a Pacific search is run rather than refused."""
+    parts = raw.split(",")
+    if len(parts) == 4:
+        try:
+            west, east = float(parts[0]), float(parts[2])
+        except ValueError:
+            west = east = 0.0  # parse_bbox says what is wrong
+        if math.isfinite(west) and math.isfinite(east) and west > east:
+            eastern = parse_bbox(",".join([parts[0], parts[1], "180", parts[3]]))
+            western = parse_bbox(",".join(["-180", parts[1], parts[2], parts[3]]))
+            return [eastern, western]
+    return [parse_bbox(raw)]
 
 
 def parse_bbox(raw: str) -> BBox:
@@ -217,6 +235,9 @@ def parse_search_args(args: Mapping[str, Sequence[str]], settings: Settings) -> 
     date_to = parse_date("to", raw_to, end=True) if raw_to else None
     if date_from and date_to and date_from > date_to:
         raise BadQuery(f"from ({raw_from}) must not be later than to ({raw_to})")
+    boxes = parse_boxes(raw_bbox) if raw_bbox else []
+    # Across the antimeridian: either box, as a tree (Query.bbox holds one box).
+    across = Or(children=tuple(Spatial(bbox=b) for b in boxes)) if len(boxes) == 2 else None
     raw_collapse = (_one(args, "collapse") or "true").strip().lower()
     if raw_collapse not in BOOLEANS:
         raise BadQuery(f"collapse must be true or false, got {raw_collapse[:30]!r}")
@@ -224,7 +245,8 @@ def parse_search_args(args: Mapping[str, Sequence[str]], settings: Settings) -> 
         return Query(
             q=q,
             filters=_filters(args),
-            bbox=parse_bbox(raw_bbox) if raw_bbox else None,
+            bbox=boxes[0] if len(boxes) == 1 else None,
+            where=across,
             date_from=date_from,
             date_to=date_to,
             page=page,

@@ -24,3 +24,16 @@ def test_an_exact_query_has_no_suggestion(sample_client: FlaskClient) -> None:
     body = sample_client.get("/api/search?q=camargue").get_json()
     assert body["suggestion"] is None and body["corrected"] is False
     assert body["total"] > 0
+
+
+def test_a_bbox_across_the_antimeridian_is_searched_as_two_boxes(
+    sample_client: FlaskClient,
+) -> None:
+    pacific = sample_client.get("/api/search?bbox=170,-10,-170,10")
+    assert pacific.status_code == 200, pacific.get_data(as_text=True)
+    # From 10°W eastwards round to 170°W: France is in the eastern box.
+    across = sample_client.get("/api/search?bbox=-10,40,-170,60&size=100").get_json()
+    east = sample_client.get("/api/search?bbox=-10,40,180,60&size=100").get_json()
+    west = sample_client.get("/api/search?bbox=-180,40,-170,60&size=100").get_json()
+    assert east["total"] > 0
+    assert {h["id"] for h in across["hits"]} == {h["id"] for h in east["hits"] + west["hits"]}
