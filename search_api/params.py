@@ -24,6 +24,7 @@ from datetime import date
 from pydantic import ValidationError
 
 from indexer.backends.base import FACETS
+from indexer.backends.documents import canonical_value
 from moisson.config import Settings
 from moisson.errors import BadQuery
 from moisson.query import Or, Range, Spatial, TextLeaf, walk
@@ -187,7 +188,9 @@ def _filters(args: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
                 raise BadQuery(f"{facet} value is longer than {MAX_VALUE_LENGTH} characters")
             if facet == "year" and not (value.isdigit() and len(value) == 4):
                 raise BadQuery(f"year must be a four-digit year, got {value!r}")
-            values.append(value)
+            value = canonical_value(facet, value)  # GPKG finds what the facet shows GeoPackage
+            if value not in values:
+                values.append(value)
         total += len(values)
         if values:
             filters[facet] = values

@@ -37,3 +37,10 @@ def test_a_bbox_across_the_antimeridian_is_searched_as_two_boxes(
     west = sample_client.get("/api/search?bbox=-180,40,-170,60&size=100").get_json()
     assert east["total"] > 0
     assert {h["id"] for h in across["hits"]} == {h["id"] for h in east["hits"] + west["hits"]}
+
+
+def test_the_source_facet_shows_the_source_name(sample_client: FlaskClient) -> None:
+    body = sample_client.get("/api/search").get_json()
+    assert [(b["value"], b["label"]) for b in body["facets"]["source"]] == [
+        ("sample-csw", "Samples")
+    ]

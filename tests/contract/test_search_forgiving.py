@@ -13,10 +13,12 @@ from harvester.base import SourceContext
 from harvester.csw import CswSource
 from harvester.http import HttpClient
 from indexer.backends import build_backend
+from indexer.backends.base import SearchBackend
 from indexer.search_service import SearchService
 from indexer.store import Store
 from moisson.config import IndexSettings, Settings, StoreSettings
 from moisson.query import Query
+from moisson.record import Keyword, Link, Record
 from pipeline.ingest import Ingestor
 from pipeline.runs import RunStatus, run_source
 from pipeline.runtime import Runtime
@@ -97,9 +99,7 @@ def test_nonsense_gets_no_suggestion(service: SearchService) -> None:
 
 
 @pytest.mark.parametrize("code", ["EPTB-VIL-ZH-2022", "EOL-TERR-BZH"])
-def test_an_identifier_typed_as_q_finds_its_record_first(
-    service: SearchService, code: str
-) -> None:
+def test_an_identifier_typed_as_q_finds_its_record_first(service: SearchService, code: str) -> None:
     results = service.run(Query(q=code, collapse=False)).results
     assert results.total > 0
     top = service.backend.search(Query(filters={"identifier": [code]}, collapse=False))
@@ -125,3 +125,50 @@ def test_stopwords_beside_a_word_change_nothing(service: SearchService) -> None:
     assert [h.id for h in service.run(Query(q="the camargue")).results.hits] == [
         h.id for h in alone.hits
     ]
+
+
+@pytest.fixture(params=["sqlite", "opensearch"])
+def bare_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchBackend]:
+    alias = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'index.db'}"
+    else:
+        alias = fresh_alias("facets")
+        url = f"{request.getfixturevalue('opensearch_url')}/{alias}"
+    backend = build_backend(url)
+    backend.open()
+    try:
+        yield backend
+    finally:
+        backend.close()
+        if alias is not None:
+            drop_alias(request.getfixturevalue("opensearch_url"), alias)
+
+
+def _spelt(key: str, formats: list[str], protocol: str, keyword: str) -> Record:
+    return Record.new(
+        "geo",
+        key,
+        title=f"Record {key}",
+        formats=formats,
+        links=[Link(url=f"https://geo.example.org/{key}", protocol=protocol)],
+        keywords=[Keyword(label=keyword)],
+    )
+
+
+def test_facet_values_that_say_the_same_thing_are_shown_once(
+    bare_backend: SearchBackend,
+) -> None:
+    bare_backend.index(
+        [
+            _spelt("a", ["GPKG"], "OGC:WMS", "zones humides"),
+            _spelt("b", ["GeoPackage", "SHP"], "OGC:WMS-1.1.1-http-get-map", "ZONES HUMIDES"),
+            _spelt("c", ["ESRI Shapefile"], "ogc:wms", "Zones humides"),
+            _spelt("d", ["Shapefile"], "OGC:WFS", "Zones humides"),
+        ]
+    )
+    results = bare_backend.search(Query(roles=None))
+    counts = {name: {b.value: b.count for b in buckets} for name, buckets in results.facets.items()}
+    assert counts["format"] == {"GeoPackage": 2, "Shapefile": 3}
+    assert counts["protocol"] == {"OGC:WMS": 3, "OGC:WFS": 1}
+    assert counts["keyword"] == {"Zones humides": 4}
