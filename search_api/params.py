@@ -27,16 +27,28 @@ from indexer.backends.base import FACETS
 from indexer.backends.documents import canonical_value
 from moisson.config import Settings
 from moisson.errors import BadQuery
-from moisson.query import Or, Range, Spatial, TextLeaf, walk
+from moisson.query import (
+    DATE_FIELDS,
+    KEYWORD_FIELDS,
+    SORT_FIELDS,
+    Or,
+    Range,
+    Sort,
+    Spatial,
+    TextLeaf,
+    walk,
+)
 from moisson.record import BBox, Query
 
 __all__ = [
     "BBOX_PATTERN",
     "BOOLEANS",
     "DATE_PATTERN",
+    "FILTER_ONLY",
     "LANG_PATTERN",
     "MAX_PAGE",
     "MAX_Q_LENGTH",
+    "RANGE_PARAMS",
     "SCALAR_PARAMS",
     "SORT_KEYS",
     "check_capabilities",
@@ -49,6 +61,12 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SORT_KEYS = ("relevance", "date", "title")
+# Keyword fields of the query model that are filters but not facets (identifiers...).
+FILTER_ONLY: tuple[str, ...] = tuple(k for k in KEYWORD_FIELDS if k not in FACETS)
+# `<date field>_from` / `_to` for every date field but the reference date (`from`, `to`).
+RANGE_PARAMS: tuple[str, ...] = tuple(
+    f"{field}_{end}" for field in DATE_FIELDS if field != "date" for end in ("from", "to")
+)
 SCALAR_PARAMS = (
     "q",
     "page",
@@ -60,6 +78,7 @@ SCALAR_PARAMS = (
     "to",
     "facet_size",
     "collapse",
+    "start",
 )
 BOOLEANS = {"true": True, "false": False}
 DATE_PATTERN = r"^\d{4}(-\d{2}-\d{2})?$"
@@ -87,7 +106,44 @@ def query_limit(field: str, bound: str) -> int:
 
 
 def valid_params() -> list[str]:
-    return [*SCALAR_PARAMS, *FACETS]
+    return [*SCALAR_PARAMS, *RANGE_PARAMS, *FACETS, *FILTER_ONLY]
+
+
+def parse_sort(raw: str) -> tuple[str, list[Sort]]:
+    """`sort`: one of SORT_KEYS (the simple orders), else a comma-separated list of sort
+    fields, each optionally prefixed by '-' for descending (`-modified,title`)."""
+    value = raw.strip()
+    if value in SORT_KEYS:
+        return value, []
+    keys: list[Sort] = []
+    for part in (p.strip() for p in value.split(",")):
+        field = part.removeprefix("-")
+        if field not in SORT_FIELDS:
+            raise BadQuery(
+                f"sort must be one of {', '.join(SORT_KEYS)} or a comma-separated list of "
+                f"{', '.join(SORT_FIELDS)} (each optionally '-' for descending); got {part!r}"
+            )
+        keys.append(Sort(field=field, direction="desc" if part.startswith("-") else "asc"))
+    if len(keys) > query_limit("sort_by", "max_length"):
+        raise BadQuery(f"sort names {len(keys)} keys; at most 8")
+    return "relevance", keys
+
+
+def parse_ranges(args: Mapping[str, Sequence[str]]) -> list[Range]:
+    """Range filters from `<date field>_from` / `_to` (RANGE_PARAMS), one per field."""
+    ranges: list[Range] = []
+    for field in DATE_FIELDS:
+        raw_from, raw_to = _one(args, f"{field}_from"), _one(args, f"{field}_to")
+        if field == "date" or (raw_from is None and raw_to is None):
+            continue
+        gte = parse_date(f"{field}_from", raw_from, end=False) if raw_from else None
+        lte = parse_date(f"{field}_to", raw_to, end=True) if raw_to else None
+        if gte and lte and gte > lte:
+            raise BadQuery(
+                f"{field}_from ({raw_from}) must not be later than {field}_to ({raw_to})"
+            )
+        ranges.append(Range(field=field, gte=gte, lte=lte))
+    return ranges
 
 
 def _one(args: Mapping[str, Sequence[str]], name: str) -> str | None:
@@ -178,7 +234,7 @@ def parse_date(name: str, raw: str, *, end: bool) -> date:
 def _filters(args: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     filters: dict[str, list[str]] = {}
     total = 0
-    for facet in FACETS:
+    for facet in (*FACETS, *FILTER_ONLY):
         values: list[str] = []
         for value in args.get(facet, []):
             value = value.strip()
@@ -225,9 +281,9 @@ def parse_search_args(args: Mapping[str, Sequence[str]], settings: Settings) -> 
         query_limit("facet_size", "ge"),
         query_limit("facet_size", "le"),
     )
-    sort = _one(args, "sort") or "relevance"
-    if sort not in SORT_KEYS:
-        raise BadQuery(f"sort must be one of {', '.join(SORT_KEYS)}; got {sort!r}")
+    sort, sort_by = parse_sort(_one(args, "sort") or "relevance")
+    raw_start = _one(args, "start")
+    start = _int("start", raw_start, 0, 0, MAX_PAGE * 100) if raw_start is not None else None
     lang = _one(args, "lang")
     if lang is not None and not _LANG_RE.match(lang):
         raise BadQuery(f"lang must be a 2 or 3 letter lower-case ISO 639 code, got {lang!r}")
@@ -253,7 +309,10 @@ def parse_search_args(args: Mapping[str, Sequence[str]], settings: Settings) -> 
             date_from=date_from,
             date_to=date_to,
             page=page,
+            start=start,
             size=size,
+            sort_by=sort_by,
+            ranges=parse_ranges(args),
             sort=sort,  # type: ignore[arg-type]  # checked against SORT_KEYS above
             lang=lang,
             facet_size=facet_size,

@@ -106,8 +106,9 @@ _OGC_PROTOCOL = re.compile(r"^ogc:(wms|wmts|wfs|wcs|csw|sos|wps)(?![a-z])", re.I
 
 def canonical_value(facet: str, value: str) -> str:
     """The one spelling a facet shows for `value`: known format synonyms and OGC protocol
-    versions folded; keywords in ALL CAPS (over one word) or starting lower-case get a
-    sentence case, so 'ZONES HUMIDES', 'zones humides' and 'Zones humides' are one value.
+    versions folded; keywords in ALL CAPS (over one word) get a sentence case, so
+    'ZONES HUMIDES' and 'Zones humides' are one value (single-word acronyms stay; other
+    case or accent variants are not folded yet: which spelling to show needs every record).
     Filters are canonicalised the same way (search_api/params.py), so old links still work."""
     text = value.strip()
     if facet == "format":
@@ -115,10 +116,9 @@ def canonical_value(facet: str, value: str) -> str:
     if facet == "protocol":
         found = _OGC_PROTOCOL.match(text)
         return f"OGC:{found.group(1).upper()}" if found else text
-    if facet == "keyword" and text:
-        if text.isupper() and len(text.split()) > 1:
-            text = text.lower()
-        return text[0].upper() + text[1:]
+    if facet == "keyword" and text.isupper() and len(text.split()) > 1:
+        lowered = text.lower()
+        return lowered[0].upper() + lowered[1:]
     return text
 
 

@@ -44,3 +44,25 @@ def test_the_source_facet_shows_the_source_name(sample_client: FlaskClient) -> N
     assert [(b["value"], b["label"]) for b in body["facets"]["source"]] == [
         ("sample-csw", "Samples")
     ]
+
+
+def test_identifier_filters_date_ranges_sort_keys_and_start_are_url_parameters(
+    sample_client: FlaskClient,
+) -> None:
+    doc = sample_client.get("/openapi.json").get_json()
+    by_id = sample_client.get("/api/search?identifier=EPTB-VIL-ZH-2022&collapse=false")
+    check_against(doc, "/api/search", "get", by_id)
+    assert by_id.get_json()["total"] == 2
+    everything = sample_client.get("/api/search?size=100&collapse=false").get_json()
+    assert everything["total"] > 4
+    ordered = sample_client.get("/api/search?size=100&collapse=false&sort=title").get_json()
+    titles = [h["id"] for h in ordered["hits"]]
+    later = sample_client.get("/api/search?size=3&start=2&collapse=false&sort=title").get_json()
+    assert [h["id"] for h in later["hits"]] == titles[2:5]
+    newest = sample_client.get("/api/search?size=100&collapse=false&sort=-metadata,title")
+    check_against(doc, "/api/search", "get", newest)
+    assert newest.status_code == 200
+    ranged = sample_client.get("/api/search?collapse=false&created_from=3000").get_json()
+    assert ranged["total"] == 0
+    bad = sample_client.get("/api/search?sort=-colour")
+    assert bad.status_code == 400 and "sort" in bad.get_json()["error"]["message"]

@@ -161,7 +161,7 @@ def test_facet_values_that_say_the_same_thing_are_shown_once(
 ) -> None:
     bare_backend.index(
         [
-            _spelt("a", ["GPKG"], "OGC:WMS", "zones humides"),
+            _spelt("a", ["GPKG"], "OGC:WMS", "Zones humides"),
             _spelt("b", ["GeoPackage", "SHP"], "OGC:WMS-1.1.1-http-get-map", "ZONES HUMIDES"),
             _spelt("c", ["ESRI Shapefile"], "ogc:wms", "Zones humides"),
             _spelt("d", ["Shapefile"], "OGC:WFS", "Zones humides"),
