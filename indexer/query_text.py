@@ -2,7 +2,9 @@
 backend and protocol.
 
 - `plain_tree`: the default. Each word of the user's text (indexer/analysis.py drops
-  stopwords when other words remain) becomes a `Term`; terms are AND'ed. Nothing the user
+  stopwords when other words remain) becomes a `Term`; terms are AND'ed. Stopwords are
+  never required: a text of stopwords only ('the', 'de la') matches no record (NOTHING),
+  where it used to find every record that happens to contain 'the'. Nothing the user
   types is syntax, so no input can be a syntax error: quotes, AND, '*', 'title:' are words.
 - `advanced_tree`: FTS5-like syntax: AND, OR, NOT, parentheses, "phrases", prefix*, field
   filters `title:` / `{title keywords}:`, NEAR(a "b c", N). Precedence, highest first: NOT,
@@ -22,12 +24,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from indexer.analysis import query_terms, tokenise
+from indexer.analysis import STOPWORDS, query_terms, tokenise
 from moisson.errors import BadQuery
 from moisson.query import (
     MAX_CLAUSES,
     TEXT_FIELDS,
     And,
+    Exists,
     FieldFilter,
     Near,
     Node,
@@ -44,6 +47,7 @@ from moisson.query import (
 )
 
 __all__ = [
+    "NOTHING",
     "advanced_tree",
     "expanded",
     "plain_tree",
@@ -52,6 +56,8 @@ __all__ = [
     "without_phrase",
 ]
 
+# Matches no record (every record has an id): what a text of stopwords only searches for.
+NOTHING: Node = Not(child=Exists(field="id"))
 _OPERATORS = {"AND", "OR", "NOT", "NEAR"}
 _ALL_FIELDS: tuple[TextField, ...] = ("title", "keywords", "abstract")  # TEXT_FIELDS, typed
 _NEAR_DEFAULT = 10  # FTS5's default NEAR distance
@@ -73,8 +79,11 @@ def _joined(kind: type[And] | type[Or], children: Sequence[Node]) -> Node:
 
 
 def plain_tree(text: str) -> Node | None:
-    """AND of the user's words as Terms (stopwords dropped); None when nothing to search."""
+    """AND of the user's words as Terms (stopwords dropped); NOTHING when every word is a
+    stopword; None when there is no word at all (nothing to search: every record)."""
     terms: list[Node] = [Term(text=t.word) for t in query_terms(text)]
+    if terms and all(t.word in STOPWORDS for t in query_terms(text)):
+        return NOTHING
     return _joined(And, terms) if terms else None
 
 

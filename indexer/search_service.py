@@ -11,6 +11,15 @@ filtered and labelled the same way whatever the client:
   them as a rewrite of q's tree (indexer/query_text.expanded). Advanced queries and
   protocol-built text trees are not expanded: their author chose the words.
 - the backend's `search`, which filters by the caller's roles and collapses duplicates;
+- `identified`: a plain `q` that looks like one code (no space, a digit or one of '-_.:/')
+  is first looked up as a record id, original id, resource identifier or DOI; the records
+  that hold it are the results, so `EPTB-VIL-ZH-2022` finds its record first (its words
+  alone would also match records that merely mention 'vil' or '2022').
+- `forgive`: when a plain `q` finds fewer than `FEW_HITS` records, its misspelt words are
+  corrected against the index vocabulary (indexer/fuzzy.py, the same for both backends);
+  with no exact hit the corrected query's hits are shown (`Results.corrected`), else the
+  exact hits stay and the correction is only offered (`Results.suggestion`) when it finds
+  more. A query with FEW_HITS hits or more never changes.
 - `localise`: theme labels of hits and of the `theme` facet in the requested language
   (`Query.lang`, two- or three-letter code), else the first of the configured languages.
 
@@ -20,17 +29,29 @@ service may outlive a rules reload.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from indexer.backends.base import SearchBackend
+from indexer.backends.documents import dois
+from indexer.fuzzy import Vocabulary
 from indexer.themes import Themer
 from indexer.thesaurus import label_keys
-from moisson.query import Query, ThemeExpansion
+from moisson.query import And, FieldFilter, Node, Or, Query, ThemeExpansion
 from moisson.record import Results
 
 __all__ = ["SearchService", "Searched", "language", "localise"]
 
+FEW_HITS = 3  # below this many hits a plain query is checked for typos
+_SCAN_PAGE = 100  # records per page when reading the vocabulary through the backend
+# Records up to which the vocabulary is read inside the request that needs it (~5 s at most
+# here); above, it is read in the background.
+SYNC_VOCABULARY = 5_000
+
+logger = logging.getLogger(__name__)
+_CODE_MARKS = frozenset("-_.:/")
 _MAX_PHRASE = 6  # longest label, in words, looked for in a query
 _THREE_LETTER = {"fre": "fr", "fra": "fr", "eng": "en", "ger": "de", "deu": "de", "ita": "it"}
 
@@ -79,6 +100,105 @@ class SearchService:
         self.backend = backend
         self.themer = themer
         self.languages = list(languages)
+        self._vocabulary: tuple[int, Vocabulary] | None = None
+        self._reading = False  # a background read of the vocabulary is under way
+        self._lock = threading.Lock()
+
+    def _texts(self) -> Iterator[str]:
+        """Title and abstract of every record (all roles, every copy), page by page."""
+        start = 0
+        while True:
+            page = self.backend.search(
+                Query(start=start, size=_SCAN_PAGE, roles=None, collapse=False, facets=[])
+            )
+            for hit in page.hits:
+                yield f"{hit.title} {hit.abstract or ''}"
+            start += len(page.hits)
+            if not page.hits or start >= page.total:
+                return
+
+    def vocabulary(self) -> Vocabulary | None:
+        """The index vocabulary, read again whenever the record count changes. A small index
+        is read at once; a larger one is read in a background thread (a 100k-record read
+        takes a minute or more: no request waits for it), and meanwhile the last vocabulary
+        read answers, or none (no correction) before the first read ends."""
+        count = self.backend.count()
+        with self._lock:
+            current = self._vocabulary
+            if current is not None and current[0] == count:
+                return current[1]
+            if count <= SYNC_VOCABULARY:
+                self._vocabulary = (count, Vocabulary.of_texts(self._texts()))
+                return self._vocabulary[1]
+            if not self._reading:
+                self._reading = True
+                threading.Thread(
+                    target=self._read_vocabulary,
+                    args=(count,),
+                    daemon=True,
+                    name="moisson-vocabulary",
+                ).start()
+            return None if current is None else current[1]
+
+    def _read_vocabulary(self, count: int) -> None:
+        try:
+            found = Vocabulary.of_texts(self._texts())
+            with self._lock:
+                self._vocabulary = (count, found)
+        except Exception:  # a failed read only leaves typos uncorrected; it is logged
+            logger.exception("reading the index vocabulary for typo correction failed")
+        finally:
+            with self._lock:
+                self._reading = False
+
+    def identified(self, query: Query) -> Searched | None:
+        """The records holding `query.q` as an identifier (see the module docstring), with
+        every other condition of `query` kept; None when q is no code or nothing holds it."""
+        code = query.q.strip()
+        if (
+            query.advanced
+            or query.text is not None
+            or len(code) < 3
+            or any(c.isspace() for c in code)
+            or not any(c.isdigit() or c in _CODE_MARKS for c in code)
+        ):
+            return None
+        held: list[Node] = [
+            FieldFilter(field=field, values=(code,))
+            for field in ("id", "original_id", "identifier")
+        ]
+        held += [FieldFilter(field="doi", values=tuple(dois([code])))] if dois([code]) else []
+        where: Node = Or(children=tuple(held))
+        if query.where is not None:
+            where = And(children=(query.where, where))
+        lookup = query.model_copy(update={"q": "", "expansions": [], "where": where})
+        results = self.backend.search(lookup)
+        if results.total == 0:
+            return None
+        return Searched(query.model_copy(update={"expansions": []}), results)
+
+    def forgive(self, query: Query, results: Results) -> tuple[Query, Results]:
+        """The typo fallback (see the module docstring): the query and results to show."""
+        if (
+            results.total >= FEW_HITS
+            or query.advanced
+            or query.text is not None
+            or not query.q.strip()
+        ):
+            return query, results
+        vocabulary = self.vocabulary()
+        suggestion = vocabulary.correct(query.q) if vocabulary is not None else None
+        if suggestion is None:
+            return query, results
+        fixed = self.expand(query.model_copy(update={"q": suggestion, "expansions": []}))
+        found = self.backend.search(fixed)
+        if found.total <= results.total:
+            return query, results
+        if results.total == 0:
+            found.suggestion, found.corrected = suggestion, True
+            return fixed, found
+        results.suggestion = suggestion
+        return query, results
 
     def expand(self, query: Query) -> Query:
         """`query` with a ThemeExpansion per concept label found in its words (plain `q`
@@ -109,8 +229,13 @@ class SearchService:
 
     def run(self, query: Query) -> Searched:
         """Expand, search, localise; with the query actually run."""
+        found = self.identified(query)
+        if found is not None:
+            localise(found.results, self.themer, self.language(query.lang), self.languages)
+            return found
         query = self.expand(query)
         results = self.backend.search(query)
+        query, results = self.forgive(query, results)
         localise(results, self.themer, self.language(query.lang), self.languages)
         return Searched(query, results)
 

@@ -300,6 +300,11 @@ class Results(_Model):
     hits: list[Hit]
     facets: dict[str, list[FacetBucket]] = {}
     facet_info: dict[str, FacetInfo] = {}
+    # "did you mean": the query with its misspelt words corrected against the index
+    # vocabulary (indexer/fuzzy.py); `corrected` says the hits are already the suggestion's
+    # (the exact query found nothing), else they are the exact query's.
+    suggestion: str | None = None
+    corrected: bool = False
 
 
 class Outcome(StrEnum):

@@ -15,6 +15,7 @@ from flask import Blueprint
 
 from indexer.backends.base import FACETS
 from moisson.config import Settings
+from moisson.query import DATE_FIELDS, KEYWORD_FIELDS, SORT_FIELDS
 from publish.csw.openapi_paths import csw_paths
 from search_api.openapi_admin import SECURITY_SCHEMES, admin_paths, admin_schemas
 from search_api.openapi_clusters import cluster_paths
@@ -24,9 +25,11 @@ from search_api.openapi_themes import theme_paths, theme_schemas
 from search_api.params import (
     BBOX_PATTERN,
     DATE_PATTERN,
+    FILTER_ONLY,
     LANG_PATTERN,
     MAX_PAGE,
     MAX_Q_LENGTH,
+    RANGE_PARAMS,
     SORT_KEYS,
     query_limit,
 )
@@ -73,10 +76,17 @@ def _search_parameters(settings: Settings) -> list[dict[str, Any]]:
             example=5,
         ),
         _query(
+            "start",
+            "0-based position of the first hit among all matches; wins over `page`.",
+            {"type": "integer", "minimum": 0},
+            example=40,
+        ),
+        _query(
             "sort",
-            "Result order.",
-            {"type": "string", "enum": list(SORT_KEYS), "default": "relevance"},
-            example="date",
+            f"Result order: one of {', '.join(SORT_KEYS)}, or a comma-separated list of "
+            f"sort keys ({', '.join(SORT_FIELDS)}), each prefixed by '-' for descending.",
+            {"type": "string", "default": "relevance"},
+            example="-modified,title",
         ),
         _query(
             "lang",
@@ -85,7 +95,8 @@ def _search_parameters(settings: Settings) -> list[dict[str, Any]]:
         ),
         _query(
             "bbox",
-            "minx,miny,maxx,maxy in WGS84 degrees; minx <= maxx and miny <= maxy.",
+            "minx,miny,maxx,maxy in WGS84 degrees; miny <= maxy. minx > maxx crosses the "
+            "antimeridian (170,-10,-170,10): searched as two boxes.",
             {"type": "string", "pattern": BBOX_PATTERN},
             example="-10,35,20,60",
         ),
@@ -119,6 +130,27 @@ def _search_parameters(settings: Settings) -> list[dict[str, Any]]:
             example=False,
         ),
     ]
+    for name in RANGE_PARAMS:
+        field, end = name.rsplit("_", 1)
+        params.append(
+            _query(
+                name,
+                f"Records whose {DATE_FIELDS[field]} is "
+                f"{'on or after' if end == 'from' else 'on or before'} this date "
+                "(YYYY or YYYY-MM-DD).",
+                {"type": "string", "pattern": DATE_PATTERN},
+            )
+        )
+    for field in FILTER_ONLY:
+        params.append(
+            _query(
+                field,
+                f"Filter on {KEYWORD_FIELDS[field]} (exact). Repeat to OR values.",
+                {"type": "array", "items": {"type": "string"}},
+                style="form",
+                explode=True,
+            )
+        )
     for facet, meaning in FACETS.items():
         items: dict[str, Any] = {"type": "string"}
         if facet == "year":

@@ -184,6 +184,17 @@ def component_schemas() -> dict[str, Any]:
                     "page": {"type": "integer", "minimum": 1},
                     "size": {"type": "integer", "minimum": 0},
                     "query": ref("QueryEcho"),
+                    "suggestion": nullable(
+                        "string",
+                        description="Did you mean: q with its misspelt words corrected "
+                        "against the index vocabulary (offered when q finds fewer than 3 "
+                        "records and the correction finds more), else null.",
+                    ),
+                    "corrected": {
+                        "type": "boolean",
+                        "description": "true when q found nothing and the hits are those of "
+                        "`suggestion` (then `query.q` echoes the suggestion).",
+                    },
                     "hits": {"type": "array", "items": ref("SearchHit")},
                     "facets": {
                         "type": "object",

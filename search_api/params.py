@@ -24,21 +24,35 @@ from datetime import date
 from pydantic import ValidationError
 
 from indexer.backends.base import FACETS
+from indexer.backends.documents import canonical_value
 from moisson.config import Settings
 from moisson.errors import BadQuery
-from moisson.query import Range, Spatial, TextLeaf, walk
+from moisson.query import (
+    DATE_FIELDS,
+    KEYWORD_FIELDS,
+    SORT_FIELDS,
+    Or,
+    Range,
+    Sort,
+    Spatial,
+    TextLeaf,
+    walk,
+)
 from moisson.record import BBox, Query
 
 __all__ = [
     "BBOX_PATTERN",
     "BOOLEANS",
     "DATE_PATTERN",
+    "FILTER_ONLY",
     "LANG_PATTERN",
     "MAX_PAGE",
     "MAX_Q_LENGTH",
+    "RANGE_PARAMS",
     "SCALAR_PARAMS",
     "SORT_KEYS",
     "check_capabilities",
+    "parse_boxes",
     "parse_search_args",
     "query_limit",
     "valid_params",
@@ -47,6 +61,12 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SORT_KEYS = ("relevance", "date", "title")
+# Keyword fields of the query model that are filters but not facets (identifiers...).
+FILTER_ONLY: tuple[str, ...] = tuple(k for k in KEYWORD_FIELDS if k not in FACETS)
+# `<date field>_from` / `_to` for every date field but the reference date (`from`, `to`).
+RANGE_PARAMS: tuple[str, ...] = tuple(
+    f"{field}_{end}" for field in DATE_FIELDS if field != "date" for end in ("from", "to")
+)
 SCALAR_PARAMS = (
     "q",
     "page",
@@ -58,6 +78,7 @@ SCALAR_PARAMS = (
     "to",
     "facet_size",
     "collapse",
+    "start",
 )
 BOOLEANS = {"true": True, "false": False}
 DATE_PATTERN = r"^\d{4}(-\d{2}-\d{2})?$"
@@ -85,7 +106,44 @@ def query_limit(field: str, bound: str) -> int:
 
 
 def valid_params() -> list[str]:
-    return [*SCALAR_PARAMS, *FACETS]
+    return [*SCALAR_PARAMS, *RANGE_PARAMS, *FACETS, *FILTER_ONLY]
+
+
+def parse_sort(raw: str) -> tuple[str, list[Sort]]:
+    """`sort`: one of SORT_KEYS (the simple orders), else a comma-separated list of sort
+    fields, each optionally prefixed by '-' for descending (`-modified,title`)."""
+    value = raw.strip()
+    if value in SORT_KEYS:
+        return value, []
+    keys: list[Sort] = []
+    for part in (p.strip() for p in value.split(",")):
+        field = part.removeprefix("-")
+        if field not in SORT_FIELDS:
+            raise BadQuery(
+                f"sort must be one of {', '.join(SORT_KEYS)} or a comma-separated list of "
+                f"{', '.join(SORT_FIELDS)} (each optionally '-' for descending); got {part!r}"
+            )
+        keys.append(Sort(field=field, direction="desc" if part.startswith("-") else "asc"))
+    if len(keys) > query_limit("sort_by", "max_length"):
+        raise BadQuery(f"sort names {len(keys)} keys; at most 8")
+    return "relevance", keys
+
+
+def parse_ranges(args: Mapping[str, Sequence[str]]) -> list[Range]:
+    """Range filters from `<date field>_from` / `_to` (RANGE_PARAMS), one per field."""
+    ranges: list[Range] = []
+    for field in DATE_FIELDS:
+        raw_from, raw_to = _one(args, f"{field}_from"), _one(args, f"{field}_to")
+        if field == "date" or (raw_from is None and raw_to is None):
+            continue
+        gte = parse_date(f"{field}_from", raw_from, end=False) if raw_from else None
+        lte = parse_date(f"{field}_to", raw_to, end=True) if raw_to else None
+        if gte and lte and gte > lte:
+            raise BadQuery(
+                f"{field}_from ({raw_from}) must not be later than {field}_to ({raw_to})"
+            )
+        ranges.append(Range(field=field, gte=gte, lte=lte))
+    return ranges
 
 
 def _one(args: Mapping[str, Sequence[str]], name: str) -> str | None:
@@ -105,6 +163,23 @@ def _int(name: str, raw: str | None, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise BadQuery(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def parse_boxes(raw: str) -> list[BBox]:
+    """`minx,miny,maxx,maxy` as one box, or as two when it crosses the antimeridian
+    (minx > maxx, as GeoJSON and OGC APIs allow: `170,-10,-170,10` is [170..180] and
+    [-180..-170]), so a Pacific search is run rather than refused."""
+    parts = raw.split(",")
+    if len(parts) == 4:
+        try:
+            west, east = float(parts[0]), float(parts[2])
+        except ValueError:
+            west = east = 0.0  # parse_bbox says what is wrong
+        if math.isfinite(west) and math.isfinite(east) and west > east:
+            eastern = parse_bbox(",".join([parts[0], parts[1], "180", parts[3]]))
+            western = parse_bbox(",".join(["-180", parts[1], parts[2], parts[3]]))
+            return [eastern, western]
+    return [parse_bbox(raw)]
 
 
 def parse_bbox(raw: str) -> BBox:
@@ -159,7 +234,7 @@ def parse_date(name: str, raw: str, *, end: bool) -> date:
 def _filters(args: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     filters: dict[str, list[str]] = {}
     total = 0
-    for facet in FACETS:
+    for facet in (*FACETS, *FILTER_ONLY):
         values: list[str] = []
         for value in args.get(facet, []):
             value = value.strip()
@@ -169,7 +244,9 @@ def _filters(args: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
                 raise BadQuery(f"{facet} value is longer than {MAX_VALUE_LENGTH} characters")
             if facet == "year" and not (value.isdigit() and len(value) == 4):
                 raise BadQuery(f"year must be a four-digit year, got {value!r}")
-            values.append(value)
+            value = canonical_value(facet, value)  # GPKG finds what the facet shows GeoPackage
+            if value not in values:
+                values.append(value)
         total += len(values)
         if values:
             filters[facet] = values
@@ -204,9 +281,9 @@ def parse_search_args(args: Mapping[str, Sequence[str]], settings: Settings) -> 
         query_limit("facet_size", "ge"),
         query_limit("facet_size", "le"),
     )
-    sort = _one(args, "sort") or "relevance"
-    if sort not in SORT_KEYS:
-        raise BadQuery(f"sort must be one of {', '.join(SORT_KEYS)}; got {sort!r}")
+    sort, sort_by = parse_sort(_one(args, "sort") or "relevance")
+    raw_start = _one(args, "start")
+    start = _int("start", raw_start, 0, 0, MAX_PAGE * 100) if raw_start is not None else None
     lang = _one(args, "lang")
     if lang is not None and not _LANG_RE.match(lang):
         raise BadQuery(f"lang must be a 2 or 3 letter lower-case ISO 639 code, got {lang!r}")
@@ -217,6 +294,9 @@ def parse_search_args(args: Mapping[str, Sequence[str]], settings: Settings) -> 
     date_to = parse_date("to", raw_to, end=True) if raw_to else None
     if date_from and date_to and date_from > date_to:
         raise BadQuery(f"from ({raw_from}) must not be later than to ({raw_to})")
+    boxes = parse_boxes(raw_bbox) if raw_bbox else []
+    # Across the antimeridian: either box, as a tree (Query.bbox holds one box).
+    across = Or(children=tuple(Spatial(bbox=b) for b in boxes)) if len(boxes) == 2 else None
     raw_collapse = (_one(args, "collapse") or "true").strip().lower()
     if raw_collapse not in BOOLEANS:
         raise BadQuery(f"collapse must be true or false, got {raw_collapse[:30]!r}")
@@ -224,11 +304,15 @@ def parse_search_args(args: Mapping[str, Sequence[str]], settings: Settings) -> 
         return Query(
             q=q,
             filters=_filters(args),
-            bbox=parse_bbox(raw_bbox) if raw_bbox else None,
+            bbox=boxes[0] if len(boxes) == 1 else None,
+            where=across,
             date_from=date_from,
             date_to=date_to,
             page=page,
+            start=start,
             size=size,
+            sort_by=sort_by,
+            ranges=parse_ranges(args),
             sort=sort,  # type: ignore[arg-type]  # checked against SORT_KEYS above
             lang=lang,
             facet_size=facet_size,

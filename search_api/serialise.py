@@ -117,12 +117,18 @@ def _hit(hit: Hit, names: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _bucket(
-    facet: str, bucket: FacetBucket, chosen: Sequence[str], toggles: _Toggles
+    facet: str,
+    bucket: FacetBucket,
+    chosen: Sequence[str],
+    toggles: _Toggles,
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """One facet bucket; a `source` bucket is labelled with the source's configured name."""
     selected = bucket.selected or bucket.value in chosen
+    label = (names or {}).get(bucket.value, bucket.label) if facet == "source" else bucket.label
     return {
         "value": bucket.value,
-        "label": bucket.label,
+        "label": label,
         "count": bucket.count,
         "selected": selected,
         "toggle": toggles.link(facet, bucket.value),
@@ -152,10 +158,12 @@ def search_response(
         "page": results.page,
         "size": results.size,
         "query": echo_query(query),
+        "suggestion": results.suggestion,
+        "corrected": results.corrected,
         "hits": [_hit(hit, names) for hit in results.hits],
         "facets": {
             name: [
-                _bucket(name, bucket, query.filters.get(name, []), toggles)
+                _bucket(name, bucket, query.filters.get(name, []), toggles, names)
                 for bucket in results.facets[name]
             ]
             for name in facets

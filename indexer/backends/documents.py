@@ -78,6 +78,51 @@ def _dedupe(values: Iterable[str | None]) -> list[str]:
     return list(seen.values())
 
 
+# Format spellings that name one format (key: lower-cased, letters and digits only), so
+# the format facet shows it once (issue 20): GeoPackage/GPKG, Shapefile/SHP/ESRI Shapefile.
+_FORMATS = {
+    "gpkg": "GeoPackage",
+    "geopackage": "GeoPackage",
+    "ogcgeopackage": "GeoPackage",
+    "shp": "Shapefile",
+    "shapefile": "Shapefile",
+    "esrishapefile": "Shapefile",
+    "esrishp": "Shapefile",
+    "geojson": "GeoJSON",
+    "json": "JSON",
+    "csv": "CSV",
+    "tif": "GeoTIFF",
+    "tiff": "GeoTIFF",
+    "geotiff": "GeoTIFF",
+    "gtiff": "GeoTIFF",
+    "kml": "KML",
+    "kmz": "KMZ",
+    "gml": "GML",
+    "pdf": "PDF",
+    "zip": "ZIP",
+}
+# 'OGC:WMS-1.1.1-http-get-map', 'ogc:wms' -> 'OGC:WMS': one protocol, one facet value.
+_OGC_PROTOCOL = re.compile(r"^ogc:(wms|wmts|wfs|wcs|csw|sos|wps)(?![a-z])", re.IGNORECASE)
+
+
+def canonical_value(facet: str, value: str) -> str:
+    """The one spelling a facet shows for `value`: known format synonyms and OGC protocol
+    versions folded; keywords in ALL CAPS (over one word) get a sentence case, so
+    'ZONES HUMIDES' and 'Zones humides' are one value (single-word acronyms stay; other
+    case or accent variants are not folded yet: which spelling to show needs every record).
+    Filters are canonicalised the same way (search_api/params.py), so old links still work."""
+    text = value.strip()
+    if facet == "format":
+        return _FORMATS.get(re.sub(r"[^0-9a-z]", "", text.casefold()), text)
+    if facet == "protocol":
+        found = _OGC_PROTOCOL.match(text)
+        return f"OGC:{found.group(1).upper()}" if found else text
+    if facet == "keyword" and text.isupper() and len(text.split()) > 1:
+        lowered = text.lower()
+        return lowered[0].upper() + lowered[1:]
+    return text
+
+
 def facet_values(record: Record) -> dict[str, list[str]]:
     """Facet name (one of FACETS in indexer/backends/base.py) -> the record's values for it;
     empty facets omitted."""
@@ -85,10 +130,12 @@ def facet_values(record: Record) -> dict[str, list[str]]:
     values = {
         "source": [record.provenance.source_id],
         "organisation": _dedupe(c.organisation for c in record.contacts),
-        "keyword": _dedupe(k.label for k in record.keywords),
+        "keyword": _dedupe(canonical_value("keyword", k.label) for k in record.keywords),
         "resource_type": _dedupe([record.resource_type]),
-        "format": _dedupe(record.formats),
-        "protocol": _dedupe(link.protocol for link in record.links),
+        "format": _dedupe(canonical_value("format", f) for f in record.formats),
+        "protocol": _dedupe(
+            canonical_value("protocol", link.protocol) for link in record.links if link.protocol
+        ),
         "year": [str(reference.year)] if reference else [],
         "theme": theme_values(record),
     }

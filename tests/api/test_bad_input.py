@@ -22,7 +22,7 @@ from tests.api.conftest import assert_error
         ("/api/search?sise=50", "unknown parameter 'sise'; valid parameters: q, page, size"),
         ("/api/search?bbox=1,2,3", "bbox must be 4 comma-separated numbers"),
         ("/api/search?bbox=a,b,c,d", "bbox minx must be a decimal number, got 'a'"),
-        ("/api/search?bbox=10,0,0,10", "bbox minx (10) must not be greater than maxx (0)"),
+        ("/api/search?bbox=0,10,10,0", "bbox miny (10) must not be greater than maxy (0)"),
         ("/api/search?bbox=0,10,10,0", "bbox miny (10) must not be greater than maxy (0)"),
         ("/api/search?bbox=0,0,200,10", "bbox maxx must be between -180 and 180"),
         ("/api/search?bbox=0,-95,10,10", "bbox miny must be between -90 and 90"),

@@ -47,7 +47,17 @@ def ids(body: dict[str, Any]) -> set[str]:
 
 def test_search_returns_the_documented_shape(client: FlaskClient) -> None:
     body = get(client, "/api/search?q=eau&size=2")
-    assert list(body) == ["total", "page", "size", "query", "hits", "facets", "facet_info"]
+    assert list(body) == [
+        "total",
+        "page",
+        "size",
+        "query",
+        "suggestion",
+        "corrected",
+        "hits",
+        "facets",
+        "facet_info",
+    ]
     assert body["page"] == 1 and body["size"] == 2
     assert body["total"] >= 3
     assert len(body["hits"]) == 2
@@ -186,9 +196,7 @@ def test_the_cli_json_is_the_api_response(
     query = parse_search_args(args, settings)
     themer = load_themer(settings.themes)
     searched = SearchService(backend, themer, settings.themes.languages).run(query)
-    printed = search_response(
-        searched.results, searched.query, args, source_names(settings)
-    )
+    printed = search_response(searched.results, searched.query, args, source_names(settings))
     assert get(client, f"/api/search?q=eau&source={GEO}") == printed
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.query_text import advanced_tree, expanded, plain_tree, text_tree
+from indexer.query_text import NOTHING, advanced_tree, expanded, plain_tree, text_tree
 from moisson.errors import BadQuery
 from moisson.query import (
     And,
@@ -24,7 +24,7 @@ def test_plain_text_is_an_and_of_words_without_stopwords() -> None:
     assert plain_tree("Occupation du SOL") == And(
         children=(Term(text="occupation"), Term(text="sol"))
     )
-    assert plain_tree("the") == Term(text="the")  # nothing else left: kept
+    assert plain_tree("the") == NOTHING  # stopwords are never required terms
     assert plain_tree('title: "x" OR *') == And(
         children=(Term(text="title"), Term(text="x"))  # syntax is text; 'or' a stopword
     )
