@@ -31,6 +31,7 @@ and reads back through Moisson's own ISO parser and OWSLib's MD_Metadata
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -136,6 +137,12 @@ def iso_element(
         identifier = _el(_el(reference, "gmd:referenceSystemIdentifier"), "gmd:RS_Identifier")
         _string(identifier, "gmd:code", "WGS 84", "http://www.opengis.net/def/crs/EPSG/0/4326")
     _identification(_el(root, "gmd:identificationInfo"), record, scheme)
+    # gml:id is an xs:ID: unique in the whole document, and a CSW response holds many
+    # records, so it is derived from the record's internal id (unique in the store; two
+    # sources may share an original id) rather than a constant. Hashed: always an NCName.
+    digest = hashlib.sha1(record.id.encode()).hexdigest()[:16]
+    for period in root.iter(_q("gml:TimePeriod")):
+        period.set(_q("gml:id"), f"T-{digest}")
     if record.formats or iso_links(record.links):
         _distribution(_el(root, "gmd:distributionInfo"), record)
     if record.lineage:

@@ -195,3 +195,19 @@ def test_generated_data_identification_always_has_a_language() -> None:
         assert set(after) <= {"language", "characterSet", "topicCategory", "extent"}, record.id
         categories = [c.text for c in ident.iter(f"{gmd}MD_TopicCategoryCode")]
         assert set(categories) <= TOPIC_CATEGORIES, record.id
+
+
+def test_generated_time_periods_have_ids_unique_across_records() -> None:
+    """gml:id is an xs:ID, and one CSW response holds many generated records."""
+    gml = "{http://www.opengis.net/gml}"
+    ids = {  # the corpus holds some records twice (one fixture in two sets): one per id
+        record.id: [
+            p.get(f"{gml}id") for p in iso_element(record, scheme()).iter(f"{gml}TimePeriod")
+        ]
+        for record in _records()
+        if record.temporal is not None
+    }
+    flat = [i for found in ids.values() for i in found]
+    assert len(ids) >= 2
+    assert len(flat) == len(ids)
+    assert len(set(flat)) == len(flat)
