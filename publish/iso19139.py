@@ -11,41 +11,53 @@ and says what the Record holds, nothing more:
 - identification (`srv:SV_ServiceIdentification` for services): citation with title, dates
   and identifiers, abstract, points of contact, overviews, `descriptiveKeywords` grouped by
   source thesaurus with `gmx:Anchor` URIs, then the company themes block (see
-  `themes_keywords`), constraints (licence as MD_LegalConstraints), language, topic
-  categories, extent (bbox per box, temporal period with open ends as
+  `themes_keywords`), constraints (licence as MD_LegalConstraints), language (mandatory
+  in MD_DataIdentification: `gco:nilReason="unknown"` when the source gave none), topic
+  categories (only the schema's enumeration; GeoNetwork's `environment_X` becomes
+  `environment`), extent (bbox per box, temporal period with open ends as
   `indeterminatePosition="unknown"`);
-- distribution: formats, online resources with the normalised protocol strings (`OGC:WMS`,
-  `OGC:WFS`, `download`, `WWW:LINK`...) that QGIS MetaSearch and OWSLib recognise;
+- services: `srv:serviceType`, `srv:extent`, `srv:couplingType` (`srv:SV_CouplingType`),
+  `srv:containsOperations` (nil), after the common MD_Identification elements;
+- distribution: formats, online resources (only those whose URL is an xs:anyURI) with the
+  normalised protocol strings (`OGC:WMS`, `OGC:WFS`, `download`, `WWW:LINK`...) that QGIS
+  MetaSearch and OWSLib recognise;
 - data quality: lineage statement.
 
-Round trips through Moisson's own ISO parser and OWSLib's MD_Metadata are tested
-(tests/unit/test_publish_iso19139.py).
+Every generated record validates against the 2006-05-04 ISO 19139 schemas (the CSW ISO
+AP's, shipped by pycsw; hence the `http://www.opengis.net/gml` namespace for gml:TimePeriod),
+and reads back through Moisson's own ISO parser and OWSLib's MD_Metadata
+(tests/publish/test_iso19139.py, tests/csw/test_iso_validity.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 
 from lxml import etree
 
 from moisson.record import BBox, Contact, Keyword, Link, Record, TemporalExtent
 from publish.scheme import ThemeScheme, theme_label
 
-__all__ = ["NS", "iso_element", "themes_keywords"]
+__all__ = ["NS", "TOPIC_CATEGORIES", "iso_element", "iso_links", "themes_keywords"]
 
 NS = {
     "gmd": "http://www.isotc211.org/2005/gmd",
     "gco": "http://www.isotc211.org/2005/gco",
     "gmx": "http://www.isotc211.org/2005/gmx",
     "srv": "http://www.isotc211.org/2005/srv",
-    "gml": "http://www.opengis.net/gml/3.2",
+    # The namespace of the 2006-05-04 ISO 19139 schemas (the CSW ISO AP's, which pycsw
+    # ships and harvested CSW records declare); the 2007 schemas' gml/3.2 would not validate.
+    "gml": "http://www.opengis.net/gml",
     "xlink": "http://www.w3.org/1999/xlink",
     "xsi": "http://www.w3.org/2001/XMLSchema-instance",
 }
 _SCHEMA_LOCATION = (
-    "http://www.isotc211.org/2005/gmd http://schemas.opengis.net/iso/19139/20070417/gmd/gmd.xsd"
-    " http://www.isotc211.org/2005/srv http://schemas.opengis.net/iso/19139/20070417/srv/1.0/srv.xsd"
+    "http://www.isotc211.org/2005/gmd"
+    " http://schemas.opengis.net/csw/2.0.2/profiles/apiso/1.0.0/apiso.xsd"
 )
 _CODELISTS = "http://standards.iso.org/iso/19139/resources/gmxCodelists.xml"
 _NIL = f"{{{NS['gco']}}}nilReason"
@@ -79,10 +91,14 @@ def _string(parent: etree._Element, name: str, text: str | None, uri: str | None
         prop.set(_NIL, "missing")
 
 
-def _code(parent: etree._Element, name: str, codelist: str, value: str) -> None:
+def _code(
+    parent: etree._Element, name: str, codelist: str, value: str, prefix: str = "gmd"
+) -> None:
+    """A code list value; `prefix` is the namespace the schema declares the code list in
+    (srv:SV_CouplingType, not gmd:)."""
     _el(
         _el(parent, name),
-        f"gmd:{codelist}",
+        f"{prefix}:{codelist}",
         value,
         codeList=f"{_CODELISTS}#{codelist}",
         codeListValue=value,
@@ -121,7 +137,13 @@ def iso_element(
         identifier = _el(_el(reference, "gmd:referenceSystemIdentifier"), "gmd:RS_Identifier")
         _string(identifier, "gmd:code", "WGS 84", "http://www.opengis.net/def/crs/EPSG/0/4326")
     _identification(_el(root, "gmd:identificationInfo"), record, scheme)
-    if record.formats or record.links:
+    # gml:id is an xs:ID: unique in the whole document, and a CSW response holds many
+    # records, so it is derived from the record's internal id (unique in the store; two
+    # sources may share an original id) rather than a constant. Hashed: always an NCName.
+    digest = hashlib.sha1(record.id.encode()).hexdigest()[:16]
+    for period in root.iter(_q("gml:TimePeriod")):
+        period.set(_q("gml:id"), f"T-{digest}")
+    if record.formats or iso_links(record.links):
         _distribution(_el(root, "gmd:distributionInfo"), record)
     if record.lineage:
         quality = _el(_el(root, "gmd:dataQualityInfo"), "gmd:DQ_DataQuality")
@@ -186,14 +208,55 @@ def _identification(info: etree._Element, record: Record, scheme: ThemeScheme) -
     if service:
         _service_type(ident, record.links)
         _extent(ident, "srv:extent", record.bboxes, record.temporal)
-        _code(ident, "srv:couplingType", "SV_CouplingType", "loose")
+        _code(ident, "srv:couplingType", "SV_CouplingType", "loose", prefix="srv")
         _operations(ident)
         return
+    # MD_DataIdentification's language is mandatory (1..*): nil when the source gave none.
     if record.language:
         _code(ident, "gmd:language", "LanguageCode", record.language)
-    for category in record.topic_categories:
+    else:
+        _el(ident, "gmd:language").set(_NIL, "unknown")
+    for category in _topic_categories(record.topic_categories):
         _el(_el(ident, "gmd:topicCategory"), "gmd:MD_TopicCategoryCode", category)
     _extent(ident, "gmd:extent", record.bboxes, record.temporal)
+
+
+# The MD_TopicCategoryCode enumeration of the ISO 19139 schemas.
+TOPIC_CATEGORIES = frozenset(
+    [
+        "farming",
+        "biota",
+        "boundaries",
+        "climatologyMeteorologyAtmosphere",
+        "economy",
+        "elevation",
+        "environment",
+        "geoscientificInformation",
+        "health",
+        "imageryBaseMapsEarthCover",
+        "intelligenceMilitary",
+        "inlandWaters",
+        "location",
+        "oceans",
+        "planningCadastre",
+        "society",
+        "structure",
+        "transportation",
+        "utilitiesCommunication",
+    ]
+)
+
+
+def _topic_categories(categories: Iterable[str]) -> list[str]:
+    """The schema-valid topic categories, each once: GeoNetwork's sub-categories
+    (`environment_EnvironmentalProtection`) become their ISO category (`environment`); a
+    value outside the enumeration is left out (it stays in the stored Record)."""
+    found: list[str] = []
+    for category in categories:
+        code = category if category in TOPIC_CATEGORIES else category.partition("_")[0]
+        if code in TOPIC_CATEGORIES and code not in found:
+            found.append(code)
+    return found
 
 
 def _keyword_blocks(keywords: Iterable[Keyword]) -> list[etree._Element]:
@@ -277,17 +340,23 @@ def _extent(
             ("southBoundLatitude", box.south),
             ("northBoundLatitude", box.north),
         ):
-            _el(_el(element, f"gmd:{side}"), "gco:Decimal", repr(float(value)))
+            _el(_el(element, f"gmd:{side}"), "gco:Decimal", _decimal(value))
     if temporal is not None:
         period_extent = _el(_el(extent, "gmd:temporalElement"), "gmd:EX_TemporalExtent")
         period = _el(_el(period_extent, "gmd:extent"), "gml:TimePeriod", **{"gml:id": "T1"})
-        for name_, value in (
+        for name_, when in (
             ("gml:beginPosition", temporal.start),
             ("gml:endPosition", temporal.end),
         ):
-            position = _el(period, name_, value.isoformat() if value else None)
-            if value is None:
+            position = _el(period, name_, when.isoformat() if when else None)
+            if when is None:
                 position.set("indeterminatePosition", "unknown")
+
+
+def _decimal(value: float) -> str:
+    """xs:decimal text: no exponent (repr gives `1e-05`, which the schema rejects)."""
+    text = format(Decimal(repr(float(value))), "f")
+    return text if "." in text else f"{text}.0"
 
 
 _SERVICE_TYPES = {
@@ -317,10 +386,11 @@ def _distribution(info: etree._Element, record: Record) -> None:
         fmt = _el(_el(distribution, "gmd:distributionFormat"), "gmd:MD_Format")
         _string(fmt, "gmd:name", name)
         _el(fmt, "gmd:version").set(_NIL, "unknown")
-    if not record.links:
+    links = iso_links(record.links)
+    if not links:
         return
     options = _el(_el(distribution, "gmd:transferOptions"), "gmd:MD_DigitalTransferOptions")
-    for link in record.links:
+    for link in links:
         online = _el(_el(options, "gmd:onLine"), "gmd:CI_OnlineResource")
         _el(_el(online, "gmd:linkage"), "gmd:URL", link.url)
         protocol = _iso_protocol(link)
@@ -332,6 +402,22 @@ def _distribution(info: etree._Element, record: Record) -> None:
             _string(online, "gmd:description", link.description)
         if link.function:
             _code(online, "gmd:function", "CI_OnLineFunctionCode", link.function)
+
+
+_URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*$")
+
+
+def iso_links(links: Iterable[Link]) -> list[Link]:
+    """The links whose URL is an xs:anyURI (gmd:URL's type): an RDF blank node
+    (`_:dataset-1`) is no address a client can follow and would make the record invalid,
+    so it is left out (it stays in the stored Record)."""
+    kept = []
+    for link in links:
+        scheme, colon, _ = link.url.partition(":")
+        has_scheme = colon and not any(c in scheme for c in "/?#")
+        if not (has_scheme and not _URI_SCHEME.match(scheme)):
+            kept.append(link)
+    return kept
 
 
 def _iso_protocol(link: Link) -> str | None:

@@ -66,12 +66,6 @@ def test_harvested_iso_records_validate_unless_their_source_does_not(csw: Served
     assert bad == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="publish/iso19139.py (branch publish) generates MD_DataIdentification without "
-    "the mandatory gmd:language, puts gmd:extent out of schema order and writes "
-    "gmd:SV_CouplingType for srv:SV_CouplingType; reported to the lead",
-)
 def test_generated_iso_records_validate(csw: Served) -> None:
     served = _iso_records(csw)
     generated = [i for i in served if i.startswith("urn:uuid:")]  # the CITE DC records
