@@ -24,7 +24,6 @@ from indexer.access import AccessPolicy
 from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
 from indexer.cluster_store import ClusterStore
-from indexer.rules import load_rules
 from indexer.search_service import SearchService
 from indexer.store import Store
 from indexer.themes import Themer, load_themer
@@ -167,9 +166,3 @@ class Runtime:
                 if self._http is None:
                     self._http = HttpClient(self.settings.harvest).__enter__()
         return self._http
-
-    def reload_rules(self) -> Themer:
-        """Reload the rules file into the themer (after an admin edit, here or in another
-        process) and return the new themer."""
-        self.themer = self.themer.with_rules(load_rules(self.settings.themes.rules_path))
-        return self.themer

@@ -15,7 +15,6 @@ from flask import Blueprint, Response, current_app, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from indexer.search_service import SearchService
 from moisson.config import Settings
 from moisson.config_outputs import CswSettings
 from moisson.errors import MoissonError
@@ -84,14 +83,15 @@ class CswProtocol:
         blueprint = Blueprint("csw", __name__)
 
         def catalogue() -> Catalogue:
+            app = state()
             found = current_app.extensions.get(_EXTENSION)
-            if found is None:
-                app = state()
+            # The runtime's search service (its typo vocabulary read once for all
+            # protocols); a new one after an admin rule edit brings a new catalogue.
+            if found is None or found.service is not app.search:
                 scheme = ThemeScheme.from_thesaurus(
                     app.themer.thesaurus, tuple(app.settings.themes.languages)
                 )
-                service = SearchService(app.backend, app.themer, app.settings.themes.languages)
-                found = Catalogue(app.settings.csw, app.store, service, scheme)
+                found = Catalogue(app.settings.csw, app.store, app.search, scheme)
                 current_app.extensions[_EXTENSION] = found
             return found  # type: ignore[no-any-return]
 

@@ -227,10 +227,8 @@ class _Routes:
             parsed,
             collection,
             store=app.store,
-            backend=app.backend,
-            themer=app.themer,
+            service=app.search,
             scheme=self.scheme,
-            languages=app.settings.themes.languages,
             roles=self._roles(),
             item_url=lambda rid: f"{base}/items/{rid}",
         )

@@ -20,7 +20,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from indexer.backends.base import SearchBackend
 from indexer.search_service import SearchService
 from indexer.store import Store
 from indexer.themes import Themer
@@ -113,11 +112,9 @@ def facets_property(results: Results) -> dict[str, Any]:
     }
 
 
-def _search(
-    query: Query, backend: SearchBackend, themer: Themer, languages: list[str]
-) -> tuple[int, list[Hit], Results]:
-    check_capabilities(query, backend.capabilities)
-    searched = SearchService(backend, themer, languages).run(query)
+def _search(query: Query, service: SearchService) -> tuple[int, list[Hit], Results]:
+    check_capabilities(query, service.backend.capabilities)
+    searched = service.run(query)
     return searched.results.total, list(searched.results.hits), searched.results
 
 
@@ -126,16 +123,14 @@ def run_items(
     collection: Collection,
     *,
     store: Store,
-    backend: SearchBackend,
-    themer: Themer,
+    service: SearchService,
     scheme: ThemeScheme,
-    languages: list[str],
     roles: list[str] | None,
     item_url: Callable[[str], str],
 ) -> ItemsPage:
     """One page of records as features (see the module docstring)."""
-    query = _query(request, collection, themer, roles)
-    total, hits, results = _search(query, backend, themer, languages)
+    query = _query(request, collection, service.themer, roles)
+    total, hits, results = _search(query, service)
     by_id = {r.id: r for r in store.active([h.id for h in hits])}
     features = []
     for hit in hits:
