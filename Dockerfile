@@ -9,6 +9,8 @@ COPY harvester ./harvester
 COPY indexer ./indexer
 COPY pipeline ./pipeline
 COPY search_api ./search_api
+COPY publish ./publish
+COPY forge ./forge
 COPY mappings ./mappings
 COPY thesaurus ./thesaurus
 COPY samples ./samples

@@ -6,6 +6,7 @@ app needs must be there, healthy before the app starts, with commands the CLI ha
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,15 @@ def test_opensearch_is_the_version_the_tests_run() -> None:
     runner = re.search(r"<version>(\d+\.\d+\.\d+)\.\d+</version>", pom)
     assert runner is not None
     assert SERVICES["opensearch"]["image"] == f"opensearchproject/opensearch:{runner.group(1)}"
+
+
+def test_the_image_copies_every_package_the_wheel_holds() -> None:
+    """The Dockerfile builds the wheel from copied folders: a package left out of the COPY
+    lines would be missing from the image while every test here passes."""
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]["packages"]["find"]["include"]
+    packages = {name.split(".")[0].rstrip("*") for name in include}
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", dockerfile, flags=re.M))
+    assert packages <= copied, sorted(packages - copied)
