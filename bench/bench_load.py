@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from bench.bench_backends import QUERIES, records
-from bench.http_load import Client, MoissonServer, load
+from bench.http_load import Client, MoissonServer, bench_config, load
 from indexer.backends import build_backend
 from indexer.store import Store
 from moisson.record import Harvested
@@ -36,15 +36,7 @@ def _load(folder: Path, n: int) -> Path:
         store.finish_run(run, status="complete", complete=True)
     backend.index(corpus)
     backend.close()
-    config = folder / "moisson.toml"
-    config.write_text(
-        f'[store]\nurl = "sqlite:///{folder / "store.db"}"\n'
-        f'[index]\nurl = "sqlite:///{folder / "index.db"}"\n'
-        "[api]\nanonymous_rate_limit = 0\n"
-        '[[sources]]\nid = "bench"\nkind = "csw"\nurl = "https://bench.example.org/csw"\n',
-        encoding="utf-8",
-    )
-    return config
+    return bench_config(folder)
 
 
 def search(client: Client, q: str) -> tuple[int, bytes]:

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from bench.bench_backends import records
-from bench.http_load import Client, MoissonServer, load
+from bench.http_load import Client, MoissonServer, bench_config, load
 from indexer.backends import build_backend
 from indexer.store import Store
 from indexer.themes import load_themer
@@ -62,15 +62,7 @@ def _load(folder: Path, corpus: list[Record]) -> Path:
             backend.index(page)
         store.finish_run(run, status="complete", complete=True)
     backend.close()
-    config = folder / "moisson.toml"
-    config.write_text(
-        f'[store]\nurl = "sqlite:///{folder / "store.db"}"\n'
-        f'[index]\nurl = "sqlite:///{folder / "index.db"}"\n'
-        "[api]\nanonymous_rate_limit = 0\n"
-        '[[sources]]\nid = "bench"\nkind = "csw"\nurl = "https://bench.example.org/csw"\n',
-        encoding="utf-8",
-    )
-    return config
+    return bench_config(folder)
 
 
 def _moisson(client: Client, query: str) -> tuple[int, bytes]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -19,15 +18,25 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from testkit.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 
-__all__ = ["Client", "MoissonServer", "Request", "free_port", "load"]
+__all__ = ["Client", "MoissonServer", "Request", "bench_config", "free_port", "load"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def bench_config(folder: Path) -> Path:
+    """The config a served benchmark runs on: the store and index prepared in `folder`, no
+    anonymous rate limit (the load generator is one client), one placeholder source."""
+    config = folder / "moisson.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{folder / "store.db"}"\n'
+        f'[index]\nurl = "sqlite:///{folder / "index.db"}"\n'
+        "[api]\nanonymous_rate_limit = 0\n"
+        '[[sources]]\nid = "bench"\nkind = "csw"\nurl = "https://bench.example.org/csw"\n',
+        encoding="utf-8",
+    )
+    return config
 
 
 class Client:

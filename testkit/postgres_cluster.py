@@ -12,13 +12,14 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from testkit.ports import free_port
 
 __all__ = ["find_bin", "postgres_cluster", "temporary_database"]
 
@@ -36,12 +37,6 @@ def _version(path: str) -> tuple[int, ...]:
     return tuple(int(p) for p in part.split(".") if p.isdigit())
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def postgres_cluster(bin_dir: Path) -> Iterator[str]:
     """Start a cluster; yield the SQLAlchemy URL of its `postgres` database."""
@@ -54,7 +49,7 @@ def postgres_cluster(bin_dir: Path) -> Iterator[str]:
         for path in (root, data):
             os.chown(path, owner.pw_uid, owner.pw_gid)
         as_user = lambda command: ["runuser", "-u", "postgres", "--", *command]  # noqa: E731
-    port = _free_port()
+    port = free_port()
     run = {"check": True, "capture_output": True, "text": True, "cwd": root}
     try:
         subprocess.run(

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from testkit.ports import free_port
+
 __all__ = ["ACCOUNT", "azurite_binary", "azurite_blob"]
 
 ACCOUNT = "devstoreaccount1"
@@ -31,19 +33,13 @@ def azurite_binary() -> str | None:
     return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def azurite_blob() -> Iterator[str]:
     """Start Azurite's Blob service; yield its connection string."""
     binary = azurite_binary()
     assert binary is not None
     folder = Path(tempfile.mkdtemp(prefix="moisson-azurite-"))
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             binary,

@@ -16,6 +16,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from testkit.ports import free_port
+
 __all__ = ["SMB_PASSWORD", "SMB_USER", "SambaShare", "samba_share", "smbd_binary"]
 
 SMB_USER = "nobody"  # an existing system account; its Samba password lives in our passdb
@@ -62,12 +64,6 @@ def smbd_binary() -> str | None:
     return shutil.which("smbd") or (os.path.exists("/usr/sbin/smbd") and "/usr/sbin/smbd") or None
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def samba_share() -> Iterator[SambaShare]:
     smbd = smbd_binary()
@@ -76,7 +72,7 @@ def samba_share() -> Iterator[SambaShare]:
     data = root / "data"
     for sub in ("private", "lock", "state", "cache", "pid", "ncalrpc", "data"):
         (root / sub).mkdir()
-    port = _free_port()
+    port = free_port()
     config = root / "smb.conf"
     config.write_text(
         CONFIG.format(port=port, root=root, data=data, share=SHARE, user=SMB_USER),
