@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from moisson.config_outputs import CswSettings, Gn4Settings
+from moisson.config_outputs import CswSettings, Gn4Settings, QgisSettings
 from moisson.config_sections import (
     BUNDLED_RULES,
     BUNDLED_THESAURUS,
@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     )
     csw: CswSettings = Field(
         default_factory=CswSettings, description="OGC CSW 2.0.2 / ISO AP endpoint."
+    )
+    qgis: QgisSettings = Field(
+        default_factory=QgisSettings, description="Generated QGIS projects (IDG plugin)."
     )
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Catalogues to harvest, one table per source."

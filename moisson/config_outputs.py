@@ -1,7 +1,11 @@
-"""The config sections of the output protocols: `[csw]` (publish/csw/) and `[[gn4]]` mounts
-(publish/gn4/). moisson/config.py composes them into `Settings` with the other sections."""
+"""The config sections of the output protocols: `[csw]` (publish/csw/), `[[gn4]]` mounts
+(publish/gn4/) and `[qgis]` (publish/qgis/). moisson/config.py composes them into
+`Settings` with the other sections."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -9,7 +13,7 @@ from moisson.config_sections import Section
 from moisson.errors import ConfigError
 from moisson.query import KEYWORD_FIELDS
 
-__all__ = ["CswSettings", "Gn4Settings"]
+__all__ = ["CswSettings", "Gn4Settings", "QgisSettings"]
 
 
 class CswSettings(Section):
@@ -109,3 +113,76 @@ class Gn4Settings(Section):
                 f"[[gn4]] filters: unknown field {unknown[0]!r}; known: {', '.join(KEYWORD_FIELDS)}"
             )
         return value
+
+
+class QgisSettings(Section):
+    """The generated QGIS projects for the IDG plugin and its forks (publish/qgis/,
+    docs/qgis.md): `/qgis/platforms.json`, one project for the whole catalogue and one per
+    top-level theme, and `moisson qgis export DIR`."""
+
+    enabled: bool = Field(True, description="Serve /qgis/platforms.json and the projects.")
+    prefix: str = Field(
+        "/qgis",
+        pattern=r"^/[A-Za-z0-9._/-]*[A-Za-z0-9]$",
+        description="URL path of the platform list, the projects and the icon.",
+    )
+    site_url: str | None = Field(
+        None,
+        description="Public URL of Moisson (e.g. `https://gis.example.org/moisson`), written "
+        "in platforms.json, the record links and the icon link. None: the URL the request "
+        "came in on (`moisson qgis export` then needs `--site-url`).",
+    )
+    catalogue_name: str = Field(
+        "moisson",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="File name (without .qgs/.qgz) of the whole-catalogue project.",
+    )
+    title: str = Field("Moisson", description="Platform name of the whole-catalogue project.")
+    per_theme: bool = Field(
+        True, description="Also one project (and platform) per top-level theme with layers."
+    )
+    project_format: Literal["qgs", "qgz"] = Field(
+        "qgz", description="Which file platforms.json points at (both are served)."
+    )
+    language: str | None = Field(
+        None,
+        description="Language of group labels and platform names; None: the first of "
+        "`[themes] languages`.",
+    )
+    unthemed_label: str | None = Field(
+        "Autres données",
+        description="Group of the whole-catalogue project for layers with no theme; empty: "
+        "such layers are left out.",
+    )
+    record_url: str = Field(
+        "{site}/api/records/{id}",
+        description="Link back to the record in each layer's metadata (`{site}`: the site "
+        "URL, `{id}`: the record id).",
+    )
+    raster_crs: str = Field(
+        "EPSG:3857", description="CRS asked of WMS/WMTS layers, and the projects' CRS."
+    )
+    vector_crs: str = Field("EPSG:4326", description="CRS asked of WFS layers.")
+    image_format: str = Field("image/png", description="Image format asked of WMS/WMTS.")
+    wmts_tile_matrix_sets: dict[str, str] = Field(
+        {"data.geopf.fr": "PM"},
+        description="WMTS tile matrix set per service host, when the link names none.",
+    )
+    wmts_default_tile_matrix_set: str = Field(
+        "GoogleMapsCompatible", description="WMTS tile matrix set for other hosts."
+    )
+    wmts_styles: dict[str, str] = Field(
+        {"data.geopf.fr": "normal"}, description="WMTS style per service host."
+    )
+    wmts_default_style: str = Field("default", description="WMTS style for other hosts.")
+    icon: Path | None = Field(
+        None,
+        description="PNG served as the platforms' icon (`<prefix>/icon.png`); None: the "
+        "bundled Moisson icon.",
+    )
+    check_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How long a worker trusts its last look at the index before looking "
+        "again for changes (0: at every request).",
+    )

@@ -90,6 +90,7 @@ PLUG_POINTS: dict[str, PlugPoint] = {
             "ogcapi-records": "publish.ogcapi_records:OgcApiRecords.from_settings",
             "dcat": "publish.dcat_endpoint:DcatEndpoint.from_settings",
             "gn4": "publish.gn4:Gn4Facade.from_settings",
+            "qgis": "publish.qgis:QgisProjects.from_settings",
         },
     ),
 }

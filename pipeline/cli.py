@@ -106,6 +106,17 @@ def _parser() -> argparse.ArgumentParser:
     token_actions.add_parser("list", help="list tokens (never their secret)")
     revoke = token_actions.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("id", type=int)
+
+    qgis = sub.add_parser("qgis", help="QGIS: projects for the IDG plugin (docs/qgis.md)")
+    qgis_actions = qgis.add_subparsers(dest="action", required=True)
+    qgis_export = qgis_actions.add_parser(
+        "export", help="write platforms.json, the projects and the icon to a folder"
+    )
+    qgis_export.add_argument("dir", help="folder to write (created if missing)")
+    qgis_export.add_argument("--site-url", help="Moisson's public URL (default: [qgis] site_url)")
+    qgis_export.add_argument(
+        "--base-url", help="URL the folder is served at (default: <site-url>/qgis)"
+    )
     return parser
 
 

@@ -29,6 +29,7 @@ from pipeline.progress import Progress
 from pipeline.runs import RunStatus
 from pipeline.runtime import Runtime
 from pipeline.scheduler import build_scheduler, sync_jobs
+from publish.qgis.export import export_projects
 from search_api.params import parse_search_args
 from search_api.serialise import search_response, source_names
 from search_api.server import serve as serve_api
@@ -255,6 +256,27 @@ def thesaurus(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+def qgis_export(runtime: Runtime, args: argparse.Namespace) -> int:
+    """`moisson qgis export DIR`: the /qgis files, for a static web server."""
+    folder = Path(args.dir)
+    projects = export_projects(runtime, folder, args.site_url, args.base_url)
+    platforms = projects.platforms()
+    print(f"{len(projects.layers)} layers, {len(platforms)} projects written to {folder}")
+    for platform in platforms:
+        print(f"- {projects.project_url(platform.name)}  {platform.title}")
+    return 0
+
+
+# `moisson qgis ACTION`
+QGIS_HANDLERS: dict[str, Callable[[Runtime, argparse.Namespace], int]] = {
+    "export": qgis_export,
+}
+
+
+def qgis(runtime: Runtime, args: argparse.Namespace) -> int:
+    return QGIS_HANDLERS[args.action](runtime, args)
+
+
 HANDLERS: dict[str, Callable[[Runtime, argparse.Namespace], int]] = {
     "harvest": harvest,
     "serve": serve,
@@ -266,4 +288,5 @@ HANDLERS: dict[str, Callable[[Runtime, argparse.Namespace], int]] = {
     "thesaurus": thesaurus,
     "duplicates": duplicates,
     "tokens": tokens,
+    "qgis": qgis,
 }
