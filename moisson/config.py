@@ -294,7 +294,7 @@ def reference_markdown() -> str:
         "retirement",
         "themes",
     )
-    for section in (*sections, "duplicates", "csw"):
+    for section in (*sections, "duplicates", "csw", "qgis"):
         field = Settings.model_fields[section]
         lines.extend([f"## [{section}]", "", field.description or "", ""])
         table(field.annotation)  # type: ignore[arg-type]
