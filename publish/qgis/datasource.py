@@ -7,9 +7,9 @@ generated string against QgsDataSourceUri in real QGIS):
 
 - `wms` provider (WMS and WMTS): `QgsDataSourceUri.encodedUri()`: parameters sorted by
   name, `key=value` joined by `&`, values percent-encoded except `!$'()*+,-./:;?@[]_~`,
-  letters and digits; `contextualWMSLegend=0`, `dpiMode=7`, `featureCount=10` as the dialog
-  sets them; WMTS adds `tileMatrixSet`, and its `url` is the GetCapabilities URL (the
-  provider only recognises WMTS from `SERVICE=WMTS` there);
+  letters, digits and `%XX` escapes already there; `contextualWMSLegend=0`, `dpiMode=7`,
+  `featureCount=10` as the dialog sets them; WMTS adds `tileMatrixSet`, and its `url` is
+  the GetCapabilities URL (the provider only recognises WMTS from `SERVICE=WMTS` there);
 - `WFS` and `oapif` providers: `QgsDataSourceUri.uri(false)`: `key='value'` sorted by name,
   separated by spaces, `\\` and `'` escaped with a backslash.
 """
@@ -28,6 +28,7 @@ __all__ = ["DataSource", "SourceOptions", "data_source", "layer_id"]
 # What QUrlQuery(FullyEncoded) leaves as it is in a query value (checked in QGIS 3.22).
 _SAFE = "!$'()*+,-./:;?@[]_~"
 _ID_CHARS = re.compile(r"[^A-Za-z0-9_]+")
+_ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,9 @@ class DataSource:
 
 
 def _encode(value: str) -> str:
-    return quote(value, safe=_SAFE)
+    """As QUrlQuery does: an existing `%XX` escape is kept, everything else quoted."""
+    pieces = _ESCAPE.split(value)
+    return "".join(p if _ESCAPE.fullmatch(p) else quote(p, safe=_SAFE) for p in pieces)
 
 
 def _encoded_uri(params: dict[str, str]) -> str:

@@ -237,6 +237,9 @@ def project_document(
         _sub(layer_order, "layer", id=layer_id)
     properties = _sub(root, "properties")
     srs = _sub(properties, "SpatialRefSys")
+    # QGIS 3.22 takes the project CRS from <projectCrs> only when it holds the WKT; with
+    # the authority id alone it needs this property (checked in tests/qgis/).
+    _sub(srs, "ProjectCrs", info.crs, type="QString")
     _sub(srs, "ProjectionsEnabled", "1", type="int")
     meta = _sub(root, "projectMetadata")
     _sub(meta, "identifier", info.name)

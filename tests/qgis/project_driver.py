@@ -26,7 +26,6 @@ from qgis.core import (
     QgsMapRendererParallelJob,
     QgsMapSettings,
     QgsProject,
-    QgsProviderRegistry,
 )
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor
@@ -42,18 +41,23 @@ def _tree(group: QgsLayerTreeGroup) -> dict[str, Any]:
     return {"group": group.name(), "children": children}
 
 
-def _rebuilt(provider: str, source: str) -> str:
-    """The source as QGIS itself would write it from its own parameters."""
-    if provider == "wms":
-        params = QgsProviderRegistry.instance().decodeUri("wms", source)
+def _params(provider: str, source: str) -> dict[str, str]:
+    """The source's parameters as QGIS parses them."""
+    if provider == "wms":  # what the WMS provider does with its source (QgsWmsSettings)
         uri = QgsDataSourceUri()
-        for key, value in params.items():
-            uri.setParam(key, "" if value is None else str(value))
-        return bytes(uri.encodedUri()).decode()
+        uri.setEncodedUri(source)
+        return {key: uri.param(key) for key in re.findall(r"(?:^|&)(\w+)(?==|&|$)", source)}
     parsed = QgsDataSourceUri(source)  # QGIS parses the values; keys are all `\w+=`
+    return {key: parsed.param(key) for key in re.findall(r"(?:^|\s)(\w+)=", source)}
+
+
+def _rebuilt(provider: str, source: str) -> str:
+    """The source as QGIS itself writes it from its own parameters."""
     uri = QgsDataSourceUri()
-    for key in dict.fromkeys(re.findall(r"(?:^|\s)(\w+)=", source)):
-        uri.setParam(key, parsed.param(key))
+    for key, value in _params(provider, source).items():
+        uri.setParam(key, value)
+    if provider == "wms":
+        return bytes(uri.encodedUri()).decode()
     return uri.uri(False).strip()
 
 
@@ -69,10 +73,7 @@ def _layer(project: QgsProject, layer_id: str) -> dict[str, Any]:
         "provider": provider,
         "source": layer.source(),
         "rebuilt": _rebuilt(provider, layer.source()),
-        "params": {
-            k: str(v)
-            for k, v in QgsProviderRegistry.instance().decodeUri(provider, layer.source()).items()
-        },
+        "params": _params(provider, layer.source()),
         "crs": layer.crs().authid(),
         "title": meta.title(),
         "abstract": meta.abstract(),

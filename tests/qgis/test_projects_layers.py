@@ -98,7 +98,7 @@ def test_data_sources_are_written_as_qgis_writes_them() -> None:
     wms = data_source(_layer("https://x.org/wms?map=/a%20b.map"), options)
     assert wms.source == (
         "contextualWMSLegend=0&crs=EPSG:3857&dpiMode=7&featureCount=10&format=image/png"
-        "&layers=rivers&styles=&url=https://x.org/wms?map%3D/a%2520b.map"
+        "&layers=rivers&styles=&url=https://x.org/wms?map%3D/a%20b.map"
     )
     wfs = data_source(_layer("https://x.org/wfs", "OGC:WFS", "ns:it's"), options)
     assert (wfs.provider, wfs.source) == (
