@@ -22,6 +22,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from lxml import etree
+
 from indexer.search_service import SearchService
 from indexer.store import Store
 from indexer.thesaurus import Thesaurus
@@ -129,7 +131,9 @@ class ProjectSet:
     modified: datetime
     layers: list[ProjectLayer]
     _built: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _trees: dict[str | None, Group] = field(default_factory=dict, repr=False)
+    _elements: dict[str, etree._Element] = field(default_factory=dict, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
     def build(
@@ -159,8 +163,14 @@ class ProjectSet:
     # -- what there is ----------------------------------------------------------------------
 
     def tree(self, concept: str | None) -> Group:
-        unthemed = self.config.unthemed_label or None
-        return theme_tree(self.layers, self.thesaurus, self.languages, concept, unthemed)
+        """The layer tree of the project of `concept` (None: the whole catalogue)."""
+        with self._lock:
+            found = self._trees.get(concept)
+            if found is None:
+                unthemed = self.config.unthemed_label or None
+                found = theme_tree(self.layers, self.thesaurus, self.languages, concept, unthemed)
+                self._trees[concept] = found
+            return found
 
     def platforms(self) -> list[Platform]:
         """The whole catalogue first, then each top-level theme with layers, by title."""
@@ -202,11 +212,11 @@ class ProjectSet:
         if found is not None:
             return found
         platform = self.platform(name)
-        qgs = self._qgs(platform)
-        built = {(name, "qgs"): qgs, (name, "qgz"): qgz_bytes(name, qgs, self.modified)}
-        with self._lock:
-            self._built.update(built)
-        return built[(name, suffix)]
+        with self._lock:  # one build at a time: they share the layer elements
+            qgs = self._built.get((name, "qgs")) or self._qgs(platform)
+            self._built[(name, "qgs")] = qgs
+            self._built[(name, "qgz")] = qgz_bytes(name, qgs, self.modified)
+            return self._built[(name, suffix)]
 
     def _qgs(self, platform: Platform) -> bytes:
         tree = self.tree(platform.concept)
@@ -232,7 +242,7 @@ class ProjectSet:
             for cid, concept in self.thesaurus.concepts.items()
         }
         by_id = {layer.id: layer for layer in self.layers}
-        return qgs_bytes(project_document(info, tree, by_id, labels))
+        return qgs_bytes(project_document(info, tree, by_id, labels, self._elements))
 
 
 def _scheme_title(thesaurus: Thesaurus, languages: Sequence[str]) -> str:

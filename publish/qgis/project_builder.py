@@ -22,6 +22,7 @@ Nothing here reads a network or a database: the caller gives the layers and the 
 
 from __future__ import annotations
 
+import copy
 import io
 import zipfile
 from collections.abc import Sequence
@@ -55,7 +56,7 @@ class ProjectInfo:
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
-    node = etree.SubElement(parent, tag, {k: v for k, v in attrs.items()})
+    node = etree.SubElement(parent, tag, attrs)
     if text is not None:
         node.text = text
     return node
@@ -160,7 +161,7 @@ def _metadata(
 
 def _map_layer(
     parent: etree._Element, layer: ProjectLayer, info: ProjectInfo, theme_labels: list[str]
-) -> None:
+) -> etree._Element:
     source = layer.source
     attrs = {
         "type": source.layer_type,
@@ -196,6 +197,7 @@ def _map_layer(
         _sub(flags, flag, value)
     _sub(flags, "Private", "0")
     _custom_properties(node)
+    return node
 
 
 def project_document(
@@ -203,9 +205,13 @@ def project_document(
     tree: Group,
     layers: dict[str, ProjectLayer],
     theme_labels: dict[str, str],
+    built: dict[str, etree._Element] | None = None,
 ) -> etree._ElementTree:
     """The project as an XML tree. `tree` is the root group (publish/qgis/tree.py), `layers`
-    every layer it names, `theme_labels` concept id -> label for the layer keywords."""
+    every layer it names, `theme_labels` concept id -> label for the layer keywords.
+    `built` keeps each layer's <maplayer> across the projects of one set: a layer is in
+    the whole-catalogue project and its themes' projects, and copying its element is
+    several times cheaper than building it again."""
     root = etree.Element(
         "qgis",
         projectname=info.title,
@@ -229,9 +235,15 @@ def project_document(
         _sub(order, "item", layer_id)
     project_layers = _sub(root, "projectlayers")
     for layer_id in ids:
+        known = built.get(layer_id) if built is not None else None
+        if known is not None:
+            project_layers.append(copy.deepcopy(known))
+            continue
         layer = layers[layer_id]
         labels = [theme_labels[t] for t in layer.themes if t in theme_labels]
-        _map_layer(project_layers, layer, info, labels)
+        node = _map_layer(project_layers, layer, info, labels)
+        if built is not None:
+            built[layer_id] = node
     layer_order = _sub(root, "layerorder")
     for layer_id in ids:
         _sub(layer_order, "layer", id=layer_id)
