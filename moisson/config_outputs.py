@@ -155,9 +155,10 @@ class QgisSettings(Section):
         "such layers are left out.",
     )
     record_url: str = Field(
-        "{site}/api/records/{id}",
-        description="Link back to the record in each layer's metadata (`{site}`: the site "
-        "URL, `{id}`: the record id).",
+        "{site}/ogcapi/collections/catalogue/items/{id}?f=html",
+        description="Link back to the record in each layer's metadata, the page the IDG "
+        "plugin opens for 'Voir les métadonnées' (`{site}`: the site URL, `{id}`: the record "
+        "id); default: the record's HTML page of the OGC API Records endpoint.",
     )
     raster_crs: str = Field(
         "EPSG:3857", description="CRS asked of WMS/WMTS layers, and the projects' CRS."

@@ -63,7 +63,7 @@ def export_projects(
             body = projects.project(platform.name, suffix)
             _write(directory / "projects" / f"{platform.name}.{suffix}", body)
     for name, legacy in (("platforms.json", False), ("platforms-legacy.json", True)):
-        body = json.dumps(projects.platform_list(legacy), ensure_ascii=False, indent=2)
-        _write(directory / name, body.encode())
+        listed = json.dumps(projects.platform_list(legacy), ensure_ascii=False, indent=2)
+        _write(directory / name, listed.encode())
     _write(directory / "icon.png", config.icon.read_bytes() if config.icon else icon_png())
     return projects

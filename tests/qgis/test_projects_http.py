@@ -68,6 +68,20 @@ def test_every_listed_project_is_served_in_both_forms(client: FlaskClient) -> No
         assert root.find("projectlayers/maplayer") is not None
 
 
+def test_layer_metadata_links_open_the_record_page(client: FlaskClient) -> None:
+    qgs = client.get("/qgis/projects/moisson.qgs").data
+    root = etree.fromstring(qgs.split(b"\n", 1)[1])
+    layers = root.findall("projectlayers/maplayer")
+    assert layers
+    for layer in layers[:5]:
+        (link,) = layer.iterfind("resourceMetadata/links/link[@name='metadata']")
+        url = link.get("url")
+        assert url.startswith("http://localhost/")
+        page = client.get(url.removeprefix("http://localhost"))
+        assert page.status_code == 200 and page.mimetype == "text/html"
+        assert layer.findtext("resourceMetadata/title") in page.get_data(as_text=True)
+
+
 def test_icon(client: FlaskClient) -> None:
     response = client.get("/qgis/icon.png")
     assert response.status_code == 200 and response.mimetype == "image/png"

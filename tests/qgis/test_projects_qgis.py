@@ -162,9 +162,8 @@ def test_every_layer_has_its_provider_and_data_source(
         assert found["crs"] == source.crs
         assert found["name"] == layer.name and found["title"] == layer.title
         assert found["identifier"] == layer.record_id
-        assert {"name": "metadata", "url": f"{SITE}/api/records/{layer.record_id}"} in found[
-            "links"
-        ]
+        record_page = f"{SITE}/ogcapi/collections/catalogue/items/{layer.record_id}?f=html"
+        assert {"name": "metadata", "url": record_page} in found["links"]
         if layer.bbox is not None:
             assert found["extent"] == pytest.approx(list(layer.bbox))
             assert found["extent_crs"] == "EPSG:4326"
