@@ -5,7 +5,8 @@ entry (one per duplicate cluster: the canonical record, with the links of its ot
 copies) in a stable order. A service layer offered by several entries is one layer: it takes
 its name, abstract and metadata from the first entry that offers it and the themes of all of
 them. A refused link (publish/qgis/service_links.py) is logged with the record id and the
-reason, never with its URL (which may hold the very secret it is refused for).
+reason, never with its URL (which may hold the very secret it is refused for): a warning
+when it is unsafe (credentials, malformed), INFO when it merely names no layer.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def _layers_of(entry: Entry) -> Iterable[ServiceLayer]:
         try:
             layer = service_layer(link)
         except LayerRefused as exc:
-            logger.warning(
+            logger.log(
+                logging.WARNING if exc.unsafe else logging.INFO,
                 "record %s: a %s link is left out of the QGIS projects: %s",
                 entry.record.id,
                 link.protocol,

@@ -117,11 +117,14 @@ _SECRET_WORDS = re.compile(r"(token|apikey|api_key|password|passwd|secret)", re.
 
 
 class LayerRefused(ValueError):
-    """A service link that cannot become a layer; `reason` says why, for the log line."""
+    """A service link that cannot become a layer; `reason` says why, for the log line.
+    `unsafe`: refused for what it holds (credentials, a malformed URL), which an admin
+    should look at; otherwise it merely names no layer (a bare GetCapabilities link)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, unsafe: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.unsafe = unsafe
 
 
 @dataclass(frozen=True, order=True)
@@ -161,7 +164,9 @@ def _name(value: str | None) -> str | None:
     if not text:
         return None
     if any(c.isspace() for c in text):
-        raise LayerRefused(f"layer name {text[:60]!r} holds spaces: a description, not a name")
+        raise LayerRefused(
+            f"layer name {text[:60]!r} holds spaces: a description, not a name", unsafe=False
+        )
     return text
 
 
@@ -207,7 +212,9 @@ def service_layer(link: Link) -> ServiceLayer | None:
             if name is None and lowered.get(parameter):
                 name = _name(lowered[parameter].split(",")[0])
     if name is None:
-        raise LayerRefused("no layer name (neither the link's name nor the URL gives one)")
+        raise LayerRefused(
+            "no layer name (neither the link's name nor the URL gives one)", unsafe=False
+        )
     url = urlunsplit((parts.scheme.lower(), netloc, path, "&".join(kept), ""))
     matrix = (lowered.get("tilematrixset") or None) if kind is ServiceKind.WMTS else None
     return ServiceLayer(kind, url, name, matrix)
