@@ -106,6 +106,13 @@ def _parser() -> argparse.ArgumentParser:
     token_actions.add_parser("list", help="list tokens (never their secret)")
     revoke = token_actions.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("id", type=int)
+
+    qgis = sub.add_parser("qgis", help="QGIS: the Moisson search plugin")
+    qgis_actions = qgis.add_subparsers(dest="action", required=True)
+    plugin_zip = qgis_actions.add_parser(
+        "plugin-zip", help="build the Moisson search plugin's installable zip"
+    )
+    plugin_zip.add_argument("out", nargs="?", default=".", help="zip file or folder (default: .)")
     return parser
 
 
@@ -135,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "parse":  # needs no configuration
             return commands.parse(args)
+        if args.command == "qgis" and args.action == "plugin-zip":  # packages files only
+            return commands.qgis_plugin_zip(args)
         settings = load_settings(args.config)
         if args.command == "thesaurus" and args.action == "validate":  # checks files only
             return commands.thesaurus_validate(settings, args)

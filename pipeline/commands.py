@@ -29,11 +29,12 @@ from pipeline.progress import Progress
 from pipeline.runs import RunStatus
 from pipeline.runtime import Runtime
 from pipeline.scheduler import build_scheduler, sync_jobs
+from qgis_plugin.plugin_zip import build_zip
 from search_api.params import parse_search_args
 from search_api.serialise import search_response, source_names
 from search_api.server import serve as serve_api
 
-__all__ = ["HANDLERS", "parse", "thesaurus_validate"]
+__all__ = ["HANDLERS", "parse", "qgis_plugin_zip", "thesaurus_validate"]
 
 
 def harvest(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -252,6 +253,12 @@ def thesaurus(runtime: Runtime, args: argparse.Namespace) -> int:
     print("top unmapped keywords (records, of which without any theme):")
     for item in unmapped(store, themer, limit=args.top):
         print(f"  {item['records']}\t{item['unthemed']}\t{item['keyword']}")
+    return 0
+
+
+def qgis_plugin_zip(args: argparse.Namespace) -> int:
+    """`moisson qgis plugin-zip [OUT]`: the plugin's installable zip (qgis_plugin/)."""
+    print(build_zip(Path(args.out)))
     return 0
 
 
