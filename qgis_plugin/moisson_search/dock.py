@@ -83,6 +83,7 @@ class MoissonDock(QgsDockWidget):
         self.total = 0
         self.hits: list[dict[str, Any]] = []
         self._tasks: set[AddLayerTask] = set()
+        self._reported: set[str] = set()
         self._build()
 
     # -- widgets -----------------------------------------------------------------------
@@ -203,6 +204,7 @@ class MoissonDock(QgsDockWidget):
         self._run()
 
     def _run(self) -> None:
+        self._reported.clear()
         params = self._filter_params(with_theme=True)
         params += [("page", str(self.page)), ("size", str(PAGE_SIZE))]
         self.status_label.setText("Searching...")
@@ -260,6 +262,9 @@ class MoissonDock(QgsDockWidget):
     # -- answers -------------------------------------------------------------------------
 
     def _error(self, message: str) -> None:
+        if message in self._reported:
+            return  # the search and the theme counts failed for the same reason: say it once
+        self._reported.add(message)
         self.status_label.setText("Search failed.")
         self.iface.messageBar().pushMessage("Moisson", message, level=Qgis.Warning, duration=10)
         self.failed.emit(message)

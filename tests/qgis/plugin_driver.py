@@ -1,0 +1,403 @@
+"""Drive the Moisson search plugin inside QGIS (run by /usr/bin/python3, not the venv).
+
+Usage: plugin_driver.py PLUGINS_DIR SCENARIO_JSON. Loads and starts the unzipped plugin with
+qgis.utils as QGIS does, in a small but real host window (QMainWindow, map canvas, message
+bar, Web menu), then uses the dock as a person would: settings dialog, typing, Enter,
+clicking a theme, ticking a facet, Add to map, Open record. Prints one line
+`RESULT {json}` with what the widgets showed; the pytest side compares it with the API.
+With `screenshot` in the scenario (run under xvfb-run), saves the window with the dock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from qgis.core import (
+    QgsApplication,
+    QgsMapRendererParallelJob,
+    QgsMapSettings,
+    QgsProject,
+    QgsRectangle,
+    QgsSettings,
+)
+from qgis.gui import QgisInterface, QgsLayerTreeMapCanvasBridge, QgsMapCanvas, QgsMessageBar
+from qgis.PyQt.QtCore import QObject, QSize, Qt, QTimer, pyqtSlot
+from qgis.PyQt.QtGui import QColor, QDesktopServices
+from qgis.PyQt.QtTest import QTest
+from qgis.PyQt.QtWidgets import QApplication, QMainWindow, QToolBar, QVBoxLayout, QWidget
+
+TIMEOUT = 60.0
+
+
+class Host(QgisInterface):
+    """The parts of QGIS's main window a plugin uses, built from real widgets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.window = QMainWindow()
+        self.window.setWindowTitle("QGIS - Moisson search")
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.bar = QgsMessageBar()
+        self.canvas = QgsMapCanvas()
+        self.canvas.setCanvasColor(QColor("white"))
+        layout.addWidget(self.bar)
+        layout.addWidget(self.canvas, 1)
+        self.window.setCentralWidget(central)
+        self.bridge = QgsLayerTreeMapCanvasBridge(
+            QgsProject.instance().layerTreeRoot(), self.canvas
+        )
+        self.toolbar = QToolBar("Plugins")
+        self.window.addToolBar(self.toolbar)
+        self.web_menu = self.window.menuBar().addMenu("&Web")
+        self.submenus: dict[str, Any] = {}
+
+    def mainWindow(self) -> QMainWindow:
+        return self.window
+
+    def mapCanvas(self) -> QgsMapCanvas:
+        return self.canvas
+
+    def messageBar(self) -> QgsMessageBar:
+        return self.bar
+
+    def addDockWidget(self, area: Any, dock: Any) -> None:
+        self.window.addDockWidget(area, dock)
+
+    def removeDockWidget(self, dock: Any) -> None:
+        self.window.removeDockWidget(dock)
+
+    def addToolBarIcon(self, action: Any) -> int:
+        self.toolbar.addAction(action)
+        return 0
+
+    def removeToolBarIcon(self, action: Any) -> None:
+        self.toolbar.removeAction(action)
+
+    def addPluginToWebMenu(self, name: str, action: Any) -> None:
+        menu = self.submenus.get(name) or self.web_menu.addMenu(name)
+        self.submenus[name] = menu
+        menu.addAction(action)
+
+    def removePluginWebMenu(self, name: str, action: Any) -> None:
+        menu = self.submenus.get(name)
+        if menu is not None:
+            menu.removeAction(action)
+            if not menu.actions():
+                self.web_menu.removeAction(menu.menuAction())
+                del self.submenus[name]
+
+    def web_entries(self) -> list[str]:
+        return [a.text() for m in self.submenus.values() for a in m.actions()]
+
+
+class Opened(QObject):
+    """Receives what QDesktopServices.openUrl would hand to the browser."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    @pyqtSlot("QUrl")
+    def open(self, url: Any) -> None:
+        self.urls.append(url.toString())
+
+
+def spin_until(done: Callable[[], bool], timeout: float = TIMEOUT) -> bool:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        QgsApplication.processEvents()
+        time.sleep(0.01)
+    QgsApplication.processEvents()
+    return True
+
+
+class Watch:
+    """Counts the dock's signals, so a step waits for the answers it caused."""
+
+    def __init__(self, dock: Any) -> None:
+        self.counts = {"search": 0, "themes": 0, "suggest": 0, "layer": 0}
+        self.errors: list[str] = []
+        self.suggestions: list[str] = []
+        self.layers: list[str] = []
+        dock.searchFinished.connect(lambda _t: self._bump("search"))
+        dock.themesLoaded.connect(lambda: self._bump("themes"))
+        dock.suggestionsReady.connect(self._suggested)
+        dock.layerAdded.connect(self._layer)
+        dock.failed.connect(self.errors.append)
+
+    def _bump(self, key: str) -> None:
+        self.counts[key] += 1
+
+    def _suggested(self, words: list) -> None:
+        self.suggestions = list(words)
+        self._bump("suggest")
+
+    def _layer(self, layer_id: str) -> None:
+        self.layers.append(layer_id)
+        self._bump("layer")
+
+    def run(self, action: Callable[[], None], *keys: str) -> bool:
+        """Do `action`, then wait until each key fired again (or an error came)."""
+        before = dict(self.counts)
+        errors = len(self.errors)
+        action()
+        return (
+            spin_until(
+                lambda: len(self.errors) > errors or all(self.counts[k] > before[k] for k in keys)
+            )
+            and len(self.errors) == errors
+        )
+
+
+def shown(dock: Any) -> dict[str, Any]:
+    items = [dock.result_list.item(i).text() for i in range(dock.result_list.count())]
+    return {
+        "total": dock.total,
+        "status": dock.status_label.text(),
+        "items": items,
+        "hits": [{"id": h["id"], "title": h["title"]} for h in dock.hits],
+    }
+
+
+def theme_items(tree: Any) -> list[dict[str, Any]]:
+    found = []
+
+    def walk(item: Any, depth: int) -> None:
+        found.append(
+            {
+                "id": item.data(0, Qt.UserRole),
+                "label": item.text(0),
+                "count": int(item.text(1)),
+                "depth": depth,
+            }
+        )
+        for i in range(item.childCount()):
+            walk(item.child(i), depth + 1)
+
+    for i in range(tree.topLevelItemCount()):
+        walk(tree.topLevelItem(i), 0)
+    return found
+
+
+def find_item(tree: Any, wanted: str, column_role: int = Qt.UserRole) -> Any:
+    stack = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    while stack:
+        item = stack.pop(0)
+        if item.data(0, column_role) == wanted:
+            return item
+        stack += [item.child(i) for i in range(item.childCount())]
+    return None
+
+
+def click_item(tree: Any, item: Any) -> None:
+    """A real mouse click on the item, as a user does."""
+    tree.scrollToItem(item)
+    QgsApplication.processEvents()
+    rect = tree.visualItemRect(item)
+    QTest.mouseClick(tree.viewport(), Qt.LeftButton, Qt.NoModifier, rect.center())
+
+
+def fill_settings(url: str, token: str = "") -> Callable[[], None]:
+    """Fill the modal settings dialog once it is open, then press OK."""
+
+    def fill() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, fill)
+            return
+        dialog.url_edit.setText(url)
+        dialog.token_edit.setText(token)
+        dialog.accept()
+
+    return fill
+
+
+def render(layer: Any) -> list[int]:
+    settings = QgsMapSettings()
+    settings.setLayers([layer])
+    settings.setDestinationCrs(layer.crs())
+    settings.setExtent(QgsRectangle(-4, 42, 9, 51))
+    settings.setOutputSize(QSize(64, 64))
+    job = QgsMapRendererParallelJob(settings)
+    job.start()
+    job.waitForFinished()
+    colour = job.renderedImage().pixelColor(32, 32)
+    return [colour.red(), colour.green(), colour.blue(), colour.alpha()]
+
+
+def scenario(host: Host, plugins_dir: str, plan: dict[str, Any]) -> dict[str, Any]:
+    import qgis.utils
+
+    out: dict[str, Any] = {}
+    qgis.utils.iface = host
+    sys.path.insert(0, plugins_dir)
+    qgis.utils.plugin_paths = [plugins_dir]
+    qgis.utils.updateAvailablePlugins()
+    out["available"] = "moisson_search" in qgis.utils.available_plugins
+    out["metadata"] = {
+        key: qgis.utils.pluginMetadata("moisson_search", key)
+        for key in ("name", "qgisMinimumVersion", "icon", "category")
+    }
+    out["loaded"] = qgis.utils.loadPlugin("moisson_search")
+    out["started"] = qgis.utils.startPlugin("moisson_search")
+    out["active"] = "moisson_search" in qgis.utils.active_plugins
+    plugin = qgis.utils.plugins["moisson_search"]
+    out["module_file"] = sys.modules["moisson_search"].__file__
+    out["web_menu"] = host.web_entries()
+    host.window.resize(1280, 800)
+    host.window.show()
+    plugin.actions[0].trigger()  # the toolbar button shows the dock
+    dock = plugin.dock
+    out["dock_visible"] = dock.isVisible()
+    watch = Watch(dock)
+
+    # Settings through the dialog; accepting it runs a first search (everything).
+    def open_settings(token: str = "") -> None:
+        QTimer.singleShot(0, fill_settings(plan["url"], token))
+        dock.settings_button.click()
+
+    out["first_ok"] = watch.run(open_settings, "search", "themes")
+    out["all"] = shown(dock)
+    out["themes"] = theme_items(dock.theme_tree)
+    out["facets"] = {
+        dock.facet_tree.topLevelItem(i).text(0): dock.facet_tree.topLevelItem(i).childCount()
+        for i in range(dock.facet_tree.topLevelItemCount())
+    }
+
+    # Suggestions while typing.
+    dock.query_edit.setFocus()
+    out["suggest_ok"] = watch.run(
+        lambda: QTest.keyClicks(dock.query_edit, plan["typed"]), "suggest"
+    )
+    out["suggestions"] = watch.suggestions
+    out["completer_rows"] = dock.completer.model().rowCount()
+
+    # A text search with Enter.
+    def type_and_enter(text: str) -> Callable[[], None]:
+        def act() -> None:
+            dock.completer.popup().hide()
+            dock.query_edit.setText(text)
+            QTest.keyClick(dock.query_edit, Qt.Key_Return)
+
+        return act
+
+    out["text_ok"] = watch.run(type_and_enter(plan["text"]), "search", "themes")
+    out["text"] = shown(dock)
+
+    # Click a theme in the tree (the test chose one with records for this text).
+    item = find_item(dock.theme_tree, plan["theme"])
+    out["theme_in_tree"] = item is not None
+    if item is not None:
+        out["theme_count_in_tree"] = int(item.text(1))
+        out["theme_ok"] = watch.run(lambda: click_item(dock.theme_tree, item), "search")
+        out["theme"] = shown(dock)
+        out["theme_hit_themes"] = [[t["id"] for t in h.get("themes") or []] for h in dock.hits]
+        out["clear_visible"] = dock.clear_button.isVisible()
+    out["cleared_ok"] = watch.run(dock.clear_button.click, "search")
+
+    # Tick a facet value.
+    dock.tabs.setCurrentWidget(dock.facet_tree)
+    bucket = find_item(dock.facet_tree, plan["source"])
+    if bucket is not None:
+        out["facet_count"] = int(bucket.text(1))
+        out["facet_ok"] = watch.run(lambda: bucket.setCheckState(0, Qt.Checked), "search")
+        out["facet"] = shown(dock)
+    out["cleared_facet_ok"] = watch.run(dock.clear_button.click, "search")
+    dock.tabs.setCurrentWidget(dock.theme_tree)
+
+    # The loopback record is ROLE_STAFF only: invisible without the token.
+    out["anonymous_ok"] = watch.run(type_and_enter(plan["restricted"]), "search")
+    out["anonymous"] = shown(dock)
+
+    # The token, typed in the settings dialog: kept in the auth database, not the settings.
+    out["token_ok"] = watch.run(lambda: open_settings(plan["token"]), "search")
+    out["with_token"] = shown(dock)
+    authcfg = QgsSettings().value("moisson_search/authcfg", "")
+    out["authcfg"] = authcfg
+    QgsSettings().sync()
+    settings_file = QgsSettings().fileName()
+    with open(settings_file, encoding="utf-8", errors="replace") as handle:
+        out["token_in_settings_file"] = plan["token"] in handle.read()
+    out["settings_file_has_authcfg"] = bool(authcfg)
+    out["details"] = dock.details.toPlainText()
+    out["add_enabled"] = dock.add_button.isEnabled()
+
+    # Open record: the URL QGIS hands to the browser.
+    opened = Opened()
+    QDesktopServices.setUrlHandler("http", opened, "open")
+    dock.open_button.click()
+    spin_until(lambda: bool(opened.urls), 5)
+    QDesktopServices.unsetUrlHandler("http")
+    out["opened"] = opened.urls
+
+    # Add to map: built in a QgsTask, added to the project, valid, and it renders.
+    out["add_ok"] = watch.run(dock.add_button.click, "layer")
+    out["add_errors"] = watch.errors
+    layer = QgsProject.instance().mapLayer(watch.layers[-1]) if watch.layers else None
+    if layer is not None:
+        out["layer"] = {
+            "name": layer.name(),
+            "valid": layer.isValid(),
+            "provider": layer.providerType(),
+            "source": layer.source(),
+            "in_tree": QgsProject.instance().layerTreeRoot().findLayer(layer.id()) is not None,
+            "pixel": render(layer),
+        }
+    out["bar_after_add"] = [item.text() for item in host.bar.items()]
+
+    if plan.get("screenshot"):
+        if layer is not None:
+            host.canvas.setDestinationCrs(layer.crs())
+        host.canvas.setExtent(QgsRectangle(-6, 40, 11, 53))
+        out["screenshot_search_ok"] = watch.run(
+            type_and_enter(plan["screenshot_text"]), "search", "themes"
+        )
+        dock.tabs.setCurrentWidget(dock.theme_tree)
+        dock.theme_tree.expandToDepth(0)
+        host.canvas.refresh()
+        spin_until(lambda: not host.canvas.isDrawing(), 20)
+        time.sleep(0.5)
+        QgsApplication.processEvents()
+        out["screenshot_saved"] = host.window.grab().save(plan["screenshot"], "PNG")
+        out["platform"] = QgsApplication.platformName()
+
+    # A refused token: Moisson's 401 message in the message bar, no exception.
+    out["bad_token_ok"] = watch.run(lambda: open_settings("not-a-token"), "search")
+    out["errors"] = watch.errors
+    out["bar"] = [item.text() for item in host.bar.items()]
+
+    out["unloaded"] = qgis.utils.unloadPlugin("moisson_search")
+    out["web_menu_after_unload"] = host.web_entries()
+    return out
+
+
+def main() -> None:
+    plugins_dir, plan = sys.argv[1], json.loads(sys.argv[2])
+    app = QgsApplication([], True)
+    app.initQgis()
+    manager = QgsApplication.authManager()
+    if not manager.setMasterPassword(plan["master_password"], True):
+        print("RESULT " + json.dumps({"fatal": "auth database master password refused"}))
+        return
+    host = Host()
+    try:
+        result = scenario(host, plugins_dir, plan)
+    except Exception:  # report it: the pytest side shows the traceback
+        result = {"fatal": traceback.format_exc()}
+    print("RESULT " + json.dumps(result), flush=True)
+    sys.stdout.flush()
+    os._exit(0)  # skip QGIS's teardown: it can crash on exit in a headless run
+
+
+if __name__ == "__main__":
+    main()

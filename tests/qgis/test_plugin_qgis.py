@@ -1,0 +1,258 @@
+"""The Moisson search plugin in real QGIS (Debian's 3.22, system python3, offscreen).
+
+The plugin zip `moisson qgis plugin-zip` builds is unzipped and loaded with qgis.utils as
+QGIS loads plugins; the dock then searches a live `moisson serve` (tests/qgis/catalogue.py)
+the way a user does it (tests/qgis/plugin_driver.py), and every number the dock shows is
+compared with what the API answers for the same request. The Add-to-map step uses a WMS
+that the test serves on loopback (testkit.loopback_wms): the layer must be valid, come from
+the wms provider and render the WMS's colour. scripts/test.sh installs QGIS; without it the
+tests skip (and fail under CI).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from qgis_plugin.plugin_zip import build_zip
+from testkit.loopback_wms import FILL, LoopbackWms, serve_wms
+from tests.conftest import ROOT, require
+from tests.qgis.catalogue import LOOPBACK_TITLE, LiveMoisson, live_moisson
+
+pytestmark = pytest.mark.integration
+
+DRIVER = Path(__file__).with_name("plugin_driver.py")
+SYSTEM_PYTHON = "/usr/bin/python3"
+TEXT = "camargue"
+TYPED = "camar"
+SCREENSHOT = ROOT / "docs" / "screenshots" / "qgis-plugin.png"
+ARTIFACTS = ROOT / "var" / "artifacts"
+
+
+def qgis_available() -> bool:
+    if not Path(SYSTEM_PYTHON).exists():
+        return False
+    probe = subprocess.run(
+        [SYSTEM_PYTHON, "-c", "import qgis.core, qgis.gui, qgis.utils"],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    return probe.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def qgis() -> None:
+    require(
+        qgis_available(),
+        "QGIS not installed for /usr/bin/python3 "
+        "(apt-get install qgis python3-qgis; scripts/test.sh does it)",
+    )
+
+
+@pytest.fixture(scope="module")
+def served(
+    qgis: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveMoisson, LoopbackWms]]:
+    tmp = tmp_path_factory.mktemp("qgis-plugin-catalogue")
+    with serve_wms() as wms, live_moisson(tmp, wms.url, wms.layer) as live:
+        yield live, wms
+
+
+@pytest.fixture(scope="module")
+def plugins_dir(qgis: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The plugin as a user installs it: the built zip, unzipped into a plugins folder."""
+    folder = tmp_path_factory.mktemp("qgis-plugins")
+    built = build_zip(folder / "moisson_search.zip")
+    with zipfile.ZipFile(built) as archive:
+        archive.extractall(folder / "plugins")
+    return folder / "plugins"
+
+
+def api(live: LiveMoisson, path: str, token: str | None = None, **params: Any) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    answer = httpx.get(f"{live.url}{path}", params=params, headers=headers, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def a_theme_narrowing(live: LiveMoisson, text: str) -> tuple[str, int]:
+    """A top-level theme holding some but not all of the records found for `text`."""
+    total = api(live, "/api/search", q=text, size=0)["total"]
+    themes = api(live, "/api/themes", q=text)["themes"]
+    for theme in themes:
+        if 0 < theme["count"] < total:
+            return theme["id"], theme["count"]
+    raise AssertionError(f"no theme narrows {text!r}: {themes}")
+
+
+def drive(
+    plugins: Path, tmp: Path, plan: dict[str, Any], command: list[str] | None = None
+) -> dict[str, Any]:
+    home = tmp / "home"  # QgsSettings, the auth database and profiles land here, not in ~
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir()
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "HOME": str(home),
+        "XDG_RUNTIME_DIR": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "QGIS_AUTH_DB_DIR_PATH": str(home / "auth"),
+        "QGIS_CUSTOM_CONFIG_PATH": str(home / "qgis"),
+    }
+    (home / "auth").mkdir()
+    env.pop("PYTHONPATH", None)
+    if command:
+        env.pop("QT_QPA_PLATFORM")
+    done = subprocess.run(
+        [*(command or []), SYSTEM_PYTHON, str(DRIVER), str(plugins), json.dumps(plan)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
+    assert line is not None, f"driver failed ({done.returncode}):\n{done.stderr[-3000:]}"
+    result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    assert "fatal" not in result, result["fatal"]
+    return result
+
+
+def plan_for(live: LiveMoisson) -> dict[str, Any]:
+    theme, _ = a_theme_narrowing(live, TEXT)
+    return {
+        "url": live.url,
+        "token": live.token,
+        "master_password": "test-master-password",
+        "typed": TYPED,
+        "text": TEXT,
+        "theme": theme,
+        "source": "samples",
+        "restricted": "loopback rivers",
+    }
+
+
+@pytest.fixture(scope="module")
+def shown(
+    served: tuple[LiveMoisson, LoopbackWms],
+    plugins_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, Any]:
+    live, _ = served
+    return drive(plugins_dir, tmp_path_factory.mktemp("qgis-run"), plan_for(live))
+
+
+def test_the_plugin_loads_and_starts_as_qgis_loads_plugins(
+    shown: dict[str, Any], plugins_dir: Path
+) -> None:
+    assert shown["available"] and shown["loaded"] and shown["started"] and shown["active"]
+    assert shown["module_file"].startswith(str(plugins_dir))  # the unzipped copy
+    assert shown["metadata"] == {
+        "name": "Moisson search",
+        "qgisMinimumVersion": "3.22",
+        "icon": "icon.png",
+        "category": "Web",
+    }
+    assert shown["web_menu"] == ["Moisson search", "Moisson search settings..."]
+    assert shown["dock_visible"] is True
+    assert shown["unloaded"] is True and shown["web_menu_after_unload"] == []
+
+
+def test_the_dock_lists_what_the_api_finds(
+    shown: dict[str, Any], served: tuple[LiveMoisson, LoopbackWms]
+) -> None:
+    live, _ = served
+    everything = api(live, "/api/search", size=20)
+    assert shown["first_ok"] is True
+    assert shown["all"]["total"] == everything["total"] > 0
+    assert [h["id"] for h in shown["all"]["hits"]] == [h["id"] for h in everything["hits"]]
+    first = everything["hits"][0]
+    assert shown["all"]["items"][0].startswith(first["title"])
+    assert ", ".join(first["source_names"]) in shown["all"]["items"][0]
+
+    found = api(live, "/api/search", q=TEXT, size=20)
+    assert shown["text_ok"] is True
+    assert shown["text"]["total"] == found["total"] > 0
+    assert [h["id"] for h in shown["text"]["hits"]] == [h["id"] for h in found["hits"]]
+    assert shown["text"]["status"].startswith(f"{found['total']} records")
+
+    assert shown["suggest_ok"] is True
+    suggested = api(live, "/api/suggest", q=TYPED, size=10)["suggestions"]
+    assert shown["suggestions"] == suggested and suggested
+    assert shown["completer_rows"] == len(suggested)
+
+
+def test_the_theme_tree_has_the_api_counts_and_a_click_filters(
+    shown: dict[str, Any], served: tuple[LiveMoisson, LoopbackWms]
+) -> None:
+    live, _ = served
+    tree = api(live, "/api/themes")["themes"]
+    top = [(t["id"], t["count"]) for t in tree if t["count"] > 0]
+    assert [(t["id"], t["count"]) for t in shown["themes"] if t["depth"] == 0] == top
+
+    theme, count = a_theme_narrowing(live, TEXT)
+    assert shown["theme_in_tree"] and shown["theme_count_in_tree"] == count
+    assert shown["theme_ok"] is True
+    filtered = api(live, "/api/search", q=TEXT, theme=theme, size=20)
+    assert shown["theme"]["total"] == filtered["total"] == count
+    assert [h["id"] for h in shown["theme"]["hits"]] == [h["id"] for h in filtered["hits"]]
+    assert shown["clear_visible"] is True and shown["cleared_ok"] is True
+
+
+def test_a_facet_tick_filters(shown: dict[str, Any]) -> None:
+    assert shown["facets"]["Source"] >= 1
+    assert shown["facet_ok"] is True
+    assert shown["facet"]["total"] == shown["facet_count"] > 0
+    assert shown["cleared_facet_ok"] is True
+
+
+def test_the_token_is_kept_in_the_auth_database_and_opens_restricted_records(
+    shown: dict[str, Any],
+) -> None:
+    assert shown["anonymous_ok"] is True and shown["anonymous"]["total"] == 0
+    assert shown["token_ok"] is True
+    assert [h["title"] for h in shown["with_token"]["hits"]] == [LOOPBACK_TITLE]
+    assert shown["authcfg"] and shown["token_in_settings_file"] is False
+    assert "Loopback WMS" in shown["details"] and "WMS: sample_rivers" in shown["details"]
+
+
+def test_open_record_hands_the_record_url_to_the_browser(
+    shown: dict[str, Any], served: tuple[LiveMoisson, LoopbackWms]
+) -> None:
+    live, _ = served
+    [hit] = shown["with_token"]["hits"]
+    assert shown["opened"] == [f"{live.url}/api/records/{hit['id']}"]
+
+
+def test_add_to_map_adds_a_valid_wms_layer_that_renders(
+    shown: dict[str, Any], served: tuple[LiveMoisson, LoopbackWms]
+) -> None:
+    _, wms = served
+    assert shown["add_enabled"] is True
+    assert shown["add_ok"] is True, shown["add_errors"]
+    layer = shown["layer"]
+    assert layer["valid"] is True and layer["provider"] == "wms" and layer["in_tree"] is True
+    assert layer["name"] == LOOPBACK_TITLE
+    assert f"url={wms.url}" in layer["source"] and f"layers={wms.layer}" in layer["source"]
+    assert "REQUEST" not in layer["source"].upper().replace("REQUESTS", "")
+    assert layer["pixel"] == list(FILL)
+    assert wms.get_map_requests(), "QGIS never asked the loopback WMS for a map"
+    assert any(LOOPBACK_TITLE in text for text in shown["bar_after_add"])
+
+
+def test_a_refused_token_is_a_message_in_the_message_bar(shown: dict[str, Any]) -> None:
+    assert shown["bad_token_ok"] is False  # the search failed...
+    message = "Moisson answered 401: unknown or revoked API token"
+    assert len(shown["errors"]) == 1 and shown["errors"][0].startswith(message)
+    assert [text for text in shown["bar"] if text.startswith(message)] == shown["errors"]
