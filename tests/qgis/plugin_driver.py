@@ -364,6 +364,7 @@ def scenario(host: Host, plugins_dir: str, plan: dict[str, Any]) -> dict[str, An
         )
         dock.tabs.setCurrentWidget(dock.theme_tree)
         dock.theme_tree.expandToDepth(0)
+        host.window.resizeDocks([dock], [560], Qt.Horizontal)
         host.canvas.refresh()
         spin_until(lambda: not host.canvas.isDrawing(), 20)
         time.sleep(0.5)

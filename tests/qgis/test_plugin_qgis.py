@@ -256,3 +256,29 @@ def test_a_refused_token_is_a_message_in_the_message_bar(shown: dict[str, Any]) 
     message = "Moisson answered 401: unknown or revoked API token"
     assert len(shown["errors"]) == 1 and shown["errors"][0].startswith(message)
     assert [text for text in shown["bar"] if text.startswith(message)] == shown["errors"]
+
+
+def test_a_screenshot_of_the_dock_with_results_under_xvfb(
+    served: tuple[LiveMoisson, LoopbackWms], plugins_dir: Path, tmp_path: Path
+) -> None:
+    """The same scenario on a real X server (xvfb-run), saving the window with the dock and
+    the added layer: docs/screenshots/qgis-plugin.png for the docs, var/artifacts/ for CI."""
+    xvfb = shutil.which("xvfb-run")
+    require(
+        xvfb is not None, "xvfb-run not installed (apt-get install xvfb xauth; scripts/test.sh)"
+    )
+    assert xvfb is not None
+    live, _ = served
+    picture = tmp_path / "qgis-plugin.png"
+    plan = {**plan_for(live), "screenshot": str(picture), "screenshot_text": TEXT}
+    shown = drive(plugins_dir, tmp_path, plan, [xvfb, "-a", "-s", "-screen 0 1400x900x24"])
+    assert shown["platform"] == "xcb"  # a real X server, not the offscreen platform
+    assert shown["screenshot_search_ok"] is True and shown["screenshot_saved"] is True
+    assert shown["layer"]["valid"] is True
+    data = picture.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1280, 800)
+    for target in (SCREENSHOT, ARTIFACTS / SCREENSHOT.name):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(picture, target)
