@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from qgis.core import (
     QgsBlockingNetworkRequest,
+    QgsDataSourceUri,
     QgsMapLayer,
     QgsProject,
     QgsRasterLayer,
@@ -21,10 +22,17 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtNetwork import QNetworkRequest
 
-from .service_links import ServiceLink, oapif_uri, wfs_uri, wms_uri, wmts_uri
+from .service_links import (
+    Params,
+    ServiceLink,
+    oapif_params,
+    wfs_params,
+    wms_params,
+    wmts_params,
+)
 from .wmts_capabilities import WmtsError, choose_tiling
 
-__all__ = ["AddLayerTask", "build_layer"]
+__all__ = ["AddLayerTask", "build_layer", "raster_source", "vector_source"]
 
 DEFAULT_CRS = "EPSG:4326"
 
@@ -42,23 +50,42 @@ def _wmts_capabilities(url: str) -> bytes:
     return bytes(fetch.reply().content())
 
 
+def raster_source(params: Params) -> str:
+    """`key=value&...`, encoded by QGIS itself (a service URL's own query string survives)."""
+    uri = QgsDataSourceUri()
+    for key, value in params:
+        uri.setParam(key, value)
+    return bytes(uri.encodedUri()).decode("utf-8")
+
+
+def vector_source(params: Params) -> str:
+    """`key='value' ...`, quoted by QGIS itself, as the WFS and OAPIF providers read it."""
+    uri = QgsDataSourceUri()
+    for key, value in params:
+        uri.setParam(key, value)
+    return uri.uri(False).strip()
+
+
 def build_layer(link: ServiceLink, crs: str = DEFAULT_CRS) -> QgsMapLayer:
     """The layer for `link` (may block on the network: call it from a task)."""
     if link.kind == "WMS":
-        layer: QgsMapLayer = QgsRasterLayer(wms_uri(link, crs), link.title or link.layer, "wms")
+        source = raster_source(wms_params(link, crs))
+        layer: QgsMapLayer = QgsRasterLayer(source, link.title or link.layer, "wms")
     elif link.kind == "WMTS":
         try:
             tiling = choose_tiling(_wmts_capabilities(link.url), link.layer, crs)
         except WmtsError as exc:
             raise LayerError(f"WMTS {link.url}: {exc}") from exc
-        uri = wmts_uri(link, tiling.crs, tiling.matrix_set, tiling.image_format, tiling.style)
-        layer = QgsRasterLayer(uri, link.title or link.layer, "wms")
+        params = wmts_params(link, tiling.crs, tiling.matrix_set, tiling.image_format, tiling.style)
+        layer = QgsRasterLayer(raster_source(params), link.title or link.layer, "wms")
     elif link.kind == "WFS":
-        layer = QgsVectorLayer(wfs_uri(link), link.title or link.layer, "WFS")
+        layer = QgsVectorLayer(vector_source(wfs_params(link)), link.title or link.layer, "WFS")
     else:
-        layer = QgsVectorLayer(oapif_uri(link), link.title or link.layer, "OAPIF")
+        source = vector_source(oapif_params(link))
+        layer = QgsVectorLayer(source, link.title or link.layer, "OAPIF")
     if not layer.isValid():
-        problem = layer.error().summary() or "the service did not answer as expected"
+        error = layer.error()  # kept in a name: a temporary QgsError's summary() can crash
+        problem = error.summary() or "the service did not answer as expected"
         raise LayerError(f"{link.label} from {link.url} is not a valid layer: {problem}")
     return layer
 

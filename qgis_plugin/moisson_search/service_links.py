@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
     "KINDS",
+    "Params",
     "ServiceLink",
     "UnsafeLink",
-    "oapif_uri",
+    "oapif_params",
     "service_links",
-    "wfs_uri",
-    "wms_uri",
-    "wmts_uri",
+    "wfs_params",
+    "wms_params",
+    "wmts_params",
 ]
 
 # kind -> QGIS provider key
@@ -149,63 +150,54 @@ def service_links(hit: dict) -> tuple[list[ServiceLink], list[str]]:
     return found, refused
 
 
-def _pairs(items: list[tuple[str, str]]) -> str:
-    """QGIS raster data sources are `key=value&...` with values percent-encoded."""
-    return "&".join(f"{key}={quote(value, safe=':/')}" for key, value in items)
+Params = list[tuple[str, str]]
 
 
-def wms_uri(link: ServiceLink, crs: str, image_format: str = "image/png") -> str:
-    """The data source QGIS's wms provider reads (as its WMS dialog writes it)."""
-    return _pairs(
-        [
-            ("contextualWMSLegend", "0"),
-            ("crs", crs),
-            ("dpiMode", "7"),
-            ("featureCount", "10"),
-            ("format", image_format),
-            ("layers", link.layer),
-            ("styles", ""),
-            ("url", link.url),
-        ]
-    )
+def wms_params(link: ServiceLink, crs: str, image_format: str = "image/png") -> Params:
+    """The data source keys of QGIS's wms provider (as its WMS dialog writes them);
+    layers.py encodes them with QgsDataSourceUri.encodedUri()."""
+    return [
+        ("contextualWMSLegend", "0"),
+        ("crs", crs),
+        ("dpiMode", "7"),
+        ("featureCount", "10"),
+        ("format", image_format),
+        ("layers", link.layer),
+        ("styles", ""),
+        ("url", link.url),
+    ]
 
 
-def wmts_uri(link: ServiceLink, crs: str, matrix_set: str, image_format: str, style: str) -> str:
+def wmts_params(
+    link: ServiceLink, crs: str, matrix_set: str, image_format: str, style: str
+) -> Params:
     """A WMTS layer for the wms provider: tile matrix set, format and style come from the
     service's capabilities (wmts_capabilities.choose_tiling)."""
-    return _pairs(
-        [
-            ("contextualWMSLegend", "0"),
-            ("crs", crs),
-            ("dpiMode", "7"),
-            ("format", image_format),
-            ("layers", link.layer),
-            ("styles", style),
-            ("tileMatrixSet", matrix_set),
-            ("url", link.url),
-        ]
-    )
+    return [
+        ("contextualWMSLegend", "0"),
+        ("crs", crs),
+        ("dpiMode", "7"),
+        ("format", image_format),
+        ("layers", link.layer),
+        ("styles", style),
+        ("tileMatrixSet", matrix_set),
+        ("url", link.url),
+    ]
 
 
-def _quoted(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+def wfs_params(link: ServiceLink, crs: str = "EPSG:4326") -> Params:
+    """The keys of QGIS's WFS provider (layers.py writes them as key='value' pairs)."""
+    return [
+        ("pagingEnabled", "true"),
+        ("preferCoordinatesForWfsT11", "false"),
+        ("restrictToRequestBBOX", "1"),
+        ("srsname", crs),
+        ("typename", link.layer),
+        ("url", link.url),
+        ("version", "auto"),
+    ]
 
 
-def wfs_uri(link: ServiceLink, crs: str = "EPSG:4326") -> str:
-    """The data source QGIS's WFS provider reads (key='value' pairs)."""
-    return " ".join(
-        [
-            "pagingEnabled='true'",
-            "preferCoordinatesForWfsT11='false'",
-            "restrictToRequestBBOX='1'",
-            f"srsname={_quoted(crs)}",
-            f"typename={_quoted(link.layer)}",
-            f"url={_quoted(link.url)}",
-            "version='auto'",
-        ]
-    )
-
-
-def oapif_uri(link: ServiceLink) -> str:
-    """The data source QGIS's OAPIF provider reads: landing page URL and collection id."""
-    return f"typename={_quoted(link.layer)} url={_quoted(link.url)}"
+def oapif_params(link: ServiceLink) -> Params:
+    """The keys of QGIS's OAPIF provider: the landing page URL and the collection id."""
+    return [("typename", link.layer), ("url", link.url)]

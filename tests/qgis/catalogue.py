@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline.cli import main
 from testkit.ports import free_port
@@ -27,7 +28,37 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples" / "csw"
 STAFF = "ROLE_STAFF"
 LOOPBACK_TITLE = "Loopback rivers of the plugin test"
+FEATURES_TITLE = "Loopback wetland features of the plugin test"
+FEATURES_COLLECTION = "wetlands"
 STARTUP_SECONDS = 60
+
+
+def wetland_features() -> list[dict[str, Any]]:
+    """Three small polygons in the Camargue, as pygeoapi's records provider serves them."""
+    return [
+        {
+            "id": f"wetland-{number}",
+            "type": "Feature",
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [west, 43.4],
+                        [west + 0.1, 43.4],
+                        [west + 0.1, 43.5],
+                        [west, 43.5],
+                        [west, 43.4],
+                    ]
+                ],
+            },
+            "properties": {
+                "title": f"Wetland {number}",
+                "type": "dataset",
+                "updated": "2026-01-15T00:00:00Z",
+            },
+        }
+        for number, west in enumerate((4.4, 4.55, 4.7), start=1)
+    ]
 
 
 @dataclass
@@ -37,12 +68,24 @@ class LiveMoisson:
     config: Path
 
 
-def loopback_record(wms_url: str, layer: str) -> str:
-    """A small ISO 19139 record (dataset, bbox over France) with one WMS link."""
+def loopback_record(
+    wms_url: str,
+    layer: str,
+    *,
+    identifier: str = "plugin-test-loopback-rivers",
+    title: str = LOOPBACK_TITLE,
+    protocol: str = "OGC:WMS",
+    capabilities: bool = True,
+    abstract: str = "Rivers drawn by the loopback WMS that the QGIS plugin test serves itself; "
+    "the plugin adds this layer to the map.",
+    keywords: tuple[str, ...] = ("rivers", "hydrography"),
+) -> str:
+    """A small ISO 19139 record (dataset, bbox over France) with one service link."""
+    query = "?SERVICE=WMS&amp;REQUEST=GetCapabilities" if capabilities else ""
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd"
     xmlns:gco="http://www.isotc211.org/2005/gco">
-  <gmd:fileIdentifier><gco:CharacterString>plugin-test-loopback-rivers</gco:CharacterString>
+  <gmd:fileIdentifier><gco:CharacterString>{identifier}</gco:CharacterString>
   </gmd:fileIdentifier>
   <gmd:language><gmd:LanguageCode codeList="http://www.loc.gov/standards/iso639-2/"
     codeListValue="eng">eng</gmd:LanguageCode></gmd:language>
@@ -53,7 +96,7 @@ def loopback_record(wms_url: str, layer: str) -> str:
   <gmd:identificationInfo>
     <gmd:MD_DataIdentification>
       <gmd:citation><gmd:CI_Citation>
-        <gmd:title><gco:CharacterString>{LOOPBACK_TITLE}</gco:CharacterString></gmd:title>
+        <gmd:title><gco:CharacterString>{title}</gco:CharacterString></gmd:title>
         <gmd:date><gmd:CI_Date>
           <gmd:date><gco:Date>2026-01-15</gco:Date></gmd:date>
           <gmd:dateType><gmd:CI_DateTypeCode
@@ -61,12 +104,15 @@ def loopback_record(wms_url: str, layer: str) -> str:
             codeListValue="publication">publication</gmd:CI_DateTypeCode></gmd:dateType>
         </gmd:CI_Date></gmd:date>
       </gmd:CI_Citation></gmd:citation>
-      <gmd:abstract><gco:CharacterString>Rivers drawn by the loopback WMS that the QGIS
-        plugin test serves itself; the plugin adds this layer to the map.</gco:CharacterString>
+      <gmd:abstract><gco:CharacterString>{abstract}</gco:CharacterString>
       </gmd:abstract>
       <gmd:descriptiveKeywords><gmd:MD_Keywords>
-        <gmd:keyword><gco:CharacterString>rivers</gco:CharacterString></gmd:keyword>
-        <gmd:keyword><gco:CharacterString>hydrography</gco:CharacterString></gmd:keyword>
+        {
+        "".join(
+            f"<gmd:keyword><gco:CharacterString>{k}</gco:CharacterString></gmd:keyword>"
+            for k in keywords
+        )
+    }
       </gmd:MD_Keywords></gmd:descriptiveKeywords>
       <gmd:language><gmd:LanguageCode codeList="http://www.loc.gov/standards/iso639-2/"
         codeListValue="eng">eng</gmd:LanguageCode></gmd:language>
@@ -80,9 +126,9 @@ def loopback_record(wms_url: str, layer: str) -> str:
   </gmd:identificationInfo>
   <gmd:distributionInfo><gmd:MD_Distribution><gmd:transferOptions>
     <gmd:MD_DigitalTransferOptions><gmd:onLine><gmd:CI_OnlineResource>
-      <gmd:linkage><gmd:URL>{wms_url}?SERVICE=WMS&amp;REQUEST=GetCapabilities</gmd:URL>
+      <gmd:linkage><gmd:URL>{wms_url}{query}</gmd:URL>
       </gmd:linkage>
-      <gmd:protocol><gco:CharacterString>OGC:WMS</gco:CharacterString></gmd:protocol>
+      <gmd:protocol><gco:CharacterString>{protocol}</gco:CharacterString></gmd:protocol>
       <gmd:name><gco:CharacterString>{layer}</gco:CharacterString></gmd:name>
     </gmd:CI_OnlineResource></gmd:onLine></gmd:MD_DigitalTransferOptions>
   </gmd:transferOptions></gmd:MD_Distribution></gmd:distributionInfo>
@@ -90,10 +136,24 @@ def loopback_record(wms_url: str, layer: str) -> str:
 """
 
 
-def write_config(tmp: Path, wms_url: str, layer: str) -> Path:
+def write_config(tmp: Path, wms_url: str, layer: str, features_url: str | None) -> Path:
+    """The config; with `features_url` (an OGC API Features landing page), a second
+    restricted record links its `wetlands` collection."""
     folder = tmp / "loopback"
     folder.mkdir()
     (folder / "loopback-rivers.xml").write_text(loopback_record(wms_url, layer), "utf-8")
+    if features_url:
+        features = loopback_record(
+            f"{features_url}/collections/{FEATURES_COLLECTION}",
+            FEATURES_COLLECTION,
+            identifier="plugin-test-loopback-wetlands",
+            title=FEATURES_TITLE,
+            protocol="OGC API - Features",
+            capabilities=False,
+            abstract="Wetland polygons served by pygeoapi for the QGIS plugin test.",
+            keywords=("wetlands",),
+        )
+        (folder / "loopback-wetlands.xml").write_text(features, "utf-8")
     config = tmp / "moisson.toml"
     config.write_text(
         f"""[store]
@@ -135,9 +195,11 @@ def _cli(*args: str) -> str:
 
 
 @contextmanager
-def live_moisson(tmp: Path, wms_url: str, layer: str) -> Iterator[LiveMoisson]:
+def live_moisson(
+    tmp: Path, wms_url: str, layer: str, features_url: str | None = None
+) -> Iterator[LiveMoisson]:
     """Harvest, create a ROLE_STAFF token, and run `moisson serve` until the block ends."""
-    config = write_config(tmp, wms_url, layer)
+    config = write_config(tmp, wms_url, layer, features_url)
     _cli("--config", str(config), "harvest")
     token = _cli("--config", str(config), "tokens", "create", "qgis", "--role", STAFF)
     secret = token.strip().splitlines()[-1]

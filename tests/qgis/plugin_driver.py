@@ -355,6 +355,21 @@ def scenario(host: Host, plugins_dir: str, plan: dict[str, Any]) -> dict[str, An
         }
     out["bar_after_add"] = [item.text() for item in host.bar.items()]
 
+    # An OGC API Features layer, when the test could start pygeoapi.
+    if plan.get("features_text"):
+        out["features_search_ok"] = watch.run(type_and_enter(plan["features_text"]), "search")
+        out["features_hits"] = shown(dock)["hits"]
+        out["features_add_ok"] = watch.run(dock.add_button.click, "layer")
+        added = QgsProject.instance().mapLayer(watch.layers[-1]) if watch.layers else None
+        if added is not None and added is not layer:
+            out["features_layer"] = {
+                "name": added.name(),
+                "valid": added.isValid(),
+                "provider": added.providerType(),
+                "source": added.source(),
+                "features": added.featureCount(),
+            }
+
     if plan.get("screenshot"):
         if layer is not None:
             host.canvas.setDestinationCrs(layer.crs())

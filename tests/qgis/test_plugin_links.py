@@ -9,10 +9,10 @@ import pytest
 
 from qgis_plugin.moisson_search.service_links import (
     ServiceLink,
-    oapif_uri,
+    oapif_params,
     service_links,
-    wfs_uri,
-    wms_uri,
+    wfs_params,
+    wms_params,
 )
 from qgis_plugin.moisson_search.wmts_capabilities import WmtsError, choose_tiling
 
@@ -81,19 +81,23 @@ def test_a_service_link_without_a_layer_name_is_refused() -> None:
     assert layers == [] and refused == ["WMS link left out: it names no layer (https://x.org/wms)"]
 
 
-def test_data_sources_are_written_as_qgis_providers_read_them() -> None:
-    wms = ServiceLink("WMS", "https://sdi.example.org/wms?map=a b", "tdv:zh", "T")
-    assert wms_uri(wms, "EPSG:3857") == (
-        "contextualWMSLegend=0&crs=EPSG:3857&dpiMode=7&featureCount=10&format=image/png"
-        "&layers=tdv:zh&styles=&url=https://sdi.example.org/wms%3Fmap%3Da%20b"
-    )
-    wfs = ServiceLink("WFS", "https://sdi.example.org/ows", "it's", "T")
-    assert wfs_uri(wfs) == (
-        "pagingEnabled='true' preferCoordinatesForWfsT11='false' restrictToRequestBBOX='1' "
-        "srsname='EPSG:4326' typename='it\\'s' url='https://sdi.example.org/ows' version='auto'"
-    )
+def test_data_source_keys_are_those_qgis_providers_read() -> None:
+    wms = ServiceLink("WMS", "https://sdi.example.org/cgi?map=/srv/a b.map", "tdv:zh", "T")
+    assert dict(wms_params(wms, "EPSG:3857")) == {
+        "contextualWMSLegend": "0",
+        "crs": "EPSG:3857",
+        "dpiMode": "7",
+        "featureCount": "10",
+        "format": "image/png",
+        "layers": "tdv:zh",
+        "styles": "",
+        "url": "https://sdi.example.org/cgi?map=/srv/a b.map",
+    }
+    wfs = ServiceLink("WFS", "https://sdi.example.org/ows", "tdv:zh", "T")
+    assert dict(wfs_params(wfs))["typename"] == "tdv:zh"
+    assert dict(wfs_params(wfs))["srsname"] == "EPSG:4326"
     oapif = ServiceLink("OAPIF", "https://api.example.org/ogc", "zh", "T")
-    assert oapif_uri(oapif) == "typename='zh' url='https://api.example.org/ogc'"
+    assert oapif_params(oapif) == [("typename", "zh"), ("url", "https://api.example.org/ogc")]
 
 
 CAPABILITIES = b"""<?xml version="1.0"?>

@@ -25,8 +25,16 @@ import pytest
 
 from qgis_plugin.plugin_zip import build_zip
 from testkit.loopback_wms import FILL, LoopbackWms, serve_wms
+from testkit.pygeoapi_server import PygeoapiError, PygeoapiServer
 from tests.conftest import ROOT, require
-from tests.qgis.catalogue import LOOPBACK_TITLE, LiveMoisson, live_moisson
+from tests.qgis.catalogue import (
+    FEATURES_COLLECTION,
+    FEATURES_TITLE,
+    LOOPBACK_TITLE,
+    LiveMoisson,
+    live_moisson,
+    wetland_features,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -60,11 +68,25 @@ def qgis() -> None:
 
 
 @pytest.fixture(scope="module")
+def features_server() -> Iterator[PygeoapiServer | None]:
+    """pygeoapi serving three polygons for the OGC API Features step; None when it cannot
+    be installed (that step then skips, and fails under CI)."""
+    try:
+        with PygeoapiServer(wetland_features(), collection=FEATURES_COLLECTION) as server:
+            yield server
+    except PygeoapiError:
+        yield None
+
+
+@pytest.fixture(scope="module")
 def served(
-    qgis: None, tmp_path_factory: pytest.TempPathFactory
+    qgis: None,
+    features_server: PygeoapiServer | None,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[LiveMoisson, LoopbackWms]]:
     tmp = tmp_path_factory.mktemp("qgis-plugin-catalogue")
-    with serve_wms() as wms, live_moisson(tmp, wms.url, wms.layer) as live:
+    features_url = features_server.url if features_server is not None else None
+    with serve_wms() as wms, live_moisson(tmp, wms.url, wms.layer, features_url) as live:
         yield live, wms
 
 
@@ -140,6 +162,7 @@ def plan_for(live: LiveMoisson) -> dict[str, Any]:
         "theme": theme,
         "source": "samples",
         "restricted": "loopback rivers",
+        "features_text": "loopback wetland features",
     }
 
 
@@ -249,6 +272,23 @@ def test_add_to_map_adds_a_valid_wms_layer_that_renders(
     assert layer["pixel"] == list(FILL)
     assert wms.get_map_requests(), "QGIS never asked the loopback WMS for a map"
     assert any(LOOPBACK_TITLE in text for text in shown["bar_after_add"])
+
+
+def test_add_to_map_adds_an_ogc_api_features_layer(
+    shown: dict[str, Any], features_server: PygeoapiServer | None
+) -> None:
+    require(features_server is not None, "pygeoapi could not be installed (needs PyPI once)")
+    assert features_server is not None
+    assert shown["features_search_ok"] is True
+    assert shown["features_hits"][0]["title"] == FEATURES_TITLE
+    assert shown["features_add_ok"] is True
+    layer = shown["features_layer"]
+    assert layer["valid"] is True and layer["provider"] == "OAPIF"
+    assert layer["features"] == len(wetland_features())
+    assert f"url='{features_server.url}'" in layer["source"]
+    assert f"typename='{FEATURES_COLLECTION}'" in layer["source"]
+    items = f"/collections/{FEATURES_COLLECTION}/items"
+    assert any(r["path"].rstrip("/") == items for r in features_server.requests())
 
 
 def test_a_refused_token_is_a_message_in_the_message_bar(shown: dict[str, Any]) -> None:
