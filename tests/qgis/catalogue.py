@@ -30,6 +30,7 @@ STAFF = "ROLE_STAFF"
 LOOPBACK_TITLE = "Loopback rivers of the plugin test"
 FEATURES_TITLE = "Loopback wetland features of the plugin test"
 FEATURES_COLLECTION = "wetlands"
+TILES_TITLE = "Loopback orthophoto tiles of the plugin test"
 STARTUP_SECONDS = 60
 
 
@@ -136,12 +137,27 @@ def loopback_record(
 """
 
 
-def write_config(tmp: Path, wms_url: str, layer: str, features_url: str | None) -> Path:
+def write_config(
+    tmp: Path, wms_url: str, layer: str, features_url: str | None, wmts: tuple[str, str] | None
+) -> Path:
     """The config; with `features_url` (an OGC API Features landing page), a second
-    restricted record links its `wetlands` collection."""
+    restricted record links its `wetlands` collection; with `wmts` (URL, layer), a third
+    links that WMTS layer."""
     folder = tmp / "loopback"
     folder.mkdir()
     (folder / "loopback-rivers.xml").write_text(loopback_record(wms_url, layer), "utf-8")
+    if wmts:
+        tiles = loopback_record(
+            f"{wmts[0]}?SERVICE=WMTS&amp;REQUEST=GetCapabilities",
+            wmts[1],
+            identifier="plugin-test-loopback-tiles",
+            title=TILES_TITLE,
+            protocol="OGC:WMTS",
+            capabilities=False,
+            abstract="Orthophoto tiles served by the loopback WMTS of the QGIS plugin test.",
+            keywords=("orthophotography",),
+        )
+        (folder / "loopback-tiles.xml").write_text(tiles, "utf-8")
     if features_url:
         features = loopback_record(
             f"{features_url}/collections/{FEATURES_COLLECTION}",
@@ -196,10 +212,14 @@ def _cli(*args: str) -> str:
 
 @contextmanager
 def live_moisson(
-    tmp: Path, wms_url: str, layer: str, features_url: str | None = None
+    tmp: Path,
+    wms_url: str,
+    layer: str,
+    features_url: str | None = None,
+    wmts: tuple[str, str] | None = None,
 ) -> Iterator[LiveMoisson]:
     """Harvest, create a ROLE_STAFF token, and run `moisson serve` until the block ends."""
-    config = write_config(tmp, wms_url, layer, features_url)
+    config = write_config(tmp, wms_url, layer, features_url, wmts)
     _cli("--config", str(config), "harvest")
     token = _cli("--config", str(config), "tokens", "create", "qgis", "--role", STAFF)
     secret = token.strip().splitlines()[-1]

@@ -20,6 +20,8 @@ from typing import Any
 
 from qgis.core import (
     QgsApplication,
+    QgsCoordinateReferenceSystem,
+    QgsMapLayerType,
     QgsMapRendererParallelJob,
     QgsMapSettings,
     QgsProject,
@@ -223,9 +225,10 @@ def fill_settings(url: str, token: str = "") -> Callable[[], None]:
 
 
 def render(layer: Any) -> list[int]:
+    """The colour at the centre of a 64x64 render of France (in EPSG:4326)."""
     settings = QgsMapSettings()
     settings.setLayers([layer])
-    settings.setDestinationCrs(layer.crs())
+    settings.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
     settings.setExtent(QgsRectangle(-4, 42, 9, 51))
     settings.setOutputSize(QSize(64, 64))
     job = QgsMapRendererParallelJob(settings)
@@ -355,20 +358,26 @@ def scenario(host: Host, plugins_dir: str, plan: dict[str, Any]) -> dict[str, An
         }
     out["bar_after_add"] = [item.text() for item in host.bar.items()]
 
-    # An OGC API Features layer, when the test could start pygeoapi.
-    if plan.get("features_text"):
-        out["features_search_ok"] = watch.run(type_and_enter(plan["features_text"]), "search")
-        out["features_hits"] = shown(dock)["hits"]
-        out["features_add_ok"] = watch.run(dock.add_button.click, "layer")
+    # The other kinds (OGC API Features from pygeoapi, WMTS): search, Add to map, check.
+    for extra in plan.get("extra_layers", []):
+        step: dict[str, Any] = {}
+        step["search_ok"] = watch.run(type_and_enter(extra["text"]), "search")
+        step["hits"] = shown(dock)["hits"]
+        step["add_ok"] = watch.run(dock.add_button.click, "layer")
         added = QgsProject.instance().mapLayer(watch.layers[-1]) if watch.layers else None
         if added is not None and added is not layer:
-            out["features_layer"] = {
+            step["layer"] = {
                 "name": added.name(),
                 "valid": added.isValid(),
                 "provider": added.providerType(),
                 "source": added.source(),
-                "features": added.featureCount(),
+                "crs": added.crs().authid(),
             }
+            if added.type() == QgsMapLayerType.VectorLayer:
+                step["layer"]["features"] = added.featureCount()
+            else:
+                step["layer"]["pixel"] = render(added)
+        out[extra["key"]] = step
 
     if plan.get("screenshot"):
         if layer is not None:

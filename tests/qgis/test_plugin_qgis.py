@@ -25,18 +25,22 @@ import pytest
 
 from qgis_plugin.plugin_zip import build_zip
 from testkit.loopback_wms import FILL, LoopbackWms, serve_wms
+from testkit.loopback_wmts import LoopbackWmts, serve_wmts
 from testkit.pygeoapi_server import PygeoapiError, PygeoapiServer
 from tests.conftest import ROOT, require
 from tests.qgis.catalogue import (
     FEATURES_COLLECTION,
     FEATURES_TITLE,
     LOOPBACK_TITLE,
+    TILES_TITLE,
     LiveMoisson,
     live_moisson,
     wetland_features,
 )
 
 pytestmark = pytest.mark.integration
+
+Served = tuple[LiveMoisson, LoopbackWms, LoopbackWmts]
 
 DRIVER = Path(__file__).with_name("plugin_driver.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -83,11 +87,15 @@ def served(
     qgis: None,
     features_server: PygeoapiServer | None,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[LiveMoisson, LoopbackWms]]:
+) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp("qgis-plugin-catalogue")
     features_url = features_server.url if features_server is not None else None
-    with serve_wms() as wms, live_moisson(tmp, wms.url, wms.layer, features_url) as live:
-        yield live, wms
+    with (
+        serve_wms() as wms,
+        serve_wmts() as wmts,
+        live_moisson(tmp, wms.url, wms.layer, features_url, (wmts.url, wmts.layer)) as live,
+    ):
+        yield live, wms, wmts
 
 
 @pytest.fixture(scope="module")
@@ -162,17 +170,20 @@ def plan_for(live: LiveMoisson) -> dict[str, Any]:
         "theme": theme,
         "source": "samples",
         "restricted": "loopback rivers",
-        "features_text": "loopback wetland features",
+        "extra_layers": [
+            {"key": "features", "text": "loopback wetland features"},
+            {"key": "tiles", "text": "loopback orthophoto tiles"},
+        ],
     }
 
 
 @pytest.fixture(scope="module")
 def shown(
-    served: tuple[LiveMoisson, LoopbackWms],
+    served: Served,
     plugins_dir: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Any]:
-    live, _ = served
+    live, *_ = served
     return drive(plugins_dir, tmp_path_factory.mktemp("qgis-run"), plan_for(live))
 
 
@@ -192,10 +203,8 @@ def test_the_plugin_loads_and_starts_as_qgis_loads_plugins(
     assert shown["unloaded"] is True and shown["web_menu_after_unload"] == []
 
 
-def test_the_dock_lists_what_the_api_finds(
-    shown: dict[str, Any], served: tuple[LiveMoisson, LoopbackWms]
-) -> None:
-    live, _ = served
+def test_the_dock_lists_what_the_api_finds(shown: dict[str, Any], served: Served) -> None:
+    live, *_ = served
     everything = api(live, "/api/search", size=20)
     assert shown["first_ok"] is True
     assert shown["all"]["total"] == everything["total"] > 0
@@ -217,9 +226,9 @@ def test_the_dock_lists_what_the_api_finds(
 
 
 def test_the_theme_tree_has_the_api_counts_and_a_click_filters(
-    shown: dict[str, Any], served: tuple[LiveMoisson, LoopbackWms]
+    shown: dict[str, Any], served: Served
 ) -> None:
-    live, _ = served
+    live, *_ = served
     tree = api(live, "/api/themes")["themes"]
     top = [(t["id"], t["count"]) for t in tree if t["count"] > 0]
     assert [(t["id"], t["count"]) for t in shown["themes"] if t["depth"] == 0] == top
@@ -251,17 +260,17 @@ def test_the_token_is_kept_in_the_auth_database_and_opens_restricted_records(
 
 
 def test_open_record_hands_the_record_url_to_the_browser(
-    shown: dict[str, Any], served: tuple[LiveMoisson, LoopbackWms]
+    shown: dict[str, Any], served: Served
 ) -> None:
-    live, _ = served
+    live, *_ = served
     [hit] = shown["with_token"]["hits"]
     assert shown["opened"] == [f"{live.url}/api/records/{hit['id']}"]
 
 
 def test_add_to_map_adds_a_valid_wms_layer_that_renders(
-    shown: dict[str, Any], served: tuple[LiveMoisson, LoopbackWms]
+    shown: dict[str, Any], served: Served
 ) -> None:
-    _, wms = served
+    _, wms, _ = served
     assert shown["add_enabled"] is True
     assert shown["add_ok"] is True, shown["add_errors"]
     layer = shown["layer"]
@@ -279,16 +288,37 @@ def test_add_to_map_adds_an_ogc_api_features_layer(
 ) -> None:
     require(features_server is not None, "pygeoapi could not be installed (needs PyPI once)")
     assert features_server is not None
-    assert shown["features_search_ok"] is True
-    assert shown["features_hits"][0]["title"] == FEATURES_TITLE
-    assert shown["features_add_ok"] is True
-    layer = shown["features_layer"]
+    step = shown["features"]
+    assert step["search_ok"] is True and step["hits"][0]["title"] == FEATURES_TITLE
+    assert step["add_ok"] is True
+    layer = step["layer"]
     assert layer["valid"] is True and layer["provider"] == "OAPIF"
     assert layer["features"] == len(wetland_features())
     assert f"url='{features_server.url}'" in layer["source"]
     assert f"typename='{FEATURES_COLLECTION}'" in layer["source"]
     items = f"/collections/{FEATURES_COLLECTION}/items"
     assert any(r["path"].rstrip("/") == items for r in features_server.requests())
+
+
+def test_add_to_map_adds_a_wmts_layer_with_the_tiling_of_its_capabilities(
+    shown: dict[str, Any], served: Served
+) -> None:
+    _, _, wmts = served
+    step = shown["tiles"]
+    assert step["search_ok"] is True and step["hits"][0]["title"] == TILES_TITLE
+    assert step["add_ok"] is True
+    layer = step["layer"]
+    assert layer["valid"] is True and layer["provider"] == "wms"
+    assert layer["crs"] == "EPSG:3857"
+    for part in (
+        f"layers={wmts.layer}",
+        f"tileMatrixSet={wmts.matrix_set}",
+        "styles=default",
+        f"url={wmts.url}",
+    ):
+        assert part in layer["source"]
+    assert layer["pixel"] == list(FILL)
+    assert {r["TILEMATRIXSET"] for r in wmts.tile_requests()} == {wmts.matrix_set}
 
 
 def test_a_refused_token_is_a_message_in_the_message_bar(shown: dict[str, Any]) -> None:
@@ -299,7 +329,7 @@ def test_a_refused_token_is_a_message_in_the_message_bar(shown: dict[str, Any]) 
 
 
 def test_a_screenshot_of_the_dock_with_results_under_xvfb(
-    served: tuple[LiveMoisson, LoopbackWms], plugins_dir: Path, tmp_path: Path
+    served: Served, plugins_dir: Path, tmp_path: Path
 ) -> None:
     """The same scenario on a real X server (xvfb-run), saving the window with the dock and
     the added layer: docs/screenshots/qgis-plugin.png for the docs, var/artifacts/ for CI."""
@@ -308,7 +338,7 @@ def test_a_screenshot_of_the_dock_with_results_under_xvfb(
         xvfb is not None, "xvfb-run not installed (apt-get install xvfb xauth; scripts/test.sh)"
     )
     assert xvfb is not None
-    live, _ = served
+    live, *_ = served
     picture = tmp_path / "qgis-plugin.png"
     plan = {**plan_for(live), "screenshot": str(picture), "screenshot_text": TEXT}
     shown = drive(plugins_dir, tmp_path, plan, [xvfb, "-a", "-s", "-screen 0 1400x900x24"])
