@@ -5,7 +5,7 @@ settings apply) and answers through a callback when the reply arrives: nothing w
 UI thread. Each request belongs to a channel ("search", "themes", "suggest"); a new request
 on a channel aborts the one still running, so a slow old answer never overwrites a newer one.
 Errors reach `on_error` as one readable sentence (Moisson's JSON error message when there is
-one), never as an exception.
+one), never as an exception; an answer over MAX_BYTES is abandoned.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from .settings import Connection, read_token
 __all__ = ["MoissonClient"]
 
 Params = list[tuple[str, str]]
+# The largest answer read: a page of 100 hits with facets is well under 2 MB.
+MAX_BYTES = 20_000_000
 
 
 class MoissonClient(QObject):
@@ -57,7 +59,15 @@ class MoissonClient(QObject):
             request.setRawHeader(b"Authorization", f"Bearer {token}".encode())
         reply = QgsNetworkAccessManager.instance().get(request)
         self._running[channel] = reply
+        reply.downloadProgress.connect(lambda received, _total: self._cap(reply, received))
         reply.finished.connect(lambda: self._finished(channel, reply, on_done, on_error))
+
+    @staticmethod
+    def _cap(reply: QNetworkReply, received: int) -> None:
+        """Stop reading an answer far larger than any Moisson page (a wrong URL, a file)."""
+        if received > MAX_BYTES and not reply.property("too_big"):
+            reply.setProperty("too_big", True)
+            reply.abort()
 
     def abort_all(self) -> None:
         for reply in list(self._running.values()):
@@ -74,6 +84,9 @@ class MoissonClient(QObject):
         if self._running.get(channel) is reply:
             del self._running[channel]
         reply.deleteLater()
+        if reply.property("too_big"):
+            on_error(f"Moisson's answer to {reply.url().path()} is over {MAX_BYTES} bytes: refused")
+            return
         if reply.error() == QNetworkReply.OperationCanceledError:
             return  # replaced by a newer request
         status = reply.attribute(QNetworkRequest.HttpStatusCodeAttribute)
@@ -85,14 +98,16 @@ class MoissonClient(QObject):
         if isinstance(data, dict) and isinstance(data.get("error"), dict):
             message = data["error"].get("message") or "error"
             on_error(f"Moisson answered {status}: {message}")
-        elif reply.error() != QNetworkReply.NoError:
+        elif status is None:  # no HTTP answer at all
             on_error(
                 f"Moisson could not be reached at {self.connection.url}: {reply.errorString()}"
             )
         elif not isinstance(data, dict):
             on_error(
-                f"Moisson's answer to {reply.url().path()} is not JSON "
-                f"(is {self.connection.url} a Moisson server?)"
+                f"{self.connection.url} answered {status} without Moisson's JSON "
+                "(is it the address of a Moisson server?)"
             )
+        elif reply.error() != QNetworkReply.NoError:
+            on_error(f"Moisson answered {status}: {reply.errorString()}")
         else:
             on_done(data)

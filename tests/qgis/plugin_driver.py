@@ -32,7 +32,14 @@ from qgis.gui import QgisInterface, QgsLayerTreeMapCanvasBridge, QgsMapCanvas, Q
 from qgis.PyQt.QtCore import QObject, QSize, Qt, QTimer, pyqtSlot
 from qgis.PyQt.QtGui import QColor, QDesktopServices
 from qgis.PyQt.QtTest import QTest
-from qgis.PyQt.QtWidgets import QApplication, QMainWindow, QToolBar, QVBoxLayout, QWidget
+from qgis.PyQt.QtWidgets import (
+    QApplication,
+    QMainWindow,
+    QMessageBox,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 TIMEOUT = 60.0
 
@@ -224,6 +231,35 @@ def fill_settings(url: str, token: str = "") -> Callable[[], None]:
     return fill
 
 
+def refuse_settings(url: str, warnings: list[str]) -> Callable[[], None]:
+    """Type a URL the dialog must refuse: note its warning box, close it, cancel."""
+
+    def close_warning() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, close_warning)
+            return
+        warnings.append(box.text())
+        box.accept()
+        QTimer.singleShot(20, cancel)
+
+    def cancel() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is not None:
+            dialog.reject()
+
+    def fill() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, fill)
+            return
+        dialog.url_edit.setText(url)
+        QTimer.singleShot(20, close_warning)
+        dialog.accept()
+
+    return fill
+
+
 def render(layer: Any) -> list[int]:
     """The colour at the centre of a 64x64 render of France (in EPSG:4326)."""
     settings = QgsMapSettings()
@@ -265,8 +301,8 @@ def scenario(host: Host, plugins_dir: str, plan: dict[str, Any]) -> dict[str, An
     watch = Watch(dock)
 
     # Settings through the dialog; accepting it runs a first search (everything).
-    def open_settings(token: str = "") -> None:
-        QTimer.singleShot(0, fill_settings(plan["url"], token))
+    def open_settings(token: str = "", url: str = "") -> None:
+        QTimer.singleShot(0, fill_settings(url or plan["url"], token))
         dock.settings_button.click()
 
     out["first_ok"] = watch.run(open_settings, "search", "themes")
@@ -345,7 +381,7 @@ def scenario(host: Host, plugins_dir: str, plan: dict[str, Any]) -> dict[str, An
 
     # Add to map: built in a QgsTask, added to the project, valid, and it renders.
     out["add_ok"] = watch.run(dock.add_button.click, "layer")
-    out["add_errors"] = watch.errors
+    out["add_errors"] = list(watch.errors)
     layer = QgsProject.instance().mapLayer(watch.layers[-1]) if watch.layers else None
     if layer is not None:
         out["layer"] = {
@@ -398,8 +434,20 @@ def scenario(host: Host, plugins_dir: str, plan: dict[str, Any]) -> dict[str, An
 
     # A refused token: Moisson's 401 message in the message bar, no exception.
     out["bad_token_ok"] = watch.run(lambda: open_settings("not-a-token"), "search")
-    out["errors"] = watch.errors
+    out["errors"] = list(watch.errors)
     out["bar"] = [item.text() for item in host.bar.items()]
+
+    # Wrong addresses: a server that is not Moisson, nothing listening, a refused URL.
+    for key in ("not_moisson", "unreachable"):
+        url = plan[f"{key}_url"]
+        failed_before = len(watch.errors)
+        watch.run(lambda url=url: open_settings(url=url), "search")
+        out[key] = watch.errors[failed_before:]
+    warnings: list[str] = []
+    QTimer.singleShot(0, refuse_settings("ftp://example.org/moisson", warnings))
+    dock.settings_button.click()
+    out["refused_url_warnings"] = warnings
+    out["url_after_refusal"] = QgsSettings().value("moisson_search/url", "")
 
     out["unloaded"] = qgis.utils.unloadPlugin("moisson_search")
     out["web_menu_after_unload"] = host.web_entries()

@@ -26,6 +26,7 @@ import pytest
 from qgis_plugin.plugin_zip import build_zip
 from testkit.loopback_wms import FILL, LoopbackWms, serve_wms
 from testkit.loopback_wmts import LoopbackWmts, serve_wmts
+from testkit.ports import free_port
 from testkit.pygeoapi_server import PygeoapiError, PygeoapiServer
 from tests.conftest import ROOT, require
 from tests.qgis.catalogue import (
@@ -159,9 +160,11 @@ def drive(
     return result
 
 
-def plan_for(live: LiveMoisson) -> dict[str, Any]:
+def plan_for(live: LiveMoisson, not_moisson: str) -> dict[str, Any]:
     theme, _ = a_theme_narrowing(live, TEXT)
     return {
+        "not_moisson_url": not_moisson,
+        "unreachable_url": f"http://127.0.0.1:{free_port()}",
         "url": live.url,
         "token": live.token,
         "master_password": "test-master-password",
@@ -183,8 +186,8 @@ def shown(
     plugins_dir: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Any]:
-    live, *_ = served
-    return drive(plugins_dir, tmp_path_factory.mktemp("qgis-run"), plan_for(live))
+    live, wms, _ = served
+    return drive(plugins_dir, tmp_path_factory.mktemp("qgis-run"), plan_for(live, wms.url))
 
 
 def test_the_plugin_loads_and_starts_as_qgis_loads_plugins(
@@ -338,9 +341,9 @@ def test_a_screenshot_of_the_dock_with_results_under_xvfb(
         xvfb is not None, "xvfb-run not installed (apt-get install xvfb xauth; scripts/test.sh)"
     )
     assert xvfb is not None
-    live, *_ = served
+    live, wms, _ = served
     picture = tmp_path / "qgis-plugin.png"
-    plan = {**plan_for(live), "screenshot": str(picture), "screenshot_text": TEXT}
+    plan = {**plan_for(live, wms.url), "screenshot": str(picture), "screenshot_text": TEXT}
     shown = drive(plugins_dir, tmp_path, plan, [xvfb, "-a", "-s", "-screen 0 1400x900x24"])
     assert shown["platform"] == "xcb"  # a real X server, not the offscreen platform
     assert shown["screenshot_search_ok"] is True and shown["screenshot_saved"] is True
@@ -352,3 +355,18 @@ def test_a_screenshot_of_the_dock_with_results_under_xvfb(
     for target in (SCREENSHOT, ARTIFACTS / SCREENSHOT.name):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(picture, target)
+
+
+def test_wrong_addresses_are_messages_and_a_bad_url_is_not_saved(
+    shown: dict[str, Any], served: Served
+) -> None:
+    _, wms, _ = served
+    assert shown["not_moisson"] == [
+        f"{wms.url} answered 400 without Moisson's JSON (is it the address of a Moisson server?)"
+    ]
+    [unreachable] = shown["unreachable"]
+    assert unreachable.startswith("Moisson could not be reached at http://127.0.0.1:")
+    assert shown["refused_url_warnings"] == [
+        "the Moisson URL must start with http:// or https:// ('ftp://example.org/moisson')"
+    ]
+    assert shown["url_after_refusal"] != "ftp://example.org/moisson"
