@@ -9,7 +9,6 @@ plugin's tests (and other plugins) can follow what the user sees.
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
@@ -22,8 +21,8 @@ from qgis.PyQt.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListView,
     QListWidget,
-    QListWidgetItem,
     QMenu,
     QPushButton,
     QSplitter,
@@ -37,7 +36,9 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .api_client import MoissonClient
+from .filter_trees import FACET_ROLE, ID_ROLE, fill_facet_tree, fill_theme_tree
 from .layers import DEFAULT_CRS, AddLayerTask
+from .results_view import ResultDelegate, details_html, result_item
 from .service_links import ServiceLink, service_links
 from .settings import SettingsDialog, load_connection
 
@@ -45,18 +46,6 @@ __all__ = ["MoissonDock"]
 
 PAGE_SIZE = 20
 SUGGEST_DELAY_MS = 250
-# Facets shown in the Facets tab (the theme facet has its own tab), as the API names them.
-FACETS = {
-    "source": "Source",
-    "organisation": "Organisation",
-    "resource_type": "Type",
-    "keyword": "Keyword",
-    "format": "Format",
-    "protocol": "Protocol",
-    "year": "Year",
-}
-ID_ROLE = Qt.UserRole
-FACET_ROLE = Qt.UserRole + 1
 
 
 def _language() -> str:
@@ -135,6 +124,8 @@ class MoissonDock(QgsDockWidget):
         self.result_list = QListWidget()
         self.result_list.setWordWrap(True)
         self.result_list.setAlternatingRowColors(True)
+        self.result_list.setResizeMode(QListView.Adjust)  # re-wrap lines when resized
+        self.result_list.setItemDelegate(ResultDelegate(self.result_list))
         self.more_button = QPushButton("More results")
         self.more_button.setVisible(False)
         results_layout.addWidget(self.result_list)
@@ -278,7 +269,7 @@ class MoissonDock(QgsDockWidget):
             self._show_facets(body.get("facets") or {})
         for hit in hits:
             self.hits.append(hit)
-            self.result_list.addItem(self._result_item(hit, len(self.hits) - 1))
+            self.result_list.addItem(result_item(hit, len(self.hits) - 1))
         shown = len(self.hits)
         word = "record" if self.total == 1 else "records"
         suggestion = body.get("suggestion")
@@ -291,75 +282,12 @@ class MoissonDock(QgsDockWidget):
             self._show_details(-1)
         self.searchFinished.emit(self.total)
 
-    @staticmethod
-    def _result_item(hit: dict[str, Any], index: int) -> QListWidgetItem:
-        sources = ", ".join(
-            hit.get("source_names") or [s.get("id", "") for s in hit.get("sources") or []]
-        )
-        themes = ", ".join(t.get("label") or t.get("id", "") for t in hit.get("themes") or [])
-        layers = service_links(hit)[0]
-        lines = [hit.get("title") or "(untitled)"]
-        second = " \u00b7 ".join(part for part in (sources, themes) if part)
-        if layers:
-            second += (
-                ("  \u00b7 " if second else "")
-                + "map layers: "
-                + ", ".join(sorted({link.kind for link in layers}))
-            )
-        if second:
-            lines.append(second)
-        item = QListWidgetItem("\n".join(lines))
-        item.setToolTip((hit.get("abstract") or "")[:600])
-        item.setData(ID_ROLE, index)
-        return item
-
     def _show_themes(self, body: dict[str, Any]) -> None:
-        self.theme_tree.clear()
-
-        def add(parent: Any, concept: dict[str, Any]) -> None:
-            count = int(concept.get("count") or 0)
-            if count == 0 and concept.get("id") != self.theme:
-                return
-            item = QTreeWidgetItem(
-                parent, [concept.get("label") or concept.get("id", ""), str(count)]
-            )
-            item.setData(0, ID_ROLE, concept.get("id"))
-            item.setToolTip(0, concept.get("definition") or "")
-            if concept.get("id") == self.theme:
-                font = item.font(0)
-                font.setBold(True)
-                item.setFont(0, font)
-                item.setSelected(True)
-            for child in concept.get("narrower") or []:
-                add(item, child)
-
-        for concept in body.get("themes") or []:
-            add(self.theme_tree, concept)
-        self.theme_tree.expandToDepth(0)
-        self.theme_tree.resizeColumnToContents(0)
+        fill_theme_tree(self.theme_tree, body.get("themes") or [], self.theme)
         self.themesLoaded.emit()
 
     def _show_facets(self, facets: dict[str, Any]) -> None:
-        self.facet_tree.blockSignals(True)
-        self.facet_tree.clear()
-        for name, title in FACETS.items():
-            buckets = facets.get(name) or []
-            if not buckets:
-                continue
-            top = QTreeWidgetItem(self.facet_tree, [title, ""])
-            for bucket in buckets:
-                value = str(bucket.get("value"))
-                item = QTreeWidgetItem(
-                    top, [str(bucket.get("label") or value), str(bucket.get("count", ""))]
-                )
-                item.setData(0, ID_ROLE, value)
-                item.setData(0, FACET_ROLE, name)
-                item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
-                chosen = bool(bucket.get("selected")) or value in self.filters.get(name, ())
-                item.setCheckState(0, Qt.Checked if chosen else Qt.Unchecked)
-            top.setExpanded(any(name == f for f, v in self.filters.items() if v))
-        self.facet_tree.resizeColumnToContents(0)
-        self.facet_tree.blockSignals(False)
+        fill_facet_tree(self.facet_tree, facets, self.filters)
 
     def _theme_clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         chosen = item.data(0, ID_ROLE)
@@ -396,23 +324,8 @@ class MoissonDock(QgsDockWidget):
             self.add_button.setEnabled(False)
             self.open_button.setEnabled(False)
             return
-        layers, refused = service_links(hit)
-        esc = html.escape
-        parts = [f"<h3>{esc(hit.get('title') or '(untitled)')}</h3>"]
-        if hit.get("abstract"):
-            parts.append(f"<p>{esc(hit['abstract'])}</p>")
-        sources = hit.get("source_names") or [s.get("id", "") for s in hit.get("sources") or []]
-        if sources:
-            parts.append(f"<p><b>Source(s):</b> {esc(', '.join(sources))}</p>")
-        themes = [t.get("label") or t.get("id", "") for t in hit.get("themes") or []]
-        if themes:
-            parts.append(f"<p><b>Themes:</b> {esc(', '.join(themes))}</p>")
-        if layers:
-            listed = ", ".join(esc(link.label) for link in layers)
-            parts.append(f"<p><b>Map layers:</b> {listed}</p>")
-        for note in refused:
-            parts.append(f"<p><i>{esc(note)}</i></p>")
-        self.details.setHtml("".join(parts))
+        layers = service_links(hit)[0]
+        self.details.setHtml(details_html(hit))
         self.add_button.setEnabled(bool(layers))
         self.open_button.setEnabled(True)
 

@@ -425,6 +425,10 @@ def scenario(host: Host, plugins_dir: str, plan: dict[str, Any]) -> dict[str, An
         dock.tabs.setCurrentWidget(dock.theme_tree)
         dock.theme_tree.expandToDepth(0)
         host.window.resizeDocks([dock], [560], Qt.Horizontal)
+        with_layers = [
+            i for i, h in enumerate(dock.hits) if "map layers" in dock.result_list.item(i).text()
+        ]
+        dock.result_list.setCurrentRow(with_layers[0] if with_layers else 0)
         host.canvas.refresh()
         spin_until(lambda: not host.canvas.isDrawing(), 20)
         time.sleep(0.5)
