@@ -4,6 +4,7 @@ repository requires, the icon it names and the licence; reproducibly, without by
 
 from __future__ import annotations
 
+import ast
 import configparser
 import zipfile
 from pathlib import Path
@@ -73,3 +74,21 @@ def test_an_unwritable_target_is_a_clear_error(
     blocker.write_text("not a folder", encoding="utf-8")
     assert main(["qgis", "plugin-zip", str(blocker / "plugin.zip")]) == 1
     assert "cannot write the plugin zip" in capsys.readouterr().err
+
+
+def test_the_plugin_modules_suit_the_python_of_qgis_3_22() -> None:
+    """QGIS 3.22 on Windows and macOS runs Python 3.9: no newer grammar, and annotations
+    (`str | None`) left unevaluated by `from __future__ import annotations`."""
+    for path in sorted(PLUGIN_DIR.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path), feature_version=(3, 9))
+        annotated = any(
+            isinstance(node, ast.AnnAssign) or getattr(node, "returns", None) is not None
+            for node in ast.walk(tree)
+        )
+        future = any(
+            isinstance(node, ast.ImportFrom)
+            and node.module == "__future__"
+            and any(alias.name == "annotations" for alias in node.names)
+            for node in tree.body
+        )
+        assert future or not annotated, f"{path.name} needs from __future__ import annotations"
