@@ -31,6 +31,7 @@ LOOPBACK_TITLE = "Loopback rivers of the plugin test"
 FEATURES_TITLE = "Loopback wetland features of the plugin test"
 FEATURES_COLLECTION = "wetlands"
 TILES_TITLE = "Loopback orthophoto tiles of the plugin test"
+WFS_TITLE = "Loopback marsh features of the plugin test"
 STARTUP_SECONDS = 60
 
 
@@ -138,11 +139,16 @@ def loopback_record(
 
 
 def write_config(
-    tmp: Path, wms_url: str, layer: str, features_url: str | None, wmts: tuple[str, str] | None
+    tmp: Path,
+    wms_url: str,
+    layer: str,
+    features_url: str | None,
+    wmts: tuple[str, str] | None,
+    wfs: tuple[str, str] | None,
 ) -> Path:
     """The config; with `features_url` (an OGC API Features landing page), a second
-    restricted record links its `wetlands` collection; with `wmts` (URL, layer), a third
-    links that WMTS layer."""
+    restricted record links its `wetlands` collection; with `wmts` or `wfs` (URL, layer),
+    a record links that WMTS layer or WFS feature type."""
     folder = tmp / "loopback"
     folder.mkdir()
     (folder / "loopback-rivers.xml").write_text(loopback_record(wms_url, layer), "utf-8")
@@ -158,6 +164,18 @@ def write_config(
             keywords=("orthophotography",),
         )
         (folder / "loopback-tiles.xml").write_text(tiles, "utf-8")
+    if wfs:
+        features = loopback_record(
+            f"{wfs[0]}?SERVICE=WFS&amp;REQUEST=GetCapabilities",
+            wfs[1],
+            identifier="plugin-test-loopback-marshes",
+            title=WFS_TITLE,
+            protocol="OGC:WFS",
+            capabilities=False,
+            abstract="Marsh polygons served by the loopback WFS of the QGIS plugin test.",
+            keywords=("marshes",),
+        )
+        (folder / "loopback-marshes.xml").write_text(features, "utf-8")
     if features_url:
         features = loopback_record(
             f"{features_url}/collections/{FEATURES_COLLECTION}",
@@ -217,9 +235,10 @@ def live_moisson(
     layer: str,
     features_url: str | None = None,
     wmts: tuple[str, str] | None = None,
+    wfs: tuple[str, str] | None = None,
 ) -> Iterator[LiveMoisson]:
     """Harvest, create a ROLE_STAFF token, and run `moisson serve` until the block ends."""
-    config = write_config(tmp, wms_url, layer, features_url, wmts)
+    config = write_config(tmp, wms_url, layer, features_url, wmts, wfs)
     _cli("--config", str(config), "harvest")
     token = _cli("--config", str(config), "tokens", "create", "qgis", "--role", STAFF)
     secret = token.strip().splitlines()[-1]

@@ -410,7 +410,8 @@ def scenario(host: Host, plugins_dir: str, plan: dict[str, Any]) -> dict[str, An
                 "crs": added.crs().authid(),
             }
             if added.type() == QgsMapLayerType.VectorLayer:
-                step["layer"]["features"] = added.featureCount()
+                # Read them all (a WFS layer knows its count only after reading).
+                step["layer"]["features"] = sorted(f.id() for f in added.getFeatures())
             else:
                 step["layer"]["pixel"] = render(added)
         out[extra["key"]] = step

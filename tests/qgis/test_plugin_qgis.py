@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from qgis_plugin.plugin_zip import build_zip
+from testkit.loopback_wfs import LoopbackWfs, serve_wfs
 from testkit.loopback_wms import FILL, LoopbackWms, serve_wms
 from testkit.loopback_wmts import LoopbackWmts, serve_wmts
 from testkit.ports import free_port
@@ -34,6 +35,7 @@ from tests.qgis.catalogue import (
     FEATURES_TITLE,
     LOOPBACK_TITLE,
     TILES_TITLE,
+    WFS_TITLE,
     LiveMoisson,
     live_moisson,
     wetland_features,
@@ -41,7 +43,7 @@ from tests.qgis.catalogue import (
 
 pytestmark = pytest.mark.integration
 
-Served = tuple[LiveMoisson, LoopbackWms, LoopbackWmts]
+Served = tuple[LiveMoisson, LoopbackWms, LoopbackWmts, LoopbackWfs]
 
 DRIVER = Path(__file__).with_name("plugin_driver.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -94,9 +96,17 @@ def served(
     with (
         serve_wms() as wms,
         serve_wmts() as wmts,
-        live_moisson(tmp, wms.url, wms.layer, features_url, (wmts.url, wmts.layer)) as live,
+        serve_wfs() as wfs,
+        live_moisson(
+            tmp,
+            wms.url,
+            wms.layer,
+            features_url,
+            (wmts.url, wmts.layer),
+            (wfs.url, wfs.type_name),
+        ) as live,
     ):
-        yield live, wms, wmts
+        yield live, wms, wmts, wfs
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +186,7 @@ def plan_for(live: LiveMoisson, not_moisson: str) -> dict[str, Any]:
         "extra_layers": [
             {"key": "features", "text": "loopback wetland features"},
             {"key": "tiles", "text": "loopback orthophoto tiles"},
+            {"key": "wfs", "text": "loopback marsh features"},
         ],
     }
 
@@ -186,7 +197,7 @@ def shown(
     plugins_dir: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Any]:
-    live, wms, _ = served
+    live, wms, *_ = served
     return drive(plugins_dir, tmp_path_factory.mktemp("qgis-run"), plan_for(live, wms.url))
 
 
@@ -273,7 +284,7 @@ def test_open_record_hands_the_record_url_to_the_browser(
 def test_add_to_map_adds_a_valid_wms_layer_that_renders(
     shown: dict[str, Any], served: Served
 ) -> None:
-    _, wms, _ = served
+    _, wms, *_ = served
     assert shown["add_enabled"] is True
     assert shown["add_ok"] is True, shown["add_errors"]
     layer = shown["layer"]
@@ -296,7 +307,7 @@ def test_add_to_map_adds_an_ogc_api_features_layer(
     assert step["add_ok"] is True
     layer = step["layer"]
     assert layer["valid"] is True and layer["provider"] == "OAPIF"
-    assert layer["features"] == len(wetland_features())
+    assert len(layer["features"]) == len(wetland_features())
     assert f"url='{features_server.url}'" in layer["source"]
     assert f"typename='{FEATURES_COLLECTION}'" in layer["source"]
     items = f"/collections/{FEATURES_COLLECTION}/items"
@@ -306,7 +317,7 @@ def test_add_to_map_adds_an_ogc_api_features_layer(
 def test_add_to_map_adds_a_wmts_layer_with_the_tiling_of_its_capabilities(
     shown: dict[str, Any], served: Served
 ) -> None:
-    _, _, wmts = served
+    _, _, wmts, _ = served
     step = shown["tiles"]
     assert step["search_ok"] is True and step["hits"][0]["title"] == TILES_TITLE
     assert step["add_ok"] is True
@@ -322,6 +333,21 @@ def test_add_to_map_adds_a_wmts_layer_with_the_tiling_of_its_capabilities(
         assert part in layer["source"]
     assert layer["pixel"] == list(FILL)
     assert {r["TILEMATRIXSET"] for r in wmts.tile_requests()} == {wmts.matrix_set}
+
+
+def test_add_to_map_adds_a_wfs_layer_and_reads_its_features(
+    shown: dict[str, Any], served: Served
+) -> None:
+    *_, wfs = served
+    step = shown["wfs"]
+    assert step["search_ok"] is True and step["hits"][0]["title"] == WFS_TITLE
+    assert step["add_ok"] is True
+    layer = step["layer"]
+    assert layer["valid"] is True and layer["provider"] == "WFS"
+    assert len(layer["features"]) == wfs.features
+    assert f"url='{wfs.url}'" in layer["source"]
+    assert f"typename='{wfs.type_name}'" in layer["source"]
+    assert wfs.get_feature_requests(), "QGIS never asked the loopback WFS for features"
 
 
 def test_a_refused_token_is_a_message_in_the_message_bar(shown: dict[str, Any]) -> None:
@@ -341,7 +367,7 @@ def test_a_screenshot_of_the_dock_with_results_under_xvfb(
         xvfb is not None, "xvfb-run not installed (apt-get install xvfb xauth; scripts/test.sh)"
     )
     assert xvfb is not None
-    live, wms, _ = served
+    live, wms, *_ = served
     picture = tmp_path / "qgis-plugin.png"
     plan = {**plan_for(live, wms.url), "screenshot": str(picture), "screenshot_text": TEXT}
     shown = drive(plugins_dir, tmp_path, plan, [xvfb, "-a", "-s", "-screen 0 1400x900x24"])
@@ -360,7 +386,7 @@ def test_a_screenshot_of_the_dock_with_results_under_xvfb(
 def test_wrong_addresses_are_messages_and_a_bad_url_is_not_saved(
     shown: dict[str, Any], served: Served
 ) -> None:
-    _, wms, _ = served
+    _, wms, *_ = served
     assert shown["not_moisson"] == [
         f"{wms.url} answered 400 without Moisson's JSON (is it the address of a Moisson server?)"
     ]
