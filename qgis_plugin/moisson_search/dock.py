@@ -9,6 +9,7 @@ plugin's tests (and other plugins) can follow what the user sees.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -66,6 +67,7 @@ class MoissonDock(QgsDockWidget):
         self.iface = iface
         self.client = MoissonClient(load_connection(), self)
         self.text = ""
+        self.suggested = ""  # the server's "did you mean" for the last search
         self.theme: str | None = None
         self.filters: dict[str, set[str]] = {}
         self.page = 1
@@ -101,6 +103,10 @@ class MoissonDock(QgsDockWidget):
 
         status_row = QHBoxLayout()
         self.status_label = QLabel("Type words and press Enter.")
+        self.status_label.setTextFormat(Qt.RichText)
+        self.status_label.linkActivated.connect(
+            lambda _link: self._suggestion_chosen(self.suggested)
+        )
         self.clear_button = QToolButton()
         self.clear_button.setText("Clear filters")
         self.clear_button.setVisible(False)
@@ -272,9 +278,14 @@ class MoissonDock(QgsDockWidget):
             self.result_list.addItem(result_item(hit, len(self.hits) - 1))
         shown = len(self.hits)
         word = "record" if self.total == 1 else "records"
-        suggestion = body.get("suggestion")
-        note = f" (searched for \u201c{suggestion}\u201d)" if body.get("corrected") else ""
-        self.status_label.setText(f"{self.total} {word}{note}, {shown} shown")
+        status = html.escape(f"{self.total} {word}, {shown} shown")
+        suggestion = str(body.get("suggestion") or "")
+        if suggestion and body.get("corrected"):  # no hit as typed: these are the suggestion's
+            status += f" (searched for \u201c{html.escape(suggestion)}\u201d)"
+        elif suggestion:
+            status += f' \u2014 did you mean <a href="#">{html.escape(suggestion)}</a>?'
+        self.suggested = suggestion
+        self.status_label.setText(status)
         self.more_button.setVisible(shown < self.total and bool(hits))
         if self.page == 1 and self.hits:
             self.result_list.setCurrentRow(0)

@@ -330,6 +330,8 @@ def scenario(host: Host, plugins_dir: str, plan: dict[str, Any]) -> dict[str, An
 
         return act
 
+    out["misspelt_ok"] = watch.run(type_and_enter(plan["misspelt"]), "search", "themes")
+    out["misspelt"] = shown(dock)
     out["text_ok"] = watch.run(type_and_enter(plan["text"]), "search", "themes")
     out["text"] = shown(dock)
 

@@ -49,6 +49,7 @@ DRIVER = Path(__file__).with_name("plugin_driver.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 TEXT = "camargue"
 TYPED = "camar"
+MISSPELT = "camarque"
 SCREENSHOT = ROOT / "docs" / "screenshots" / "qgis-plugin.png"
 ARTIFACTS = ROOT / "var" / "artifacts"
 
@@ -179,6 +180,7 @@ def plan_for(live: LiveMoisson, not_moisson: str) -> dict[str, Any]:
         "token": live.token,
         "master_password": "test-master-password",
         "typed": TYPED,
+        "misspelt": MISSPELT,
         "text": TEXT,
         "theme": theme,
         "source": "samples",
@@ -232,6 +234,12 @@ def test_the_dock_lists_what_the_api_finds(shown: dict[str, Any], served: Served
     assert shown["text"]["total"] == found["total"] > 0
     assert [h["id"] for h in shown["text"]["hits"]] == [h["id"] for h in found["hits"]]
     assert shown["text"]["status"].startswith(f"{found['total']} records")
+
+    corrected = api(live, "/api/search", q=MISSPELT, size=20)
+    assert corrected["corrected"] is True and corrected["suggestion"] == TEXT
+    assert shown["misspelt_ok"] is True
+    assert shown["misspelt"]["total"] == corrected["total"] == found["total"]
+    assert shown["misspelt"]["status"].endswith(f"(searched for \u201c{TEXT}\u201d)")
 
     assert shown["suggest_ok"] is True
     suggested = api(live, "/api/suggest", q=TYPED, size=10)["suggestions"]
