@@ -308,6 +308,11 @@ def scenario(host: Host, plugins_dir: str, plan: dict[str, Any]) -> dict[str, An
     out["first_ok"] = watch.run(open_settings, "search", "themes")
     out["all"] = shown(dock)
     out["themes"] = theme_items(dock.theme_tree)
+    out["more_visible"] = dock.more_button.isVisible()
+    if out["more_visible"]:
+        out["more_ok"] = watch.run(dock.more_button.click, "search")
+        out["after_more"] = shown(dock)
+        out["more_visible_after"] = dock.more_button.isVisible()
     out["facets"] = {
         dock.facet_tree.topLevelItem(i).text(0): dock.facet_tree.topLevelItem(i).childCount()
         for i in range(dock.facet_tree.topLevelItemCount())

@@ -225,6 +225,14 @@ def test_the_dock_lists_what_the_api_finds(shown: dict[str, Any], served: Served
     assert shown["first_ok"] is True
     assert shown["all"]["total"] == everything["total"] > 0
     assert [h["id"] for h in shown["all"]["hits"]] == [h["id"] for h in everything["hits"]]
+    # More results: the next page appended (the samples are more than one page of 20).
+    assert shown["more_visible"] is True and shown["more_ok"] is True
+    second = api(live, "/api/search", size=20, page=2)
+    assert [h["id"] for h in shown["after_more"]["hits"]] == [
+        h["id"] for h in everything["hits"] + second["hits"]
+    ]
+    assert len(shown["after_more"]["hits"]) == min(40, everything["total"])
+    assert shown["more_visible_after"] is (everything["total"] > 40)
     first = everything["hits"][0]
     assert shown["all"]["items"][0].startswith(first["title"])
     assert ", ".join(first["source_names"]) in shown["all"]["items"][0]
