@@ -30,8 +30,25 @@ MAX_BYTES = 20_000_000
 class MoissonClient(QObject):
     def __init__(self, connection: Connection, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.connection = connection
         self._running: dict[str, QNetworkReply] = {}
+        self.connection = connection
+
+    @property
+    def connection(self) -> Connection:
+        return self._connection
+
+    @connection.setter
+    def connection(self, connection: Connection) -> None:
+        """A new connection (settings saved): its token is read again on the next request."""
+        self._connection = connection
+        self._token: str | None = None
+
+    def _bearer(self) -> str:
+        """The token, read from the auth database once per connection (reading may ask
+        for the master password: not at every request)."""
+        if self._token is None:
+            self._token = read_token(self._connection.authcfg)
+        return self._token
 
     def url(self, path: str, params: Params | None = None) -> QUrl:
         query = f"?{urlencode(params)}" if params else ""
@@ -54,7 +71,7 @@ class MoissonClient(QObject):
             previous.abort()
         request = QNetworkRequest(self.url(path, params))
         request.setRawHeader(b"Accept", b"application/json")
-        token = read_token(self.connection.authcfg)
+        token = self._bearer()
         if token:
             request.setRawHeader(b"Authorization", f"Bearer {token}".encode())
         reply = QgsNetworkAccessManager.instance().get(request)
