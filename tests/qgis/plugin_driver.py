@@ -24,6 +24,8 @@ from qgis.core import (
     QgsMapLayerType,
     QgsMapRendererParallelJob,
     QgsMapSettings,
+    QgsNetworkAccessManager,
+    QgsNetworkRequestParameters,
     QgsProject,
     QgsRectangle,
     QgsSettings,
@@ -299,6 +301,11 @@ def scenario(host: Host, plugins_dir: str, plan: dict[str, Any]) -> dict[str, An
     dock = plugin.dock
     out["dock_visible"] = dock.isVisible()
     watch = Watch(dock)
+    requested: list[str] = []  # every request made through QGIS's network manager
+    status_after: list[str] = []
+    QgsNetworkAccessManager.instance().requestAboutToBeCreated[QgsNetworkRequestParameters].connect(
+        lambda parameters: requested.append(parameters.request().url().toString())
+    )
 
     # Settings through the dialog; accepting it runs a first search (everything).
     def open_settings(token: str = "", url: str = "") -> None:
@@ -337,8 +344,16 @@ def scenario(host: Host, plugins_dir: str, plan: dict[str, Any]) -> dict[str, An
 
     out["misspelt_ok"] = watch.run(type_and_enter(plan["misspelt"]), "search", "themes")
     out["misspelt"] = shown(dock)
-    out["text_ok"] = watch.run(type_and_enter(plan["text"]), "search", "themes")
+    # Enter returns at once (the answer comes later, through QGIS's network manager).
+    seen_before = len(requested)
+    out["text_ok"] = watch.run(
+        lambda: (type_and_enter(plan["text"])(), status_after.append(dock.status_label.text())),
+        "search",
+        "themes",
+    )
+    out["status_right_after_enter"] = status_after[-1]
     out["text"] = shown(dock)
+    out["text_requests"] = requested[seen_before:]
 
     # Click a theme in the tree (the test chose one with records for this text).
     item = find_item(dock.theme_tree, plan["theme"])

@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -242,6 +243,11 @@ def test_the_dock_lists_what_the_api_finds(shown: dict[str, Any], served: Served
     assert shown["text"]["total"] == found["total"] > 0
     assert [h["id"] for h in shown["text"]["hits"]] == [h["id"] for h in found["hits"]]
     assert shown["text"]["status"].startswith(f"{found['total']} records")
+    # Asynchronous, through QGIS's network manager (its proxy and SSL settings apply).
+    assert shown["status_right_after_enter"] == "Searching..."
+    paths = sorted(urlsplit(url).path for url in shown["text_requests"])
+    assert paths == ["/api/search", "/api/themes"]
+    assert all(url.startswith(live.url) for url in shown["text_requests"])
 
     corrected = api(live, "/api/search", q=MISSPELT, size=20)
     assert corrected["corrected"] is True and corrected["suggestion"] == TEXT
