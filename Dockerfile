@@ -14,6 +14,7 @@ COPY forge ./forge
 COPY mappings ./mappings
 COPY thesaurus ./thesaurus
 COPY samples ./samples
+COPY qgis_plugin ./qgis_plugin
 RUN pip wheel --no-cache-dir --no-deps -w /dist .
 
 FROM python:3.11-slim

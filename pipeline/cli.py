@@ -107,7 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token_actions.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("id", type=int)
 
-    qgis = sub.add_parser("qgis", help="QGIS: projects for the IDG plugin (docs/qgis.md)")
+    qgis = sub.add_parser(
+        "qgis", help="QGIS: projects for the IDG plugin, the Moisson plugin's zip (docs/qgis.md)"
+    )
     qgis_actions = qgis.add_subparsers(dest="action", required=True)
     qgis_export = qgis_actions.add_parser(
         "export", help="write platforms.json, the projects and the icon to a folder"
@@ -117,6 +119,10 @@ def _parser() -> argparse.ArgumentParser:
     qgis_export.add_argument(
         "--base-url", help="URL the folder is served at (default: <site-url>/qgis)"
     )
+    plugin_zip = qgis_actions.add_parser(
+        "plugin-zip", help="build the Moisson search plugin's installable zip"
+    )
+    plugin_zip.add_argument("out", nargs="?", default=".", help="zip file or folder (default: .)")
     return parser
 
 
@@ -146,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "parse":  # needs no configuration
             return commands.parse(args)
+        if args.command == "qgis" and args.action == "plugin-zip":  # packages files only
+            return commands.qgis_plugin_zip(args)
         settings = load_settings(args.config)
         if args.command == "thesaurus" and args.action == "validate":  # checks files only
             return commands.thesaurus_validate(settings, args)

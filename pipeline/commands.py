@@ -30,11 +30,12 @@ from pipeline.runs import RunStatus
 from pipeline.runtime import Runtime
 from pipeline.scheduler import build_scheduler, sync_jobs
 from publish.qgis.export import export_projects
+from qgis_plugin.plugin_zip import build_zip
 from search_api.params import parse_search_args
 from search_api.serialise import search_response, source_names
 from search_api.server import serve as serve_api
 
-__all__ = ["HANDLERS", "parse", "thesaurus_validate"]
+__all__ = ["HANDLERS", "parse", "qgis_plugin_zip", "thesaurus_validate"]
 
 
 def harvest(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -275,6 +276,12 @@ QGIS_HANDLERS: dict[str, Callable[[Runtime, argparse.Namespace], int]] = {
 
 def qgis(runtime: Runtime, args: argparse.Namespace) -> int:
     return QGIS_HANDLERS[args.action](runtime, args)
+
+
+def qgis_plugin_zip(args: argparse.Namespace) -> int:
+    """`moisson qgis plugin-zip [OUT]`: the plugin's installable zip (qgis_plugin/)."""
+    print(build_zip(Path(args.out)))
+    return 0
 
 
 HANDLERS: dict[str, Callable[[Runtime, argparse.Namespace], int]] = {

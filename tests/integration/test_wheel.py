@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,14 @@ def test_help_validate_and_a_harvest_of_the_samples_run_outside_the_checkout(
     searched = _moisson(installed, tmp_path, "search", "zones humides")
     assert searched.returncode == 0 and "records" in searched.stdout
     assert not searched.stdout.startswith("0 records")
+
+
+def test_the_qgis_plugin_zip_builds_from_the_installed_wheel(
+    installed: Path, tmp_path: Path
+) -> None:
+    built = _moisson(installed, tmp_path, "qgis", "plugin-zip", "plugin.zip")
+    assert built.returncode == 0, built.stderr
+    with zipfile.ZipFile(tmp_path / "plugin.zip") as archive:
+        names = set(archive.namelist())
+    for name in ("__init__.py", "metadata.txt", "icon.png", "LICENSE", "dock.py"):
+        assert f"moisson_search/{name}" in names
