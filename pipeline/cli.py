@@ -122,7 +122,9 @@ def _parser() -> argparse.ArgumentParser:
     plugin_zip = qgis_actions.add_parser(
         "plugin-zip", help="build the Moisson search plugin's installable zip"
     )
-    plugin_zip.add_argument("out", nargs="?", default=".", help="zip file or folder (default: .)")
+    plugin_zip.add_argument(
+        "out", nargs="?", default=".", help="a .zip file, or a folder (default: .)"
+    )
     return parser
 
 

@@ -69,12 +69,14 @@ def plugin_files(folder: Path = PLUGIN_DIR) -> list[Path]:
 
 
 def build_zip(out: Path, folder: Path = PLUGIN_DIR) -> Path:
-    """Write the zip to `out` (a folder gets `moisson_search-<version>.zip`); its path."""
+    """Write the zip to `out`, a `.zip` file name, else a folder (created if needed) that
+    gets `moisson_search-<version>.zip`; returns the zip's path."""
     metadata = read_metadata(folder)
     for needed in (metadata.get("icon") or "icon.png", "LICENSE", "__init__.py"):
         if not (folder / needed).is_file():
             raise ConfigError(f"the plugin in {folder} lacks {needed}")
-    target = out / f"{PACKAGE}-{metadata['version']}.zip" if out.is_dir() else out
+    is_file = out.suffix.lower() == ".zip" and not out.is_dir()
+    target = out if is_file else out / f"{PACKAGE}-{metadata['version']}.zip"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:

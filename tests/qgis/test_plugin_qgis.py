@@ -383,7 +383,8 @@ def test_a_screenshot_of_the_dock_with_results_under_xvfb(
     served: Served, plugins_dir: Path, tmp_path: Path
 ) -> None:
     """The same scenario on a real X server (xvfb-run), saving the window with the dock and
-    the added layer: docs/screenshots/qgis-plugin.png for the docs, var/artifacts/ for CI."""
+    the added layers: var/artifacts/qgis-plugin.png for CI, and docs/screenshots/ when it
+    is missing or UPDATE_DOCS_SCREENSHOTS=1."""
     xvfb = shutil.which("xvfb-run")
     require(
         xvfb is not None, "xvfb-run not installed (apt-get install xvfb xauth; scripts/test.sh)"
@@ -400,7 +401,13 @@ def test_a_screenshot_of_the_dock_with_results_under_xvfb(
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (1280, 800)
-    for target in (SCREENSHOT, ARTIFACTS / SCREENSHOT.name):
+    # Always the CI artefact; the docs copy when missing or asked for (a message bar's
+    # countdown and the vector layers' drawing vary by a few pixels from run to run, and a
+    # test run should not leave the checkout modified).
+    targets = [ARTIFACTS / SCREENSHOT.name]
+    if not SCREENSHOT.exists() or os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
+        targets.append(SCREENSHOT)
+    for target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(picture, target)
 

@@ -56,6 +56,14 @@ def test_the_zip_is_reproducible_and_takes_a_file_name(
     assert first.read_bytes() == second.read_bytes()
 
 
+def test_a_folder_that_does_not_exist_yet_is_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    built = _build(tmp_path / "dist" / "plugins", capsys)
+    assert built.parent == tmp_path / "dist" / "plugins"
+    assert built.name.startswith("moisson_search-") and zipfile.is_zipfile(built)
+
+
 def test_a_plugin_without_its_required_metadata_is_refused(tmp_path: Path) -> None:
     broken = tmp_path / "moisson_search"
     broken.mkdir()
