@@ -47,12 +47,12 @@ app = QgsApplication([], False); app.initQgis()
 best = None
 for _ in range(int(sys.argv[2])):
     project = QgsProject()
-    began = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     ok = project.read(sys.argv[1], QgsProject.ReadFlags() | QgsProject.FlagDontResolveLayers)
-    took = time.perf_counter() - began
-    best = took if best is None else min(best, took)
+    took = (time.perf_counter() - wall, time.process_time() - cpu)
+    best = took if best is None or took < best else best
     assert ok, project.error()
-print("READ", best, len(project.mapLayers()))
+print("READ", best[0], best[1], len(project.mapLayers()))
 """
 
 
@@ -79,7 +79,21 @@ def _load(folder: Path, corpus: list[Record]) -> Settings:
     return settings
 
 
-def _peer(path: Path, reads: int) -> tuple[float, int] | None:
+class _Clock:
+    """Wall and CPU seconds since the last lap: on a shared machine the CPU time is the
+    figure to compare, the wall time is what a request waits."""
+
+    def __init__(self) -> None:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+
+    def lap(self) -> tuple[float, float]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        found = (wall - self._wall, cpu - self._cpu)
+        self._wall, self._cpu = wall, cpu
+        return found
+
+
+def _peer(path: Path, reads: int) -> tuple[float, float, int] | None:
     if not Path(SYSTEM_PYTHON).exists():
         return None
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
@@ -91,8 +105,8 @@ def _peer(path: Path, reads: int) -> tuple[float, int] | None:
     if line is None:
         print(f"peer failed: {done.stderr[-500:]}", file=sys.stderr)
         return None
-    _, seconds, layers = line.split()
-    return float(seconds), int(layers)
+    _, wall, cpu, layers = line.split()
+    return float(wall), float(cpu), int(layers)
 
 
 def main(argv: list[str]) -> int:
@@ -113,10 +127,9 @@ def main(argv: list[str]) -> int:
             f"{time.perf_counter() - began:.1f} s"
         )
         with Runtime(settings) as runtime:
-            began = time.perf_counter()
+            clock = _Clock()
             hits = scan(runtime.search)
-            scanned = time.perf_counter() - began
-            began = time.perf_counter()
+            scanned = clock.lap()
             projects = ProjectSet.build(
                 settings.qgis,
                 runtime.themer.thesaurus,
@@ -126,26 +139,31 @@ def main(argv: list[str]) -> int:
                 datetime.now(UTC).replace(microsecond=0),
                 entries(runtime.store, hits),
             )
-            built = time.perf_counter() - began
-            began = time.perf_counter()
+            built = clock.lap()
             sizes: dict[str, tuple[int, int, int]] = {}
             for platform in projects.platforms():
                 qgs = projects.project(platform.name, "qgs")
                 qgz = projects.project(platform.name, "qgz")
                 layers = qgs.count(b"<maplayer ")
                 sizes[platform.name] = (layers, len(qgs), len(qgz))
-            written = time.perf_counter() - began
+            written = clock.lap()
         catalogue = projects.config.catalogue_name
         path = folder / f"{catalogue}.qgs"
         path.write_bytes(projects.project(catalogue, "qgs"))
         peer = None if args.no_peer else _peer(path, args.peer_reads)
-    total = scanned + built + written
+    total = (
+        scanned[0] + built[0] + written[0],
+        scanned[1] + built[1] + written[1],
+    )
     print(f"\n{len(hits)} entries with service links, {len(projects.layers)} distinct layers")
-    print("| step | seconds |\n|---|---:|")
-    print(f"| scan (generation check) | {scanned:.2f} |")
-    print(f"| layers (records -> distinct service layers) | {built:.2f} |")
-    print(f"| {len(sizes)} projects, .qgs + .qgz | {written:.2f} |")
-    print(f"| total, cold | {total:.2f} |")
+    print("| step | wall s | CPU s |\n|---|---:|---:|")
+    for label, (wall, cpu) in (
+        ("scan (generation check)", scanned),
+        ("layers (records -> distinct service layers)", built),
+        (f"{len(sizes)} projects, .qgs + .qgz", written),
+        ("total, cold", total),
+    ):
+        print(f"| {label} | {wall:.2f} | {cpu:.2f} |")
     print("\n| project | layers | .qgs | .qgz |\n|---|---:|---:|---:|")
     for name, (layers, qgs_size, qgz_size) in sizes.items():
         print(f"| {name} | {layers} | {qgs_size / 2**20:.1f} MiB | {qgz_size / 2**20:.2f} MiB |")
@@ -153,10 +171,11 @@ def main(argv: list[str]) -> int:
     all_qgz = sum(s[2] for s in sizes.values())
     print(f"| all | | {all_qgs / 2**20:.1f} MiB | {all_qgz / 2**20:.2f} MiB |")
     if peer is not None:
-        seconds, layers = peer
+        wall, cpu, layers = peer
         print(
-            f"\npeer: QGIS 3.22 reads {catalogue}.qgs ({layers} layers) in {seconds:.2f} s; "
-            f"generating every project costs {total / seconds:.2f}x that read"
+            f"\npeer: QGIS 3.22 reads {catalogue}.qgs ({layers} layers) in {wall:.2f} s "
+            f"({cpu:.2f} s CPU); generating every project costs {total[1] / cpu:.2f}x the "
+            "CPU of that one read"
         )
     return 0
 
