@@ -18,6 +18,10 @@ needs no harvest. Steps, in order (each theme keeps every piece of evidence foun
    best concept only, when it reaches `text_threshold` points and clearly beats the
    runner-up, so a passing mention of 'communes' in an abstract files nothing.
 
+5. GEMET votes: the GEMET concepts the record names (keyword URIs and labels, French text)
+   vote for their GEMET themes; a clear winner files the company concept that *Matches it
+   (indexer/gemet_votes.py), cited as `label` (keywords voted) or `text` evidence.
+
 `ignore` rules hide keywords from every step; `exclude` rules remove a concept at the end.
 A theme's ancestors are not added as themes (the evidence would be invented) but listed in
 `Theme.broader`, which the `theme` facet counts as implied (indexer/backends/documents.py).
@@ -29,6 +33,7 @@ import re
 from dataclasses import dataclass, field
 
 from indexer.analysis import normalise
+from indexer.gemet_votes import GemetVoter
 from indexer.matching_text import keyword_segments
 from indexer.rules import Rule, RuleSet, load_rules
 from indexer.text_scoring import TextScorer
@@ -81,6 +86,7 @@ class Themer:
                 self._thesaurus_rules.setdefault(r.thesaurus.strip().casefold(), []).append(r)
         self._hit_cache: dict[tuple[str | None, ...], list[tuple[Rule, str, str]]] = {}
         self.text_scorer = TextScorer(thesaurus, text_threshold)
+        self.gemet = GemetVoter(thesaurus)
 
     def with_rules(self, rules: RuleSet) -> Themer:
         """The same thesaurus with other rules (a draft to preview)."""
@@ -237,6 +243,31 @@ class Themer:
             ),
         )
 
+    def _gemet(self, record: Record, keywords: list[Keyword], found: _Found) -> None:
+        elected = self.gemet.elect(record, keywords)
+        if elected is None:
+            return
+        for concept in elected.concepts:
+            if set(self.thesaurus.descendants(concept)) & found.evidence.keys():
+                continue  # already filed more precisely ('wetlands' beats GEMET's 'water')
+            # One piece of evidence per record field that voted, strongest votes first.
+            by_field: dict[str, list[str]] = {}
+            for vote in elected.votes:
+                by_field.setdefault(vote.field, []).append(vote.label)
+            for field_name, labels in by_field.items():
+                found.add(
+                    concept,
+                    ThemeEvidence(
+                        step="label" if field_name == "keyword" else "text",
+                        field=field_name,
+                        matched=", ".join(labels[:5]),
+                        target=(
+                            f"GEMET theme <{elected.uri}> by {elected.score:g} votes "
+                            f"(runner-up {elected.runner_up:g})"
+                        ),
+                    ),
+                )
+
     # -- public ------------------------------------------------------------------------------
 
     def assign(self, record: Record) -> list[Theme]:
@@ -247,6 +278,7 @@ class Themer:
         self._labels(record, keywords, found)
         self._rules(record, keywords, found)
         self._text(record, found)
+        self._gemet(record, keywords, found)
         if not found.evidence:
             for rule in self.rules.rules:
                 if rule.action == "map" and rule.source == record.provenance.source_id:
