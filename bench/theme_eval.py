@@ -267,6 +267,7 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
     by_evidence: dict[str, _Tally] = {"with evidence": _Tally(), "bare": _Tally()}
     by_step: dict[str, _Tally] = {step: _Tally() for step in STEPS}
     missed: list[str] = []
+    wrong: list[str] = []
     for case in cases:
         themes = themer.assign(case.record)
         tally = _Tally(records=1, truth=len(case.truth))
@@ -278,6 +279,12 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
             right = any(theme.id in branch for branch in branches.values())
             strict = theme.id in case.truth
             unjudged = not right and not _judgeable(themer, theme.id, used)
+            if not right and not unjudged:
+                wrong.append(
+                    f"  [{case.record.language or '?'}] {case.record.title[:60]!r}: "
+                    f"{theme.id} by {theme.evidence[0].step} ({theme.evidence[0].matched[:40]!r}),"
+                    f" truth {sorted(case.truth)}"
+                )
             for target in (tally, step):
                 target.predicted += 1
                 target.right += right
@@ -326,6 +333,8 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
     if misses:
         print(f"misses ({len(missed)}, first {min(misses, len(missed))}):")
         print("\n".join(missed[:misses]))
+        print(f"wrong judged predictions ({len(wrong)}, first {min(misses, len(wrong))}):")
+        print("\n".join(wrong[:misses]))
     judged = total.predicted - total.unjudged
     return {
         "precision": total.right / judged if judged else 0.0,

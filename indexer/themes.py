@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from indexer.analysis import normalise
 from indexer.gemet_votes import GemetVoter
-from indexer.matching_text import keyword_segments
+from indexer.matching_text import guess_language, keyword_segments
 from indexer.rules import Rule, RuleSet, load_rules
 from indexer.text_scoring import TextScorer
 from indexer.thesaurus import LabelHit, Thesaurus, canonical_uri, label_keys, load_thesaurus
@@ -227,7 +227,9 @@ class Themer:
                     break
 
     def _text(self, record: Record, found: _Found) -> None:
-        hit = self.text_scorer.best(record.title, record.abstract, record.language)
+        # A record that declares no language is read in the one its function words show.
+        language = record.language or guess_language(f"{record.title} {record.abstract or ''}")
+        hit = self.text_scorer.best(record.title, record.abstract, language)
         if hit is None or hit.concept in found.evidence:
             return
         found.add(

@@ -31,8 +31,10 @@ It also writes thesaurus/gemet-concepts.tsv (`--gemet-output`): every concept of
 GEMET (gemet_4.1.2_fr.rdf, French labels) with the GEMET themes it belongs to, so that the
 matcher can let a GEMET concept found in a record vote for its themes
 (indexer/gemet_votes.py). A concept with no theme of its own takes those of its nearest
-broader concepts that have one; a concept named like one of its themes ('transport', in the
-themes 'transport' and 'trade, services') belongs to that theme only. Columns: concept
+broader concepts that have one; a concept whose label holds the name of one of its themes
+('mode de transport', in the themes 'transport' and 'trade, services') belongs to that theme
+only (French stems compared, each part of a theme name such as 'catastrophes, accidents,
+risques' on its own). Columns: concept
 number, theme numbers (comma-separated), language, label. ~5,300 lines, ~160 KB: the
 3.9 MB RDF stays out of the package.
 
@@ -46,16 +48,19 @@ GEMET's Dutch usage as far as known here but were not checked against GEMET's Du
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 import rdflib
+import Stemmer
 from rdflib.namespace import SKOS
 
 OUTPUT = Path(__file__).resolve().parent.parent / "thesaurus" / "vocabulary-labels.tsv"
 GEMET_OUTPUT = OUTPUT.with_name("gemet-concepts.tsv")
 GEMET_FILE = "gemet_4.1.2_fr.rdf"
 GEMET_CONCEPT = "http://www.eionet.europa.eu/gemet/concept/"
+_FRENCH = Stemmer.Stemmer("french")
 INSPIRE = "http://inspire.ec.europa.eu/theme/"
 GEMET_THEME = "http://www.eionet.europa.eu/gemet/theme/"
 FILES = (
@@ -284,6 +289,18 @@ GEMET_DUTCH: dict[str, tuple[str, ...]] = {
 }
 
 
+def _stems(text: str) -> tuple[str, ...]:
+    """French stems of a label's words (lower case, accents kept, elisions dropped)."""
+    words = [w for w in re.findall(r"\w+", text.casefold()) if len(w) > 2 or w == "eau"]
+    return tuple(_FRENCH.stemWords(words))
+
+
+def _within(part: tuple[str, ...], words: tuple[str, ...]) -> bool:
+    """Whether `part` is a contiguous run of `words`."""
+    size = len(part)
+    return any(words[i : i + size] == part for i in range(len(words) - size + 1))
+
+
 def derive_gemet(path: Path) -> list[tuple[str, str, str, str]]:
     """(concept number, theme numbers, language, label) of every labelled GEMET concept:
     French from the GEMET file, Dutch from GEMET_DUTCH."""
@@ -311,8 +328,13 @@ def derive_gemet(path: Path) -> list[tuple[str, str, str, str]]:
             seen.update(queue)
         return set()
 
-    theme_names = {
-        str(subject).removeprefix(GEMET_THEME): str(label).strip().casefold()
+    # Each theme's name, split into its parts ('catastrophes, accidents, risques'), as
+    # French stem sequences: a concept whose label holds one of its themes' names
+    # ('mode de transport', in 'trade, services' and 'transport') belongs to that one.
+    theme_parts = {
+        str(subject).removeprefix(GEMET_THEME): [
+            _stems(part) for part in str(label).split(",") if _stems(part)
+        ]
         for subject, label in graph.subject_objects(SKOS.prefLabel)
         if str(subject).startswith(GEMET_THEME)
     }
@@ -324,7 +346,8 @@ def derive_gemet(path: Path) -> list[tuple[str, str, str, str]]:
         number = uri.removeprefix(GEMET_CONCEPT)
         text = " ".join(str(label).split())
         own = inherited(number)
-        named = {t for t in own if theme_names.get(t) == text.casefold()}
+        words = _stems(text)
+        named = {t for t in own if any(_within(part, words) for part in theme_parts.get(t, []))}
         found = ",".join(sorted(named or own, key=int))
         if found and text:
             rows.append((number, found, "fr", text))
