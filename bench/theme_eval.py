@@ -31,8 +31,9 @@ count), no ISO topic category, and an abstract that adds no word to the title ('
 'Ortho'). No matcher can find their truth, so their figures are also printed apart
 (`bare`, `with evidence`), beside the overall ones.
 
-Held-out split. `--split calibrate|held-out` keeps the cases whose record id hashes even /
-odd (stable across runs), so a threshold chosen on one half is checked on the other.
+Held-out split. `--split calibrate|held-out` keeps the records whose source and title hash
+even / odd (stable across runs), so a threshold chosen on one half (`--text-threshold`,
+`--gemet-threshold`, `--gemet-margin`) is checked on the other.
 
 Judged precision. A record's INSPIRE theme keywords say which INSPIRE themes it is about,
 not that it is about no other company concept: a PLU whose only INSPIRE keyword is 'Land
@@ -61,7 +62,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harvester.formats.ogcapi_records import read_records_page
+from indexer import gemet_votes
 from indexer.analysis import STOPWORDS, tokenise
+from indexer.gemet_votes import GemetVoter
 from indexer.themes import TOPIC_CATEGORY_BASE, Themer, load_themer
 from indexer.thesaurus import ASSIGNING_MATCHES, canonical_uri
 from moisson.config import ThemesSettings
@@ -380,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--text-threshold", type=int, default=None, help="calibrate [themes] text_threshold"
     )
+    parser.add_argument("--gemet-threshold", type=float, default=None, help="calibrate votes")
+    parser.add_argument("--gemet-margin", type=float, default=None, help="calibrate votes")
     parser.add_argument(
         "--split",
         choices=("calibrate", "held-out"),
@@ -396,6 +401,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.text_threshold is not None:
         settings = settings.model_copy(update={"text_threshold": args.text_threshold})
     themer = load_themer(settings)
+    if args.gemet_threshold is not None or args.gemet_margin is not None:
+        themer.gemet = GemetVoter(
+            themer.thesaurus,
+            threshold=args.gemet_threshold or gemet_votes.THRESHOLD,
+            margin=args.gemet_margin if args.gemet_margin is not None else gemet_votes.MARGIN,
+        )
     records = [r for r in _fixture_records(args.fixtures) if in_split(r, args.split)]
     cases, skipped = build_cases(themer, records)
     print(
