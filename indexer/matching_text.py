@@ -34,6 +34,7 @@ __all__ = [
     "compound_heads",
     "content_words",
     "guess_language",
+    "keyword_head",
     "keyword_keys",
     "keyword_segments",
     "label_key",
@@ -158,6 +159,30 @@ def guess_language(text: str) -> str | None:
     ranked = sorted(counts.items(), key=lambda item: -item[1])
     (best, hits), (_, second) = ranked[0], ranked[1]
     return best if hits >= 2 and hits > second else None
+
+
+_HEAD_LAST = frozenset({"en", "de", "nl"})
+# Coordinations, and the prepositions that put an English or Dutch head first.
+_COORDINATORS = "et ou and or und oder en of e y o van von"
+_COORDINATED = frozenset(_COORDINATORS.split())
+_HEAD_FIRST = frozenset({"fr", "es", "it", "pt"})
+
+
+def keyword_head(label: str, language: str | None) -> str | None:
+    """The head word of a two- or three-word keyword in `language` (two-letter code): the
+    last content word in English, German and Dutch, the first in French, Spanish, Italian
+    and Portuguese; None for other languages, single words, longer keywords, paths, lists
+    and coordinations ('Culture, Société, Service', 'Nature et environnement')."""
+    words = list(content_words(label))
+    if not 2 <= len(words) <= 3 or keyword_segments(label) or any(c in label for c in ",&:;"):
+        return None
+    if _COORDINATED.intersection(tokenise(label)):
+        return None  # 'Nature et environnement', 'quality of water': no single head
+    if language in _HEAD_LAST:
+        return words[-1]
+    if language in _HEAD_FIRST:
+        return words[0]
+    return None
 
 
 def record_language(code: str | None) -> str | None:
