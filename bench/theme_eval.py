@@ -274,7 +274,7 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
     for case in cases:
         themes = themer.assign(case.record)
         tally = _Tally(records=1, truth=len(case.truth))
-        branches = {t: _branch(themer, t) for t in case.truth}
+        branches = {t: _branch(themer, t) for t in sorted(case.truth)}
         used = {prefix for prefix in (INSPIRE, DATA_THEME, TOPIC) for s in case.signals
                 if s.startswith(prefix)}  # fmt: skip
         for theme in themes:
