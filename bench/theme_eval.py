@@ -11,7 +11,10 @@ thesaurus/themes.ttl's assigning *Match links; the company concepts reached are 
 record's truth. Labels of these vocabularies come from thesaurus/vocabulary-labels.tsv
 (derived from the fixtures' vocabularies by scripts/derive_vocabulary_labels.py).
 
-Records with placeholder keywords ('Tag 1', 'theme1': test data) are left out.
+Test data is left out everywhere (`placeholder`): records with placeholder keywords ('Tag 1',
+'theme1'), lorem-ipsum text (pycsw's CITE records), template titles and abstracts
+('{timestamp}', '{uuid}', 'test Title', 'Title dataset', 'Dataset 2', 'Example dataset 1').
+The OGC API Records fixture pages (Dutch national register sample) count too.
 
 Test. Those keywords are stripped and the matcher runs on what is left: other keywords,
 title, abstract, and the ISO topic category element (MD_TopicCategoryCode, not a keyword: a
@@ -21,6 +24,16 @@ or one of its descendants (a record whose INSPIRE theme is Hydrography filed und
 the reverse). The headline figures are the branch ones; strict ones are printed beside.
 Each predicted concept is credited to the step of its most direct evidence (uri, label,
 rule, text). Per language uses the record's metadata language.
+
+Bare records. Some records carry no evidence once their theme keywords are stripped: no
+subject keyword left (code-list keywords such as spatial scope or service category do not
+count), no ISO topic category, and an abstract that adds no word to the title ('Ortho' /
+'Ortho'). No matcher can find their truth, so their figures are also printed apart
+(`bare`, `with evidence`), beside the overall ones.
+
+Held-out split. `--split calibrate|held-out` keeps the records whose source and title hash
+even / odd (stable across runs), so a threshold chosen on one half (`--text-threshold`,
+`--gemet-threshold`, `--gemet-margin`) is checked on the other.
 
 Judged precision. A record's INSPIRE theme keywords say which INSPIRE themes it is about,
 not that it is about no other company concept: a PLU whose only INSPIRE keyword is 'Land
@@ -40,6 +53,7 @@ a language other than French and English, coverage >= 85% of non-placeholder rec
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import re
 import sys
@@ -47,6 +61,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harvester.formats.ogcapi_records import read_records_page
+from indexer import gemet_votes
+from indexer.analysis import STOPWORDS, tokenise
+from indexer.gemet_votes import GemetVoter
 from indexer.themes import TOPIC_CATEGORY_BASE, Themer, load_themer
 from indexer.thesaurus import ASSIGNING_MATCHES, canonical_uri
 from moisson.config import ThemesSettings
@@ -63,6 +81,15 @@ DATA_THEME = "publications.europa.eu/resource/authority/data-theme/"
 TOPIC = canonical_uri(TOPIC_CATEGORY_BASE)
 _INSPIRE_THESAURUS = re.compile(r"inspire.*(them|thema)", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"^(tag|theme|test|keyword|kw)\s*\d+(\s+in\s+\w+)?$", re.IGNORECASE)
+_PLACEHOLDER_TITLE = re.compile(
+    r"^((test|example) )?(title|dataset)( dataset)?( \d+)?$|\{(timestamp|uuid)\}", re.IGNORECASE
+)
+# Latin filler of pycsw's CITE test records: two of these words mark lorem ipsum.
+_LOREM_WORDS = "lorem ipsum dolor amet consectetuer adipiscing curabitur vestibulum pellentesque \
+quisque maecenas mauris aliquam morbi nunc fusce donec nulla facilisis ligula neque"
+_LOREM = frozenset(_LOREM_WORDS.split())
+# Keywords from code lists that say nothing of the subject (bare-record test).
+_CODE_LIST = re.compile(r"SpatialScope|SpatialDataServiceCategory|DataServiceCategory", re.I)
 STEPS = ("uri", "label", "rule", "text")
 
 
@@ -73,6 +100,7 @@ class Case:
     record: Record
     truth: set[str]
     signals: list[str] = field(default_factory=list)
+    bare: bool = False  # nothing left to find the truth with (see the module docstring)
 
 
 def _vocabulary_labels(path: Path = LABELS) -> dict[str, dict[str, str]]:
@@ -110,9 +138,19 @@ def _signal(keyword: Keyword, labels: dict[str, dict[str, str]]) -> str | None:
     return None
 
 
+def _ogcapi_records(root: Path) -> list[Record]:
+    """Records of the OGC API Records item pages and single items under `root`."""
+    records: list[Record] = []
+    for path in sorted(root.rglob("item*.json")):
+        for item in read_records_page(path.read_bytes(), f"ogcapi-{path.parent.name}").items:
+            if item.record is not None:
+                records.append(item.record)
+    return records
+
+
 def _fixture_records(fixtures: Path) -> list[Record]:
     unique: dict[tuple[object, ...], Record] = {}
-    for record in fixture_records(fixtures):
+    for record in [*fixture_records(fixtures), *_ogcapi_records(fixtures / "ogcapi")]:
         key = (
             record.provenance.source_id,
             record.title,
@@ -154,8 +192,26 @@ def build_cases(themer: Themer, records: list[Record]) -> tuple[list[Case], Coun
             skipped["signals match no company concept"] += 1
             continue
         stripped = record.model_copy(update={"keywords": kept})
-        cases.append(Case(record=stripped, truth=truth, signals=signals))
+        cases.append(Case(record=stripped, truth=truth, signals=signals, bare=_bare(stripped)))
     return cases, skipped
+
+
+def _bare(record: Record) -> bool:
+    """No subject keyword, no topic category, and an abstract adding no word to the title."""
+    if record.topic_categories:
+        return False
+    if any(not _CODE_LIST.search(f"{k.uri or ''} {k.thesaurus or ''}") for k in record.keywords):
+        return False
+    title = set(tokenise(record.title))
+    return not (set(tokenise(record.abstract or "")) - title - STOPWORDS)
+
+
+def in_split(record: Record, split: str | None) -> bool:
+    """Whether the record is in the `calibrate` (even hash) or `held-out` (odd) half."""
+    if split is None:
+        return True
+    digest = hashlib.sha256(f"{record.provenance.source_id} {record.title}".encode()).digest()
+    return (digest[0] % 2 == 0) == (split == "calibrate")
 
 
 def _judgeable(themer: Themer, concept: str, used: set[str]) -> bool:
@@ -211,12 +267,14 @@ class _Tally:
 
 def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]:
     by_language: dict[str, _Tally] = defaultdict(_Tally)
+    by_evidence: dict[str, _Tally] = {"with evidence": _Tally(), "bare": _Tally()}
     by_step: dict[str, _Tally] = {step: _Tally() for step in STEPS}
     missed: list[str] = []
+    wrong: list[str] = []
     for case in cases:
         themes = themer.assign(case.record)
         tally = _Tally(records=1, truth=len(case.truth))
-        branches = {t: _branch(themer, t) for t in case.truth}
+        branches = {t: _branch(themer, t) for t in sorted(case.truth)}
         used = {prefix for prefix in (INSPIRE, DATA_THEME, TOPIC) for s in case.signals
                 if s.startswith(prefix)}  # fmt: skip
         for theme in themes:
@@ -224,6 +282,12 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
             right = any(theme.id in branch for branch in branches.values())
             strict = theme.id in case.truth
             unjudged = not right and not _judgeable(themer, theme.id, used)
+            if not right and not unjudged:
+                wrong.append(
+                    f"  [{case.record.language or '?'}] {case.record.title[:60]!r}: "
+                    f"{theme.id} by {theme.evidence[0].step} ({theme.evidence[0].matched[:40]!r}),"
+                    f" truth {sorted(case.truth)}"
+                )
             for target in (tally, step):
                 target.predicted += 1
                 target.right += right
@@ -248,6 +312,7 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
                 )
         language = case.record.language or "und"
         by_language[language].add(tally)
+        by_evidence["bare" if case.bare else "with evidence"].add(tally)
     total = _Tally()
     for tally in by_language.values():
         total.add(tally)
@@ -259,6 +324,8 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
         step.truth = total.truth
     print(f"{'':<14} {'recs':>4} {'pred':>5} {'unjdg':>5} {'truth':>5}")
     print(total.line("overall"))
+    for name, tally in by_evidence.items():
+        print(tally.line(f"  {name}"))
     print("per step (recall = share of truth concepts first found by the step):")
     for name, tally in by_step.items():
         print(tally.line(f"  {name}"))
@@ -269,6 +336,8 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
     if misses:
         print(f"misses ({len(missed)}, first {min(misses, len(missed))}):")
         print("\n".join(missed[:misses]))
+        print(f"wrong judged predictions ({len(wrong)}, first {min(misses, len(wrong))}):")
+        print("\n".join(wrong[:misses]))
     judged = total.predicted - total.unjudged
     return {
         "precision": total.right / judged if judged else 0.0,
@@ -278,7 +347,13 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
 
 
 def placeholder(record: Record) -> bool:
-    return any(_PLACEHOLDER.match(k.label.strip()) for k in record.keywords)
+    """Test data: placeholder keywords, a template title or abstract, or lorem ipsum."""
+    if any(_PLACEHOLDER.match(k.label.strip()) for k in record.keywords):
+        return True
+    text = f"{record.title} {record.abstract or ''}"
+    if _PLACEHOLDER_TITLE.search(record.title.strip()) or "{timestamp}" in text:
+        return True
+    return len(_LOREM.intersection(tokenise(text))) >= 2
 
 
 def coverage(themer: Themer, records: list[Record]) -> float:
@@ -291,7 +366,7 @@ def coverage(themer: Themer, records: list[Record]) -> float:
         counts = by_source[record.provenance.source_id]
         counts[0] += bool(themer.assign(record))
         counts[1] += 1
-    print(f"coverage (unstripped records, {placeholders} with placeholder keywords left out):")
+    print(f"coverage (unstripped records, {placeholders} placeholder/test records left out):")
     themed = total = 0
     for source, (hit, count) in sorted(by_source.items()):
         print(f"  {source:<26} {hit:>3}/{count:<3} {hit / count:6.0%}")
@@ -308,6 +383,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--text-threshold", type=int, default=None, help="calibrate [themes] text_threshold"
     )
+    parser.add_argument("--gemet-threshold", type=float, default=None, help="calibrate votes")
+    parser.add_argument("--gemet-margin", type=float, default=None, help="calibrate votes")
+    parser.add_argument(
+        "--split",
+        choices=("calibrate", "held-out"),
+        default=None,
+        help="evaluate one half of the records only (stable hash of source and title)",
+    )
     args = parser.parse_args(argv)
     if not (args.fixtures / "csw").is_dir():
         print(f"fixtures not found at {args.fixtures}", file=sys.stderr)
@@ -318,7 +401,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.text_threshold is not None:
         settings = settings.model_copy(update={"text_threshold": args.text_threshold})
     themer = load_themer(settings)
-    records = _fixture_records(args.fixtures)
+    if args.gemet_threshold is not None or args.gemet_margin is not None:
+        themer.gemet = GemetVoter(
+            themer.thesaurus,
+            threshold=args.gemet_threshold or gemet_votes.THRESHOLD,
+            margin=args.gemet_margin if args.gemet_margin is not None else gemet_votes.MARGIN,
+        )
+    records = [r for r in _fixture_records(args.fixtures) if in_split(r, args.split)]
     cases, skipped = build_cases(themer, records)
     print(
         f"{len(records)} distinct fixture records; {len(cases)} with vocabulary theme "

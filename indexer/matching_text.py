@@ -32,6 +32,9 @@ from indexer.analysis import STOPWORDS, normalise, tokenise
 __all__ = [
     "MATCH_STOPWORDS",
     "compound_heads",
+    "content_words",
+    "guess_language",
+    "keyword_head",
     "keyword_keys",
     "keyword_segments",
     "label_key",
@@ -60,17 +63,37 @@ _LOCK = threading.Lock()  # PyStemmer objects are not thread-safe
 _SEPARATORS = re.compile(r"\s*(?:\s>\s|&gt;|\||--|/)\s*")
 
 
+_STEM_CACHE: dict[str, dict[str, str]] = {}  # language -> word -> stem
+_STEM_CACHE_LIMIT = 100_000
+
+
 def stems(words: list[str], language: str) -> list[str]:
     """Snowball stems of normalised words in `language` (the words unchanged when PyStemmer
-    has no stemmer for it)."""
+    has no stemmer for it). Each distinct word is stemmed once per language (catalogue text
+    repeats a small vocabulary); the cache is replaced, never cleared under a reader."""
     algorithm = _ALGORITHMS.get(language)
     if algorithm is None:
         return list(words)
-    with _LOCK:
-        stemmer = _STEMMERS.get(algorithm)
-        if stemmer is None:
-            stemmer = _STEMMERS[algorithm] = Stemmer.Stemmer(algorithm)
-        return stemmer.stemWords(words)
+    cache = _STEM_CACHE.get(language)
+    if cache is None or len(cache) >= _STEM_CACHE_LIMIT:
+        cache = _STEM_CACHE[language] = {}
+    missing = [w for w in dict.fromkeys(words) if w not in cache]
+    if missing:
+        with _LOCK:
+            stemmer = _STEMMERS.get(algorithm)
+            if stemmer is None:
+                stemmer = _STEMMERS[algorithm] = Stemmer.Stemmer(algorithm)
+            found: list[str] = stemmer.stemWords(missing)
+        cache.update(zip(missing, found, strict=True))
+    return [cache[w] for w in words]
+
+
+@functools.lru_cache(maxsize=1024)
+def content_words(text: str) -> tuple[str, ...]:
+    """Normalised words of a title or abstract, stopwords of every language dropped. Cached
+    briefly: the text step and the GEMET votes read the same record's text one after the
+    other."""
+    return tuple(w for w in tokenise(text) if w not in MATCH_STOPWORDS)
 
 
 def _content(text: str) -> list[str]:
@@ -113,6 +136,53 @@ def keyword_segments(label: str) -> list[str]:
     if len(parts) < 2 or label.strip().startswith("http"):
         return []
     return list(reversed(parts))
+
+
+# Function words, frequent and proper to one language each (normalised, no accents), for
+# guessing the language of a record that does not declare one.
+_FUNCTION_TEXT = {
+    "fr": "le la les des du et est une dans pour sur par au aux ce cette qui",
+    "en": "the of and is are for with this that from by which",
+    "nl": "het een van voor met op door bij zijn wordt naar uit",
+    "de": "der die das und ist mit fur von den dem des auf eine im",
+    "it": "il della delle dei di e per con una nel sono",
+    "es": "el los las del y para con una por que",
+}
+_FUNCTION_WORDS = {lang: frozenset(words.split()) for lang, words in _FUNCTION_TEXT.items()}
+
+
+def guess_language(text: str) -> str | None:
+    """Two-letter language whose function words the text uses most (at least twice, and
+    more than any other language), or None. Cheap: for records that declare no language."""
+    words = tokenise(text)
+    counts = {lang: sum(w in vocab for w in words) for lang, vocab in _FUNCTION_WORDS.items()}
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    (best, hits), (_, second) = ranked[0], ranked[1]
+    return best if hits >= 2 and hits > second else None
+
+
+_HEAD_LAST = frozenset({"en", "de", "nl"})
+# Coordinations, and the prepositions that put an English or Dutch head first.
+_COORDINATORS = "et ou and or und oder en of e y o van von"
+_COORDINATED = frozenset(_COORDINATORS.split())
+_HEAD_FIRST = frozenset({"fr", "es", "it", "pt"})
+
+
+def keyword_head(label: str, language: str | None) -> str | None:
+    """The head word of a two- or three-word keyword in `language` (two-letter code): the
+    last content word in English, German and Dutch, the first in French, Spanish, Italian
+    and Portuguese; None for other languages, single words, longer keywords, paths, lists
+    and coordinations ('Culture, Société, Service', 'Nature et environnement')."""
+    words = list(content_words(label))
+    if not 2 <= len(words) <= 3 or keyword_segments(label) or any(c in label for c in ",&:;"):
+        return None
+    if _COORDINATED.intersection(tokenise(label)):
+        return None  # 'Nature et environnement', 'quality of water': no single head
+    if language in _HEAD_LAST:
+        return words[-1]
+    if language in _HEAD_FIRST:
+        return words[0]
+    return None
 
 
 def record_language(code: str | None) -> str | None:

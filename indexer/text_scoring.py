@@ -31,7 +31,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from indexer.analysis import tokenise
-from indexer.matching_text import MATCH_STOPWORDS, record_language, stems
+from indexer.matching_text import MATCH_STOPWORDS, content_words, record_language, stems
 from indexer.thesaurus import Thesaurus
 
 __all__ = ["MARGIN", "POINT", "TextHit", "TextScorer"]
@@ -94,7 +94,7 @@ class TextScorer:
         return _Label(concept, language, label, tuple(stems(words, language)))
 
     def _counts(self, text: str, languages: list[str]) -> dict[str, Counter[str]]:
-        words = [w for w in tokenise(text) if w not in MATCH_STOPWORDS]
+        words = list(content_words(text))
         return {lang: Counter(stems(words, lang)) for lang in languages}
 
     def best(self, title: str, abstract: str | None, language: str | None) -> TextHit | None:

@@ -18,6 +18,10 @@ needs no harvest. Steps, in order (each theme keeps every piece of evidence foun
    best concept only, when it reaches `text_threshold` points and clearly beats the
    runner-up, so a passing mention of 'communes' in an abstract files nothing.
 
+5. GEMET votes: the GEMET concepts the record names (keyword URIs and labels, French text)
+   vote for their GEMET themes; a clear winner files the company concept that *Matches it
+   (indexer/gemet_votes.py), cited as `label` (keywords voted) or `text` evidence.
+
 `ignore` rules hide keywords from every step; `exclude` rules remove a concept at the end.
 A theme's ancestors are not added as themes (the evidence would be invented) but listed in
 `Theme.broader`, which the `theme` facet counts as implied (indexer/backends/documents.py).
@@ -29,7 +33,13 @@ import re
 from dataclasses import dataclass, field
 
 from indexer.analysis import normalise
-from indexer.matching_text import keyword_segments
+from indexer.gemet_votes import GemetVoter
+from indexer.matching_text import (
+    guess_language,
+    keyword_head,
+    keyword_segments,
+    record_language,
+)
 from indexer.rules import Rule, RuleSet, load_rules
 from indexer.text_scoring import TextScorer
 from indexer.thesaurus import LabelHit, Thesaurus, canonical_uri, label_keys, load_thesaurus
@@ -81,6 +91,7 @@ class Themer:
                 self._thesaurus_rules.setdefault(r.thesaurus.strip().casefold(), []).append(r)
         self._hit_cache: dict[tuple[str | None, ...], list[tuple[Rule, str, str]]] = {}
         self.text_scorer = TextScorer(thesaurus, text_threshold)
+        self.gemet = GemetVoter(thesaurus)
 
     def with_rules(self, rules: RuleSet) -> Themer:
         """The same thesaurus with other rules (a draft to preview)."""
@@ -148,9 +159,14 @@ class Themer:
                     ),
                 )
 
-    def label_hits(self, keyword: Keyword) -> tuple[str, list[LabelHit]]:
+    def label_hits(
+        self, keyword: Keyword, language: str | None = None
+    ) -> tuple[str, list[LabelHit]]:
         """(matched text, hits) for a keyword: the whole label, else the segments of a
-        keyword path, most specific first (the first segment with a hit wins)."""
+        keyword path, most specific first (the first segment with a hit wins), else, for a
+        keyword of two or three words in a record of known `language`, its head word when
+        that is a label ('regional geology' -> 'geology', 'écosystèmes polaires' ->
+        'écosystèmes': last word in English, German and Dutch, first in Romance languages)."""
         hits = self.thesaurus.label_hits(keyword.label)
         if hits:
             return keyword.label, hits
@@ -158,16 +174,22 @@ class Themer:
             hits = self.thesaurus.label_hits(segment)
             if hits:
                 return segment, hits
+        head = keyword_head(keyword.label, language)
+        if head:
+            hits = self.thesaurus.label_hits(head)
+            if hits:
+                return head, hits
         return keyword.label, []
 
     def _labels(self, record: Record, keywords: list[Keyword], found: _Found) -> None:
         language = _THESAURUS_LANGUAGE.get(record.language or "")
+        spoken = _spoken_language(record)
         for keyword in keywords:
             # One piece of evidence per keyword and concept: the label that best explains
             # the match (_label_rank), not whichever language the thesaurus lists first:
             # "Precipitation" on an English record cites altLabel@en 'precipitation', not
             # altLabel@fr 'précipitations', which it also stems to.
-            matched, hits = self.label_hits(keyword)
+            matched, hits = self.label_hits(keyword, spoken)
             best: dict[str, tuple[tuple[int, ...], LabelHit]] = {}
             for position, hit in enumerate(hits):
                 rank = _label_rank(matched, hit, language, position)
@@ -221,7 +243,7 @@ class Themer:
                     break
 
     def _text(self, record: Record, found: _Found) -> None:
-        hit = self.text_scorer.best(record.title, record.abstract, record.language)
+        hit = self.text_scorer.best(record.title, record.abstract, _spoken_language(record))
         if hit is None or hit.concept in found.evidence:
             return
         found.add(
@@ -237,6 +259,31 @@ class Themer:
             ),
         )
 
+    def _gemet(self, record: Record, keywords: list[Keyword], found: _Found) -> None:
+        elected = self.gemet.elect(record, keywords)
+        if elected is None:
+            return
+        for concept in elected.concepts:
+            if set(self.thesaurus.descendants(concept)) & found.evidence.keys():
+                continue  # already filed more precisely ('wetlands' beats GEMET's 'water')
+            # One piece of evidence per record field that voted, strongest votes first.
+            by_field: dict[str, list[str]] = {}
+            for vote in elected.votes:
+                by_field.setdefault(vote.field, []).append(vote.label)
+            for field_name, labels in by_field.items():
+                found.add(
+                    concept,
+                    ThemeEvidence(
+                        step="label" if field_name == "keyword" else "text",
+                        field=field_name,
+                        matched=", ".join(labels[:5]),
+                        target=(
+                            f"GEMET theme <{elected.uri}> by {elected.score:g} votes "
+                            f"(runner-up {elected.runner_up:g})"
+                        ),
+                    ),
+                )
+
     # -- public ------------------------------------------------------------------------------
 
     def assign(self, record: Record) -> list[Theme]:
@@ -247,6 +294,7 @@ class Themer:
         self._labels(record, keywords, found)
         self._rules(record, keywords, found)
         self._text(record, found)
+        self._gemet(record, keywords, found)
         if not found.evidence:
             for rule in self.rules.rules:
                 if rule.action == "map" and rule.source == record.provenance.source_id:
@@ -306,17 +354,25 @@ class Themer:
     def unmatched_keywords(self, record: Record) -> list[str]:
         """Keyword labels no step used (ignored keywords left out): what to map next."""
         out = []
+        spoken = _spoken_language(record)
         for keyword in record.keywords:
             if self.ignored(keyword):
                 continue
             if keyword.uri and self.thesaurus.concepts_for_uri(keyword.uri):
                 continue
-            if self.label_hits(keyword)[1]:
+            if self.label_hits(keyword, spoken)[1]:
                 continue
             if any(r.action == "map" for r, _, _ in self.keyword_rule_hits(keyword)):
                 continue
             out.append(keyword.label)
         return out
+
+
+def _spoken_language(record: Record) -> str | None:
+    """The record's declared language (two letters), else the one its title and abstract's
+    function words show (indexer/matching_text.py `guess_language`)."""
+    declared = record_language(record.language)
+    return declared or guess_language(f"{record.title} {record.abstract or ''}")
 
 
 # A record's ISO 639-2 language -> the thesaurus' language tags, for choosing evidence.

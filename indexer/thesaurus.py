@@ -20,6 +20,12 @@ scripts/derive_vocabulary_labels.py). They are kept apart from the company's own
 (`Thesaurus.borrowed`), are never shown, and are keyed in their own language only
 (indexer/matching_text.py), as are the own labels in `Thesaurus.by_language_key`.
 
+The full GEMET (`gemet-concepts.tsv`, same script) is loaded too, for the GEMET votes
+(indexer/gemet_votes.py). It is read from the package's thesaurus/ folder whatever thesaurus
+file is configured: GEMET is a public vocabulary, the same for every thesaurus, and what
+links it to company concepts is the thesaurus' own *Match links, so a draft, a variant or
+an older revision of the thesaurus is previewed and compared with the same GEMET table.
+
 Only skos:exactMatch, closeMatch and narrowMatch assign a concept (the target is the same
 or narrower, so a record about it is about the concept); broadMatch and relatedMatch are
 kept for display and never assign.
@@ -41,6 +47,7 @@ from rdflib.namespace import RDF, SKOS
 
 from indexer.analysis import STOPWORDS, stem_pairs, tokenise
 from indexer.matching_text import compound_heads, keyword_keys, label_key
+from moisson.config import BUNDLED_THESAURUS
 from moisson.errors import ConfigError
 
 __all__ = [
@@ -159,6 +166,10 @@ class Thesaurus:
     by_match: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     by_label: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
     vocabulary_labels: list[tuple[str, str, str]] = field(default_factory=list, repr=False)
+    # GEMET concepts (number, theme numbers, language, label): indexer/gemet_votes.py.
+    gemet_concepts: list[tuple[str, tuple[str, ...], str, str]] = field(
+        default_factory=list, repr=False
+    )
     borrowed: list[Borrowed] = field(default_factory=list)
     by_language_key: dict[str, list[LabelHit]] = field(default_factory=dict)
     languages: tuple[str, ...] = ("fr", "en")
@@ -308,6 +319,33 @@ def read_vocabulary_labels(path: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
+GEMET_CONCEPTS = "gemet-concepts.tsv"
+
+
+def read_gemet_concepts(path: Path) -> list[tuple[str, tuple[str, ...], str, str]]:
+    """(GEMET concept number, its theme numbers, language, label) rows of a
+    gemet-concepts.tsv (scripts/derive_vocabulary_labels.py); [] when the file is absent."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 4:
+            raise ConfigError(f"{path}:{number}: expected concept, themes, language and label")
+        rows.append((parts[0], tuple(parts[1].split(",")), parts[2], parts[3]))
+    return rows
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_gemet() -> list[tuple[str, tuple[str, ...], str, str]]:
+    """The package's GEMET table, read once per process (never modified by callers)."""
+    return read_gemet_concepts(BUNDLED_THESAURUS.with_name(GEMET_CONCEPTS))
+
+
 def load_thesaurus(path: str | Path) -> Thesaurus:
     """Load the SKOS scheme at `path` (and the vocabulary labels beside it). Structural
     problems are not refused here (the validator reports them all at once); only an
@@ -355,4 +393,5 @@ def load_thesaurus(path: str | Path) -> Thesaurus:
         schemes=schemes,
         graph=graph,
         vocabulary_labels=read_vocabulary_labels(file.with_name(VOCABULARY_LABELS)),
+        gemet_concepts=_bundled_gemet(),
     )

@@ -26,18 +26,41 @@ Sources (read from ../shared/fixtures/thesauri, see its SOURCES.md for the snaps
 
 Only the labels are derived (prefLabel and altLabel, with their language); codes of two
 letters ("hy", "au") are left out, being ambiguous as words.
+
+It also writes thesaurus/gemet-concepts.tsv (`--gemet-output`): every concept of the full
+GEMET (gemet_4.1.2_fr.rdf, French labels) with the GEMET themes it belongs to, so that the
+matcher can let a GEMET concept found in a record vote for its themes
+(indexer/gemet_votes.py). A concept with no theme of its own takes those of its nearest
+broader concepts that have one; a concept whose label holds the name of one of its themes
+('mode de transport', in the themes 'transport' and 'trade, services') belongs to that theme
+only (French stems compared, each part of a theme name such as 'catastrophes, accidents,
+risques' on its own). Columns: concept
+number, theme numbers (comma-separated), language, label. ~5,300 lines, ~160 KB: the
+3.9 MB RDF stays out of the package.
+
+Dutch labels for a few dozen GEMET concepts (`GEMET_DUTCH` below: transport and mobility,
+the commonest environmental subjects) are hand-written here, because the fixtures hold GEMET
+in French only and Flemish/Dutch catalogues name their subject in Dutch only. They follow
+GEMET's Dutch usage as far as known here but were not checked against GEMET's Dutch edition
+(no network): review them against https://www.eionet.europa.eu/gemet/nl/ when it is at hand.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 import rdflib
+import Stemmer
 from rdflib.namespace import SKOS
 
 OUTPUT = Path(__file__).resolve().parent.parent / "thesaurus" / "vocabulary-labels.tsv"
+GEMET_OUTPUT = OUTPUT.with_name("gemet-concepts.tsv")
+GEMET_FILE = "gemet_4.1.2_fr.rdf"
+GEMET_CONCEPT = "http://www.eionet.europa.eu/gemet/concept/"
+_FRENCH = Stemmer.Stemmer("french")
 INSPIRE = "http://inspire.ec.europa.eu/theme/"
 GEMET_THEME = "http://www.eionet.europa.eu/gemet/theme/"
 FILES = (
@@ -219,12 +242,126 @@ def derive(folder: Path) -> list[tuple[str, str, str]]:
     return sorted(rows)
 
 
+# GEMET concept number (French label in the comment) -> Dutch labels; see the docstring.
+GEMET_DUTCH: dict[str, tuple[str, ...]] = {
+    "8641": ("vervoer",),  # transport
+    "8926": ("voertuig",),  # véhicule
+    "788": ("fiets",),  # bicyclette
+    "10860": ("fietspad",),  # piste cyclable
+    "8582": ("verkeer",),  # trafic
+    "7293": ("wegverkeer",),  # trafic routier
+    "7272": ("weg",),  # route
+    "11277": ("wegennet",),  # réseau routier
+    "5395": ("autosnelweg", "snelweg"),  # autoroute
+    "8592": ("verkeersopstopping", "file"),  # encombrements
+    "9254": ("waterweg",),  # voie navigable
+    "9245": ("binnenvaart",),  # transport par voies navigables
+    "1126": ("kanaal",),  # canal
+    "3834": ("haven",),  # port
+    "1746": ("container",),  # conteneur
+    "3481": ("goederenvervoer",),  # transport de marchandises
+    "6059": ("personenvervoer",),  # transport de voyageurs
+    "6818": ("openbaar vervoer",),  # transport en commun
+    "1623": ("woon-werkverkeer",),  # déplacement journalier domicile-travail
+    "13233": ("vervoerswijze",),  # mode de transport
+    "1082": ("bus",),  # autobus
+    "8606": ("trein",),  # train
+    "6940": ("spoorwegverkeer",),  # trafic ferroviaire
+    "11276": ("spoorwegnet",),  # réseau ferroviaire
+    "4913": ("vrachtwagen",),  # camion
+    "1148": ("auto",),  # automobile
+    "7843": ("bodem",),  # sol
+    "3780": ("grondwater",),  # eaux souterraines
+    "8229": ("oppervlaktewater",),  # eau de surface
+    "232": ("landbouw",),  # agriculture
+    "2712": ("energie",),  # énergie
+    "3890": ("warmte",),  # chaleur
+    "3658": ("aardwarmte",),  # énergie géothermique
+    "1029": ("gebouw",),  # bâtiment
+    "4279": ("industrie",),  # industrie
+    "3406": ("bos",),  # forêt
+    "6445": ("verontreiniging",),  # pollution
+    "5624": ("geluid",),  # bruit
+    "9041": ("afval",),  # déchets
+    "3865": ("gezondheid",),  # santé
+    "1462": ("klimaat",),  # climat
+    "4056": ("bevolking",),  # population
+}
+
+
+def _stems(text: str) -> tuple[str, ...]:
+    """French stems of a label's words (lower case, accents kept, elisions dropped)."""
+    words = [w for w in re.findall(r"\w+", text.casefold()) if len(w) > 2 or w == "eau"]
+    return tuple(_FRENCH.stemWords(words))
+
+
+def _within(part: tuple[str, ...], words: tuple[str, ...]) -> bool:
+    """Whether `part` is a contiguous run of `words`."""
+    size = len(part)
+    return any(words[i : i + size] == part for i in range(len(words) - size + 1))
+
+
+def derive_gemet(path: Path) -> list[tuple[str, str, str, str]]:
+    """(concept number, theme numbers, language, label) of every labelled GEMET concept:
+    French from the GEMET file, Dutch from GEMET_DUTCH."""
+    graph = rdflib.Graph()
+    graph.parse(path, format="xml")
+    themes: dict[str, set[str]] = {}
+    broader: dict[str, set[str]] = {}
+    for subject, parent in graph.subject_objects(SKOS.broader):
+        child, up = str(subject), str(parent)
+        if not child.startswith(GEMET_CONCEPT):
+            continue
+        number = child.removeprefix(GEMET_CONCEPT)
+        if up.startswith(GEMET_THEME):
+            themes.setdefault(number, set()).add(up.removeprefix(GEMET_THEME))
+        elif up.startswith(GEMET_CONCEPT):
+            broader.setdefault(number, set()).add(up.removeprefix(GEMET_CONCEPT))
+
+    def inherited(number: str) -> set[str]:
+        seen, queue = {number}, [number]
+        while queue:  # nearest broader concepts with a theme, breadth first
+            found = set().union(*(themes.get(n, set()) for n in queue))
+            if found:
+                return found
+            queue = [b for n in queue for b in broader.get(n, ()) if b not in seen]
+            seen.update(queue)
+        return set()
+
+    # Each theme's name, split into its parts ('catastrophes, accidents, risques'), as
+    # French stem sequences: a concept whose label holds one of its themes' names
+    # ('mode de transport', in 'trade, services' and 'transport') belongs to that one.
+    theme_parts = {
+        str(subject).removeprefix(GEMET_THEME): [
+            _stems(part) for part in str(label).split(",") if _stems(part)
+        ]
+        for subject, label in graph.subject_objects(SKOS.prefLabel)
+        if str(subject).startswith(GEMET_THEME)
+    }
+    rows = []
+    for subject, label in graph.subject_objects(SKOS.prefLabel):
+        uri = str(subject)
+        if not uri.startswith(GEMET_CONCEPT) or not isinstance(label, rdflib.Literal):
+            continue
+        number = uri.removeprefix(GEMET_CONCEPT)
+        text = " ".join(str(label).split())
+        own = inherited(number)
+        words = _stems(text)
+        named = {t for t in own if any(_within(part, words) for part in theme_parts.get(t, []))}
+        found = ",".join(sorted(named or own, key=int))
+        if found and text:
+            rows.append((number, found, "fr", text))
+            rows += [(number, found, "nl", dutch) for dutch in GEMET_DUTCH.get(number, ())]
+    return sorted(rows, key=lambda row: (int(row[0]), row[2], row[3]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="the shared fixtures' thesauri/ folder")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--gemet-output", type=Path, default=GEMET_OUTPUT)
     args = parser.parse_args(argv)
-    missing = [name for name in FILES if not (args.folder / name).is_file()]
+    missing = [name for name in (*FILES, GEMET_FILE) if not (args.folder / name).is_file()]
     if missing:
         print(f"missing in {args.folder}: {', '.join(missing)}", file=sys.stderr)
         return 2
@@ -237,6 +374,17 @@ def main(argv: list[str] | None = None) -> int:
     lines = "".join(f"{uri}\t{lang}\t{label}\n" for uri, lang, label in rows)
     args.output.write_text(header + lines, encoding="utf-8")
     print(f"{len(rows)} labels of {len({r[0] for r in rows})} concepts -> {args.output}")
+    gemet = derive_gemet(args.folder / GEMET_FILE)
+    header = (
+        "# GEMET 4.1.2 concepts and the GEMET themes each belongs to. Generated by\n"
+        "# scripts/derive_vocabulary_labels.py from the EEA's GEMET (free reuse with\n"
+        "# attribution: https://www.eionet.europa.eu/gemet/about): French labels from GEMET,\n"
+        "# Dutch ones from the script's GEMET_DUTCH table; do not edit by hand.\n"
+        "# Columns: concept number, theme numbers, language, label.\n"
+    )
+    lines = "".join("\t".join(row) + "\n" for row in gemet)
+    args.gemet_output.write_text(header + lines, encoding="utf-8")
+    print(f"{len(gemet)} GEMET labels -> {args.gemet_output}")
     return 0
 
 
