@@ -43,6 +43,7 @@ __all__ = [
     "MIRROR_NAME",
     "PHONE",
     "ROLES",
+    "VENDOR",
     "Site",
     "browser",
     "harvested_samples",

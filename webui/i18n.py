@@ -3,9 +3,10 @@
 Messages live in `webui/messages/<area>.toml`, one `[en]` and one `[fr]` table each; a key is
 `<area>.<name>` (`t("search.submit")` reads `submit` from search.toml). Files are read once.
 The locale of a request: `?lang=` (remembered in a cookie), then the `lang` cookie, then the
-browser's Accept-Language, then English. A missing key shows the key itself, so a gap is
-visible on the page rather than an error; tests/unit/test_webui_messages.py keeps both
-languages complete and every key used by a template defined.
+browser's Accept-Language, then English. Singulars: `<key>_one`, used when `count` is 1.
+A missing key shows the key itself, so a gap is visible on the page rather than an error;
+tests/unit/test_webui_messages.py keeps both languages complete and every key used by a
+template defined.
 """
 
 from __future__ import annotations
@@ -82,8 +83,11 @@ def remember_locale(response: Response) -> Response:
 
 
 def t(key: str, /, **params: Any) -> str:
-    """The message `key` in the request's language, `{name}` placeholders filled."""
+    """The message `key` in the request's language, `{name}` placeholders filled. With
+    `count=1`, the message `<key>_one` when there is one ("1 result", "1 résultat")."""
     table = messages()
+    if params.get("count") == 1 and f"{key}_one" in table[DEFAULT]:
+        key = f"{key}_one"
     text = table[locale()].get(key) or table[DEFAULT].get(key)
     if text is None:
         return key

@@ -129,6 +129,8 @@ def _facets(body: dict[str, Any]) -> list[dict[str, Any]]:
             {**bucket, "toggle": _page_link(bucket["toggle"])}
             for bucket in body["facets"].get(name, [])
         ]
+        if name == "resource_type":  # ISO scope codes, in the page's language
+            buckets = [{**b, "label": _type_label(b["value"])} for b in buckets]
         if not buckets:
             continue
         info = body["facet_info"].get(name, {})

@@ -64,11 +64,15 @@
       .catch(() => {}); // the map still works without the outline
   }
 
+  // The map element has no id: htmx's settling copies the attributes of a swapped element
+  // with the same id (Leaflet's inline styles, which the CSP refuses) onto the new one.
+  const started = new WeakSet();
+
   function init() {
-    const container = document.getElementById("map");
+    const container = document.querySelector("[data-map]");
     const data = readData();
-    if (!container || !data || typeof L === "undefined" || container.dataset.ready) return;
-    container.dataset.ready = "1";
+    if (!container || !data || typeof L === "undefined" || started.has(container)) return;
+    started.add(container);
     container.hidden = false;
     document.querySelectorAll(".map-help").forEach((help) => (help.hidden = false));
     const readonly = Boolean(data.readonly);
@@ -79,6 +83,18 @@
       maxBounds: [[-90, -540], [90, 540]],
       attributionControl: Boolean(data.tiles),
     });
+    // The view first: layers are projected when added.
+    const hitBounds = (data.hits || []).map((hit) => boundsOf(hit.bbox));
+    let focus = data.bbox ? boundsOf(data.bbox) : null;
+    if (!focus && hitBounds.length) {
+      focus = L.latLngBounds(hitBounds[0].getSouthWest(), hitBounds[0].getNorthEast());
+      hitBounds.forEach((bounds) => focus.extend(bounds));
+    }
+    if (focus && focus.isValid()) {
+      map.fitBounds(focus.pad(0.4), { maxZoom: 7 }); // some surroundings for context
+    } else {
+      map.setView([30, 0], 1);
+    }
     if (data.tiles) {
       L.tileLayer(data.tiles, { attribution: data.attribution || "" }).addTo(map);
     } else {
@@ -87,8 +103,8 @@
     addOutline(map, data);
 
     const extents = L.featureGroup().addTo(map);
-    for (const hit of data.hits || []) {
-      const rectangle = L.rectangle(boundsOf(hit.bbox), {
+    (data.hits || []).forEach((hit, index) => {
+      const rectangle = L.rectangle(hitBounds[index], {
         color: "#0b5cad",
         weight: 1,
         fillOpacity: 0.08,
@@ -98,18 +114,12 @@
         rectangle.on("click", () => (window.location.href = "/records/" + encodeURIComponent(hit.id)));
       }
       rectangle.addTo(extents);
-    }
+    });
 
     let box = null;
     if (data.bbox) {
       box = L.rectangle(boundsOf(data.bbox), { color: "#c1440e", weight: 2, fillOpacity: 0.05 });
       box.addTo(map);
-    }
-    const focus = box ? box.getBounds() : extents.getLayers().length ? extents.getBounds() : null;
-    if (focus && focus.isValid()) {
-      map.fitBounds(focus, { padding: [12, 12], maxZoom: 8 });
-    } else {
-      map.setView([30, 0], 1);
     }
     if (readonly) return;
 
@@ -177,5 +187,5 @@
   }
 
   document.addEventListener("DOMContentLoaded", init);
-  document.addEventListener("htmx:afterSettle", init);
+  document.addEventListener("htmx:load", init); // content swapped in by hx-boost
 })();
