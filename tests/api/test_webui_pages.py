@@ -16,7 +16,7 @@ from indexer.backends.base import SearchBackend
 from indexer.store import Store
 from moisson.config import ApiSettings, Settings
 from moisson.config_webui import WebUiSettings
-from moisson.record import Record, ThemeEvidence
+from moisson.record import BBox, Keyword, Record, ThemeEvidence
 from pipeline.runtime import Runtime
 from search_api.app import create_app
 from tests.api.conftest import OPEN
@@ -208,3 +208,23 @@ def test_keys_built_in_templates_exist(family: str) -> None:
 def create_app_context() -> RequestContext:
     """A request context for helpers that read the page language (English)."""
     return Flask(__name__).test_request_context("/")
+
+
+def test_harvested_markup_stays_text(
+    client: FlaskClient, backend: SearchBackend, records: dict[str, Record]
+) -> None:
+    hostile = Record.new(
+        OPEN,
+        "hostile",
+        title='<img src=x onerror="alert(1)">Captages',
+        abstract="<script>alert(1)</script> captages d'eau potable </script><b>gras</b>",
+        keywords=[Keyword(label="<i>captage</i>")],
+        bboxes=[BBox(west=1, south=45, east=2, north=46)],  # its title goes to the map data
+    )
+    backend.index([hostile])
+    html = _html(client, "/search?q=potable")
+    assert "<script>alert" not in html and "<img src=x" not in html and "<b>gras" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<mark>potable</mark>" in html  # the highlighting itself is markup
+    data = html[html.index('id="map-data">') : html.index("</script>", html.index("map-data"))]
+    assert "Captages" in data and "<" not in data.removeprefix('id="map-data">')

@@ -160,3 +160,12 @@ def test_phone_width_has_no_sideways_scrolling(browser: Browser, webui_site: Sit
         screenshot(page, "search-phone")
     finally:
         context.close()
+
+
+def test_the_search_box_offers_completions(page: Page) -> None:
+    page.goto("/")
+    page.get_by_label("Search the catalogues").press_sequentially("zones h", delay=30)
+    options = page.locator("#q-suggestions option")
+    expect(options.first).to_be_attached()
+    values = [options.nth(i).get_attribute("value") or "" for i in range(options.count())]
+    assert any(v.lower().startswith("zones h") for v in values), values
