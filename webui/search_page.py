@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import request
 from markupsafe import Markup
@@ -35,7 +36,10 @@ __all__ = ["BOX_FIELDS", "blueprint", "search_args"]
 blueprint = page_blueprint("webui_search", __name__)
 
 BOX_FIELDS = ("west", "south", "east", "north")
-PAGE_FACET_SIZE = 50  # enough for the theme tree; flat facets show the first FACET_SHOWN
+# Values counted per facet: the theme tree's top concepts and their busiest children (an
+# ancestor counts what its descendants hold, so it ranks before them); flat facets show the
+# first FACET_SHOWN and the rest behind "more". Each value costs a toggle link to render.
+PAGE_FACET_SIZE = 24
 FACET_SHOWN = 8
 SORTS = ("relevance", "date", "title")
 FACET_ORDER = ("theme", "organisation", "source", "keyword", "resource_type", "format", "year")
@@ -170,7 +174,10 @@ def _run(args: dict[str, list[str]]) -> dict[str, Any]:
     searched = search_service().run(query)
     body = search_response(searched.results, searched.query, args, source_names(app.settings))
     hits = _hits(body)
+    kept = [(n, v) for n, values in args.items() if n not in ("theme", "page") for v in values]
     return {
+        # A hit's theme badge: the same search on that theme alone (+ the id, URL-encoded).
+        "theme_link": f"/search?{urlencode(kept)}&theme=" if kept else "/search?theme=",
         "body": body,
         "query": searched.query,
         "hits": hits,
