@@ -157,6 +157,8 @@ def test_phone_width_has_no_sideways_scrolling(browser: Browser, webui_site: Sit
             page.goto(path)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"], (path, width)
+        page.get_by_role("link", name=re.compile(r"Go to the \d+ results")).click()
+        assert page.evaluate("window.scrollY") > 0  # past the filters, to the results
         screenshot(page, "search-phone")
     finally:
         context.close()
