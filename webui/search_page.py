@@ -153,6 +153,27 @@ def _facets(body: dict[str, Any]) -> list[dict[str, Any]]:
     return facets
 
 
+def _active(
+    args: Mapping[str, Sequence[str]], facets: list[dict[str, Any]]
+) -> list[dict[str, str]]:
+    """The filters in force, each with a link that removes it (the rest kept)."""
+    labels = {(f["name"], b["value"]): b["label"] for f in facets for b in f["buckets"]}
+    pairs = [(n, v) for n, values in args.items() if n not in ("lang", "page") for v in values]
+    active = []
+    for name, value in pairs:
+        if name in FACET_ORDER:
+            label = f"{t(f'search.facet.{name}')}: {labels.get((name, value), value)}"
+        elif name == "bbox":
+            label = t("search.active_area", bbox=value)
+        elif name in ("from", "to"):
+            label = f"{t(f'search.date_{name}')} {value}"
+        else:
+            continue
+        rest = [pair for pair in pairs if pair != (name, value)]
+        active.append({"label": label, "remove": f"/search?{urlencode(rest)}"})
+    return active
+
+
 def _pages(total: int, page: int, size: int) -> dict[str, Any]:
     last = max(1, -(-total // size)) if size else 1
     return {
@@ -174,6 +195,7 @@ def _run(args: dict[str, list[str]]) -> dict[str, Any]:
     searched = search_service().run(query)
     body = search_response(searched.results, searched.query, args, source_names(app.settings))
     hits = _hits(body)
+    facets = _facets(body)
     kept = [(n, v) for n, values in args.items() if n not in ("theme", "page") for v in values]
     return {
         # A hit's theme badge: the same search on that theme alone (+ the id, URL-encoded).
@@ -181,7 +203,8 @@ def _run(args: dict[str, list[str]]) -> dict[str, Any]:
         "body": body,
         "query": searched.query,
         "hits": hits,
-        "facets": _facets(body),
+        "facets": facets,
+        "active": _active(args, facets),
         "pages": _pages(body["total"], body["page"], body["size"]),
         "map_data": _map_data(searched.query, hits),
     }

@@ -228,3 +228,26 @@ def test_harvested_markup_stays_text(
     assert "<mark>potable</mark>" in html  # the highlighting itself is markup
     data = html[html.index('id="map-data">') : html.index("</script>", html.index("map-data"))]
     assert "Captages" in data and "<" not in data.removeprefix('id="map-data">')
+
+
+def test_the_qgis_project_link_appears_when_its_route_exists(
+    settings: Settings, store: Store, backend: SearchBackend, records: dict[str, Record]
+) -> None:
+    app = create_app(Runtime(settings, store=store, backend=backend))
+    app.add_url_rule("/qgis/projects/<record_id>.qgs", "qgis_project", lambda record_id: "")
+    record_id = records["zh-bzh"].id
+    html = _html(app.test_client(), f"/records/{record_id}")
+    assert f'href="/qgis/projects/{record_id}.qgs"' in html
+
+
+def test_filters_in_force_each_have_a_remove_link(client: FlaskClient) -> None:
+    html = _html(client, f"/search?q=eau&source={OPEN}&west=3&south=42&east=7&north=47")
+    chips = re.findall(r'<ul class="active-filters".*?</ul>', html, flags=re.S)
+    assert chips
+    links = dict(
+        (label.strip(), href.replace("&amp;", "&"))
+        for href, label in re.findall(r'<a href="([^"]+)">([^<]+)<span', chips[0])
+    )
+    assert set(links) == {f"Source: {OPEN}", "Area 3,42,7,47"}  # the source has no name
+    assert "source=" not in links[f"Source: {OPEN}"] and "bbox=3" in links[f"Source: {OPEN}"]
+    assert "bbox" not in links["Area 3,42,7,47"] and f"source={OPEN}" in links["Area 3,42,7,47"]
