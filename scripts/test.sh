@@ -25,9 +25,10 @@ fi
 if ! /usr/bin/python3 -c "import qgis.core" 2>/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qgis python3-qgis >/dev/null
 fi
-# Xvfb for the screenshot of the QGIS plugin's dock, taken on a real X server (tests/qgis/).
-if ! command -v xvfb-run >/dev/null || ! command -v xauth >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb xauth >/dev/null
+# Chromium for the browser tests (tests/browser/, driven by Playwright with Debian's build:
+# no browser download); Xvfb + xauth for the QGIS plugin's screenshot on a real X server.
+if ! command -v chromium >/dev/null || ! command -v xvfb-run >/dev/null || ! command -v xauth >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium xvfb xauth >/dev/null
 fi
 .venv/bin/ruff check .
 # Strict types on the core and the plug-point Protocols ([tool.mypy] in pyproject.toml).
