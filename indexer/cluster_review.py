@@ -31,6 +31,7 @@ __all__ = [
     "Comparison",
     "comparison",
     "review_queue",
+    "shown_fields",
     "summarise",
 ]
 
@@ -112,8 +113,9 @@ class Comparison:
     fields: list[ComparedField] = field(default_factory=list)
 
 
-def _shown(record: Record) -> dict[str, str]:
-    """The fields compared, as short text."""
+def shown_fields(record: Record) -> dict[str, str]:
+    """The fields compared side by side, as short text (also the message keys of their
+    names in the workbench)."""
     bbox = record.bboxes[0] if record.bboxes else None
     dates = [
         f"{name} {value.isoformat()}"
@@ -151,7 +153,7 @@ def comparison(view: ClusterView, store: Store) -> Comparison:
     found = {r.id: r for r in store.active(view.members)}
     ordered = [view.canonical, *[m for m in view.members if m != view.canonical]]
     members = [found[m] for m in ordered if m in found]
-    shown = [_shown(r) for r in members]
+    shown = [shown_fields(r) for r in members]
     names = list(shown[0]) if shown else []
     fields = [
         ComparedField(name, [s[name] for s in shown], len({s[name] for s in shown}) > 1)

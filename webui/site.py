@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, request, url_for
 from werkzeug.routing import BuildError
 
-from webui import csrf, home
+from webui import admin, csrf, home
 from webui.i18n import locale, remember_locale, t
 from webui.identity import current_user
 
@@ -30,6 +30,7 @@ STATIC_DIR = ROOT / "static"
 BLUEPRINTS: list[Blueprint] = [
     home.blueprint,
     # ui-admin: the workbench blueprint on the line below this one.
+    admin.blueprint,
     # ui-dash: the dashboard blueprint on the line below this one.
 ]
 
@@ -44,6 +45,7 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("common.nav.search", "webui_home.home"),
     # ui-admin: NavItem("common.nav.workbench", ..., admin_only=True) below this line.
+    NavItem("common.nav.workbench", "webui_admin.overview", admin_only=True),
     # ui-dash: NavItem("common.nav.dashboard", ..., admin_only=True) below this line.
 ]
 

@@ -66,9 +66,7 @@ def cluster(cluster_id: str) -> tuple[str, int]:
     laid_out = comparison(view, app.store)
     facts = [rank_facts(r) for r in laid_out.members]
     reason = canonical_reason(facts, view.canonical, app.settings.duplicates.source_priority)
-    return render_page(
-        "admin/cluster.html", laid_out=laid_out, view=view, reason=reason
-    )
+    return render_page("admin/cluster.html", laid_out=laid_out, view=view, reason=reason)
 
 
 @blueprint.post("/duplicates/<cluster_id>/split")
