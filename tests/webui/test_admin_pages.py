@@ -133,6 +133,8 @@ def test_source_default_rule_and_its_removal(fresh: tuple[Flask, Runtime]) -> No
             "comment": "CKAN default", "id": "ckan-default"}  # fmt: skip
     _post(client, "/admin/themes/rule/apply", data)
     assert "ckan-default" in _get(client, "/admin/themes")
+    taken = _post(client, "/admin/themes/rule/apply", data, status=400)  # same id, no replace
+    assert "already exists" in taken and 'role="alert"' in taken
     edit = _get(client, "/admin/themes/rule?edit=ckan-default")
     assert 'value="sample-ckan"' in edit and "checked" in edit
 

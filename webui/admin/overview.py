@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipeline.retirement import reviews
 from search_api.state import state
+from search_api.themes import current_themer
 from webui.admin.base import blueprint
 from webui.pages import render_page
 
@@ -18,6 +19,6 @@ def overview() -> tuple[str, int]:
         clusters=len(app.clusters.clusters()),
         held=len(reviews(app.store, "pending")),
         quarantined=len(app.store.quarantined(limit=1000, include_resolved=False)),
-        rules=len(app.themer.rules.rules),
+        rules=len(current_themer().rules.rules),
         sources=len(app.settings.sources),
     )

@@ -25,7 +25,7 @@ from indexer.rule_removal import preview_removal
 from indexer.rules import Rule
 from indexer.theme_evidence import evidence_mix
 from indexer.thesaurus_check import validate
-from moisson.errors import BadQuery
+from moisson.errors import BadQuery, Conflict
 from search_api.state import state
 from search_api.themes import current_themer, draft_rule, drop_mapping, save_mapping
 from webui.admin.base import blueprint, done_redirect, form_text, int_arg
@@ -170,7 +170,7 @@ def rule_apply() -> Response | tuple[str, int]:
     try:
         rule, replace = _draft(values)
         _, changes = save_mapping(rule, replace=replace)
-    except BadQuery as exc:
+    except (BadQuery, Conflict) as exc:  # Conflict: the id is taken and replace not ticked
         return _form_page(values, 400, error=exc.message)
     return done_redirect("webui_admin.themes", "applied", rule=rule.id, changed=len(changes))
 
