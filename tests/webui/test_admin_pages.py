@@ -72,6 +72,14 @@ def test_every_page_renders_with_landmarks_and_title(shared: tuple[Flask, Runtim
             assert "admin." not in _text(html), (path, lang)  # no message key left untranslated
 
 
+def test_a_hand_made_done_url_shows_no_notice_and_no_error(shared: tuple[Flask, Runtime]) -> None:
+    client = shared[0].test_client()
+    assert 'class="notice"' not in _get(client, "/admin/themes?done=applied")  # no counts
+    assert 'class="notice"' not in _get(client, "/admin/themes?done=nonsense&rule=x")
+    shown = _get(client, "/admin/themes?done=applied&rule=%3Cb%3Ex&changed=2")
+    assert "Rule &lt;b&gt;x applied: 2 record(s)" in shown  # escaped
+
+
 def test_unmapped_keywords_are_ranked_with_a_map_link(shared: tuple[Flask, Runtime]) -> None:
     app, _ = shared
     html = _get(app.test_client(), "/admin/themes")

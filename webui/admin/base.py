@@ -12,17 +12,21 @@ action.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from string import Formatter
 from typing import Any
 
 from flask import redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from moisson.errors import BadQuery
+from webui.i18n import messages, t
 from webui.identity import require_admin_page
 from webui.pages import page_blueprint
 
 __all__ = [
+    "DONE",
     "blueprint",
+    "done_notice",
     "done_redirect",
     "duration_text",
     "form_text",
@@ -81,6 +85,23 @@ def duration_text(value: timedelta | None) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60)} s"
 
 
+DONE = ("applied", "removed", "split", "pinned", "started", "approved", "rejected")
+
+
+def done_notice() -> str | None:
+    """The message of `?done=` (what the last action did), None when there is none or
+    its counts are missing (a hand-made URL): never an error."""
+    done = request.args.get("done", "")
+    if done not in DONE:
+        return None
+    key = f"admin.done.{done}"
+    wanted = {name for _, name, _, _ in Formatter().parse(messages()["en"][key]) if name}
+    params = {name: request.args.get(name, "") for name in wanted}
+    if not all(params.values()):
+        return None
+    return t(key, **params)
+
+
 @blueprint.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"when": when_text, "duration": duration_text}
+    return {"when": when_text, "duration": duration_text, "done_notice": done_notice}

@@ -42,7 +42,7 @@ def duplicates() -> tuple[str, int]:
         raise BadQuery(f"order must be one of {', '.join(REVIEW_ORDERS)}")
     source = _source_arg()
     app = state()
-    queue = review_queue(app.clusters, app.store, order, source)  # type: ignore[arg-type]
+    queue = review_queue(app.clusters, app.store, order, source)
     views = app.clusters.clusters()
     members = app.clusters.sources_of({m for v in views for m in v.members})
     shares = overlaps(views, members, app.clusters.counts_by_source())

@@ -132,7 +132,7 @@ def quarantine_entry(entry_id: int) -> tuple[str, int]:
 
 def _affected(record_ids: list[str]) -> list[dict[str, Any]]:
     store = state().store
-    found = []
+    found: list[dict[str, Any]] = []
     for record_id in record_ids[:AFFECTED_SHOWN]:
         try:
             record = store.get(record_id)
