@@ -5,7 +5,9 @@ the token is refused before anything happens."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -99,3 +101,19 @@ def test_a_staff_token_does_not_work_for_an_admin(site: tuple[Flask, Runtime]) -
     )
     assert response.status_code == 400
     assert runtime.store.retirement_reviews("pending") == [review]
+
+
+def test_every_admin_page_is_documented(site: tuple[Flask, Runtime]) -> None:
+    """docs/webui-admin.md names every page (GET route) of the workbench."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "webui-admin.md").read_text(
+        encoding="utf-8"
+    )
+    placeholder = re.compile(r"<[^>]+>")
+    text = placeholder.sub("<>", doc)
+    missing = [
+        rule.rule
+        for rule in site[0].url_map.iter_rules()
+        if rule.endpoint.startswith(PREFIX) and "GET" in (rule.methods or set())
+        and not re.search(re.escape("`" + placeholder.sub("<>", rule.rule)) + r"[`?]", text)
+    ]  # fmt: skip
+    assert missing == []
