@@ -45,6 +45,7 @@ from moisson.config_sections import (
     StoreSettings,
     ThemesSettings,
 )
+from moisson.config_webui import WebUiSettings
 from moisson.errors import ConfigError
 from moisson.plugins import known, options_model
 
@@ -67,6 +68,7 @@ __all__ = [
     "SourceSettings",
     "StoreSettings",
     "ThemesSettings",
+    "WebUiSettings",
     "load_settings",
 ]
 
@@ -108,6 +110,9 @@ class Settings(BaseSettings):
     )
     csw: CswSettings = Field(
         default_factory=CswSettings, description="OGC CSW 2.0.2 / ISO AP endpoint."
+    )
+    webui: WebUiSettings = Field(
+        default_factory=WebUiSettings, description="The web interface (docs/webui.md)."
     )
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Catalogues to harvest, one table per source."
@@ -291,7 +296,7 @@ def reference_markdown() -> str:
         "retirement",
         "themes",
     )
-    for section in (*sections, "duplicates", "csw"):
+    for section in (*sections, "duplicates", "csw", "webui"):
         field = Settings.model_fields[section]
         lines.extend([f"## [{section}]", "", field.description or "", ""])
         table(field.annotation)  # type: ignore[arg-type]

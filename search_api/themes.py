@@ -23,6 +23,7 @@ import json
 import logging
 import shutil
 import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ __all__ = [
     "draft_rule",
     "drop_mapping",
     "save_mapping",
+    "theme_tree",
 ]
 
 logger = logging.getLogger(__name__)
@@ -77,8 +79,13 @@ def _tree(
 
 @blueprint.get("/api/themes")
 def themes() -> dict[str, Any]:
+    return theme_tree(request.args.to_dict(flat=False))
+
+
+def theme_tree(args: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The body of GET /api/themes for the search arguments `args` (also the web home's
+    theme tiles): the concept tree with counts of what the caller may see."""
     app = state()
-    args = request.args.to_dict(flat=False)
     for name in ("page", "size", "sort", "facet_size"):
         if name in args:
             raise BadQuery(f"{name} does not apply to /api/themes")
