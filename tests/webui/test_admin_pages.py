@@ -72,6 +72,14 @@ def test_every_page_renders_with_landmarks_and_title(shared: tuple[Flask, Runtim
             assert "admin." not in _text(html), (path, lang)  # no message key left untranslated
 
 
+def test_the_overview_counts_what_waits(shared: tuple[Flask, Runtime]) -> None:
+    app, runtime = shared
+    text = _text(_get(app.test_client(), "/admin/"))
+    assert f"{len(runtime.clusters.clusters())} duplicate cluster(s)" in text
+    assert "1 retirement(s) waiting" in text and "1 record(s) in quarantine" in text
+    assert f"{len(runtime.settings.sources)} source(s) configured" in text
+
+
 def test_a_hand_made_done_url_shows_no_notice_and_no_error(shared: tuple[Flask, Runtime]) -> None:
     client = shared[0].test_client()
     assert 'class="notice"' not in _get(client, "/admin/themes?done=applied")  # no counts

@@ -16,7 +16,7 @@ def overview() -> tuple[str, int]:
     app = state()
     return render_page(
         "admin/overview.html",
-        clusters=len(app.clusters.clusters()),
+        clusters=len({cluster for cluster, _ in app.clusters.membership().values()}),
         held=len(reviews(app.store, "pending")),
         quarantined=len(app.store.quarantined(limit=1000, include_resolved=False)),
         rules=len(current_themer().rules.rules),
