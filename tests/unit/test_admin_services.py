@@ -8,17 +8,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from indexer.cluster_review import REVIEW_ORDERS, comparison, review_queue
-from indexer.retheme import retheme
+from indexer.retheme import retheme, unmapped
 from indexer.rule_removal import preview_removal, remove_rule
 from indexer.rules import Rule, load_rules
 from indexer.rules_file import delete_rule, save_rule
 from indexer.theme_evidence import evidence_mix
+from indexer.thesaurus import label_keys
 from moisson.errors import NotFound
 from pipeline.runtime import Runtime
 from pipeline.scheduler import JOB_PREFIX, next_run_times, sync_jobs
@@ -176,3 +178,28 @@ def test_next_run_times_reads_the_scheduler_job_store(runtime: Runtime) -> None:
         assert found[LEGACY] is not None and found[LEGACY] > datetime.now(UTC)
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_unmapped_counts_records_without_a_stored_theme(fresh: Runtime) -> None:
+    """`unthemed` counts the records with no theme in the store (what search shows; after a
+    harvest or an applied rule, what the matcher gives), without re-matching every record."""
+
+    def key(label: str) -> str:
+        return (label_keys(label) or (label,))[0]
+
+    def report() -> dict[str, dict[str, Any]]:
+        return {key(str(i["keyword"])): i for i in unmapped(fresh.store, fresh.themer, 1000)}
+
+    records = list(fresh.store.iter_records())
+    before = report()
+    for item_key, item in before.items():
+        holding = [
+            r for r in records if item_key in {key(k) for k in fresh.themer.unmatched_keywords(r)}
+        ]
+        assert item["records"] == len(holding), item
+        assert item["unthemed"] == sum(1 for r in holding if not r.themes), item
+    record = next(r for r in records if r.themes and fresh.themer.unmatched_keywords(r))
+    fresh.store.set_themes([record.model_copy(update={"themes": []})])
+    after = report()
+    for label in fresh.themer.unmatched_keywords(record):
+        assert after[key(label)]["unthemed"] == before[key(label)]["unthemed"] + 1
