@@ -26,7 +26,7 @@ from ruamel.yaml.error import YAMLError
 from indexer.rules import CONDITIONS, Rule, load_rules
 from moisson.errors import ConfigError
 
-__all__ = ["save_rule"]
+__all__ = ["delete_rule", "save_rule"]
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +124,48 @@ def save_rule(path: Path, rule: Rule) -> Rule | None:
     _replace_file(path, buffer.getvalue())
     logger.info("%s rule %s in %s", "replaced" if replaced else "added", rule.id, path)
     return replaced
+
+
+def delete_rule(path: Path, rule_id: str) -> Rule | None:
+    """Take the rule with `rule_id` out of the rules file, every other byte kept (a group
+    heading or end note that followed it moves to the rule before). Returns the rule
+    removed, None when no rule has that id (the file is left alone)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    yaml = _yaml(text)
+    try:
+        document = yaml.load(text) if text.strip() else None
+    except YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML, not edited: {exc}") from exc
+    rules = document.get("rules") if isinstance(document, CommentedMap) else None
+    if not isinstance(rules, CommentedSeq):
+        return None
+    for position, item in enumerate(rules):
+        if isinstance(item, dict) and item.get("id") == rule_id:
+            removed = Rule.model_validate(dict(item))
+            following = _following_comment(item, take=True)
+            del rules[position]
+            if following is not None and position > 0:
+                _append_comment(rules[position - 1], following)
+            break
+    else:
+        return None
+    buffer = io.StringIO()
+    yaml.dump(document, buffer)
+    _replace_file(path, buffer.getvalue())
+    logger.info("removed rule %s from %s", rule_id, path)
+    return removed
+
+
+def _append_comment(item: Any, comment: Any) -> None:
+    """Add comment lines after `item`'s own end-of-line comment, if it has one."""
+    if not isinstance(item, CommentedMap) or not item:
+        return
+    slot = item.ca.items.get(list(item)[-1])
+    if not slot or len(slot) < 3 or slot[2] is None:
+        _attach(item, comment)
+        return
+    token = slot[2]
+    token.value = str(token.value).rstrip("\n") + comment.value
 
 
 def _replace_file(path: Path, text: str) -> None:

@@ -20,6 +20,7 @@ threads, which the runtime's pieces allow).
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -36,7 +37,14 @@ from moisson.errors import ConfigError, Conflict
 from pipeline.harvest import harvest_source
 from pipeline.runtime import Runtime
 
-__all__ = ["JOB_PREFIX", "build_scheduler", "scheduled_harvest", "sync_jobs", "trigger_for"]
+__all__ = [
+    "JOB_PREFIX",
+    "build_scheduler",
+    "next_run_times",
+    "scheduled_harvest",
+    "sync_jobs",
+    "trigger_for",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +65,13 @@ def trigger_for(schedule: ScheduleSettings, timezone: str) -> BaseTrigger:
     return IntervalTrigger(seconds=schedule.interval, timezone=timezone)
 
 
+def _jobstore(runtime: Runtime) -> SQLAlchemyJobStore:
+    """The persistent job store, in the store database on the store's own engine."""
+    return SQLAlchemyJobStore(
+        engine=runtime.store.engine, tablename=runtime.settings.scheduler.jobs_table
+    )
+
+
 def build_scheduler(runtime: Runtime, *, blocking: bool = True) -> BaseScheduler:
     """A scheduler (not started) whose job store lives in the store database, on the
     store's own engine (so SQLite gets the same WAL mode and busy timeout)."""
@@ -66,11 +81,7 @@ def build_scheduler(runtime: Runtime, *, blocking: bool = True) -> BaseScheduler
     kind = BlockingScheduler if blocking else BackgroundScheduler
     workers = max(1, sum(1 for s in settings.sources if s.enabled and s.schedule))
     return kind(
-        jobstores={
-            "default": SQLAlchemyJobStore(
-                engine=runtime.store.engine, tablename=settings.scheduler.jobs_table
-            )
-        },
+        jobstores={"default": _jobstore(runtime)},
         executors={"default": ThreadPoolExecutor(max_workers=min(workers, 8))},
         job_defaults={
             "coalesce": True,
@@ -126,3 +137,18 @@ def scheduled_harvest(source_id: str) -> str | None:
     summary = result.summary()
     logger.info("scheduled run: %s", summary)
     return summary
+
+
+def next_run_times(runtime: Runtime) -> dict[str, datetime | None]:
+    """Source id -> the next scheduled harvest, as the scheduler's persistent job store
+    holds it (None: the job is paused). Sources without a job (no schedule, or no
+    scheduler has run yet) are absent. Reads only: the admin workbench shows it, the
+    scheduler process owns the jobs."""
+    jobstore = _jobstore(runtime)
+    reader = BackgroundScheduler(timezone=runtime.settings.scheduler.timezone)  # never started
+    jobstore.start(reader, "default")  # creates the jobs table if missing, as a scheduler would
+    return {
+        job.id.removeprefix(JOB_PREFIX): job.next_run_time
+        for job in jobstore.get_all_jobs()
+        if job.id.startswith(JOB_PREFIX)
+    }

@@ -34,7 +34,7 @@ from search_api.auth import identity
 from search_api.serialise import run_summary
 from search_api.state import state
 
-__all__ = ["blueprint", "require_admin", "run_log"]
+__all__ = ["blueprint", "require_admin", "run_log", "start_harvest"]
 
 logger = logging.getLogger(__name__)
 
@@ -155,24 +155,38 @@ def harvest(source_id: str) -> tuple[Response, int]:
     except ConfigError as exc:
         raise NotFound(exc.message) from exc
     full, wait = _flag("full"), _flag("wait")
-    last = app.store.latest_run(source_id)
-    if last is not None and last.status == "running" and owner_alive(last.owner, last.heartbeat):
-        raise Conflict(f"source {source_id} is already being harvested (run {last.id})")
-    with _running_lock:
-        if source_id in _running:
-            raise Conflict(f"source {source_id} is already being harvested by this server")
-        _running.add(source_id)
+    _claim(app, source_id)
     if wait:
         try:
             return jsonify(_harvest(app, source_id, full)), 200
         finally:
             with _running_lock:
                 _running.discard(source_id)
+    start_harvest(app, source_id, full, claimed=True)
+    return jsonify({"source": source_id, "status": "started", "full": full}), 202
+
+
+def _claim(runtime: Runtime, source_id: str) -> None:
+    """Conflict when the source is being harvested (by any process); else mark it ours."""
+    last = runtime.store.latest_run(source_id)
+    if last is not None and last.status == "running" and owner_alive(last.owner, last.heartbeat):
+        raise Conflict(f"source {source_id} is already being harvested (run {last.id})")
+    with _running_lock:
+        if source_id in _running:
+            raise Conflict(f"source {source_id} is already being harvested by this server")
+        _running.add(source_id)
+
+
+def start_harvest(runtime: Runtime, source_id: str, full: bool, *, claimed: bool = False) -> None:
+    """Harvest a configured source in a background thread of this process (the API's
+    POST .../harvest and the web workbench's "harvest now"); Conflict when it is already
+    being harvested. Follow it through the store's runs."""
+    if not claimed:
+        _claim(runtime, source_id)
     thread = threading.Thread(
-        target=_in_thread, args=(app, source_id, full), name=f"harvest-{source_id}"
+        target=_in_thread, args=(runtime, source_id, full), name=f"harvest-{source_id}"
     )
     thread.start()
-    return jsonify({"source": source_id, "status": "started", "full": full}), 202
 
 
 # -- quarantine and runs ------------------------------------------------------------------

@@ -32,13 +32,20 @@ from search_api.auth import access_policy, visible_record
 from search_api.serialise import record_response
 from search_api.state import state
 
-__all__ = ["admin_blueprint", "blueprint", "cluster_payload"]
+__all__ = [
+    "admin_blueprint",
+    "blueprint",
+    "cluster_payload",
+    "pin_canonical",
+    "split_cluster",
+]
 
 logger = logging.getLogger(__name__)
 
 blueprint = Blueprint("clusters", __name__)
 admin_blueprint = Blueprint("admin_clusters", __name__)
 admin_blueprint.before_request(require_admin)
+
 
 def clusters() -> ClusterStore:
     return state().clusters
@@ -146,9 +153,16 @@ def _cluster(cluster_id: str) -> ClusterView:
 @admin_blueprint.post("/api/admin/clusters/<cluster_id>/split")
 def split(cluster_id: str) -> dict[str, Any]:
     _no_args()
-    view = _cluster(cluster_id)
     body = _body()
-    ids = body.get("record_ids")
+    note = body.get("note") if isinstance(body.get("note"), str) else None
+    result = split_cluster(cluster_id, body.get("record_ids"), note)
+    return {"clusters": [cluster_payload(v) for v in result]}
+
+
+def split_cluster(cluster_id: str, ids: object, note: str | None) -> list[ClusterView]:
+    """Take `ids` out of the cluster for good and re-index its members (the API's split and
+    the web workbench's); BadQuery unless they are some, not all, of its members."""
+    view = _cluster(cluster_id)
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
         raise BadQuery("record_ids must be a non-empty list of record ids")
     outside = sorted(set(ids) - set(view.members))
@@ -156,23 +170,28 @@ def split(cluster_id: str) -> dict[str, Any]:
         raise BadQuery(f"record {outside[0]!r} is not a member of cluster {cluster_id!r}")
     if len(set(ids)) == len(view.members):
         raise BadQuery("name the records to take out, not every member")
-    note = body.get("note") if isinstance(body.get("note"), str) else None
     result = clusters().split(ids, note)
     _follow()
     logger.info("cluster %s split: %s taken out", cluster_id, ", ".join(ids))
-    return {"clusters": [cluster_payload(v) for v in result]}
+    return result
 
 
 @admin_blueprint.post("/api/admin/clusters/<cluster_id>/pin")
 def pin(cluster_id: str) -> dict[str, Any]:
     _no_args()
-    view = _cluster(cluster_id)
     body = _body()
-    record_id = body.get("record_id")
+    note = body.get("note") if isinstance(body.get("note"), str) else None
+    view = pin_canonical(cluster_id, body.get("record_id"), note)
+    return {"cluster": cluster_payload(view)}
+
+
+def pin_canonical(cluster_id: str, record_id: object, note: str | None) -> ClusterView:
+    """Make a member canonical for good and re-index the cluster (the API's pin and the
+    web workbench's); BadQuery unless `record_id` is a member."""
+    view = _cluster(cluster_id)
     if not isinstance(record_id, str) or record_id not in view.members:
         raise BadQuery(f"record_id must be a member of cluster {cluster_id!r}")
-    note = body.get("note") if isinstance(body.get("note"), str) else None
     logger.info("cluster %s: %s pinned as canonical", cluster_id, record_id)
     view = clusters().pin(record_id, note)
     _follow()
-    return {"cluster": cluster_payload(view)}
+    return view

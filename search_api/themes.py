@@ -24,13 +24,15 @@ import logging
 import shutil
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, request
 from pydantic import ValidationError
 
 from indexer.collapse import Collapser
-from indexer.retheme import apply_rule, preview, unmapped
+from indexer.retheme import Change, apply_rule, preview, unmapped
+from indexer.rule_removal import remove_rule
 from indexer.rules import CONDITIONS, Rule, load_rules
 from indexer.themes import Themer
 from moisson.errors import BadQuery
@@ -40,7 +42,15 @@ from search_api.params import parse_search_args
 from search_api.search import search_service
 from search_api.state import state
 
-__all__ = ["admin_blueprint", "blueprint", "theme_tree"]
+__all__ = [
+    "admin_blueprint",
+    "blueprint",
+    "current_themer",
+    "draft_rule",
+    "drop_mapping",
+    "save_mapping",
+    "theme_tree",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +110,11 @@ def theme_tree(args: Mapping[str, Sequence[str]]) -> dict[str, Any]:
 # -- admin -----------------------------------------------------------------------------------
 
 
+def current_themer() -> Themer:
+    """The app's Themer with the rules on disk (what every admin page must preview with)."""
+    return _themer()
+
+
 def _themer() -> Themer:
     """The app's Themer, with the rules reloaded if the rules file changed since."""
     app = state()
@@ -136,8 +151,13 @@ def _json_object() -> dict[str, Any]:
 
 
 def _draft() -> tuple[Rule, bool]:
-    """The draft rule and its `replace` flag; every problem of the draft in one message."""
-    body = _json_object()
+    return draft_rule(_json_object())
+
+
+def draft_rule(body: dict[str, Any]) -> tuple[Rule, bool]:
+    """The draft rule and its `replace` flag from a JSON object (the API's body, the web
+    workbench's form); every problem of the draft in one BadQuery message."""
+    body = dict(body)
     replace = body.pop("replace", False)
     problems: list[str] = []
     if not isinstance(replace, bool):
@@ -195,21 +215,51 @@ def preview_rule() -> dict[str, Any]:
     }
 
 
-@admin_blueprint.post("/api/admin/mappings/apply")
-def apply_mapping() -> dict[str, Any]:
-    rule, replace = _draft()
+def save_mapping(
+    rule: Rule, *, replace: bool = False
+) -> tuple[dict[str, Any] | None, list[Change]]:
+    """Apply `rule` as POST /api/admin/mappings/apply does (the web workbench calls this
+    too): saved in the admins' rules file, the records it changes re-themed and re-indexed.
+    Returns the rule it replaced (as JSON) and the changes."""
     app = state()
     stamp = Collapser(app.store, app.clusters, app.access).stamped  # keep cluster roles
     with _apply_lock:
         replaced = _replaced(rule)
-        path = app.settings.themes.rules_edit_path  # never the bundled package data
-        if not path.exists():  # the first admin edit starts from the rules in force
-            path.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(app.settings.themes.rules_path, path)
+        path = _edit_path()
         app.themer, changes = apply_rule(
             app.store, app.backend, _themer(), rule, path, stamp, replace=replace
         )
         current_app.extensions[_RULES_STAMP] = path.stat().st_mtime_ns
+    return replaced, changes
+
+
+def drop_mapping(rule_id: str) -> list[Change]:
+    """Remove a rule from the admins' rules file and re-theme the records it changed
+    (indexer/rule_removal.py); the web workbench's "remove"."""
+    app = state()
+    stamp = Collapser(app.store, app.clusters, app.access).stamped
+    with _apply_lock:
+        path = _edit_path()
+        app.themer, changes = remove_rule(app.store, app.backend, _themer(), rule_id, path, stamp)
+        current_app.extensions[_RULES_STAMP] = path.stat().st_mtime_ns
+    return changes
+
+
+def _edit_path() -> Path:
+    """The rules file admin edits write, never the bundled package data; the first edit
+    starts from the rules in force."""
+    themes_settings = state().settings.themes
+    path = themes_settings.rules_edit_path
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(themes_settings.rules_path, path)
+    return path
+
+
+@admin_blueprint.post("/api/admin/mappings/apply")
+def apply_mapping() -> dict[str, Any]:
+    rule, replace = _draft()
+    replaced, changes = save_mapping(rule, replace=replace)
     return {
         "rule": rule.model_dump(exclude_none=True),
         "replaces": replaced,
