@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from indexer.backends.base import SearchBackend
 from indexer.backends.documents import dois
 from indexer.fuzzy import Vocabulary
+from indexer.search_log import SearchLog
 from indexer.themes import Themer
 from indexer.thesaurus import label_keys
 from moisson.query import And, FieldFilter, Node, Or, Query, ThemeExpansion
@@ -94,10 +95,17 @@ class SearchService:
     """Expansion, backend search and localisation in one call (see the module docstring).
     Built once beside the backend; holds no per-request state, safe across threads."""
 
-    def __init__(self, backend: SearchBackend, themer: Themer, languages: Sequence[str]) -> None:
+    def __init__(
+        self,
+        backend: SearchBackend,
+        themer: Themer,
+        languages: Sequence[str],
+        log: SearchLog | None = None,
+    ) -> None:
         if not languages:
             raise ValueError("SearchService needs at least one label language")
         self.backend = backend
+        self.log = log  # counts every search run here, without personal data
         self.themer = themer
         self.languages = list(languages)
         self._vocabulary: tuple[int, Vocabulary] | None = None
@@ -228,7 +236,14 @@ class SearchService:
         return language(lang, self.languages)
 
     def run(self, query: Query) -> Searched:
-        """Expand, search, localise; with the query actually run."""
+        """Expand, search, localise; with the query actually run. Counted in the search
+        log (if any) as the caller asked it, with the hits shown."""
+        searched = self._run(query)
+        if self.log is not None:
+            self.log.record(query, searched.results.total)
+        return searched
+
+    def _run(self, query: Query) -> Searched:
         found = self.identified(query)
         if found is not None:
             localise(found.results, self.themer, self.language(query.lang), self.languages)

@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from moisson.config_outputs import CswSettings, Gn4Settings
+from moisson.config_search_log import SearchLogSettings
 from moisson.config_sections import (
     BUNDLED_RULES,
     BUNDLED_THESAURUS,
@@ -61,6 +62,7 @@ __all__ = [
     "RetirementSettings",
     "ScheduleSettings",
     "SchedulerSettings",
+    "SearchLogSettings",
     "Settings",
     "SourceAccess",
     "SourceAuth",
@@ -108,6 +110,10 @@ class Settings(BaseSettings):
     )
     csw: CswSettings = Field(
         default_factory=CswSettings, description="OGC CSW 2.0.2 / ISO AP endpoint."
+    )
+    search_log: SearchLogSettings = Field(
+        default_factory=SearchLogSettings,
+        description="Anonymous search counts for the activity dashboard.",
     )
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Catalogues to harvest, one table per source."
@@ -291,7 +297,7 @@ def reference_markdown() -> str:
         "retirement",
         "themes",
     )
-    for section in (*sections, "duplicates", "csw"):
+    for section in (*sections, "duplicates", "csw", "search_log"):
         field = Settings.model_fields[section]
         lines.extend([f"## [{section}]", "", field.description or "", ""])
         table(field.annotation)  # type: ignore[arg-type]

@@ -3,8 +3,8 @@ an older version lacked, and the SQLite connection pragmas.
 
 Every table of the store database is declared here, so the schema reads in one place; only
 the modules of indexer/store/ import them. Three MetaData: `metadata` (records, runs,
-quarantine, retirement; created by Store.open), and `token_metadata` and `cluster_metadata`,
-created on first use so a store that never needs them never gets them.
+quarantine, retirement, search log; created by Store.open), and `token_metadata` and
+`cluster_metadata`, created on first use so a store that never needs them never gets them.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ __all__ = [
     "record_events",
     "records",
     "retirement_reviews",
+    "search_log",
     "sqlite_pragmas",
     "token_metadata",
 ]
@@ -155,6 +156,21 @@ http_validators = sa.Table(
     sa.Column("saved", sa.DateTime, nullable=False),
 )
 
+
+# What people search for, without who (indexer/search_log.py): one row per UTC day, normalised
+# query text (e-mails and token-like words removed) and filters used, with how many searches
+# ran it, how many found nothing and the hits they found in all. No user, address or time
+# beyond the day is ever written; rows older than `[search_log] retention_days` are deleted.
+search_log = sa.Table(
+    "search_log",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("query", sa.String(200), primary_key=True),
+    sa.Column("filters", sa.String(500), primary_key=True),
+    sa.Column("searches", sa.Integer, nullable=False),
+    sa.Column("no_result", sa.Integer, nullable=False),
+    sa.Column("hits", sa.BigInteger, nullable=False),
+)
 
 # API tokens (auth mode `token`, indexer/tokens.py): only a token's SHA-256 is kept.
 token_metadata = sa.MetaData()
