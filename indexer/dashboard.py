@@ -20,6 +20,9 @@ search_log.py's and activity.py's.
 
 from __future__ import annotations
 
+import heapq
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +31,7 @@ from typing import Literal
 
 from indexer.store import Store
 from indexer.store.search_log import LoggedSearch
+from indexer.store.trends import RecordGrowth, ThemeHistory
 
 __all__ = [
     "PERIODS",
@@ -35,6 +39,7 @@ __all__ = [
     "Period",
     "Series",
     "SourceFigures",
+    "ThemeHistoryCache",
     "build_dashboard",
     "period",
 ]
@@ -157,29 +162,30 @@ def _cumulative(base: int, changes: list[int]) -> list[int]:
     return out
 
 
-def _records_by_source(store: Store, when: Period, names: Mapping[str, str]) -> list[Series]:
-    growth = store.record_growth(datetime.combine(when.start, datetime.min.time()))
+def _records_by_source(
+    growth: RecordGrowth, when: Period, names: Mapping[str, str]
+) -> list[Series]:
     sources = sorted(set(growth.before) | set(names), key=lambda s: names.get(s, s))
-    changes = {s: [0] * len(when.steps) for s in sources}
+    steps = len(when.steps)
+    changes = {s: [0] * steps for s in sources}
+    base = {s: growth.before.get(s, 0) for s in sources}
     for sign, counts in ((1, growth.added), (-1, growth.retired)):
         for (source, day), count in counts.items():
+            if source not in changes:
+                continue
             at = when.index(day)
-            if source in changes and 0 <= at < len(when.steps):
+            if at < 0:
+                base[source] += sign * count
+            elif at < steps:
                 changes[source][at] += sign * count
-    return [
-        Series(
-            s,
-            names.get(s, s),
-            _cumulative(growth.before.get(s, 0) - growth.retired_before.get(s, 0), changes[s]),
-        )
-        for s in sources
-    ]
+    return [Series(s, names.get(s, s), _cumulative(base[s], changes[s])) for s in sources]
 
 
 @dataclass
-class _ThemeScan:
-    """What one pass over the records' themes gives: changes per theme and step, active
-    counts per theme, and per source the themed records and themes used."""
+class _ThemeFigures:
+    """The theme history shaped for a period: per theme its count before the period and
+    its changes per step, active records per theme now, and per source the active records
+    with a theme and the themes they use."""
 
     base: Counter[str] = field(default_factory=Counter)
     changes: dict[str, list[int]] = field(default_factory=dict)
@@ -188,30 +194,53 @@ class _ThemeScan:
     used: dict[str, set[str]] = field(default_factory=dict)
 
 
-def _scan_themes(store: Store, when: Period) -> _ThemeScan:
-    scan = _ThemeScan()
+def _theme_figures(history: ThemeHistory, when: Period) -> _ThemeFigures:
+    figures = _ThemeFigures()
     steps = len(when.steps)
-    for row in store.record_themes():
-        if not row.themes:
+    for (source, first_seen, retired, themes), count in history.items():
+        if not themes:
             continue
-        live = row.retired is None
-        if live:
-            scan.themed[row.source_id] += 1
-            scan.used.setdefault(row.source_id, set()).update(row.themes)
-        first = when.index(row.first_seen)
-        gone = when.index(row.retired) if row.retired is not None else steps
+        if retired is None:
+            figures.themed[source] += count
+            figures.used.setdefault(source, set()).update(themes)
+        first = when.index(first_seen)
+        gone = when.index(retired) if retired is not None else steps
         if gone < 0 or first >= steps:  # retired before the period, or first seen after
             continue
-        for theme in row.themes:
-            if live:
-                scan.active[theme] += 1
+        for theme in themes:
+            if retired is None:
+                figures.active[theme] += count
             if first < 0:
-                scan.base[theme] += 1
+                figures.base[theme] += count
             else:
-                scan.changes.setdefault(theme, [0] * steps)[first] += 1
+                figures.changes.setdefault(theme, [0] * steps)[first] += count
             if gone < steps:
-                scan.changes.setdefault(theme, [0] * steps)[gone] -= 1
-    return scan
+                figures.changes.setdefault(theme, [0] * steps)[gone] -= count
+    return figures
+
+
+class ThemeHistoryCache:
+    """The theme history (one pass over every stored record: seconds at 100k records)
+    kept between dashboard requests while the records' version mark is unchanged (no
+    record added or retired) and for at most `ttl` seconds (theme rewrites do not change
+    the mark). Thread-safe; one per app."""
+
+    def __init__(self, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._kept: tuple[tuple[object, ...], float, ThemeHistory] | None = None
+
+    def get(self, store: Store) -> ThemeHistory:
+        version = store.records_version()
+        with self._lock:
+            kept = self._kept
+            if kept is not None and kept[0] == version and self._clock() - kept[1] < self.ttl:
+                return kept[2]
+        history = store.theme_history()
+        with self._lock:
+            self._kept = (version, self._clock(), history)
+        return history
 
 
 def _steps_sum(when: Period, by_day: Mapping[date, int]) -> list[int]:
@@ -258,35 +287,37 @@ def build_dashboard(
     sources: Mapping[str, str],
     theme_label: Callable[[str], str],
     today: date | None = None,
+    history: ThemeHistory | None = None,
 ) -> Dashboard:
     """The dashboard over the last `days` days up to `today` (UTC today by default).
     `sources`: id -> display name of the configured sources (sources no longer configured
     but still holding records are shown by id); `theme_label`: a concept id's label in the
-    reader's language."""
+    reader's language; `history`: the store's theme history if the caller keeps one
+    (ThemeHistoryCache), else it is read now."""
     when = period(days, today or datetime.now(UTC).date())
-    counts = store.record_counts_by_source()
     clustered = store.clustered_by_source()
-    scan = _scan_themes(store, when)
-    by_source = _records_by_source(store, when, sources)
+    themes = _theme_figures(history if history is not None else store.theme_history(), when)
+    by_source = _records_by_source(
+        store.record_growth(datetime.combine(when.start, datetime.min.time())), when, sources
+    )
     rows = []
     for series in by_source:
         members, canonical = clustered.get(series.key, (0, 0))
-        live = counts.get(series.key, {}).get("records", 0)
         rows.append(
             SourceFigures(
                 id=series.key,
                 name=series.label,
-                records=live,
-                with_themes=scan.themed[series.key],
-                themes_used=len(scan.used.get(series.key, ())),
+                records=series.values[-1],
+                with_themes=themes.themed[series.key],
+                themes_used=len(themes.used.get(series.key, ())),
                 clustered=members,
                 redundant=members - canonical,
             )
         )
-    shown = sorted(scan.active, key=lambda t: (-scan.active[t], t))[:THEMES_SHOWN]
+    shown = sorted(themes.active, key=lambda t: (-themes.active[t], t))[:THEMES_SHOWN]
     steps = len(when.steps)
     by_theme = [
-        Series(t, theme_label(t), _cumulative(scan.base[t], scan.changes.get(t, [0] * steps)))
+        Series(t, theme_label(t), _cumulative(themes.base[t], themes.changes.get(t, [0] * steps)))
         for t in shown
     ]
     per_day = store.searches_by_day(when.start)
@@ -299,6 +330,7 @@ def build_dashboard(
         ),
     ]
     runs = _runs(store, when)
+    texts = store.searched_texts(when.start)
     totals = {
         "records": sum(r.records for r in rows),
         "with_themes": sum(r.with_themes for r in rows),
@@ -316,8 +348,12 @@ def build_dashboard(
         runs=runs,
         searches=searches,
         sources=rows,
-        top_searches=store.top_searches(when.start, TOP_SEARCHES),
-        no_result_searches=store.top_searches(when.start, TOP_SEARCHES, no_result_only=True),
+        top_searches=heapq.nsmallest(TOP_SEARCHES, texts, key=lambda s: (-s.searches, s.text)),
+        no_result_searches=heapq.nsmallest(
+            TOP_SEARCHES,
+            (s for s in texts if s.no_result),
+            key=lambda s: (-s.no_result, s.text),
+        ),
         filters=_filters(store.searches_by_filters(when.start)),
         totals=totals,
     )

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 __all__ = [
     "add_missing_columns",
+    "add_missing_indexes",
     "api_tokens",
     "cluster_metadata",
     "dup_bands",
@@ -75,6 +76,9 @@ records = sa.Table(
     sa.Column("themes_version", sa.String(100)),
     sa.UniqueConstraint("source_id", "original_id", name="uq_records_source_original"),
 )
+# Records gained per source over time (the dashboard, indexer/store/trends.py) read this
+# index alone instead of every record row.
+sa.Index("ix_records_source_first_seen", records.c.source_id, records.c.first_seen)
 
 harvest_runs = sa.Table(
     "harvest_runs",
@@ -276,6 +280,18 @@ def add_missing_columns(engine: Engine) -> None:
                 spec = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
                 logger.info("store: adding column %s.%s", table.name, column.name)
                 conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {spec}"))
+
+
+def add_missing_indexes(engine: Engine) -> None:
+    """Create the indexes of `metadata` a store made by an older version lacks (create_all
+    adds missing tables, not indexes on existing ones)."""
+    inspector = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        present = {index["name"] for index in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in present:
+                logger.info("store: adding index %s", index.name)
+                index.create(engine, checkfirst=True)
 
 
 def sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -39,7 +39,7 @@ class SearchCounts:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class LoggedSearch:
     """One query text (or filter combination) over a period, with its counts."""
 
@@ -121,24 +121,20 @@ class SearchLogTable(StoreBase):
                 for day, n, z, h in conn.execute(stmt)
             }
 
-    def top_searches(
-        self, start: date, limit: int, *, no_result_only: bool = False
-    ) -> list[LoggedSearch]:
-        """The query texts searched most from `start` on (empty text, a search by filters
-        only, left out), most searched first; with `no_result_only`, ranked by how many of
-        their searches found nothing, and only those that did."""
-        searches = sa.func.sum(search_log.c.searches)
-        no_result = sa.func.sum(search_log.c.no_result)
+    def searched_texts(self, start: date) -> list[LoggedSearch]:
+        """Every query text searched from `start` on, with its counts (empty text, a search
+        by filters only, left out); in no order: the caller ranks (one grouping serves the
+        most searched and the ones without result)."""
         stmt = (
-            sa.select(search_log.c.query, searches, no_result, sa.func.sum(search_log.c.hits))
+            sa.select(
+                search_log.c.query,
+                sa.func.sum(search_log.c.searches),
+                sa.func.sum(search_log.c.no_result),
+                sa.func.sum(search_log.c.hits),
+            )
             .where(search_log.c.day >= start, search_log.c.query != "")
             .group_by(search_log.c.query)
-            .limit(limit)
         )
-        if no_result_only:
-            stmt = stmt.having(no_result > 0).order_by(no_result.desc(), search_log.c.query)
-        else:
-            stmt = stmt.order_by(searches.desc(), search_log.c.query)
         with self.engine.connect() as conn:
             return [
                 LoggedSearch(str(query), int(n or 0), int(z or 0), int(h or 0))

@@ -11,7 +11,14 @@ import pytest
 import sqlalchemy as sa
 
 from indexer.cluster_store import ClusterStore
-from indexer.dashboard import Dashboard, Series, SourceFigures, build_dashboard, period
+from indexer.dashboard import (
+    Dashboard,
+    Series,
+    SourceFigures,
+    ThemeHistoryCache,
+    build_dashboard,
+    period,
+)
 from indexer.search_log import SearchLog
 from indexer.store import Store
 from indexer.store.search_log import LoggedSearch
@@ -47,9 +54,14 @@ def _at(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time()).replace(hour=10)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path / 'store.db'}") as opened:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The store on both databases it supports (PostgreSQL: the session's test cluster)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    with Store(url) as opened:
         yield opened
 
 
@@ -185,3 +197,31 @@ def test_theme_ids_read_only_the_themes_list() -> None:
     record = Record.new("s", "1", title='"themes":[ in a title', themes=[WATER, FOREST])
     assert theme_ids(record.model_dump_json()) == ("water", "forest")
     assert theme_ids(Record.new("s", "2", title="t").model_dump_json()) == ()
+
+
+def test_theme_history_is_kept_until_records_change_or_it_ages(store: Store) -> None:
+    now = [0.0]
+    cache = ThemeHistoryCache(ttl=60, clock=lambda: now[0])
+
+    def harvest(original_id: str) -> None:
+        record = Record.new("geo", original_id, title=original_id, themes=[WATER])
+        run = store.begin_run("geo")
+        store.write_page(
+            run, "geo", [Harvested(original_id=original_id, raw=b"<r/>", record=record)]
+        )
+        store.finish_run(run, status="complete", complete=True)
+
+    def records() -> int:
+        return sum(cache.get(store).values())
+
+    harvest("1")
+    first = cache.get(store)
+    assert cache.get(store) is first  # nothing changed: kept
+    harvest("2")
+    assert records() == 2  # a record was added: read again
+    store.set_themes(
+        [store.get(Record.new("geo", "1", title="1").id).model_copy(update={"themes": []})]
+    )
+    assert records() == 2 and () not in {key[3] for key in cache.get(store)}  # kept: stale
+    now[0] = 61
+    assert () in {key[3] for key in cache.get(store)}  # aged: read again
