@@ -27,3 +27,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q -e ".${extra}"
   touch "$stamp"
 fi
+# The web interface's browser libraries (htmx, Leaflet, Chart.js, axe-core) into
+# webui/static/vendor, from webui/frontend/package-lock.json; quiet when up to date.
+./scripts/build_frontend.sh

@@ -25,6 +25,11 @@ fi
 if ! /usr/bin/python3 -c "import qgis.core" 2>/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qgis python3-qgis >/dev/null
 fi
+# Chromium for the browser tests (tests/browser/, driven by Playwright with Debian's build:
+# no browser download) and xvfb-run for the tests that need a display (QGIS).
+if ! command -v chromium >/dev/null || ! command -v xvfb-run >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium xvfb >/dev/null
+fi
 .venv/bin/ruff check .
 # Strict types on the core and the plug-point Protocols ([tool.mypy] in pyproject.toml).
 .venv/bin/mypy

@@ -250,30 +250,17 @@ def _paths(settings: Settings) -> dict[str, Any]:
                 },
             }
         },
-        "/": {
-            "get": {
-                "operationId": "searchPage",
-                "summary": "The HTML search page.",
-                "responses": {
-                    "200": {
-                        "description": "HTML page.",
-                        "content": {"text/html": {"schema": {"type": "string"}}},
-                    },
-                    **default,
-                },
-            }
-        },
         "/static/{filename}": {
             "get": {
                 "operationId": "staticFile",
-                "summary": "Assets of the search page (app.js, style.css).",
+                "summary": "The web interface's own CSS and JS, and its vendored libraries.",
                 "parameters": [
                     {
                         "name": "filename",
                         "in": "path",
                         "required": True,
                         "schema": {"type": "string"},
-                        "example": "app.js",
+                        "example": "css/site.css",
                     }
                 ],
                 "responses": {

@@ -24,15 +24,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("moisson", "harvester", "indexer", "pipeline", "search_api", "publish", "forge")
+PACKAGES = (
+    "moisson", "harvester", "indexer", "pipeline", "search_api", "publish", "forge", "webui"
+)
 
 # module -> modules it may import inside a function, with the reason.
 ALLOWED_LOCAL_IMPORTS: dict[str, dict[str, str]] = {}
 
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "moisson": ("harvester", "indexer", "pipeline", "search_api", "publish", "forge"),
-    "harvester": ("indexer", "pipeline", "search_api", "publish", "forge"),
-    "indexer": ("harvester", "pipeline", "search_api", "publish", "forge"),
+    "moisson": ("harvester", "indexer", "pipeline", "search_api", "publish", "forge", "webui"),
+    "harvester": ("indexer", "pipeline", "search_api", "publish", "forge", "webui"),
+    "indexer": ("harvester", "pipeline", "search_api", "publish", "forge", "webui"),
 }
 
 
