@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, request, url_for
 from werkzeug.routing import BuildError
 
-from webui import csrf, home
+from webui import csrf, dashboard, home
 from webui.i18n import locale, remember_locale, t
 from webui.identity import current_user
 
@@ -31,6 +31,7 @@ BLUEPRINTS: list[Blueprint] = [
     home.blueprint,
     # ui-admin: the workbench blueprint on the line below this one.
     # ui-dash: the dashboard blueprint on the line below this one.
+    dashboard.blueprint,
 ]
 
 
@@ -45,6 +46,7 @@ NAV: list[NavItem] = [
     NavItem("common.nav.search", "webui_home.home"),
     # ui-admin: NavItem("common.nav.workbench", ..., admin_only=True) below this line.
     # ui-dash: NavItem("common.nav.dashboard", ..., admin_only=True) below this line.
+    NavItem("common.nav.dashboard", "webui_dashboard.dashboard", admin_only=True),
 ]
 
 CSP = (

@@ -1,0 +1,169 @@
+"""The activity dashboard's server time at N records, and what the search log costs a search.
+
+    .venv/bin/python -m bench.bench_dashboard 10000 100000
+    .venv/bin/python -m bench.bench_dashboard 100000 --keep /tmp/dash   # reuse a harvest
+
+For each N:
+
+1. N generated ISO 19139 records (bench/generate.py) harvested by `moisson harvest` from a
+   `file:` CSW folder (themes and duplicates on), in a fresh process; a year of search-log
+   rows added through the store (300 distinct queries a day, a tenth without result);
+2. dashboard server time: GET /dashboard as an admin through the app in-process (Flask test
+   client: the server's own time, no HTTP or browser), for the 30-day and 365-day periods,
+   p50 of REPEATS requests after one warm-up; and `build_dashboard` alone (the figures,
+   without templates), so the share of the page that is SQL and scanning shows;
+3. the search log's cost on GET /api/search: `moisson serve` (1 worker) with
+   `[search_log] enabled = true`, then `false`, the same text + facet searches at 1 client;
+   p50 / p95 and the ratio (the peer is the same server without the log).
+
+A benchmark, not a test: figures depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from bench.bench_csw import QUERIES
+from bench.bench_scale import run_cli, write_stream
+from bench.http_load import Client, MoissonServer, load
+from indexer.dashboard import build_dashboard
+from indexer.store import Store
+from indexer.store.search_log import SearchCounts
+from moisson.config import load_settings
+from pipeline.runtime import Runtime
+from search_api.app import create_app
+
+REPEATS = 7
+SEARCHES_PER_CLIENT = 200
+LOGGED_QUERIES = 300  # distinct queries a day in the prepared search log
+ADMIN = {"sec-username": "bench", "sec-roles": "ROLE_MOISSON_ADMIN"}
+
+
+def write_config(work: Path, records: Path, *, search_log: bool) -> Path:
+    config = work / f"moisson-log-{'on' if search_log else 'off'}.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{work / "store.db"}"\n'
+        f'[index]\nurl = "sqlite:///{work / "index.db"}"\n'
+        "[api]\nanonymous_rate_limit = 0\nadmin_open = true\n"
+        "[harvest]\nallow_files = true\nrate_limit = 0\n"
+        f"[search_log]\nenabled = {'true' if search_log else 'false'}\n"
+        f'[[sources]]\nid = "scale"\nkind = "csw"\nurl = "{records.as_uri()}"\n'
+        'name = "Generated records"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def prepare(work: Path, n: int) -> Path:
+    """Harvest N records into `work` (once: a kept folder is reused) and fill the log."""
+    records = work / "records"
+    config = write_config(work, records, search_log=True)
+    if (work / "store.db").exists():
+        print(f"reusing the harvest in {work}")
+        return config
+    start = time.perf_counter()
+    write_stream(records, n)
+    print(f"{n:,} records written in {time.perf_counter() - start:.1f} s")
+    seconds, _, output = run_cli(config, "harvest")
+    if f"{n} seen" not in output:
+        sys.exit(f"the harvest did not see {n} records:\n{output[-2000:]}")
+    print(f"harvest: {seconds:.1f} s")
+    today = datetime.now(UTC).date()
+    with Store(f"sqlite:///{work / 'store.db'}") as store:
+        for back in range(365):
+            day = today - timedelta(days=back)
+            store.add_searches(
+                {
+                    (day, f"{QUERIES[q % len(QUERIES)]} {q}", "" if q % 3 else "theme=t"): (
+                        SearchCounts(1 + q % 7, 1 if q % 10 == 0 else 0, 0 if q % 10 == 0 else 12)
+                    )
+                    for q in range(LOGGED_QUERIES)
+                }
+            )
+    print(f"search log: {365 * LOGGED_QUERIES:,} rows over 365 days")
+    return config
+
+
+def p50_ms(action: object) -> float:
+    timings = []
+    for attempt in range(REPEATS + 1):
+        start = time.perf_counter()
+        action()  # type: ignore[operator]
+        if attempt:  # the first is a warm-up
+            timings.append(1000 * (time.perf_counter() - start))
+    return statistics.median(timings)
+
+
+def dashboard_times(config: Path) -> None:
+    settings = load_settings(config)
+    with Runtime(settings).open() as runtime:
+        client = create_app(runtime).test_client()
+        names = {s.id: s.name or s.id for s in settings.sources}
+        for days in (30, 365):
+
+            def page(days: int = days) -> None:
+                response = client.get(f"/dashboard?days={days}", headers=ADMIN)
+                if response.status_code != 200:
+                    sys.exit(f"/dashboard answered {response.status_code}")
+
+            def figures(days: int = days) -> None:
+                build_dashboard(
+                    runtime.store, days=days, sources=names, theme_label=lambda t: t
+                )
+
+            print(f"  {days:>3} days: page p50 {p50_ms(page):8.1f} ms   "
+                  f"figures alone p50 {p50_ms(figures):8.1f} ms")  # fmt: skip
+
+
+def search_request(client: Client, term: str) -> tuple[int, bytes]:
+    return client.get("/api/search", {"q": term, "size": "20", "facet": "theme"})
+
+
+def log_overhead(work: Path) -> None:
+    found = {}
+    for enabled in (True, False):
+        config = write_config(work, work / "records", search_log=enabled)
+        with MoissonServer(config, workers=1) as server:
+            found[enabled] = load(
+                server.url,
+                search_request,
+                1,
+                QUERIES,
+                requests_per_client=SEARCHES_PER_CLIENT,
+            )
+    on, off = found[True], found[False]
+    for name, figures in (("log on ", on), ("log off", off)):
+        print(f"  {name}: p50 {figures['p50_ms']:6.2f} ms  p95 {figures['p95_ms']:6.2f} ms  "
+              f"{figures['req_s']:6.1f} req/s")  # fmt: skip
+    print(f"  ratio on/off: p50 {on['p50_ms'] / off['p50_ms']:.3f}, "
+          f"p95 {on['p95_ms'] / off['p95_ms']:.3f}")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sizes", type=int, nargs="+", help="numbers of generated records")
+    parser.add_argument("--keep", type=Path, help="work in DIR/<N> and keep it (reused)")
+    args = parser.parse_args(argv)
+    print(f"{date.today()}: dashboard server time, search log overhead")
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory(prefix="moisson-dash-") as tmp:
+            work = (args.keep / str(n)) if args.keep else Path(tmp)
+            work.mkdir(parents=True, exist_ok=True)
+            print(f"\n== {n:,} records")
+            config = prepare(work, n)
+            print("dashboard (in-process, admin)")
+            dashboard_times(config)
+            print(f"/api/search with and without the search log ({SEARCHES_PER_CLIENT} "
+                  "searches, 1 client)")  # fmt: skip
+            log_overhead(work)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
