@@ -183,39 +183,33 @@ def _records_by_source(
 
 @dataclass
 class _ThemeFigures:
-    """The theme history shaped for a period: per theme its count before the period and
-    its changes per step, active records per theme now, and per source the active records
-    with a theme and the themes they use."""
+    """The theme history shaped for a period: per theme its count before the period, its
+    changes per step, and its active records now."""
 
     base: Counter[str] = field(default_factory=Counter)
     changes: dict[str, list[int]] = field(default_factory=dict)
     active: Counter[str] = field(default_factory=Counter)
-    themed: Counter[str] = field(default_factory=Counter)
-    used: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _theme_figures(history: ThemeHistory, when: Period) -> _ThemeFigures:
     figures = _ThemeFigures()
     steps = len(when.steps)
-    for (source, first_seen, retired, themes), count in history.items():
-        if not themes:
-            continue
+    for (theme, first_seen, retired), count in history.dated.items():
         if retired is None:
-            figures.themed[source] += count
-            figures.used.setdefault(source, set()).update(themes)
+            figures.active[theme] += count
         first = when.index(first_seen)
         gone = when.index(retired) if retired is not None else steps
         if gone < 0 or first >= steps:  # retired before the period, or first seen after
             continue
-        for theme in themes:
-            if retired is None:
-                figures.active[theme] += count
-            if first < 0:
-                figures.base[theme] += count
-            else:
-                figures.changes.setdefault(theme, [0] * steps)[first] += count
-            if gone < steps:
-                figures.changes.setdefault(theme, [0] * steps)[gone] -= count
+        changes = figures.changes.get(theme)
+        if changes is None:
+            changes = figures.changes[theme] = [0] * steps
+        if first < 0:
+            figures.base[theme] += count
+        else:
+            changes[first] += count
+        if gone < steps:
+            changes[gone] -= count
     return figures
 
 
@@ -296,7 +290,9 @@ def build_dashboard(
     (ThemeHistoryCache), else it is read now."""
     when = period(days, today or datetime.now(UTC).date())
     clustered = store.clustered_by_source()
-    themes = _theme_figures(history if history is not None else store.theme_history(), when)
+    if history is None:
+        history = store.theme_history()
+    themes = _theme_figures(history, when)
     by_source = _records_by_source(
         store.record_growth(datetime.combine(when.start, datetime.min.time())), when, sources
     )
@@ -308,8 +304,8 @@ def build_dashboard(
                 id=series.key,
                 name=series.label,
                 records=series.values[-1],
-                with_themes=themes.themed[series.key],
-                themes_used=len(themes.used.get(series.key, ())),
+                with_themes=history.themed.get(series.key, 0),
+                themes_used=len(history.used.get(series.key, ())),
                 clustered=members,
                 redundant=members - canonical,
             )

@@ -30,8 +30,16 @@ _THEMES_KEY = '"themes":['
 _THEME_ID = re.compile(r'\{"id":"((?:[^"\\]|\\.)*)","uri":"')
 _SCAN_ROWS = 2_000  # rows fetched at a time by the theme scan
 
-# (source id, day first seen, day retired or None, theme ids) -> records
-ThemeHistory = dict[tuple[str, date, date | None, tuple[str, ...]], int]
+
+@dataclass
+class ThemeHistory:
+    """What the dashboard needs of every record's themes, small whatever the store's size:
+    records per (theme, day first seen, day retired or None), and per source the active
+    records with a theme and the themes they use."""
+
+    dated: dict[tuple[str, date, date | None], int] = field(default_factory=dict)
+    themed: dict[str, int] = field(default_factory=dict)
+    used: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -104,27 +112,34 @@ class TrendQueries(StoreBase):
         return tuple(row)
 
     def theme_history(self) -> ThemeHistory:
-        """Every stored record (retired ones too) counted by source, first-seen day,
-        retirement day and theme ids: one pass over the bodies (the costly figure of the
-        dashboard, which caches it)."""
+        """Every stored record's themes (retired records too) folded into a ThemeHistory:
+        one pass over the bodies, the costly figure of the dashboard (which caches it)."""
         stmt = sa.select(
             records.c.source_id,
             sa.func.date(records.c.first_seen),
             sa.func.date(records.c.retired),
             records.c.body,
         )
-        found: ThemeHistory = {}
+        found = ThemeHistory()
+        dated, themed, used = found.dated, found.themed, found.used
         days: dict[object, date] = {}
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True).execute(stmt)
             for rows in result.partitions(_SCAN_ROWS):
                 for source, first, retired, body in rows:
+                    themes = theme_ids(body)
+                    if not themes:
+                        continue
                     first_day = days.get(first) or days.setdefault(first, _day(first))
                     retired_day = None
                     if retired is not None:
                         retired_day = days.get(retired) or days.setdefault(retired, _day(retired))
-                    key = (source, first_day, retired_day, theme_ids(body))
-                    found[key] = found.get(key, 0) + 1
+                    else:
+                        themed[source] = themed.get(source, 0) + 1
+                        used.setdefault(source, set()).update(themes)
+                    for theme in themes:
+                        key = (theme, first_day, retired_day)
+                        dated[key] = dated.get(key, 0) + 1
         return found
 
     def runs_by_day_and_status(self, start: datetime) -> dict[date, dict[str, int]]:
