@@ -225,3 +225,12 @@ def test_theme_history_is_kept_until_records_change_or_it_ages(store: Store) -> 
     assert records() == 2  # the theme rewrite is not seen yet: kept
     now[0] = 61
     assert records() == 1  # aged: read again, record 1 has no theme now
+
+
+def test_a_store_from_an_older_version_gets_the_new_index(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with Store(url) as old, old.engine.begin() as conn:
+        conn.execute(sa.text("DROP INDEX ix_records_source_first_seen"))
+    with Store(url) as opened:
+        names = {index["name"] for index in sa.inspect(opened.engine).get_indexes("records")}
+    assert "ix_records_source_first_seen" in names
