@@ -234,3 +234,22 @@ def test_a_named_users_search_leaves_nothing_personal(tmp_path: Path) -> None:
     flat = " ".join(str(v) for v in rows[0]).lower()
     for personal in ("dupont", "consultancy", "mst_", "agence", GATEWAY, "firefox", "role"):
         assert personal not in flat
+
+
+def test_derived_searches_are_not_counted(store: Store, tmp_path: Path) -> None:
+    """A page's own searches (similar records, counts) pass logged=False."""
+    settings = Settings(
+        store={"url": store.url},
+        index={"url": f"sqlite:///{tmp_path / 'index.db'}"},
+        search_log={"flush_seconds": 3600},
+    )
+    backend = build_backend(settings.index.url)
+    backend.open()
+    try:
+        runtime = Runtime(settings, store=store, backend=backend)
+        runtime.search.run(Query(q="similaire"), logged=False)
+        runtime.search.search(Query(q="cherché"))
+        runtime.close()
+    finally:
+        backend.close()
+    assert [r["query"] for r in store.search_log_rows()] == ["cherché"]
