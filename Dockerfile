@@ -6,7 +6,8 @@
 FROM node:20-slim AS frontend
 WORKDIR /src
 COPY scripts/build_frontend.sh ./scripts/
-COPY webui/frontend/package.json webui/frontend/package-lock.json ./webui/frontend/
+COPY webui/frontend/package.json webui/frontend/package-lock.json webui/frontend/world-outline.mjs \
+    ./webui/frontend/
 RUN bash scripts/build_frontend.sh
 
 FROM python:3.11-slim AS build

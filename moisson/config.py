@@ -46,6 +46,7 @@ from moisson.config_sections import (
     StoreSettings,
     ThemesSettings,
 )
+from moisson.config_webui import WebUiSettings
 from moisson.errors import ConfigError
 from moisson.plugins import known, options_model
 
@@ -69,6 +70,7 @@ __all__ = [
     "SourceSettings",
     "StoreSettings",
     "ThemesSettings",
+    "WebUiSettings",
     "load_settings",
 ]
 
@@ -114,6 +116,9 @@ class Settings(BaseSettings):
     search_log: SearchLogSettings = Field(
         default_factory=SearchLogSettings,
         description="Anonymous search counts for the activity dashboard.",
+    )
+    webui: WebUiSettings = Field(
+        default_factory=WebUiSettings, description="The web interface (docs/webui.md)."
     )
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Catalogues to harvest, one table per source."
@@ -297,7 +302,7 @@ def reference_markdown() -> str:
         "retirement",
         "themes",
     )
-    for section in (*sections, "duplicates", "csw", "search_log"):
+    for section in (*sections, "duplicates", "csw", "search_log", "webui"):
         field = Settings.model_fields[section]
         lines.extend([f"## [{section}]", "", field.description or "", ""])
         table(field.annotation)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ front=webui/frontend
 vendor=webui/static/vendor
 stamp="$vendor/.built"
 if [ -f "$stamp" ] && [ ! "$front/package-lock.json" -nt "$stamp" ] \
-  && [ ! "$0" -nt "$stamp" ]; then
+  && [ ! "$0" -nt "$stamp" ] && [ ! "$front/world-outline.mjs" -nt "$stamp" ]; then
   exit 0
 fi
 if ! command -v npm >/dev/null; then
@@ -29,7 +29,9 @@ cp "$modules/leaflet/dist/leaflet.js" "$modules/leaflet/dist/leaflet.css" "$vend
 cp "$modules/leaflet/dist/images/"*.png "$vendor/leaflet/images/"
 cp "$modules/chart.js/dist/chart.umd.min.js" "$vendor/chart.umd.min.js"
 cp "$modules/axe-core/axe.min.js" "$vendor/axe.min.js"
-for package in htmx.org leaflet chart.js axe-core; do
+# The map's world outline (Natural Earth, public domain) as GeoJSON.
+node "$front/world-outline.mjs" "$vendor/world-110m.geojson"
+for package in htmx.org leaflet chart.js axe-core world-atlas; do
   licence=$(ls "$modules/$package"/LICENSE* | head -n 1)
   cp "$licence" "$vendor/LICENSE.$package"
 done

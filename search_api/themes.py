@@ -23,6 +23,7 @@ import json
 import logging
 import shutil
 import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -39,7 +40,7 @@ from search_api.params import parse_search_args
 from search_api.search import search_service
 from search_api.state import state
 
-__all__ = ["admin_blueprint", "blueprint"]
+__all__ = ["admin_blueprint", "blueprint", "theme_tree"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +69,13 @@ def _tree(
 
 @blueprint.get("/api/themes")
 def themes() -> dict[str, Any]:
+    return theme_tree(request.args.to_dict(flat=False))
+
+
+def theme_tree(args: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The body of GET /api/themes for the search arguments `args` (also the web home's
+    theme tiles): the concept tree with counts of what the caller may see."""
     app = state()
-    args = request.args.to_dict(flat=False)
     for name in ("page", "size", "sort", "facet_size"):
         if name in args:
             raise BadQuery(f"{name} does not apply to /api/themes")

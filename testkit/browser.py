@@ -40,9 +40,12 @@ from search_api.app import create_app
 __all__ = [
     "ADMIN_ROLE",
     "CHROMIUM",
+    "MIRROR_NAME",
+    "PHONE",
     "ROLES",
     "Site",
     "browser",
+    "harvested_samples",
     "login",
     "page",
     "screenshot",
@@ -62,6 +65,9 @@ ROLES = {
     "anonymous": {},
 }
 PHONE = {"width": 375, "height": 740}
+MIRRORED = "fr-zones-humides-vilaine-ofb.xml"
+MIRROR_ID = "mirror-csw"
+MIRROR_NAME = "Regional mirror (fictional)"
 
 _IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -82,11 +88,22 @@ class Site:
     store: Store
 
 
-def _harvested_samples(folder: Path) -> Settings:
-    """The demo's config on a copy of the samples, every source harvested."""
+def harvested_samples(folder: Path) -> Settings:
+    """The demo's config on a copy of the samples, every source harvested. One more source,
+    a "regional mirror" republishing one sample record (MIRRORED), so the catalogue has a
+    duplicate published by two sources ("also published by")."""
     shutil.copytree(SAMPLES, folder, dirs_exist_ok=True)
+    mirror = folder / "mirror"
+    mirror.mkdir()
+    shutil.copyfile(SAMPLES / "csw" / MIRRORED, mirror / MIRRORED)
     config = folder / "moisson.toml"
     text = config.read_text(encoding="utf-8")
+    text = text.replace(
+        "[[sources]]",
+        f'[[sources]]\nid = "{MIRROR_ID}"\nkind = "csw"\nurl = "file:mirror"\n'
+        f'name = "{MIRROR_NAME}"\n\n[[sources]]',
+        1,
+    )
     text += (
         '\n[auth]\nmode = "georchestra"\ntrusted_proxies = ["127.0.0.1"]\n'
         f'admin_roles = ["{ADMIN_ROLE}"]\n'
@@ -102,7 +119,7 @@ def webui_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         (VENDOR / "htmx.min.js").is_file(),
         f"front-end libraries not built in {VENDOR}: run scripts/build_frontend.sh",
     )
-    settings = _harvested_samples(tmp_path_factory.mktemp("webui-samples"))
+    settings = harvested_samples(tmp_path_factory.mktemp("webui-samples"))
     backend = build_backend(settings.index.url)
     with Store(settings.store.url) as store:
         backend.open()

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Response, g, request
 
-__all__ = ["LANGUAGES", "MESSAGES_DIR", "locale", "messages", "remember_locale", "t"]
+__all__ = ["LANGUAGES", "MESSAGES_DIR", "has", "locale", "messages", "remember_locale", "t", "t_or"]
 
 MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
 LANGUAGES = ("en", "fr")
@@ -88,3 +88,13 @@ def t(key: str, /, **params: Any) -> str:
     if text is None:
         return key
     return text.format(**params) if params else text
+
+
+def has(key: str) -> bool:
+    """Whether `key` is a message (for values that have a label only sometimes)."""
+    return key in messages()[DEFAULT]
+
+
+def t_or(key: str, default: str) -> str:
+    """The message `key`, or `default` (an untranslated value) when there is none."""
+    return t(key) if has(key) else default

@@ -8,16 +8,18 @@ a generic 500 (the detail is logged).
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from flask import Blueprint, render_template
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from moisson.errors import MoissonError
 from webui.i18n import t
 
-__all__ = ["page_blueprint", "render_error", "render_page"]
+__all__ = ["page_blueprint", "render_error", "render_page", "script_json"]
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +27,12 @@ logger = logging.getLogger(__name__)
 def render_page(template: str, code: int = 200, **context: Any) -> tuple[str, int]:
     """The template rendered with `context`, and the HTTP status `code`."""
     return render_template(template, **context), code
+
+
+def script_json(data: Any) -> Markup:
+    """`data` as JSON to put inside `<script type="application/json">` (read by our own
+    scripts, never executed): every `<` escaped, so harvested text cannot close the element."""
+    return Markup(json.dumps(data, ensure_ascii=False).replace("<", "\\u003c"))
 
 
 def render_error(status: int, message: str) -> tuple[str, int]:

@@ -13,11 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, request, url_for
 from werkzeug.routing import BuildError
 
-from webui import csrf, dashboard, home
+from search_api.state import state
+from webui import csrf, dashboard, home, record_page, search_page
 from webui.i18n import locale, remember_locale, t
 from webui.identity import current_user
 
@@ -29,6 +31,8 @@ STATIC_DIR = ROOT / "static"
 
 BLUEPRINTS: list[Blueprint] = [
     home.blueprint,
+    search_page.blueprint,
+    record_page.blueprint,
     # ui-admin: the workbench blueprint on the line below this one.
     # ui-dash: the dashboard blueprint on the line below this one.
     dashboard.blueprint,
@@ -50,9 +54,18 @@ NAV: list[NavItem] = [
 ]
 
 CSP = (
-    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "default-src 'self'; img-src 'self' data:{tiles}; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
+
+
+def content_security_policy(tile_url: str | None) -> str:
+    """Our own files only; map tiles from the configured tile server's origin, if any."""
+    if not tile_url:
+        return CSP.format(tiles="")
+    parts = urlsplit(tile_url)
+    host = parts.netloc.replace("{s}", "*")  # Leaflet's subdomain placeholder
+    return CSP.format(tiles=f" {parts.scheme}://{host}")
 
 
 def _is_page() -> bool:
@@ -85,7 +98,7 @@ def url_with(**changes: Any) -> str:
             args.pop(name, None)
         else:
             args[name] = value if isinstance(value, list) else [str(value)]
-    return url_for(request.endpoint or "webui_home.home", **request.view_args or {}, **args)
+    return url_for(request.endpoint or "webui_home.home", **(request.view_args or {}), **args)
 
 
 def _before() -> None:
@@ -95,7 +108,8 @@ def _before() -> None:
 
 def _after(response: Response) -> Response:
     if _is_page():
-        response.headers["Content-Security-Policy"] = CSP
+        tile_url = state().settings.webui.tile_url
+        response.headers["Content-Security-Policy"] = content_security_policy(tile_url)
         csrf.set_cookie(response)
         remember_locale(response)
         response.vary.add("Accept-Language")

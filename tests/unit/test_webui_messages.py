@@ -10,8 +10,8 @@ from pathlib import Path
 from webui.i18n import LANGUAGES, MESSAGES_DIR, messages
 
 WEBUI = MESSAGES_DIR.parent
-# t("key") and t('key'), with or without parameters.
-_CALL = re.compile(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""")
+# t("key") and t('key'), with or without parameters; not keys built with `~` or f-strings.
+_CALL = re.compile(r"""\bt\(\s*["']([a-z_]+(?:\.[a-zA-Z0-9_]+)+)["']\s*[,)]""")
 
 
 def _used_keys() -> dict[str, Path]:
