@@ -176,3 +176,16 @@ def test_in_french(client: FlaskClient) -> None:
     assert page.findtext(".//h1") == "Tableau de bord de l'activité"
     assert _table(page, "records-by-source-table")[0][0] == "Jour"
     assert page.xpath('normalize-space(//*[@id="total-with-themes"])').endswith("%")
+
+
+def test_the_web_search_page_is_counted_and_record_pages_are_not(
+    client: FlaskClient, runtime: Runtime
+) -> None:
+    assert client.get("/search", query_string={"q": "Réseau hydrographique"}).status_code == 200
+    hit = runtime.store.iter_records().__next__()
+    assert client.get(f"/records/{hit.id}", headers=ADMIN).status_code == 200  # similar records
+    assert runtime.search_log is not None
+    runtime.search_log.flush()
+    assert [(r["query"], r["searches"]) for r in runtime.store.search_log_rows()] == [
+        ("réseau hydrographique", 1)
+    ]
