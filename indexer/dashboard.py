@@ -21,6 +21,7 @@ search_log.py's and activity.py's.
 from __future__ import annotations
 
 import heapq
+import logging
 import threading
 import time
 from collections import Counter
@@ -43,6 +44,8 @@ __all__ = [
     "build_dashboard",
     "period",
 ]
+
+logger = logging.getLogger(__name__)
 
 PERIODS = (7, 30, 90, 365)  # the period selector's choices, in days
 THEMES_SHOWN = 8  # themes drawn over time (the largest today)
@@ -215,15 +218,26 @@ def _theme_figures(history: ThemeHistory, when: Period) -> _ThemeFigures:
 
 class ThemeHistoryCache:
     """The theme history (one pass over every stored record: seconds at 100k records)
-    kept between dashboard requests while the records' version mark is unchanged (no
-    record added or retired) and for at most `ttl` seconds (theme rewrites do not change
-    the mark). Thread-safe; one per app."""
+    kept between dashboard requests. It is read again when records were added or retired
+    (the store's version mark changed) or after `ttl` seconds (theme rewrites do not change
+    the mark); meanwhile the last history answers and the new one is read in a background
+    thread, so only the first request of a process waits for the pass, and a harvest in
+    progress (a new mark at every page) does not make every view pay for it. Thread-safe;
+    one per app. `background=False` reads in the request (tests)."""
 
-    def __init__(self, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ttl: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        background: bool = True,
+    ) -> None:
         self.ttl = ttl
         self._clock = clock
+        self._background = background
         self._lock = threading.Lock()
         self._kept: tuple[tuple[object, ...], float, ThemeHistory] | None = None
+        self._reading: threading.Thread | None = None
 
     def get(self, store: Store) -> ThemeHistory:
         version = store.records_version()
@@ -231,10 +245,41 @@ class ThemeHistoryCache:
             kept = self._kept
             if kept is not None and kept[0] == version and self._clock() - kept[1] < self.ttl:
                 return kept[2]
-        history = store.theme_history()
+            if kept is not None and self._background:
+                if self._reading is None:
+                    self._reading = threading.Thread(
+                        target=self._read_in_background,
+                        args=(store, version),
+                        daemon=True,
+                        name="moisson-dashboard-themes",
+                    )
+                    self._reading.start()
+                return kept[2]
+        return self._read(store, version)
+
+    def _read(self, store: Store, version: tuple[object, ...]) -> ThemeHistory:
+        try:
+            history = store.theme_history()
+            with self._lock:
+                self._kept = (version, self._clock(), history)
+            return history
+        finally:
+            with self._lock:
+                if self._reading is threading.current_thread():
+                    self._reading = None
+
+    def _read_in_background(self, store: Store, version: tuple[object, ...]) -> None:
+        try:
+            self._read(store, version)
+        except Exception:  # the last history keeps answering; the failure is logged
+            logger.exception("reading the theme history for the dashboard failed")
+
+    def wait(self) -> None:
+        """Until a background read under way has ended (tests, benchmarks)."""
         with self._lock:
-            self._kept = (version, self._clock(), history)
-        return history
+            reading = self._reading
+        if reading is not None:
+            reading.join()
 
 
 def _steps_sum(when: Period, by_day: Mapping[date, int]) -> list[int]:

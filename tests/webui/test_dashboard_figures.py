@@ -201,7 +201,7 @@ def test_theme_ids_read_only_the_themes_list() -> None:
 
 def test_theme_history_is_kept_until_records_change_or_it_ages(store: Store) -> None:
     now = [0.0]
-    cache = ThemeHistoryCache(ttl=60, clock=lambda: now[0])
+    cache = ThemeHistoryCache(ttl=60, clock=lambda: now[0], background=False)
 
     def harvest(original_id: str) -> None:
         record = Record.new("geo", original_id, title=original_id, themes=[WATER])
@@ -234,3 +234,22 @@ def test_a_store_from_an_older_version_gets_the_new_index(tmp_path: Path) -> Non
     with Store(url) as opened:
         names = {index["name"] for index in sa.inspect(opened.engine).get_indexes("records")}
     assert "ix_records_source_first_seen" in names
+
+
+def test_a_stale_theme_history_answers_while_the_new_one_is_read(store: Store) -> None:
+    cache = ThemeHistoryCache()
+
+    def harvest(original_id: str) -> None:
+        record = Record.new("geo", original_id, title=original_id, themes=[WATER])
+        run = store.begin_run("geo")
+        store.write_page(
+            run, "geo", [Harvested(original_id=original_id, raw=b"<r/>", record=record)]
+        )
+        store.finish_run(run, status="complete", complete=True)
+
+    harvest("1")
+    assert cache.get(store).themed == {"geo": 1}  # nothing kept yet: read in the request
+    harvest("2")
+    assert cache.get(store).themed == {"geo": 1}  # the last one answers at once
+    cache.wait()
+    assert cache.get(store).themed == {"geo": 2}  # read in the background meanwhile
