@@ -33,7 +33,7 @@ def _days() -> int:
 
 
 def _theme_cache() -> ThemeHistoryCache:
-    """The app's theme history (read once a minute at most, and when records change)."""
+    """The app's theme history (read again in the background when records change)."""
     cache = current_app.extensions.get(_CACHE)
     if cache is None:
         cache = current_app.extensions.setdefault(_CACHE, ThemeHistoryCache())
