@@ -62,22 +62,11 @@ def write_config(work: Path, records: Path, *, search_log: bool) -> Path:
     return config
 
 
-def prepare(work: Path, n: int) -> Path:
-    """Harvest N records into `work` (once: a kept folder is reused) and fill the log."""
-    records = work / "records"
-    config = write_config(work, records, search_log=True)
-    if (work / "store.db").exists():
-        print(f"reusing the harvest in {work}")
-        return config
-    start = time.perf_counter()
-    write_stream(records, n)
-    print(f"{n:,} records written in {time.perf_counter() - start:.1f} s")
-    seconds, _, output = run_cli(config, "harvest")
-    if f"{n} seen" not in output:
-        sys.exit(f"the harvest did not see {n} records:\n{output[-2000:]}")
-    print(f"harvest: {seconds:.1f} s")
+def fill_search_log(store_url: str) -> None:
+    """A year of searches: LOGGED_QUERIES distinct (query, filters) a day, a tenth of them
+    without result, written through the store as the log's writer does."""
     today = datetime.now(UTC).date()
-    with Store(f"sqlite:///{work / 'store.db'}") as store:
+    with Store(store_url) as store:
         for back in range(365):
             day = today - timedelta(days=back)
             store.add_searches(
@@ -89,6 +78,28 @@ def prepare(work: Path, n: int) -> Path:
                 }
             )
     print(f"search log: {365 * LOGGED_QUERIES:,} rows over 365 days")
+
+
+def prepare(work: Path, n: int) -> Path:
+    """Harvest N records into `work` (once: a kept folder is reused) and fill the log
+    (when it is empty)."""
+    records = work / "records"
+    config = write_config(work, records, search_log=True)
+    store_url = f"sqlite:///{work / 'store.db'}"
+    if (work / "store.db").exists():
+        print(f"reusing the harvest in {work}")
+    else:
+        start = time.perf_counter()
+        write_stream(records, n)
+        print(f"{n:,} records written in {time.perf_counter() - start:.1f} s")
+        seconds, _, output = run_cli(config, "harvest")
+        if f"{n} seen" not in output:
+            sys.exit(f"the harvest did not see {n} records:\n{output[-2000:]}")
+        print(f"harvest: {seconds:.1f} s")
+    with Store(store_url) as store:
+        empty = not store.searches_by_day(date(1970, 1, 1))
+    if empty:
+        fill_search_log(store_url)
     return config
 
 

@@ -29,6 +29,7 @@ _THEMES_KEY = '"themes":['
 # no other object of a stored Record has both, and quotes inside JSON strings are escaped.
 _THEME_ID = re.compile(r'\{"id":"((?:[^"\\]|\\.)*)","uri":"')
 _SCAN_ROWS = 2_000  # rows fetched at a time by the theme scan
+_EPOCH = datetime(1970, 1, 1)  # `retired > _EPOCH`: every retired record, by its index
 
 
 @dataclass
@@ -88,28 +89,28 @@ class TrendQueries(StoreBase):
                 .group_by(records.c.source_id, first_day)
             ):
                 growth.added[(source, _day(when))] = int(count)
-            for source, when, count in conn.execute(
-                sa.select(records.c.source_id, gone_day, sa.func.count())
-                .where(gone.is_not(None))
-                .group_by(records.c.source_id, gone_day)
+            # A range on `retired` (not IS NOT NULL) and no GROUP BY: SQLite then reads the
+            # few retired rows through their index instead of scanning every record.
+            for source, when in conn.execute(
+                sa.select(records.c.source_id, gone_day).where(gone > _EPOCH)
             ):
-                growth.retired[(source, _day(when))] = int(count)
+                key = (source, _day(when))
+                growth.retired[key] = growth.retired.get(key, 0) + 1
         return growth
 
     def records_version(self) -> tuple[object, ...]:
-        """A cheap mark that changes when records are added or retired (indexes only):
-        count, last first-seen, retired count and last retirement. Theme rewrites do not
-        change it."""
+        """A cheap mark that changes when records are added or retired: count, last
+        first-seen, retired count and last retirement, each read from an index (one SELECT
+        of all four would scan every record row). Theme rewrites do not change it."""
+        first, gone = records.c.first_seen, records.c.retired
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(
-                    sa.func.count(),
-                    sa.func.max(records.c.first_seen),
-                    sa.func.count(records.c.retired),
-                    sa.func.max(records.c.retired),
-                )
-            ).one()
-        return tuple(row)
+            return (
+                conn.execute(sa.select(sa.func.count()).select_from(records)).scalar(),
+                conn.execute(sa.select(sa.func.max(first))).scalar(),
+                *conn.execute(
+                    sa.select(sa.func.count(gone), sa.func.max(gone)).where(gone > _EPOCH)
+                ).one(),
+            )
 
     def theme_history(self) -> ThemeHistory:
         """Every stored record's themes (retired records too) folded into a ThemeHistory:
@@ -157,20 +158,22 @@ class TrendQueries(StoreBase):
         return found
 
     def clustered_by_source(self) -> dict[str, tuple[int, int]]:
-        """source id -> (records in a duplicate cluster, of which canonical members)."""
+        """source id -> (records in a duplicate cluster, of which canonical members). Driven
+        by the members (an IN list), not by every fingerprint."""
         engine = self._ensure(cluster_metadata, "the cluster tables")
-        canonical = sa.case((dup_members.c.canonical.is_(True), 1), else_=0)
-        stmt = (
-            sa.select(dup_fingerprints.c.source_id, sa.func.count(), sa.func.sum(canonical))
-            .select_from(
-                dup_members.join(
-                    dup_fingerprints, dup_fingerprints.c.record_id == dup_members.c.record_id
-                )
-            )
-            .group_by(dup_fingerprints.c.source_id)
-        )
+        found: dict[str, list[int]] = {}
         with engine.connect() as conn:
-            return {
-                str(source): (int(members), int(first or 0))
-                for source, members, first in conn.execute(stmt)
-            }
+            for at, members in enumerate(
+                (
+                    sa.select(dup_members.c.record_id),
+                    sa.select(dup_members.c.record_id).where(dup_members.c.canonical.is_(True)),
+                )
+            ):
+                stmt = (
+                    sa.select(dup_fingerprints.c.source_id, sa.func.count())
+                    .where(dup_fingerprints.c.record_id.in_(members))
+                    .group_by(dup_fingerprints.c.source_id)
+                )
+                for source, count in conn.execute(stmt):
+                    found.setdefault(str(source), [0, 0])[at] = int(count)
+        return {source: (members, first) for source, (members, first) in found.items()}
