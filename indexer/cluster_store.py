@@ -336,4 +336,3 @@ def _unique(pairs: list[Pair]) -> list[Pair]:
     for p in pairs:
         seen.setdefault((p.a, p.b), p)
     return list(seen.values())
-

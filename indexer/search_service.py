@@ -20,6 +20,9 @@ filtered and labelled the same way whatever the client:
   with no exact hit the corrected query's hits are shown (`Results.corrected`), else the
   exact hits stay and the correction is only offered (`Results.suggestion`) when it finds
   more. A query with FEW_HITS hits or more never changes.
+- the search log (indexer/search_log.py), when the runtime gives one: every search run
+  here is counted without personal data, except those a caller marks `logged=False`
+  (searches a page derives by itself, such as a record page's similar records).
 - `localise`: theme labels of hits and of the `theme` facet in the requested language
   (`Query.lang`, two- or three-letter code), else the first of the configured languages.
 
@@ -37,6 +40,7 @@ from dataclasses import dataclass
 from indexer.backends.base import SearchBackend
 from indexer.backends.documents import dois
 from indexer.fuzzy import Vocabulary
+from indexer.search_log import SearchLog
 from indexer.themes import Themer
 from indexer.thesaurus import label_keys
 from moisson.query import And, FieldFilter, Node, Or, Query, ThemeExpansion
@@ -94,10 +98,17 @@ class SearchService:
     """Expansion, backend search and localisation in one call (see the module docstring).
     Built once beside the backend; holds no per-request state, safe across threads."""
 
-    def __init__(self, backend: SearchBackend, themer: Themer, languages: Sequence[str]) -> None:
+    def __init__(
+        self,
+        backend: SearchBackend,
+        themer: Themer,
+        languages: Sequence[str],
+        log: SearchLog | None = None,
+    ) -> None:
         if not languages:
             raise ValueError("SearchService needs at least one label language")
         self.backend = backend
+        self.log = log  # counts every search run here, without personal data
         self.themer = themer
         self.languages = list(languages)
         self._vocabulary: tuple[int, Vocabulary] | None = None
@@ -227,8 +238,16 @@ class SearchService:
         """The label language for `lang` (see `language`)."""
         return language(lang, self.languages)
 
-    def run(self, query: Query) -> Searched:
-        """Expand, search, localise; with the query actually run."""
+    def run(self, query: Query, *, logged: bool = True) -> Searched:
+        """Expand, search, localise; with the query actually run. Counted in the search
+        log (if any) as the caller asked it, with the hits shown, unless `logged` is false:
+        searches a page derives by itself (similar records, counts) are nobody's search."""
+        searched = self._run(query)
+        if logged and self.log is not None:
+            self.log.record(query, searched.results.total)
+        return searched
+
+    def _run(self, query: Query) -> Searched:
         found = self.identified(query)
         if found is not None:
             localise(found.results, self.themer, self.language(query.lang), self.languages)
@@ -239,9 +258,9 @@ class SearchService:
         localise(results, self.themer, self.language(query.lang), self.languages)
         return Searched(query, results)
 
-    def search(self, query: Query) -> Results:
+    def search(self, query: Query, *, logged: bool = True) -> Results:
         """The results of `run`, for callers that do not echo the query."""
-        return self.run(query).results
+        return self.run(query, logged=logged).results
 
     def suggest(self, prefix: str, size: int = 10, roles: Sequence[str] | None = ()) -> list[str]:
         """Completions of `prefix` among what a caller with `roles` may see (the backend's

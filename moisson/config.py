@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from moisson.config_outputs import CswSettings, Gn4Settings, QgisSettings
+from moisson.config_search_log import SearchLogSettings
 from moisson.config_sections import (
     BUNDLED_RULES,
     BUNDLED_THESAURUS,
@@ -62,6 +63,7 @@ __all__ = [
     "RetirementSettings",
     "ScheduleSettings",
     "SchedulerSettings",
+    "SearchLogSettings",
     "Settings",
     "SourceAccess",
     "SourceAuth",
@@ -113,6 +115,10 @@ class Settings(BaseSettings):
     )
     qgis: QgisSettings = Field(
         default_factory=QgisSettings, description="Generated QGIS projects (IDG plugin)."
+    )
+    search_log: SearchLogSettings = Field(
+        default_factory=SearchLogSettings,
+        description="Anonymous search counts for the activity dashboard.",
     )
     webui: WebUiSettings = Field(
         default_factory=WebUiSettings, description="The web interface (docs/webui.md)."
@@ -299,7 +305,7 @@ def reference_markdown() -> str:
         "retirement",
         "themes",
     )
-    for section in (*sections, "duplicates", "csw", "qgis", "webui"):
+    for section in (*sections, "duplicates", "csw", "qgis", "search_log", "webui"):
         field = Settings.model_fields[section]
         lines.extend([f"## [{section}]", "", field.description or "", ""])
         table(field.annotation)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@
                         ├──► clusters    (ClusterStore over the store's cluster tables)
                         ├──► access      (AccessPolicy, from each source's [access])
                         ├──► search      (SearchService: expansion, backend, labels)
+                        ├──► search_log  (SearchLog: anonymous search counts, [search_log])
                         └──► http        (HttpClient, built on first use: only harvests need it)
 
 The CLI, the scheduler, the admin API and `create_app` all receive a Runtime; none builds its
@@ -24,6 +25,7 @@ from indexer.access import AccessPolicy
 from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
 from indexer.cluster_store import ClusterStore
+from indexer.search_log import SearchLog
 from indexer.search_service import SearchService
 from indexer.store import Store
 from indexer.themes import Themer, load_themer
@@ -59,6 +61,7 @@ class Runtime:
         self._clusters: ClusterStore | None = None
         self._http: HttpClient | None = None
         self._search: SearchService | None = None
+        self._search_log: SearchLog | None = None
         self._owned: list[Store | SearchBackend] = []
         self._lock = threading.RLock()  # request threads may ask for a piece at once
 
@@ -72,6 +75,10 @@ class Runtime:
     def close(self) -> None:
         """Close what this runtime opened itself (never what the caller passed in)."""
         with self._lock:
+            if self._search_log is not None:  # before the store it writes through
+                self._search_log.close()
+                self._search_log = None
+                self._search = None
             if self._http is not None:
                 self._http.__exit__(None, None, None)
                 self._http = None
@@ -154,9 +161,28 @@ class Runtime:
             or service.backend is not self.backend
             or service.themer is not self.themer
         ):
-            service = SearchService(self.backend, self.themer, self.settings.themes.languages)
+            service = SearchService(
+                self.backend, self.themer, self.settings.themes.languages, self.search_log
+            )
             self._search = service
         return service
+
+    @property
+    def search_log(self) -> SearchLog | None:
+        """The search counts the SearchService adds to (written in the background); None
+        when `[search_log] enabled = false`."""
+        config = self.settings.search_log
+        if not config.enabled:
+            return None
+        if self._search_log is None:
+            with self._lock:
+                if self._search_log is None:
+                    self._search_log = SearchLog(
+                        self.store,
+                        retention_days=config.retention_days,
+                        flush_seconds=config.flush_seconds,
+                    ).start()
+        return self._search_log
 
     @property
     def http(self) -> HttpClient:

@@ -124,7 +124,7 @@ def _similar(record: Record) -> list[dict[str, Any]]:
         lang=locale(),
         roles=query_roles(),
     )
-    results = search_service().search(query)
+    results = search_service().search(query, logged=False)  # not a search of anyone
     return [{"id": h.id, "title": h.title} for h in results.hits]
 
 

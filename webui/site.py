@@ -19,7 +19,7 @@ from flask import Blueprint, Flask, Response, request, url_for
 from werkzeug.routing import BuildError
 
 from search_api.state import state
-from webui import admin, csrf, home, record_page, search_page
+from webui import admin, csrf, dashboard, home, record_page, search_page
 from webui.i18n import locale, remember_locale, t
 from webui.identity import current_user
 
@@ -33,9 +33,8 @@ BLUEPRINTS: list[Blueprint] = [
     home.blueprint,
     search_page.blueprint,
     record_page.blueprint,
-    # ui-admin: the workbench blueprint on the line below this one.
     admin.blueprint,
-    # ui-dash: the dashboard blueprint on the line below this one.
+    dashboard.blueprint,
 ]
 
 
@@ -48,9 +47,8 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("common.nav.search", "webui_home.home"),
-    # ui-admin: NavItem("common.nav.workbench", ..., admin_only=True) below this line.
     NavItem("common.nav.workbench", "webui_admin.overview", admin_only=True),
-    # ui-dash: NavItem("common.nav.dashboard", ..., admin_only=True) below this line.
+    NavItem("common.nav.dashboard", "webui_dashboard.dashboard", admin_only=True),
 ]
 
 CSP = (

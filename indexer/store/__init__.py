@@ -17,6 +17,8 @@ figures) calls named methods of `Store` and never touches the database itself
     runs.py        harvest runs, quarantine, HTTP validators
     retirement.py  missing counts, retirements, held reviews, record history
     activity.py    counts per source and per day for the dashboard
+    search_log.py  anonymous search counts per day, query and filters
+    trends.py      records, themes, runs and duplicates over time for the dashboard
     tokens.py      API token rows
     clusters.py    fingerprints, postings, pairs, clusters, admin decisions
 """
@@ -29,7 +31,9 @@ from indexer.store.pages import PageWrite, PageWrites, content_hash
 from indexer.store.records import RecordReads
 from indexer.store.retirement import RetirementTables
 from indexer.store.runs import RunRow, RunTables
+from indexer.store.search_log import SearchLogTable
 from indexer.store.tokens import TokenTable
+from indexer.store.trends import TrendQueries
 
 __all__ = ["PageWrite", "RunRow", "Store", "content_hash"]
 
@@ -40,6 +44,8 @@ class Store(
     RunTables,
     RetirementTables,
     ActivityQueries,
+    SearchLogTable,
+    TrendQueries,
     TokenTable,
     ClusterTables,
 ):

@@ -17,7 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from indexer.store.schema import add_missing_columns, metadata, sqlite_pragmas
+from indexer.store.schema import (
+    add_missing_columns,
+    add_missing_indexes,
+    metadata,
+    sqlite_pragmas,
+)
 from moisson.errors import BackendUnavailable, ConfigError
 
 __all__ = ["StoreBase", "new_id", "now"]
@@ -44,7 +49,8 @@ class StoreBase:
         self._created: set[int] = set()  # ids of the lazily created MetaData (tokens, clusters)
 
     def open(self) -> Self:
-        """Connect, create the core tables and add the columns an older store lacks."""
+        """Connect, create the core tables and add the columns and indexes an older store
+        lacks."""
         if self._engine is not None:
             return self
         try:
@@ -61,6 +67,7 @@ class StoreBase:
         try:
             metadata.create_all(engine)
             add_missing_columns(engine)
+            add_missing_indexes(engine)
         except SQLAlchemyError as exc:
             raise BackendUnavailable(
                 f"cannot open the store at {self.url}", detail=str(exc)
