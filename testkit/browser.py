@@ -36,6 +36,7 @@ from moisson.config import Settings, load_settings
 from pipeline.cli import main
 from pipeline.runtime import Runtime
 from search_api.app import create_app
+from testkit.gateway import GATEWAY_COOKIE, GatewayMiddleware
 
 __all__ = [
     "ADMIN_ROLE",
@@ -125,7 +126,9 @@ def webui_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with Store(settings.store.url) as store:
         backend.open()
         try:
-            app = create_app(Runtime(settings, store=store, backend=backend))
+            # The gateway stand-in signs each browser context in from its cookie (see login).
+            runtime = Runtime(settings, store=store, backend=backend)
+            app = GatewayMiddleware(create_app(runtime), ROLES)
             server = make_server("127.0.0.1", 0, app, threaded=True)
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()
@@ -164,8 +167,12 @@ def page(browser: Browser, webui_site: Site) -> Iterator[Page]:
 
 
 def login(page: Page, role: str) -> None:
-    """Send the gateway's sec-* headers of `role` (admin, staff, anonymous) from now on."""
-    page.context.set_extra_http_headers(ROLES[role])
+    """Sign the page's context in as `role` (admin, staff, anonymous) from now on: the
+    gateway stand-in adds that role's sec-* headers to every request, scripts and htmx calls
+    included (Chromium refuses to send sec-* headers itself: testkit/gateway.py says why)."""
+    page.context.add_cookies(
+        [{"name": GATEWAY_COOKIE, "value": role, "domain": "127.0.0.1", "path": "/"}]
+    )
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -4,26 +4,9 @@ error under the CSP, no serious axe-core violation, and the screenshot for the R
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, Route
+from playwright.sync_api import Page
 
-from testkit.browser import ROLES, Site, screenshot
-
-
-def login(page: Page, role: str) -> None:
-    """The gateway's sec-* headers of `role` on the page's document requests only, sent by
-    Playwright's own HTTP client (route.fetch). Chromium refuses `Sec-`-prefixed headers
-    on subresource requests (every script and stylesheet fails with ERR_INVALID_ARGUMENT,
-    so testkit.browser.login's context-wide extra headers leave the page without Chart.js)
-    and strips them from a continued request."""
-    headers = ROLES[role]
-
-    def identify(route: Route) -> None:
-        if route.request.resource_type == "document":  # fetched outside Chromium's stack
-            route.fulfill(response=route.fetch(headers={**route.request.headers, **headers}))
-        else:
-            route.continue_()
-
-    page.route("**/*", identify)
+from testkit.browser import Site, login, screenshot
 
 
 def _errors(page: Page) -> list[str]:
@@ -40,7 +23,8 @@ def _searched(page: Page) -> None:
         assert page.request.get("/api/search", params={"q": q}).ok
     for _ in range(60):
         page.goto("/dashboard?days=30")
-        if page.locator("#top-searches").count():
+        # Other tests' searches may already fill the table: wait for these ones.
+        if page.locator("#top-searches th", has_text="orthophotographie bretagne").count():
             return
         page.wait_for_timeout(500)
     raise AssertionError("the searches never reached the dashboard")
