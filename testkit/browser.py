@@ -176,10 +176,15 @@ def login(page: Page, role: str) -> None:
 
 
 def screenshot(page: Page, name: str) -> Path:
-    """Save the page as docs/screenshots/<name>.png and var/artifacts/<name>.png."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """Save the page as var/artifacts/<name>.png (the CI artefact, every run) and as
+    docs/screenshots/<name>.png when that one is missing or UPDATE_DOCS_SCREENSHOTS=1: dates
+    and counts on the pages change a few pixels per run, and a test run must leave the
+    checkout clean."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    target = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(target), full_page=True)
-    shutil.copyfile(target, ARTIFACTS / target.name)
-    return target
+    artefact = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(artefact), full_page=True)
+    target = SCREENSHOTS / artefact.name
+    if not target.exists() or os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(artefact, target)
+    return artefact
