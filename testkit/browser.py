@@ -25,6 +25,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -188,3 +189,28 @@ def screenshot(page: Page, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(artefact, target)
     return artefact
+
+
+SERIOUS = {"serious", "critical"}
+
+
+def serious_axe_violations(page: Page) -> list[dict[str, Any]]:
+    """Serious and critical WCAG 2.x A/AA violations axe-core finds on the page. axe comes
+    from our own /static/vendor (same origin: the pages' CSP lets it in)."""
+    page.add_script_tag(url="/static/vendor/axe.min.js")
+    result: dict[str, Any] = page.evaluate(
+        """() => axe.run(document, {
+            runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
+        })"""
+    )
+    assert len(result["passes"]) > 10  # axe really checked the page
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+        if v["impact"] in SERIOUS
+    ]

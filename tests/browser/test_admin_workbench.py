@@ -14,7 +14,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -24,11 +23,9 @@ from indexer.cluster_review import review_queue
 from pipeline.runtime import Runtime
 from search_api.app import create_app
 from testkit.admin_catalogue import LEGACY, admin_settings, build_admin_catalogue
-from testkit.browser import ADMIN_ROLE, ROLES, VENDOR, screenshot
+from testkit.browser import ADMIN_ROLE, ROLES, VENDOR, screenshot, serious_axe_violations
 from testkit.gateway import GatewayMiddleware, gateway_cookie
 from tests.conftest import require
-
-SERIOUS = {"serious", "critical"}
 
 
 @dataclass(frozen=True)
@@ -75,17 +72,6 @@ def admin(browser: Browser, admin_site: AdminSite) -> Iterator[Page]:
         assert errors == []
     finally:
         context.close()
-
-
-def _axe(page: Page) -> list[dict[str, Any]]:
-    """Serious and critical axe-core violations of the page (axe from our own static files,
-    so the CSP lets it in)."""
-    page.add_script_tag(url="/static/vendor/axe.min.js")
-    found: list[dict[str, Any]] = page.evaluate(
-        "async () => (await axe.run(document)).violations"
-        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target)}))"
-    )
-    return [v for v in found if v["impact"] in SERIOUS]
 
 
 def test_map_an_unmapped_keyword_then_see_the_theme_in_search(
@@ -173,12 +159,12 @@ def test_every_workbench_page_passes_axe(admin: Page, admin_site: AdminSite) -> 
              "/admin/retirements?status=all"]  # fmt: skip
     for path in pages:
         admin.goto(path)
-        assert _axe(admin) == [], path
+        assert serious_axe_violations(admin) == [], path
     admin.goto("/admin/thesaurus")
     screenshot(admin, "admin-thesaurus")
     admin.goto(f"/admin/quarantine/{entry}")
     screenshot(admin, "admin-quarantine")
     admin.set_viewport_size({"width": 375, "height": 740})
     admin.goto("/admin/harvesting")
-    assert _axe(admin) == []
+    assert serious_axe_violations(admin) == []
     screenshot(admin, "admin-harvesting-phone")

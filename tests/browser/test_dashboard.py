@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from testkit.browser import Site, login, screenshot
+from testkit.browser import Site, login, screenshot, serious_axe_violations
 
 
 def _errors(page: Page) -> list[str]:
@@ -74,13 +74,7 @@ def test_the_dashboard_has_no_serious_accessibility_violation(page: Page) -> Non
     login(page, "admin")
     page.goto("/dashboard?days=365")
     page.locator("canvas[data-chart='runs']").wait_for(state="visible")
-    page.add_script_tag(url="/static/vendor/axe.min.js")  # same origin: allowed by the CSP
-    found = page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
-            .filter((v) => v.impact === "serious" || v.impact === "critical")
-            .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)"""
-    )
-    assert found == []
+    assert serious_axe_violations(page) == []
 
 
 def test_staff_get_a_403_page_in_the_browser(page: Page) -> None:
