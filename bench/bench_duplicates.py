@@ -37,6 +37,7 @@ import random
 import resource
 import tempfile
 import time
+from dataclasses import replace
 from itertools import combinations
 
 import numpy as np
@@ -177,6 +178,58 @@ def _fingerprint_chunk(
     return fps, planted, spent
 
 
+def clone(
+    fps: list[Fingerprint], n: int, share: float, seed: int
+) -> tuple[list[Fingerprint], set[tuple[str, str]]]:
+    """n fingerprints cloned from `fps` (fingerprints of parsed records), for sizes where
+    even varying records is too slow on a shared machine: each original clones a base with
+    its own id, keys, a number of its own in the title and a signature of fresh random
+    values (text shared with no one); each planted copy keeps its original's title and,
+    in half the copies, its keys, with a quarter of its signature values replaced (an
+    estimated text similarity of ~0.75, like a copy with an edited abstract). Signatures
+    are rows of one uint32 matrix, built a block at a time."""
+    rng = np.random.default_rng(seed)
+    copies = round(n * share)
+    originals = n - copies
+    chosen = set(random.Random(seed).sample(range(originals), copies))
+    signatures = np.empty((n, NUM_PERM), dtype=np.uint32)
+    out: list[Fingerprint] = []
+    planted: set[tuple[str, str]] = set()
+    for start in range(0, originals, CHUNK):
+        block = range(start, min(originals, start + CHUNK))
+        fresh = rng.integers(0, 2**32, size=(len(block), NUM_PERM), dtype=np.uint32)
+        for row, k in zip(fresh, block, strict=True):
+            base = fps[k % len(fps)]
+            number = str(k)
+            original = replace(
+                base,
+                record_id=record_id("sdi", f"c{k}"),
+                title=f"{base.title} {number}",
+                title_tokens=(*base.title_tokens, number),
+                marked_tokens=base.marked_tokens | {number},
+                keys=frozenset(f"{key}-c{k}" for key in base.keys),
+                signature=signatures[len(out)],
+            )
+            original.signature[:] = row
+            out.append(original)
+            if k in chosen:
+                signature = signatures[len(out)]
+                signature[:] = row
+                changed = rng.random(NUM_PERM) < 0.25
+                signature[changed] = rng.integers(0, 2**32, size=int(changed.sum()))
+                copy = replace(
+                    original,
+                    record_id=record_id("portal", f"p{k}"),
+                    source_id="portal",
+                    keys=original.keys if k % 2 else frozenset(),
+                    signature=signature,
+                )
+                out.append(copy)
+                pair = sorted((original.record_id, copy.record_id))
+                planted.add((pair[0], pair[1]))
+    return out, planted
+
+
 def build(
     n: int, share: float, seed: int, workers: int = 1, parsed: int | None = None
 ) -> tuple[list[Fingerprint], set[tuple[str, str]], float]:
@@ -244,6 +297,12 @@ def main(argv: list[str] | None = None) -> int:
         "them (see `vary`), for 1M records in minutes rather than hours",
     )
     parser.add_argument(
+        "--cloned-from",
+        type=int,
+        help="fingerprint this many parsed records and clone the N fingerprints from them "
+        "(see `clone`); the fingerprint time printed is then extrapolated from theirs",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=os.cpu_count() or 1,
@@ -253,7 +312,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
-    fps, planted, fingerprinting = build(args.n, args.share, args.seed, args.workers, args.parsed)
+    if args.cloned_from:
+        base, _, per_record = build(args.cloned_from, 0.0, args.seed, args.workers)
+        fps, planted = clone(base, args.n, args.share, args.seed)
+        del base
+        fingerprinting = per_record / args.cloned_from * args.n  # what parsed records cost
+    else:
+        fps, planted, fingerprinting = build(
+            args.n, args.share, args.seed, args.workers, args.parsed
+        )
     built = time.perf_counter() - start
     print(
         f"{len(fps):,} records, {len(planted):,} planted copies: generated, parsed and "
