@@ -20,7 +20,10 @@ less between machines than absolute numbers.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +52,7 @@ QUERIES = (
 )  # fmt: skip
 REQUESTS_PER_CLIENT = 60
 OWSLIB_SAMPLE = 2000  # OWSLib is slow: time it on a sample, it scales linearly
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def rate(count: int, seconds: float) -> float:
@@ -122,6 +126,32 @@ def bench_ingest(folder: Path, work: Path, count: int) -> tuple[float, Path]:
     return rate(count, seconds), config
 
 
+def bench_harvest(folder: Path, work: Path, count: int, workers: int) -> dict[str, float]:
+    """A whole `moisson harvest` of the folder (themes and duplicates on, the defaults) in
+    a fresh process with `[harvest] workers`: wall and CPU seconds (the worker processes'
+    included), peak RSS."""
+    where = work / f"harvest-{workers}"
+    where.mkdir()
+    config = where / "moisson.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{where}/store.db"\n'
+        f'[index]\nurl = "sqlite:///{where}/index.db"\n'
+        f"[harvest]\nallow_files = true\nrate_limit = 0\nworkers = {workers}\n"
+        f'[[sources]]\nid = "bench"\nkind = "csw"\nurl = "{folder.as_uri()}"\n',
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "pipeline.cli", "--config", str(config), "harvest"]
+    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0 or f"{count} seen" not in done.stdout:
+        sys.exit(f"moisson harvest failed:\n{(done.stdout + done.stderr)[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"seconds": seconds, "cpu": cpu, "rate": rate(count, seconds), "rss": after.ru_maxrss}
+
+
 # --- search ----------------------------------------------------------------------------
 
 
@@ -161,6 +191,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("n", type=int, help="number of generated records")
     parser.add_argument("--no-peer", action="store_true", help="skip pycsw (slow to load)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for our API")
+    parser.add_argument("--no-search", action="store_true", help="skip the search phase")
+    parser.add_argument(
+        "--harvest-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="also time whole `moisson harvest` runs with [harvest] workers = 1 and this",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="moisson-bench-") as tmp:
@@ -180,16 +217,29 @@ def main(argv: list[str] | None = None) -> int:
         print("\ningest (records/s)")
         print(f"  moisson      {ours:>10,.0f}   (parse + store + index, file: CSW source)")
 
-        with MoissonServer(config, args.workers) as server:
-            mine = {c: measure(server.url, moisson_request, c) for c in (1, 8)}
+        print("\nwhole `moisson harvest` (themes + duplicates on), one process each")
+        for workers in sorted({1, args.harvest_workers}):
+            found = bench_harvest(work / "records", work, args.n, workers)
+            print(f"  workers={workers}  {found['rate']:>8,.0f} records/s  "
+                  f"wall {found['seconds']:6.1f} s  CPU {found['cpu']:6.1f} s  "
+                  f"peak RSS {found['rss'] / 1024:,.0f} MiB  "
+                  f"(load {os.getloadavg()[0]:.1f})")  # fmt: skip
+
+        mine: dict[int, dict[str, float]] = {}
+        if not args.no_search:
+            with MoissonServer(config, args.workers) as server:
+                mine = {c: measure(server.url, moisson_request, c) for c in (1, 8)}
         theirs: dict[int, dict[str, float]] = {}
         if not args.no_peer:
             ensure_pycsw_venv()
-            with PycswServer(files, timeout=600) as pycsw:
+            with PycswServer(files, timeout=1800) as pycsw:
                 peer_rate = rate(len(pycsw.load.loaded), pycsw.load.seconds)
-                print(f"  pycsw        {peer_rate:>10,.0f}   (load_records)")
-                print(f"  moisson vs pycsw: {ours / peer_rate:.1f}x")
-                theirs = {c: measure(pycsw.url, pycsw_request, c) for c in (1, 8)}
+                print(f"\n  pycsw        {peer_rate:>10,.0f}   (load_records)")
+                print(f"  moisson ingest vs pycsw: {ours / peer_rate:.1f}x")
+                if not args.no_search:
+                    theirs = {c: measure(pycsw.url, pycsw_request, c) for c in (1, 8)}
+        if args.no_search:
+            return 0
 
         print(f"\nsearch ({REQUESTS_PER_CLIENT} queries per client, {len(QUERIES)} terms)")
         for clients in (1, 8):

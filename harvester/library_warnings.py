@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-__all__ = ["WATCHED", "captured", "count", "take_count"]
+__all__ = ["WATCHED", "add_count", "captured", "count", "take_count"]
 
 logger = logging.getLogger(__name__)
 
@@ -130,3 +130,11 @@ def take_count(source_id: str) -> int:
     """The count for `source_id`, reset to zero (read once per run for its summary)."""
     with _counts_lock:
         return _counts.pop(source_id, 0)
+
+
+def add_count(source_id: str, n: int) -> None:
+    """Add warnings counted elsewhere for `source_id` (a harvest worker process's count,
+    pipeline/page_workers.py), so the run's summary still holds them."""
+    if n:
+        with _counts_lock:
+            _counts[source_id] += n

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -67,6 +67,13 @@ class ClusterView:
     pairs: list[Pair] = field(default_factory=list)
 
 
+def _known_or_new(record: Record, known: Mapping[str, Fingerprint]) -> Fingerprint:
+    found = known.get(record.id)
+    if found is not None and found.source_id == record.provenance.source_id:
+        return found
+    return fingerprint(record)
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -92,13 +99,18 @@ class ClusterStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def update(self, records: Sequence[Record]) -> UpdateReport:
+    def update(
+        self, records: Sequence[Record], known: Mapping[str, Fingerprint] | None = None
+    ) -> UpdateReport:
         """Re-fingerprint `records` (new or changed), re-match them, rebuild the clusters
-        they were in or now join. Nothing else is read or written."""
+        they were in or now join. Nothing else is read or written. `known` holds
+        fingerprints already computed from these very records (by a harvest worker,
+        pipeline/page_workers.py), used instead of computing them again."""
         report = UpdateReport()
         if not records:
             return report
-        fps = {r.id: fingerprint(r) for r in records}
+        known = known or {}
+        fps = {r.id: _known_or_new(r, known) for r in records}
         report.fingerprinted = len(fps)
         with self.store.cluster_batch() as batch:
             affected = set(fps) | batch.mates(fps)

@@ -136,13 +136,16 @@ def find_pairs(
     Candidates: records sharing a strong key (dict buckets), or any LSH band (per band, the
     band hashes are sorted with numpy and runs of equal values are the buckets)."""
     ignored = ambiguous_keys(fingerprints)
-    candidates: set[tuple[int, int]] = set()
+    n = len(fingerprints)
+    # Candidate pairs (i, j), i < j, as the one integer i * n + j: a set of ints costs a
+    # third of a set of tuples, which matters at a million records.
+    candidates: set[int] = set()
 
     def add(members: Sequence[int]) -> None:
         if 2 <= len(members) <= MAX_BUCKET:
             for x in range(len(members)):
-                for y in range(x + 1, len(members)):
-                    candidates.add((members[x], members[y]))
+                base = members[x] * n
+                candidates.update(base + members[y] for y in range(x + 1, len(members)))
 
     keyed: dict[str, list[int]] = defaultdict(list)
     for i, fp in enumerate(fingerprints):
@@ -150,19 +153,22 @@ def find_pairs(
             keyed[key].append(i)
     for members in keyed.values():
         add(members)
+    del keyed
     if fingerprints:
-        hashes = band_hashes(np.stack([fp.signature for fp in fingerprints]))
+        hashes = _band_hashes_of(fingerprints)
         for band in range(hashes.shape[1]):
             column = hashes[:, band]
             order = np.argsort(column, kind="stable")
             ranked = column[order]
             starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
             sizes = np.diff(np.r_[starts, len(ranked)])
-            shared = sizes > 1
+            shared = (sizes > 1) & (sizes <= MAX_BUCKET)
             for start, size in zip(starts[shared].tolist(), sizes[shared].tolist(), strict=True):
                 add(sorted(order[start : start + size].tolist()))
+            del column, order, ranked, starts, sizes, shared
     pairs = []
-    for i, j in candidates:
+    for code in candidates:
+        i, j = divmod(code, n)
         a, b = without_keys(fingerprints[i], ignored), without_keys(fingerprints[j], ignored)
         verdict = compare(a, b, params)
         if verdict.same:
@@ -170,6 +176,19 @@ def find_pairs(
         elif verdict.kind == "related" and related is not None:
             related.append(Pair.of(a.record_id, b.record_id, "related", verdict.detail, 0.0))
     return pairs, len(candidates)
+
+
+_BAND_CHUNK = 65_536  # signatures banded at a time: no (n, NUM_PERM) uint64 copy at 1M
+
+
+def _band_hashes_of(fingerprints: Sequence[Fingerprint]) -> np.ndarray:
+    """(n, BANDS) band hashes, computed a chunk of signatures at a time."""
+    first = band_hashes(fingerprints[0].signature.reshape(1, -1))
+    hashes = np.empty((len(fingerprints), first.shape[1]), dtype=np.uint64)
+    for start in range(0, len(fingerprints), _BAND_CHUNK):
+        chunk = fingerprints[start : start + _BAND_CHUNK]
+        hashes[start : start + len(chunk)] = band_hashes(np.stack([fp.signature for fp in chunk]))
+    return hashes
 
 
 def _strength(pair: Pair) -> tuple[int, float, str, str]:

@@ -187,6 +187,15 @@ class HarvestSettings(Section):
         ge=0,
         description="Most requests per second to one host (0: no limit).",
     )
+    workers: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Processes sharing a harvest's work, the writer included: 1 reads, "
+        "parses, matches themes and writes in one process; 2 or more read, parse and match "
+        "themes in worker processes while the first writes (pages still committed in order, "
+        "each with its checkpoint); 0 (default): one per CPU core.",
+    )
     allow_files: bool = Field(
         False,
         description="Harvest `file:` source URLs (local files and folders). Off by default; "

@@ -12,6 +12,8 @@ environment (except the auth secret, read by HttpClient.for_source).
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,11 +28,18 @@ from moisson.errors import UnsafeInput
 from moisson.plugins import load
 from moisson.record import Harvested
 from pipeline.ingest import Ingestor
+from pipeline.page_workers import PagePreparer, WorkerSource, can_fork
 from pipeline.retirement import RetirementResult, apply_run
 from pipeline.runs import ProgressCallback, RunReport, RunStatus, run_source
 from pipeline.runtime import Runtime
 
-__all__ = ["HarvestResult", "choose_since", "harvest_source", "retry_quarantine"]
+__all__ = [
+    "HarvestResult",
+    "choose_since",
+    "harvest_source",
+    "harvest_workers",
+    "retry_quarantine",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +105,16 @@ def retry_quarantine(
     return len(recovered)
 
 
+def harvest_workers(configured: int) -> int:
+    """Processes for one harvest (`[harvest] workers`; 0: one per CPU core). 1 where
+    worker processes cannot be forked, and in a process running other threads (the
+    scheduler, the API's admin harvests): a forked worker could inherit a lock another
+    thread holds at that moment and wait on it forever."""
+    if not can_fork() or threading.active_count() > 1:
+        return 1
+    return configured or os.cpu_count() or 1
+
+
 @dataclass
 class _Refused:
     """A source whose URL the harvest policy refuses: its run fails at once, the reason in
@@ -126,11 +145,23 @@ def harvest_source(
     since = choose_since(store, options, full=full)
     known = {} if full else {u: Validators(*v) for u, v in store.validators(options.id).items()}
     clients: list[HttpClient] = []
+    writer = os.getpid()
 
     def http() -> HttpClient:  # the source's view (auth, validators), built if it asks
         if not clients:
-            clients.append(runtime.http.for_source(options, known))
+            # A harvest worker (pipeline/page_workers.py) gets its own client: the
+            # writer's would share keep-alive sockets with it.
+            base = (
+                runtime.http if os.getpid() == writer else HttpClient(settings.harvest).__enter__()
+            )
+            clients.append(base.for_source(options, known))
         return clients[0]
+
+    def fresh() -> dict[str, tuple[str | None, str | None]] | None:
+        """The validators this run's responses carried (None: no HTTP client was built)."""
+        if not clients:
+            return None
+        return {u: (v.etag, v.last_modified) for u, v in clients[0].fresh.items()}
 
     source: Any = (
         _Refused(refused)
@@ -138,11 +169,19 @@ def harvest_source(
         else load("sources", options.kind)(options, SourceContext(http=http))
     )
     ingestor = Ingestor(store, backend, runtime.themer, runtime.clustering, runtime.access)
-    report = run_source(source, options.id, ingestor, since=since, progress=progress)
-    if report.status is RunStatus.COMPLETE and clients:
-        store.save_validators(
-            options.id, {u: (v.etag, v.last_modified) for u, v in clients[0].fresh.items()}
+    workers = harvest_workers(settings.harvest.workers)
+    from_worker: list[dict[str, tuple[str | None, str | None]] | None] = []
+    run_with: Any = source
+    if workers > 1 and not refused:
+        logger.info("%s: read, parsed and themed in %d worker process(es)", options.id, workers - 1)
+        prepare = PagePreparer(options.id, runtime.themer, runtime.clustering is not None)
+        run_with = WorkerSource(
+            source, prepare, workers, finish=fresh, on_finish=from_worker.append
         )
+    report = run_source(run_with, options.id, ingestor, since=since, progress=progress)
+    validators = from_worker[0] if from_worker else fresh()
+    if report.status is RunStatus.COMPLETE and validators is not None:
+        store.save_validators(options.id, validators)
     reparse: Reparse | None = getattr(source, "reparse", None)
     retried = (
         retry_quarantine(store, ingestor, options.id, report.run_id, reparse)

@@ -30,6 +30,7 @@ from indexer.store import Store
 from indexer.themes import Themer
 from moisson.errors import Conflict
 from moisson.record import Outcome
+from pipeline.page_workers import PreparedPage
 from pipeline.runs import RunReport, RunStart, RunStatus, owner_alive, this_owner
 
 __all__ = ["Ingestor", "reindex_all"]
@@ -113,7 +114,8 @@ class Ingestor:
             for item in page.items:
                 if item.record is not None:
                     item.record.access = list(allowed)
-        if self.themer is not None:
+        prepared = page if isinstance(page, PreparedPage) else None
+        if self.themer is not None and not (prepared and prepared.themed):
             for item in page.items:
                 if item.record is not None:
                     record = item.record
@@ -131,7 +133,8 @@ class Ingestor:
         if written.changed:
             indexed = self.collapser.index(self.backend, written.changed)
             if self.clusters is not None:  # after indexing: a clustering failure never
-                self.clusters.update(written.changed)  # hides records (`duplicates --rebuild`)
+                known = prepared.fingerprints if prepared else None
+                self.clusters.update(written.changed, known)  # hides records (`--rebuild`)
                 self.collapser.follow(self.backend, indexed)  # canonicals, sources changed
         return written.outcomes
 
