@@ -55,8 +55,8 @@ class MoissonClient(QObject):
         return QUrl(self.connection.url + path + query)
 
     def record_url(self, record_id: str) -> QUrl:
-        """Where "open record" points: the record's JSON with provenance."""
-        return QUrl(self.connection.url + "/api/records/" + quote(record_id, safe=""))
+        """Where "open record" points: the record's web page (links, provenance, themes)."""
+        return QUrl(self.connection.url + "/records/" + quote(record_id, safe=""))
 
     def get(
         self,

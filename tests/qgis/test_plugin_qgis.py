@@ -300,7 +300,7 @@ def test_open_record_hands_the_record_url_to_the_browser(
 ) -> None:
     live, *_ = served
     [hit] = shown["with_token"]["hits"]
-    assert shown["opened"] == [f"{live.url}/api/records/{hit['id']}"]
+    assert shown["opened"] == [f"{live.url}/records/{hit['id']}"]
 
 
 def test_add_to_map_adds_a_valid_wms_layer_that_renders(
