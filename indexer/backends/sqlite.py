@@ -44,7 +44,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -344,7 +344,12 @@ class SqliteBackend:
                     mask = mask & evaluate(node, lambda leaf: fetch(leaf).mask, other, mask)
                     narrowed = True
             rowids = np.flatnonzero(mask)
-            facets, infos = self._facets(columns, rowids, mask if narrowed else None, query)
+            # The same rows again (a repeated search, another page of it): counts reused.
+            seen = None if visible is None else tuple(visible)
+            selection = (tree, tuple(conditions), seen, query.collapse) if current else None
+            facets, infos = self._facets(
+                columns, rowids, mask if narrowed else None, query, cache, selection
+            )
 
             scores = None
             if texts and any(sort.field == "relevance" for sort in ordering):
@@ -374,10 +379,17 @@ class SqliteBackend:
         )
 
     def _facets(
-        self, columns: Columns, rowids: np.ndarray, mask: np.ndarray | None, query: Query
+        self,
+        columns: Columns,
+        rowids: np.ndarray,
+        mask: np.ndarray | None,
+        query: Query,
+        cache: MatchCache,
+        selection: Hashable | None,
     ) -> tuple[dict[str, list[FacetBucket]], dict[str, FacetInfo]]:
         """Buckets per facet, counted in FACETS order until `facet_budget` seconds have gone:
-        the facets left are empty and marked `timed_out`, and the page still answers."""
+        the facets left are empty and marked `timed_out`, and the page still answers. Counts
+        are kept in `cache` under `selection` (what chose the rows; None: not kept)."""
         facets: dict[str, list[FacetBucket]] = {}
         infos: dict[str, FacetInfo] = {}
         deadline = time.monotonic() + self.facet_budget
@@ -386,7 +398,11 @@ class SqliteBackend:
                 facets[name], infos[name] = [], FacetInfo(timed_out=True)
                 continue
             column = columns.keyword(name, query.collapse)
-            counts = column.counts(rowids, mask)
+            counts = cache.get(
+                ("counts", name, query.collapse, selection),
+                lambda column=column: column.counts(rowids, mask),  # type: ignore[misc]
+                keep=selection is not None and mask is not None,
+            )
             facets[name], truncated = column.buckets(
                 counts, query.filters.get(name, []), query.facet_size
             )

@@ -7,12 +7,12 @@ Facets, the hidden access/collapse facets and the other keyword fields of the ne
 
 Counting (issue 19, search at 1M records): a page counts eight facets over the matched rows,
 often a third of the index. A sparse mat-vec over the whole column (the former path above 15%
-of the rows) cost 50-100 ms per facet at 1M, and gathering CSR slices per row ~50 ms. So the
-values are also held as a dense `rowid x width` array of value numbers (`Packed`: width = the
-about the most values a row holds, see _WIDTH; 0 pads), counted by one fancy-index gather and one
-`bincount` (single-valued facets are the width-1 case); the few rows holding more values are
-counted from the CSR. Above half the rows, the complement is counted and subtracted from the
-whole-index counts.
+of the rows) costs 3-18 ms per facet at 1M, gathering CSR slices per row more. So the
+values are also held as a dense `rowid x width` array of value numbers (`Packed`: width
+about the most values a row holds, see _WIDTH; 0 pads), counted by one fancy-index gather
+and one `bincount` (single-valued facets are the width-1 case; the few rows holding more
+values are counted from the CSR) when that costs less than the mat-vec (_PACKED_COST).
+Above half the rows, the complement is counted and subtracted from the whole-index counts.
 """
 
 from __future__ import annotations
@@ -34,6 +34,11 @@ __all__ = ["FacetColumn"]
 # row holds, or above _WIDTH (themes with their ancestors reach ~15) the 99.5th percentile,
 # never more than twice _WIDTH; rows with more values are counted from the CSR instead.
 _WIDTH = 16
+# Cost of counting one packed slot against one mat-vec entry: measured at 1M records (10x the
+# 100k generated corpus), a packed slot ~5 ns (the bincount casts uint16 to intp), a mat-vec
+# entry 1.3-3.8 ns. So themes (16 slots a row, 11 values on average) over a third of the
+# rows take the mat-vec (13 ms vs 30 ms); keywords and single-valued facets the packed rows.
+_PACKED_COST = 2.5
 
 
 @dataclass(frozen=True)
@@ -157,23 +162,30 @@ class FacetColumn:
         if mask is None:
             return self._total()
         size = self.rows.shape[0]
-        if len(rowids) > size // 2 and len(mask) >= size:
+        if len(rowids) and rowids[-1] >= size:
+            rowids = rowids[rowids < size]
+        mask = mask[:size]
+        if len(rowids) > size // 2:
             # Most rows selected: count the others and subtract (rows without values and
             # removed rows hold no entry, so they count nothing either way).
-            others = np.flatnonzero(~mask[:size])
-            return self._total() - self._count(others)
-        return self._count(rowids[rowids < size] if len(rowids) and rowids[-1] >= size else rowids)
+            others = ~mask
+            return self._total() - self._count(np.flatnonzero(others), others)
+        return self._count(rowids, mask)
 
     def _total(self) -> np.ndarray:
         if self.everything is None:
             self.everything = np.bincount(self.rows.indices, minlength=len(self.values))
         return self.everything
 
-    def _count(self, rowids: np.ndarray) -> np.ndarray:
-        """Per-value counts over `rowids` (sorted, all below the column's size)."""
+    def _count(self, rowids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Per-value counts over `rowids` (sorted, all below the column's size; `mask` the
+        same rows): from the packed rows when gathering them costs less than a mat-vec over
+        every entry of the column, else the mat-vec (see _PACKED_COST)."""
         packed = self.packed
         if packed is None:
             packed = self.packed = Packed.of(self.rows)
+        if len(rowids) * packed.codes.shape[1] * _PACKED_COST > self.rows.nnz:
+            return np.asarray(self.by_value.T @ mask.astype(np.int32))
         gathered = packed.codes[rowids].ravel()
         counts = np.bincount(gathered, minlength=len(self.values) + 1)[1:]
         if len(packed.wide):
