@@ -16,7 +16,7 @@ bench_scale.py; this one isolates the index so 1M records build in minutes, not 
 with snippets), with and without a bbox, at 1 and 8 client threads in-process: p50/p95,
 searches/s, the CPU time of a search (its thread's: what a machine shared with other jobs
 cannot inflate, unlike wall-clock time), the open() time and the load average. Once per
-match cache size of `--cache-mb` (default `0,128`: off, then the default). With the cache
+match cache size of `--cache-mb` (default `0,256`: off, then the default). With the cache
 on, the 16 bench terms are all cached after the warm-up pass, so that run measures repeated
 traffic; without it, every search's full cost. `--http`: the same through `moisson serve`
 (gunicorn, 2 workers, default cache) over loopback too.
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     searching.add_argument("folder", type=Path)
     searching.add_argument("--http", action="store_true", help="also through moisson serve")
     searching.add_argument(
-        "--cache-mb", default="0,128", help="match cache sizes to measure, one run each"
+        "--cache-mb", default="0,256", help="match cache sizes to measure, one run each"
     )
     args = parser.parse_args(argv)
     if args.command == "build":

@@ -66,7 +66,7 @@ from indexer.backends.sqlite_query import (
     evaluate,
     fts_leaf,
     positive_leaves,
-    score,
+    scores_of,
 )
 from indexer.backends.sqlite_tables import Prepared, SqliteTables, sqlite_errors
 from indexer.query_text import text_tree
@@ -90,9 +90,10 @@ _BATCH = 2000  # records per transaction in reindex
 # Seconds a search may spend counting facets (all of them take a few ms at 100k records);
 # past it the remaining facets are reported as timed out rather than slowing the page.
 FACET_BUDGET = 1.0
-# Bytes of text matches and condition masks kept per index snapshot (sqlite_cache.py): at
-# 1M records a common word's match is ~5 MiB, a bbox or access mask 1 MiB.
-CACHE_BYTES = 128 * 2**20
+# Bytes of text matches, scores, condition masks and facet counts kept per index snapshot
+# (sqlite_cache.py): at 1M records a word in a third of the records takes ~4.6 MiB (mask and
+# rowids per field), its scores 4 MiB, a bbox or access mask 1 MiB; 256 MiB hold ~25 words.
+CACHE_BYTES = 256 * 2**20
 
 
 class SqliteBackend:
@@ -353,8 +354,13 @@ class SqliteBackend:
 
             scores = None
             if texts and any(sort.field == "relevance" for sort in ordering):
-                positive = [fetch(leaf) for leaf in compiled]
-                scores = score(positive, columns.saturation, columns.documents, rowids)
+                leaves = tuple(compiled.values())
+                every = cache.get(  # per row, for every row: a filter change reuses it
+                    ("scores", leaves),
+                    lambda: scores_of([fetch(leaf) for leaf in compiled], columns),
+                    keep=current,
+                )
+                scores = every[rowids]
             if any(sort.field == "title" for sort in ordering) and columns.title_rank is None:
                 columns.title_rank = self._tables.title_rank(conn, columns.size)
             keys = columns.sort_keys(ordering, rowids, scores)

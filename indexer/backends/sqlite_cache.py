@@ -1,12 +1,15 @@
-"""The embedded index's match cache: rowid sets of text leaves and condition masks, reused
-by later searches of the same index snapshot (issue 19, search at 1M records).
+"""The embedded index's match cache: rowid sets of text leaves, their scores, condition
+masks and facet counts, reused by later searches of the same index snapshot (issue 19,
+search at 1M records).
 
 Why: at 1M records the costs of a search that grow with the index are, in order, reading a
 common word's postings from FTS5 (a word in a third of the records: ~300k rowids per field,
 tens of ms), a bbox over every record's boxes and the access filter's mask (a few ms each).
 Catalogue traffic repeats its words, map extents and roles (the datahub's start page, the
-map view of a region), so keeping those rowid sets is what OpenSearch does too (its node
-query cache keeps filter bitsets per segment).
+map view of a region, a facet clicked after a search), so keeping those rowid sets is what
+OpenSearch does too (its node query cache keeps filter bitsets per segment, its request cache
+aggregation results). Facet counts are kept per selection (text tree, conditions, roles,
+collapse): a repeated search or its next page counts nothing again.
 
 Never stale: a cache belongs to one `Columns` snapshot (indexer/backends/sqlite_columns.py);
 any write makes a new snapshot with an empty cache. The backend stores into it only what a

@@ -98,7 +98,7 @@ def _rowids(text: str | None, size: int) -> np.ndarray:
     if not text:
         return np.zeros(0, dtype=np.int64)
     found = np.fromstring(text, dtype=np.int64, sep=",")
-    return found[found < size]
+    return found[found < size].astype(np.int32)  # half the bytes in the match cache
 
 
 @dataclass(frozen=True)
