@@ -186,22 +186,23 @@ def run_clients(search: Callable[[str], object], clients: int) -> dict[str, floa
 
 def search(folder: Path, http: bool, caches: list[int]) -> None:
     path = folder / "index.db"
-    for cache_mb in caches:
-        backend = SqliteBackend(path, cache_bytes=cache_mb * 2**20)
-        began = time.perf_counter()
-        backend.open()
-        opened = time.perf_counter() - began
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(
-            f"{backend.count():,} records, index {index_mib(path):,.0f} MiB, match cache "
-            f"{cache_mb} MiB; open() {opened:.1f} s, peak RSS {rss:,.0f} MiB, "
-            f"load {load_average()}",
-            flush=True,
-        )
-        try:
+    backend = SqliteBackend(path)
+    began = time.perf_counter()
+    backend.open()
+    opened = time.perf_counter() - began
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"{backend.count():,} records, index {index_mib(path):,.0f} MiB; open() {opened:.1f} s, "
+        f"peak RSS {rss:,.0f} MiB, load {load_average()}",
+        flush=True,
+    )
+    try:
+        for cache_mb in caches:
+            backend.resize_cache(cache_mb * 2**20)
+            print(f"match cache {cache_mb} MiB", flush=True)
             measure(backend)
-        finally:
-            backend.close()
+    finally:
+        backend.close()
     if http:
         search_http(folder)
 

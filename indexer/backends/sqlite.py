@@ -124,6 +124,12 @@ class SqliteBackend:
         self.cache_bytes = cache_bytes
         self._cache: tuple[Columns, MatchCache] = (self._columns, MatchCache(0))
 
+    def resize_cache(self, cache_bytes: int) -> None:
+        """Set the match cache's budget (0: off) and drop what it holds."""
+        with self._refresh_lock:
+            self.cache_bytes = cache_bytes
+            self._cache = (Columns.empty(""), MatchCache(0))
+
     def _cache_of(self, columns: Columns) -> MatchCache:
         """The match cache of snapshot `columns` (a new, empty one for a new snapshot)."""
         owner, cache = self._cache
