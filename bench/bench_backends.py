@@ -89,9 +89,11 @@ def main(argv: list[str]) -> int:
         runs: list[tuple[str, str, int]] = []
         if not args.skip_sqlite:
             runs.append(("sqlite", f"sqlite:///{Path(folder) / 'index.db'}", 0))
-        for senders in map(int, args.senders.split(",")) if args.opensearch else []:
+        for number, senders in enumerate(
+            map(int, args.senders.split(",") if args.opensearch else [])
+        ):
             alias = f"{args.opensearch.rstrip('/')}/bench-{uuid.uuid4().hex[:8]}"
-            runs.append((f"opensearch, {senders} sender(s)", alias, senders))
+            runs.append((f"opensearch #{number + 1}, {senders} sender(s)", alias, senders))
         for name, url, senders in runs:
             opensearch_bulk.SENDERS = senders or opensearch_bulk.SENDERS
             backend = build_backend(url)

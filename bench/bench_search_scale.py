@@ -52,7 +52,7 @@ from moisson.record import BBox, Record
 BBOX = BBox(west=-5.5, south=41.0, east=10.0, north=51.5)  # metropolitan France
 HTTP_BBOX = "-5.5,41.0,10.0,51.5"
 CHUNK = 500  # generated records per worker task
-SEARCHES_PER_CLIENT = 64
+SEARCHES_PER_CLIENT = 64  # --searches
 
 _themer: Themer | None = None
 
@@ -253,10 +253,13 @@ def main(argv: list[str] | None = None) -> int:
     searching = commands.add_parser("search", help="measure searches on a built index")
     searching.add_argument("folder", type=Path)
     searching.add_argument("--http", action="store_true", help="also through moisson serve")
+    searching.add_argument("--searches", type=int, default=SEARCHES_PER_CLIENT, help="per client")
     searching.add_argument(
         "--cache-mb", default="0,256", help="match cache sizes to measure, one run each"
     )
     args = parser.parse_args(argv)
+    global SEARCHES_PER_CLIENT
+    SEARCHES_PER_CLIENT = getattr(args, "searches", SEARCHES_PER_CLIENT)
     if args.command == "build":
         build(args.n, args.folder, args.workers, args.distinct or args.n)
     else:
