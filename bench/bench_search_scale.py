@@ -155,14 +155,14 @@ def percentiles(latencies: list[float]) -> tuple[float, float]:
     return statistics.median(latencies), cuts[94]
 
 
-def run_clients(search: Callable[[str], object], clients: int) -> dict[str, float]:
+def run_clients(search: Callable[[str], object], clients: int, searches: int) -> dict[str, float]:
     latencies: list[float] = []
     cpu: list[float] = []
     lock = threading.Lock()
 
     def client(offset: int) -> None:
         mine, used = [], []
-        for number in range(SEARCHES_PER_CLIENT):
+        for number in range(searches):
             term = QUERIES[(offset + number) % len(QUERIES)]
             start, thread_start = time.perf_counter(), time.thread_time()
             search(term)
@@ -184,7 +184,7 @@ def run_clients(search: Callable[[str], object], clients: int) -> dict[str, floa
     return {"p50": p50, "p95": p95, "rate": len(latencies) / wall, "cpu50": cpu50, "cpu95": cpu95}
 
 
-def search(folder: Path, http: bool, caches: list[int]) -> None:
+def search(folder: Path, http: bool, caches: list[int], searches: int) -> None:
     path = folder / "index.db"
     backend = SqliteBackend(path)
     began = time.perf_counter()
@@ -200,14 +200,14 @@ def search(folder: Path, http: bool, caches: list[int]) -> None:
         for cache_mb in caches:
             backend.resize_cache(cache_mb * 2**20)
             print(f"match cache {cache_mb} MiB", flush=True)
-            measure(backend)
+            measure(backend, searches)
     finally:
         backend.close()
     if http:
         search_http(folder)
 
 
-def measure(backend: SqliteBackend) -> None:
+def measure(backend: SqliteBackend, searches: int) -> None:
     service = SearchService(backend, load_themer(ThemesSettings()), ["fr", "en"])
     cases: dict[str, Callable[[str], object]] = {
         "text + facets + 20 hits": lambda q: service.run(Query(q=q, size=20)),
@@ -217,7 +217,7 @@ def measure(backend: SqliteBackend) -> None:
         for term in QUERIES:  # warm: first use of each term's stems, caches
             run(term)
         for clients in (1, 8):
-            found = run_clients(run, clients)
+            found = run_clients(run, clients, searches)
             print(
                 f"  {name:<32} {clients} client(s): p50 {found['p50']:7.1f} ms  "
                 f"p95 {found['p95']:7.1f} ms  {found['rate']:7.1f} searches/s  "
@@ -258,12 +258,11 @@ def main(argv: list[str] | None = None) -> int:
         "--cache-mb", default="0,256", help="match cache sizes to measure, one run each"
     )
     args = parser.parse_args(argv)
-    global SEARCHES_PER_CLIENT
-    SEARCHES_PER_CLIENT = getattr(args, "searches", SEARCHES_PER_CLIENT)
     if args.command == "build":
         build(args.n, args.folder, args.workers, args.distinct or args.n)
     else:
-        search(args.folder, args.http, [int(x) for x in args.cache_mb.split(",")])
+        caches = [int(x) for x in args.cache_mb.split(",")]
+        search(args.folder, args.http, caches, args.searches)
     return 0
 
 
