@@ -50,10 +50,13 @@ def test_cached_searches_answer_what_uncached_ones_do(tmp_path: Path) -> None:
         cache = cached._cache[1]
         assert cache.hits > 0 and cache.used > 0
         assert plain._cache[1].used == 0
+        cached.resize_cache(0)
+        switched_off = _answers(cached)
+        assert cached._cache[1].used == 0
     finally:
         cached.close()
         plain.close()
-    assert first == again == reference
+    assert first == again == reference == switched_off
 
 
 def test_a_write_is_seen_by_the_next_search_of_a_cached_word(tmp_path: Path) -> None:
