@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from indexer.backends import build_backend
+from indexer.backends import build_backend, sqlite_tables
 from indexer.backends.sqlite import SqliteBackend
 from indexer.backends.sqlite_facets import FacetColumn
 from moisson.errors import ConfigError
@@ -103,3 +103,29 @@ def test_packed_facet_counts_equal_the_sparse_sums(seed: int) -> None:
         rowids = np.flatnonzero(mask)
         expected = np.asarray(matrix[rowids].sum(axis=0)).ravel().astype(np.int64)
         assert column.counts(rowids, mask).tolist() == expected.tolist()
+
+
+def test_columns_loaded_in_chunks_answer_what_one_load_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """open() turns the docs table into columns a chunk at a time (sqlite_tables._load);
+    rows, their boxes and removed rows must land the same whatever the chunk size."""
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    writer = _open(url)
+    try:
+        records = corpus()
+        writer.index(records)
+        writer.delete([records[0].id, records[3].id])
+        writer.index([records[3]])  # removed, then written again
+        one_load = _open(url)
+        monkeypatch.setattr(sqlite_tables, "_LOAD_CHUNK", 2)
+        chunked = _open(url)
+        try:
+            assert chunked._columns.size == one_load._columns.size
+            assert _answers(chunked) == _answers(one_load)
+            assert chunked.count() == len(records) - 1
+        finally:
+            one_load.close()
+            chunked.close()
+    finally:
+        writer.close()
