@@ -8,6 +8,10 @@ loading records/s (reindex() of the whole corpus into a fresh index, swap includ
 search latency p50/p95 through the backend (text query + all 7 facets counted + 20 hits with
 snippets), over the queries the embedded index's targets are stated for. Without
 --opensearch (or OPENSEARCH_TEST_URL) only the embedded index runs.
+
+`--senders 1,2` runs OpenSearch once per number of bulk requests in flight
+(indexer/backends/opensearch_bulk.SENDERS), side by side in one run; `--skip-sqlite` leaves
+the embedded index out.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 
 from bench.generate import generate_iso_records
 from harvester.formats.csw_response import read_document
-from indexer.backends import build_backend
+from indexer.backends import build_backend, opensearch_bulk
 from indexer.backends.base import SearchBackend
 from moisson.record import Query, Record
 
@@ -74,26 +78,35 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int)
     parser.add_argument("--opensearch", default=os.environ.get("OPENSEARCH_TEST_URL"))
+    parser.add_argument("--senders", default=str(opensearch_bulk.SENDERS))
+    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     corpus = records(args.n)
     print(f"generated and parsed {len(corpus)} records in {time.perf_counter() - began:.1f} s")
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as folder:
-        urls = {"sqlite": f"sqlite:///{Path(folder) / 'index.db'}"}
-        if args.opensearch:
-            urls["opensearch"] = f"{args.opensearch.rstrip('/')}/bench-{uuid.uuid4().hex[:8]}"
-        for name, url in urls.items():
+        runs: list[tuple[str, str, int]] = []
+        if not args.skip_sqlite:
+            runs.append(("sqlite", f"sqlite:///{Path(folder) / 'index.db'}", 0))
+        for number, senders in enumerate(
+            map(int, args.senders.split(",") if args.opensearch else [])
+        ):
+            alias = f"{args.opensearch.rstrip('/')}/bench-{uuid.uuid4().hex[:8]}"
+            runs.append((f"opensearch #{number + 1}, {senders} sender(s)", alias, senders))
+        for name, url, senders in runs:
+            opensearch_bulk.SENDERS = senders or opensearch_bulk.SENDERS
             backend = build_backend(url)
             backend.open()
             try:
                 results[name] = measure(backend, corpus)
             finally:
-                if name == "opensearch":
+                if senders:
                     _drop(url)
                 backend.close()
     names = list(results)
-    print(f"\n{len(corpus):,} records | " + " | ".join(names))
+    load = os.getloadavg()[0]
+    print(f"\n{len(corpus):,} records, load average {load:.1f} | " + " | ".join(names))
     for metric in next(iter(results.values())):
         print(f"{metric} | " + " | ".join(f"{results[n][metric]:,.1f}" for n in names))
     return 0

@@ -2,8 +2,8 @@
 retries of rejected items (`bulk`, `send`), and the translation of opensearch-py's errors
 (`translated`) that indexer/backends/opensearch.py uses for every call.
 
-A batch is serialised once to NDJSON; the next one is prepared in a helper thread while the
-current request is in flight. Items rejected for load (429, 5xx) are retried with exponential
+A batch is serialised once to NDJSON; the next one is prepared in a helper thread while
+SENDERS requests are in flight. Items rejected for load (429, 5xx) are retried with exponential
 backoff; any other failure stops and raises BackendError with the counts, so the number of
 records indexed always equals the number sent or the caller is told the difference.
 """
@@ -14,8 +14,9 @@ import itertools
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -38,11 +39,21 @@ from indexer.backends.documents import (
 from moisson.errors import BackendError, BackendUnavailable, BadQuery
 from moisson.record import BBox, Record
 
-__all__ = ["BATCH", "SUGGEST_SEPARATOR", "bulk", "document", "line", "send", "translated"]
+__all__ = [
+    "BATCH",
+    "SENDERS",
+    "SUGGEST_SEPARATOR",
+    "bulk",
+    "document",
+    "line",
+    "send",
+    "translated",
+]
 
 logger = logging.getLogger(__name__)
 
 BATCH = 1000  # records per bulk request
+SENDERS = 2  # bulk requests in flight at once (see bulk)
 _BATCH_BYTES = 8 * 1024 * 1024
 _RETRIES = 6  # attempts for rejected bulk items: 0.25 s, 0.5 s, ... 8 s between them
 _RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -163,22 +174,43 @@ def bulk(client: OpenSearch, index: str, records: Iterator[Record]) -> int:
     """Index `records` into `index` in batches; how many were written. If any item cannot
     be written after retries, raises BackendError saying how many were written before.
 
-    The next batch is prepared (documents built and serialised, Python work) in a
-    helper thread while the current one is sent (waiting on the cluster), so both cores
-    of a small machine work."""
+    The next batch is prepared (documents built and serialised, Python work) in a helper
+    thread while SENDERS requests are in flight (waiting on the cluster): OpenSearch indexes
+    concurrent bulk requests into one shard on as many write threads, so the node's cores
+    and the client's all work (one request at a time left the node's second core idle:
+    issue 19). Batches in flight together may hold the same id only if `records` repeats
+    one, and then either version may win: callers pass unique ids (index() dedupes, reindex
+    reads the store)."""
     written = 0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-prepare") as pool:
-        upcoming = pool.submit(prepare, list(itertools.islice(records, BATCH)))
-        while items := upcoming.result():
-            upcoming = pool.submit(prepare, list(itertools.islice(records, BATCH)))
+    failed: BackendError | None = None
+    in_flight: deque[Future[int]] = deque()
+
+    def settle(future: Future[int]) -> None:
+        nonlocal written, failed
+        try:
+            written += future.result()
+        except BackendError as exc:
+            failed = failed or exc
+
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-prepare") as preparing,
+        ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="bulk-send") as sending,
+    ):
+        upcoming = preparing.submit(prepare, list(itertools.islice(records, BATCH)))
+        while failed is None and (items := upcoming.result()):
+            upcoming = preparing.submit(prepare, list(itertools.islice(records, BATCH)))
             for chunk in chunks(items):
-                try:
-                    written += send(client, index, chunk)
-                except BackendError as exc:
-                    if written:
-                        exc.message = f"{written} records written before; {exc.message}"
-                        exc.args = (exc.message,)
-                    raise
+                in_flight.append(sending.submit(send, client, index, chunk))
+                while len(in_flight) >= SENDERS:
+                    settle(in_flight.popleft())
+        while in_flight:
+            settle(in_flight.popleft())
+        upcoming.cancel()
+    if failed is not None:
+        if written:
+            failed.message = f"{written} records written before; {failed.message}"
+            failed.args = (failed.message,)
+        raise failed
     return written
 
 

@@ -44,7 +44,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -58,6 +58,7 @@ from indexer.backends.documents import (
     RANKED_BELOW,
     visible_sources,
 )
+from indexer.backends.sqlite_cache import MatchCache
 from indexer.backends.sqlite_columns import Columns, page
 from indexer.backends.sqlite_query import (
     Leaf,
@@ -65,7 +66,7 @@ from indexer.backends.sqlite_query import (
     evaluate,
     fts_leaf,
     positive_leaves,
-    score,
+    scores_of,
 )
 from indexer.backends.sqlite_tables import Prepared, SqliteTables, sqlite_errors
 from indexer.query_text import text_tree
@@ -81,7 +82,7 @@ from moisson.record import (
     Results,
 )
 
-__all__ = ["FACET_BUDGET", "SqliteBackend"]
+__all__ = ["CACHE_BYTES", "FACET_BUDGET", "SqliteBackend"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,10 @@ _BATCH = 2000  # records per transaction in reindex
 # Seconds a search may spend counting facets (all of them take a few ms at 100k records);
 # past it the remaining facets are reported as timed out rather than slowing the page.
 FACET_BUDGET = 1.0
+# Bytes of text matches, scores, condition masks and facet counts kept per index snapshot
+# (sqlite_cache.py): at 1M records a word in a third of the records takes ~4.6 MiB (mask and
+# rowids per field), its scores 4 MiB, a bbox or access mask 1 MiB; 256 MiB hold ~25 words.
+CACHE_BYTES = 256 * 2**20
 
 
 class SqliteBackend:
@@ -98,7 +103,13 @@ class SqliteBackend:
         {"fulltext", "bbox", "daterange", "facets", "highlight", "suggest", "advanced"}
     )
 
-    def __init__(self, path: str | Path, *, facet_budget: float = FACET_BUDGET) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        facet_budget: float = FACET_BUDGET,
+        cache_bytes: int = CACHE_BYTES,
+    ) -> None:
         self.path = Path(path)
         self.facet_budget = facet_budget
         self._tables = SqliteTables(self.path)
@@ -108,25 +119,51 @@ class SqliteBackend:
         self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._readers: list[sqlite3.Connection] = []
         self._versions: dict[int, int] = {}
+        self._seen: dict[int, tuple[str, int]] = {}  # connection -> (epoch, generation) seen
         self._columns = Columns.empty("")
+        self.cache_bytes = cache_bytes
+        self._cache: tuple[Columns, MatchCache] = (self._columns, MatchCache(0))
+
+    def resize_cache(self, cache_bytes: int) -> None:
+        """Set the match cache's budget (0: off) and drop what it holds."""
+        with self._refresh_lock:
+            self.cache_bytes = cache_bytes
+            self._cache = (Columns.empty(""), MatchCache(0))
+
+    def _cache_of(self, columns: Columns) -> MatchCache:
+        """The match cache of snapshot `columns` (a new, empty one for a new snapshot)."""
+        owner, cache = self._cache
+        if owner is not columns:
+            with self._refresh_lock:
+                owner, cache = self._cache
+                if owner is not columns:
+                    cache = MatchCache(self.cache_bytes)
+                    self._cache = (columns, cache)
+        return cache
 
     @classmethod
     def from_url(cls, url: str) -> SqliteBackend:
         """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db` (SQLAlchemy's form),
-        optionally `?facet_budget_ms=N` (see FACET_BUDGET)."""
+        optionally `?facet_budget_ms=N` (see FACET_BUDGET) and `cache_mb=N` (see
+        CACHE_BYTES; 0 switches the match cache off)."""
         prefix = "sqlite:///"
         path, _, options = url.partition("?")
         if not path.startswith(prefix) or len(path) == len(prefix):
             raise ConfigError(f"index URL {url!r} must look like sqlite:///path/to/index.db")
-        budget = FACET_BUDGET
+        known = {"facet_budget_ms": FACET_BUDGET * 1000, "cache_mb": CACHE_BYTES / 2**20}
+        chosen = dict(known)
         for key, values in parse_qs(options, keep_blank_values=True).items():
-            if key != "facet_budget_ms" or not values[-1].isdigit():
+            if key not in known or not values[-1].isdigit():
                 raise ConfigError(
                     f"index URL {url!r}: unknown or bad parameter {key!r} "
-                    "(known: facet_budget_ms=N)"
+                    "(known: facet_budget_ms=N, cache_mb=N)"
                 )
-            budget = int(values[-1]) / 1000
-        return cls(path[len(prefix) :], facet_budget=budget)
+            chosen[key] = int(values[-1])
+        return cls(
+            path[len(prefix) :],
+            facet_budget=chosen["facet_budget_ms"] / 1000,
+            cache_bytes=int(chosen["cache_mb"] * 2**20),
+        )
 
     def __repr__(self) -> str:
         return f"SqliteBackend({str(self.path)!r})"
@@ -148,6 +185,7 @@ class SqliteBackend:
             self._writer = None
             self._readers.clear()
             self._versions.clear()
+            self._seen.clear()
             self._idle = queue.SimpleQueue()
 
     def _require_writer(self) -> sqlite3.Connection:
@@ -193,6 +231,7 @@ class SqliteBackend:
             return
         with self._refresh_lock:
             epoch, generation = self._tables.meta(conn)
+            self._seen[id(conn)] = (epoch, generation)
             current = self._columns
             if current.epoch != epoch:
                 self._columns = self._tables.load(conn, Columns.empty(epoch), generation)
@@ -269,24 +308,41 @@ class SqliteBackend:
             columns = self._columns
             matches: dict[Leaf, LeafMatch] = {}
 
+            cache = self._cache_of(columns)
+            # Text matches read through `conn` are kept only when it saw this very snapshot.
+            current = self._seen.get(id(conn)) == (columns.epoch, columns.generation)
+
             def fetch(leaf: TextLeaf) -> LeafMatch:
                 fts = compiled.get(leaf) or fts_leaf(leaf)
                 if fts not in matches:
-                    matches[fts] = self._tables.match(conn, fts, columns.size)
+                    matches[fts] = cache.get(
+                        ("text", fts),
+                        lambda: self._tables.match(conn, fts, columns.size),
+                        keep=current,
+                    )
                 return matches[fts]
 
             def other(node: Node) -> np.ndarray:
-                return columns.condition_mask(node, query.collapse)
+                return cache.get(
+                    ("condition", node, query.collapse),
+                    lambda: columns.condition_mask(node, query.collapse),
+                )
+
+            def holding(facet: str, values: Sequence[str]) -> np.ndarray:
+                return cache.get(
+                    (facet, tuple(values)),
+                    lambda: columns.facets[facet].holding(values, columns.size),
+                )
 
             mask = columns.alive
             narrowed = tree is not None
             visible = query.visible()
             if visible is not None:  # who may see what: in the mask, so counts and pages agree
-                mask = mask & columns.facets[ACCESS].holding(visible, columns.size)
+                mask = mask & holding(ACCESS, visible)
                 narrowed = True
             if query.collapse:  # one hit per duplicate cluster (documents.OUTRANKED)
                 hidden = [RANKED_BELOW] if visible is None else visible
-                dropped = columns.facets[OUTRANKED].holding(hidden, columns.size)
+                dropped = holding(OUTRANKED, hidden)
                 if dropped.any():  # no duplicates: the cached whole-index counts still hold
                     mask = mask & ~dropped
                     narrowed = True
@@ -295,12 +351,22 @@ class SqliteBackend:
                     mask = mask & evaluate(node, lambda leaf: fetch(leaf).mask, other, mask)
                     narrowed = True
             rowids = np.flatnonzero(mask)
-            facets, infos = self._facets(columns, rowids, mask if narrowed else None, query)
+            # The same rows again (a repeated search, another page of it): counts reused.
+            seen = None if visible is None else tuple(visible)
+            selection = (tree, tuple(conditions), seen, query.collapse) if current else None
+            facets, infos = self._facets(
+                columns, rowids, mask if narrowed else None, query, cache, selection
+            )
 
             scores = None
             if texts and any(sort.field == "relevance" for sort in ordering):
-                positive = [fetch(leaf) for leaf in compiled]
-                scores = score(positive, columns.saturation, columns.documents, rowids)
+                leaves = tuple(compiled.values())
+                every = cache.get(  # per row, for every row: a filter change reuses it
+                    ("scores", leaves),
+                    lambda: scores_of([fetch(leaf) for leaf in compiled], columns),
+                    keep=current,
+                )
+                scores = every[rowids]
             if any(sort.field == "title" for sort in ordering) and columns.title_rank is None:
                 columns.title_rank = self._tables.title_rank(conn, columns.size)
             keys = columns.sort_keys(ordering, rowids, scores)
@@ -325,10 +391,17 @@ class SqliteBackend:
         )
 
     def _facets(
-        self, columns: Columns, rowids: np.ndarray, mask: np.ndarray | None, query: Query
+        self,
+        columns: Columns,
+        rowids: np.ndarray,
+        mask: np.ndarray | None,
+        query: Query,
+        cache: MatchCache,
+        selection: Hashable | None,
     ) -> tuple[dict[str, list[FacetBucket]], dict[str, FacetInfo]]:
         """Buckets per facet, counted in FACETS order until `facet_budget` seconds have gone:
-        the facets left are empty and marked `timed_out`, and the page still answers."""
+        the facets left are empty and marked `timed_out`, and the page still answers. Counts
+        are kept in `cache` under `selection` (what chose the rows; None: not kept)."""
         facets: dict[str, list[FacetBucket]] = {}
         infos: dict[str, FacetInfo] = {}
         deadline = time.monotonic() + self.facet_budget
@@ -337,7 +410,11 @@ class SqliteBackend:
                 facets[name], infos[name] = [], FacetInfo(timed_out=True)
                 continue
             column = columns.keyword(name, query.collapse)
-            counts = column.counts(rowids, mask)
+            counts = cache.get(
+                ("counts", name, query.collapse, selection),
+                lambda column=column: column.counts(rowids, mask),  # type: ignore[misc]
+                keep=selection is not None and mask is not None,
+            )
             facets[name], truncated = column.buckets(
                 counts, query.filters.get(name, []), query.facet_size
             )

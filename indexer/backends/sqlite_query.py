@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -32,7 +33,7 @@ __all__ = [
     "evaluate",
     "fts_leaf",
     "positive_leaves",
-    "score",
+    "scores_of",
 ]
 
 
@@ -59,6 +60,13 @@ class LeafMatch:
 
     by_field: dict[str, np.ndarray]
     mask: np.ndarray
+
+
+class _Scored(Protocol):
+    """What scoring reads of the in-memory columns (sqlite_columns.Columns)."""
+
+    saturation: dict[str, np.ndarray]
+    documents: int
 
 
 def _quote(text: str) -> str:
@@ -99,13 +107,9 @@ def evaluate(
     return other(node)
 
 
-def score(
-    matches: list[LeafMatch],
-    saturation: dict[str, np.ndarray],
-    documents: int,
-    rowids: np.ndarray,
-) -> np.ndarray:
-    """BM25 with field weights and binary term frequency, for `rowids`.
+def scores_of(matches: list[LeafMatch], columns: _Scored) -> np.ndarray:
+    """BM25 with field weights and binary term frequency, for every rowid (0 where nothing
+    matched), so a search that only changes filters reuses it (sqlite_cache.py).
 
     score = sum over leaves and fields of idf(leaf) * WEIGHTS[field] * saturation[field],
     where saturation is BM25's length normalisation with tf = 1 (precomputed per record by
@@ -113,10 +117,11 @@ def score(
     more than how often; what this buys is skipping FTS5's bm25(), which costs ~0.9 us per
     matching row (25 ms for a common word at 100k records).
     """
+    saturation, documents = columns.saturation, columns.documents
     total = np.zeros(len(saturation["title"]), dtype=np.float32)
     for match in matches:
         frequency = int(np.count_nonzero(match.mask))
         idf = math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
         for field, found in match.by_field.items():
             total[found] += np.float32(idf * WEIGHTS[field]) * saturation[field][found]
-    return np.asarray(total[rowids])
+    return total
