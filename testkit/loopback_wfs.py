@@ -8,14 +8,11 @@ request is recorded so a test can see what the client asked for.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
 
-from testkit.ports import free_port
+from testkit.loopback_ows import Answer, serve_ows
 
 __all__ = ["LoopbackWfs", "serve_wfs"]
 
@@ -95,45 +92,19 @@ class LoopbackWfs:
     def get_feature_requests(self) -> list[dict[str, str]]:
         return [r for r in self.requests if r.get("REQUEST", "").lower() == "getfeature"]
 
-
-def _handler(wfs: LoopbackWfs) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            params = {k.upper(): v for k, v in parse_qsl(urlsplit(self.path).query)}
-            wfs.requests.append(params)
-            kind = params.get("REQUEST", "").lower()
-            if kind == "getcapabilities":
-                self._send(200, "text/xml", _capabilities(wfs.url))
-            elif kind == "describefeaturetype":
-                self._send(200, "text/xml", _schema())
-            elif kind == "getfeature":
-                self._send(200, "text/xml", _features())
-            else:
-                self._send(400, "text/plain", b"unsupported request\n")
-
-        def _send(self, status: int, content_type: str, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet: the recorded requests are what tests look at."""
-
-    return Handler
+    def answer(self, params: dict[str, str]) -> Answer:
+        kind = params.get("REQUEST", "").lower()
+        if kind == "getcapabilities":
+            return 200, "text/xml", _capabilities(self.url)
+        if kind == "describefeaturetype":
+            return 200, "text/xml", _schema()
+        if kind == "getfeature":
+            return 200, "text/xml", _features()
+        return 400, "text/plain", b"unsupported request\n"
 
 
 @contextmanager
 def serve_wfs() -> Iterator[LoopbackWfs]:
     """Serve the test WFS on 127.0.0.1 (a free port) for the duration of the block."""
-    port = free_port()
-    wfs = LoopbackWfs(url=f"http://127.0.0.1:{port}/wfs")
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(wfs))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_ows("/wfs", lambda url: LoopbackWfs(url=url)) as wfs:
         yield wfs
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -9,15 +9,12 @@ a test can see what the client asked for.
 from __future__ import annotations
 
 import struct
-import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
 
-from testkit.ports import free_port
+from testkit.loopback_ows import Answer, serve_ows
 
 __all__ = ["LoopbackWms", "png_bytes", "serve_wms"]
 
@@ -101,45 +98,19 @@ class LoopbackWms:
     def get_map_requests(self) -> list[dict[str, str]]:
         return [r for r in self.requests if r.get("REQUEST", "").lower() == "getmap"]
 
-
-def _handler(wms: LoopbackWms) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            params = {k.upper(): v for k, v in parse_qsl(urlsplit(self.path).query)}
-            wms.requests.append(params)
-            kind = params.get("REQUEST", "").lower()
-            if kind == "getcapabilities":
-                self._send(200, "text/xml", _capabilities(wms.url))
-            elif kind == "getmap" and params.get("LAYERS") == wms.layer:
-                width = min(int(params.get("WIDTH", "256")), 4096)
-                height = min(int(params.get("HEIGHT", "256")), 4096)
-                self._send(200, "image/png", png_bytes(width, height))
-            else:
-                self._send(400, "text/plain", b"unsupported request or unknown layer\n")
-
-        def _send(self, status: int, content_type: str, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet: the recorded requests are what tests look at."""
-
-    return Handler
+    def answer(self, params: dict[str, str]) -> Answer:
+        kind = params.get("REQUEST", "").lower()
+        if kind == "getcapabilities":
+            return 200, "text/xml", _capabilities(self.url)
+        if kind == "getmap" and params.get("LAYERS") == self.layer:
+            width = min(int(params.get("WIDTH", "256")), 4096)
+            height = min(int(params.get("HEIGHT", "256")), 4096)
+            return 200, "image/png", png_bytes(width, height)
+        return 400, "text/plain", b"unsupported request or unknown layer\n"
 
 
 @contextmanager
 def serve_wms() -> Iterator[LoopbackWms]:
     """Serve the test WMS on 127.0.0.1 (a free port) for the duration of the block."""
-    port = free_port()
-    wms = LoopbackWms(url=f"http://127.0.0.1:{port}/wms")
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(wms))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_ows("/wms", lambda url: LoopbackWms(url=url)) as wms:
         yield wms
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -8,15 +8,12 @@ styles, no other formats. Every request is recorded so a test can see what the c
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
 
+from testkit.loopback_ows import Answer, serve_ows
 from testkit.loopback_wms import FILL, png_bytes
-from testkit.ports import free_port
 
 __all__ = ["FILL", "LoopbackWmts", "serve_wmts"]
 
@@ -85,43 +82,17 @@ class LoopbackWmts:
     def tile_requests(self) -> list[dict[str, str]]:
         return [r for r in self.requests if r.get("REQUEST", "").lower() == "gettile"]
 
-
-def _handler(wmts: LoopbackWmts) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            params = {k.upper(): v for k, v in parse_qsl(urlsplit(self.path).query)}
-            wmts.requests.append(params)
-            kind = params.get("REQUEST", "").lower()
-            if kind == "getcapabilities":
-                self._send(200, "text/xml", _capabilities(wmts.url))
-            elif kind == "gettile" and params.get("LAYER") == wmts.layer:
-                self._send(200, "image/png", png_bytes(256, 256))
-            else:
-                self._send(400, "text/plain", b"unsupported request or unknown layer\n")
-
-        def _send(self, status: int, content_type: str, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet: the recorded requests are what tests look at."""
-
-    return Handler
+    def answer(self, params: dict[str, str]) -> Answer:
+        kind = params.get("REQUEST", "").lower()
+        if kind == "getcapabilities":
+            return 200, "text/xml", _capabilities(self.url)
+        if kind == "gettile" and params.get("LAYER") == self.layer:
+            return 200, "image/png", png_bytes(256, 256)
+        return 400, "text/plain", b"unsupported request or unknown layer\n"
 
 
 @contextmanager
 def serve_wmts() -> Iterator[LoopbackWmts]:
     """Serve the test WMTS on 127.0.0.1 (a free port) for the duration of the block."""
-    port = free_port()
-    wmts = LoopbackWmts(url=f"http://127.0.0.1:{port}/wmts")
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(wmts))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_ows("/wmts", lambda url: LoopbackWmts(url=url)) as wmts:
         yield wmts
-    finally:
-        server.shutdown()
-        server.server_close()
