@@ -10,9 +10,7 @@ scripts/test.sh installs QGIS; without it the test skips (and fails under CI).
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,60 +19,30 @@ import pytest
 from lxml import etree
 
 from indexer.store import Store
+from testkit.qgis_driver import qgis_importable, run_driver
 from tests.conftest import require
 from tests.csw.catalogue import Served
 
 pytestmark = pytest.mark.integration
 
 DRIVER = Path(__file__).with_name("metasearch_driver.py")
-SYSTEM_PYTHON = "/usr/bin/python3"
 CSW = "{http://www.opengis.net/cat/csw/2.0.2}"
 FRANCE = (-5.5, 41.0, 10.0, 51.5)
-
-
-def _qgis_available() -> bool:
-    if not Path(SYSTEM_PYTHON).exists():
-        return False
-    probe = subprocess.run(
-        [SYSTEM_PYTHON, "-c", "import qgis.core, owslib"],
-        capture_output=True,
-        timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
-    return probe.returncode == 0 and Path("/usr/share/qgis/python/plugins/MetaSearch").is_dir()
 
 
 @pytest.fixture(scope="module")
 def qgis() -> None:
     require(
-        _qgis_available(),
+        qgis_importable("qgis.core", "owslib")
+        and Path("/usr/share/qgis/python/plugins/MetaSearch").is_dir(),
         "QGIS with MetaSearch not installed "
         "(apt-get install qgis python3-qgis; scripts/test.sh does it)",
     )
 
 
 def _drive(csw: Served, tmp_path: Path, scenario: dict[str, Any]) -> dict[str, Any]:
-    home = tmp_path / "home"  # QgsSettings and QGIS profiles land here, not in ~
-    home.mkdir()
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "HOME": str(home),
-        "XDG_RUNTIME_DIR": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_DATA_HOME": str(home / ".local/share"),
-    }
-    env.pop("PYTHONPATH", None)
-    done = subprocess.run(
-        [SYSTEM_PYTHON, str(DRIVER), csw.url, json.dumps(scenario)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
-    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
-    assert line is not None, f"driver failed ({done.returncode}):\n{done.stderr[-3000:]}"
-    return json.loads(line.removeprefix("RESULT "))  # type: ignore[no-any-return]
+    result: dict[str, Any] = run_driver(DRIVER, [csw.url, json.dumps(scenario)], tmp_path / "home")
+    return result
 
 
 def _matches(csw: Served, cql: str) -> int:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +29,7 @@ from testkit.loopback_wms import FILL, LoopbackWms, serve_wms
 from testkit.loopback_wmts import LoopbackWmts, serve_wmts
 from testkit.ports import free_port
 from testkit.pygeoapi_server import PygeoapiError, PygeoapiServer
+from testkit.qgis_driver import qgis_importable, run_driver
 from tests.conftest import ROOT, require
 from tests.qgis.catalogue import (
     FEATURES_COLLECTION,
@@ -47,7 +47,6 @@ pytestmark = pytest.mark.integration
 Served = tuple[LiveMoisson, LoopbackWms, LoopbackWmts, LoopbackWfs]
 
 DRIVER = Path(__file__).with_name("plugin_driver.py")
-SYSTEM_PYTHON = "/usr/bin/python3"
 TEXT = "camargue"
 TYPED = "camar"
 MISSPELT = "camarque"
@@ -55,22 +54,10 @@ SCREENSHOT = ROOT / "docs" / "screenshots" / "qgis-plugin.png"
 ARTIFACTS = ROOT / "var" / "artifacts"
 
 
-def qgis_available() -> bool:
-    if not Path(SYSTEM_PYTHON).exists():
-        return False
-    probe = subprocess.run(
-        [SYSTEM_PYTHON, "-c", "import qgis.core, qgis.gui, qgis.utils"],
-        capture_output=True,
-        timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
-    return probe.returncode == 0
-
-
 @pytest.fixture(scope="module")
 def qgis() -> None:
     require(
-        qgis_available(),
+        qgis_importable("qgis.core", "qgis.gui", "qgis.utils"),
         "QGIS not installed for /usr/bin/python3 "
         "(apt-get install qgis python3-qgis; scripts/test.sh does it)",
     )
@@ -144,30 +131,14 @@ def drive(
     home = tmp / "home"  # QgsSettings, the auth database and profiles land here, not in ~
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir()
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "HOME": str(home),
-        "XDG_RUNTIME_DIR": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_DATA_HOME": str(home / ".local/share"),
+    (home / "auth").mkdir()
+    auth = {
         "QGIS_AUTH_DB_DIR_PATH": str(home / "auth"),
         "QGIS_CUSTOM_CONFIG_PATH": str(home / "qgis"),
     }
-    (home / "auth").mkdir()
-    env.pop("PYTHONPATH", None)
-    if command:
-        env.pop("QT_QPA_PLATFORM")
-    done = subprocess.run(
-        [*(command or []), SYSTEM_PYTHON, str(DRIVER), str(plugins), json.dumps(plan)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
+    result: dict[str, Any] = run_driver(
+        DRIVER, [str(plugins), json.dumps(plan)], home, wrapper=command or (), extra_env=auth
     )
-    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
-    assert line is not None, f"driver failed ({done.returncode}):\n{done.stderr[-3000:]}"
-    result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
     assert "fatal" not in result, result["fatal"]
     return result
 

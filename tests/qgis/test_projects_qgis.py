@@ -8,9 +8,6 @@ scripts/test.sh installs QGIS; without it these tests skip (and fail under CI)."
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,56 +23,25 @@ from publish.qgis.export import export_projects
 from publish.qgis.layers import Entry
 from publish.qgis.tree import Group
 from testkit.loopback_wms import FILL, serve_wms
+from testkit.qgis_driver import qgis_importable, run_driver
 from tests.conftest import require
 
 pytestmark = pytest.mark.integration
 
 DRIVER = Path(__file__).with_name("project_driver.py")
-SYSTEM_PYTHON = "/usr/bin/python3"
 SITE = "https://moisson.example.org"
-
-
-def _qgis_available() -> bool:
-    if not Path(SYSTEM_PYTHON).exists():
-        return False
-    probe = subprocess.run(
-        [SYSTEM_PYTHON, "-c", "import qgis.core"],
-        capture_output=True,
-        timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
-    return probe.returncode == 0
 
 
 @pytest.fixture(scope="module")
 def qgis() -> None:
     require(
-        _qgis_available(),
+        qgis_importable("qgis.core"),
         "QGIS not installed (apt-get install qgis python3-qgis; scripts/test.sh does it)",
     )
 
 
 def _drive(home: Path, *args: str) -> Any:
-    home.mkdir(exist_ok=True)  # QgsSettings and QGIS profiles land here, not in ~
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "HOME": str(home),
-        "XDG_RUNTIME_DIR": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_DATA_HOME": str(home / ".local/share"),
-    }
-    env.pop("PYTHONPATH", None)
-    done = subprocess.run(
-        [SYSTEM_PYTHON, str(DRIVER), *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
-    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
-    assert line is not None, f"driver failed ({done.returncode}):\n{done.stderr[-3000:]}"
-    return json.loads(line.removeprefix("RESULT "))
+    return run_driver(DRIVER, args, home)
 
 
 @pytest.fixture(scope="module")
