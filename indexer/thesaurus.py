@@ -301,9 +301,9 @@ def parse_graph(path: Path) -> rdflib.Graph:
 VOCABULARY_LABELS = "vocabulary-labels.tsv"
 
 
-def read_vocabulary_labels(path: Path) -> list[tuple[str, str, str]]:
-    """(vocabulary concept URI, language, label) rows of a vocabulary-labels.tsv; [] when
-    the file is absent (a custom thesaurus without borrowed labels)."""
+def _tsv_rows(path: Path, columns: tuple[str, ...]) -> list[list[str]]:
+    """The rows of a derived tab-separated table (comments and blank lines skipped); [] when
+    the file is absent (a custom thesaurus without it)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -313,10 +313,15 @@ def read_vocabulary_labels(path: Path) -> list[tuple[str, str, str]]:
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split("\t")
-        if len(parts) != 3:
-            raise ConfigError(f"{path}:{number}: expected URI, language and label")
-        rows.append((parts[0], parts[1], parts[2]))
+        if len(parts) != len(columns):
+            raise ConfigError(f"{path}:{number}: expected {', '.join(columns)}")
+        rows.append(parts)
     return rows
+
+
+def read_vocabulary_labels(path: Path) -> list[tuple[str, str, str]]:
+    """(vocabulary concept URI, language, label) rows of a vocabulary-labels.tsv."""
+    return [(u, lang, label) for u, lang, label in _tsv_rows(path, ("URI", "language", "label"))]
 
 
 GEMET_CONCEPTS = "gemet-concepts.tsv"
@@ -324,20 +329,9 @@ GEMET_CONCEPTS = "gemet-concepts.tsv"
 
 def read_gemet_concepts(path: Path) -> list[tuple[str, tuple[str, ...], str, str]]:
     """(GEMET concept number, its theme numbers, language, label) rows of a
-    gemet-concepts.tsv (scripts/derive_vocabulary_labels.py); [] when the file is absent."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    rows = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.split("\t")
-        if len(parts) != 4:
-            raise ConfigError(f"{path}:{number}: expected concept, themes, language and label")
-        rows.append((parts[0], tuple(parts[1].split(",")), parts[2], parts[3]))
-    return rows
+    gemet-concepts.tsv (scripts/derive_vocabulary_labels.py)."""
+    columns = ("concept", "themes", "language", "label")
+    return [(c, tuple(t.split(",")), lang, label) for c, t, lang, label in _tsv_rows(path, columns)]
 
 
 @functools.lru_cache(maxsize=1)
