@@ -173,8 +173,11 @@ class ProjectSet:
             return found
 
     def platforms(self) -> list[Platform]:
-        """The whole catalogue first, then each top-level theme with layers, by title."""
-        found = [Platform(self.config.catalogue_name, self.config.title, None)]
+        """The whole catalogue first (unless `catalogue_project` is off and there are
+        per-theme projects), then each top-level theme with layers, by title."""
+        found = []
+        if self.config.catalogue_project or not self.config.per_theme:
+            found.append(Platform(self.config.catalogue_name, self.config.title, None))
         if self.config.per_theme:
             tops = self.tree(None).groups
             found += [

@@ -13,6 +13,7 @@ from lxml import etree
 
 from indexer.thesaurus import Thesaurus
 from moisson.config import QgisSettings
+from moisson.errors import NotFound
 from moisson.record import Link, Record
 from pipeline.runtime import Runtime
 from publish.qgis.catalogue import ProjectSet, entries, generation, scan
@@ -202,3 +203,23 @@ def test_fixture_records_one_layer_per_distinct_service_layer(
             for other in with_services
             if other.id in linked
         )
+
+
+def test_large_catalogues_can_leave_out_the_whole_catalogue_project(
+    sample_runtime: Runtime,
+) -> None:
+    hits = scan(sample_runtime.search)
+    config = sample_runtime.settings.qgis.model_copy(update={"catalogue_project": False})
+    projects = ProjectSet.build(
+        config,
+        sample_runtime.themer.thesaurus,
+        ["fr", "en"],
+        "https://moisson.example.org",
+        generation(hits),
+        SAVED,
+        entries(sample_runtime.store, hits),
+    )
+    names = [platform.name for platform in projects.platforms()]
+    assert "moisson" not in names and len(names) >= 5
+    with pytest.raises(NotFound):
+        projects.project("moisson", "qgz")
