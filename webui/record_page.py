@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app
+from flask import current_app, url_for
 
 from indexer.thesaurus import Thesaurus
 from moisson.query import FieldFilter, Not, Or, Term
 from moisson.record import Link, Query, Record, Theme, ThemeEvidence
+from publish.qgis.service_links import LayerRefused, service_layer
 from search_api.auth import query_roles, visible_record
 from search_api.clusters import cluster_payload, clusters, related_payload
 from search_api.search import search_service
@@ -98,12 +99,41 @@ def _themes(record: Record) -> list[dict[str, Any]]:
     return out
 
 
-def _qgis_project_url(record_id: str) -> str | None:
-    """The QGIS project of this record, when a /qgis/projects/ route is mounted."""
-    for rule in current_app.url_map.iter_rules():
-        if rule.rule.startswith("/qgis/projects/") and len(rule.arguments) == 1:
-            return re.sub(r"<[^>]+>", record_id, rule.rule)
-    return None
+def _qgis_projects(record: Record) -> list[dict[str, str]]:
+    """The generated QGIS projects (publish/qgis) that hold this record's service layers: the
+    project of each of its top-level themes, else the whole catalogue's. None when the /qgis
+    output is not mounted or the record offers no usable service layer."""
+    if "publish_qgis.project" not in current_app.view_functions:
+        return []
+    if not any(_offers_layer(link) for link in record.links):
+        return []
+    config = state().settings.qgis
+    base = url_for("publish_qgis.project", filename="").rstrip("/")
+    thesaurus = state().themer.thesaurus
+    names: list[str] = []
+    if config.per_theme:
+        for theme in record.themes:
+            top = ([theme.id, *theme.broader])[-1]
+            if top not in names:
+                names.append(top)
+    if not names and (config.catalogue_project or not config.per_theme):
+        names = [config.catalogue_name]
+    return [
+        {
+            "url": f"{base}/{name}.{config.project_format}",
+            "label": config.title
+            if name == config.catalogue_name
+            else _label(Theme(id=name, uri=""), thesaurus),
+        }
+        for name in names
+    ]
+
+
+def _offers_layer(link: Link) -> bool:
+    try:
+        return service_layer(link) is not None
+    except LayerRefused:
+        return False
 
 
 def _similar(record: Record) -> list[dict[str, Any]]:
@@ -173,7 +203,7 @@ def record(record_id: str) -> tuple[str, int]:
         record=found,
         groups=groups,
         wms=wms,
-        qgis_project=_qgis_project_url(found.id),
+        qgis_projects=_qgis_projects(found),
         themes=_themes(found),
         copies=copies,
         also=list(dict.fromkeys(also)),

@@ -5,7 +5,9 @@ says what to fix."""
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 
 import pytest
 from flask import Flask
@@ -134,7 +136,6 @@ def test_the_record_page_shows_links_grouped_and_the_wms_to_copy(
     assert 'readonly value="https://geo.example.org/wms"' in html
     assert "GeoPackage" in html and "west -5.2, south 47.2, east -1.0, north 48.9" in html
     assert "Raw harvested metadata" not in html  # admins only
-    assert "/qgis/projects/" not in html  # no such route mounted here
 
 
 def test_admins_get_the_raw_payload_link(
@@ -230,14 +231,27 @@ def test_harvested_markup_stays_text(
     assert "Captages" in data and "<" not in data.removeprefix('id="map-data">')
 
 
-def test_the_qgis_project_link_appears_when_its_route_exists(
+def test_the_record_page_links_the_qgis_projects_that_hold_its_layer(
+    client: FlaskClient, records: dict[str, Record]
+) -> None:
+    html = _html(client, f"/records/{records['zh-bzh'].id}")
+    projects = re.findall(r'href="(/qgis/projects/[^"]+)"', html)
+    assert projects, "a record with a WMS layer links its QGIS project"
+    for url in projects:
+        answer = client.get(url)
+        assert answer.status_code == 200, url  # a project that really exists
+        with zipfile.ZipFile(io.BytesIO(answer.data)) as qgz:
+            (qgs,) = qgz.namelist()
+            assert "https://geo.example.org/wms" in qgz.read(qgs).decode()
+
+
+def test_no_qgis_link_when_the_qgis_output_is_off(
     settings: Settings, store: Store, backend: SearchBackend, records: dict[str, Record]
 ) -> None:
-    app = create_app(Runtime(settings, store=store, backend=backend))
-    app.add_url_rule("/qgis/projects/<record_id>.qgs", "qgis_project", lambda record_id: "")
-    record_id = records["zh-bzh"].id
-    html = _html(app.test_client(), f"/records/{record_id}")
-    assert f'href="/qgis/projects/{record_id}.qgs"' in html
+    off = settings.model_copy(update={"qgis": settings.qgis.model_copy(update={"enabled": False})})
+    client = create_app(Runtime(off, store=store, backend=backend)).test_client()
+    html = _html(client, f"/records/{records['zh-bzh'].id}")
+    assert "/qgis/projects/" not in html
 
 
 def test_filters_in_force_each_have_a_remove_link(client: FlaskClient) -> None:
