@@ -152,9 +152,9 @@ def backend(settings: Settings) -> Iterator[SearchBackend]:
         built.close()
 
 
-@pytest.fixture
-def records(store: Store, backend: SearchBackend) -> dict[str, Record]:
-    """Harvest the catalogue into the store (one complete run per source) and index it."""
+def load_catalogue(store: Store, backend: SearchBackend) -> dict[str, Record]:
+    """Harvest the catalogue into the store (one complete run per source) and index it;
+    the records by original id."""
     written: dict[str, Record] = {}
     for source, items in catalogue().items():
         run = store.begin_run(source)
@@ -176,6 +176,11 @@ def records(store: Store, backend: SearchBackend) -> dict[str, Record]:
         backend.index(page.changed)
         written.update({r.provenance.original_id: r for r in page.changed})
     return written
+
+
+@pytest.fixture
+def records(store: Store, backend: SearchBackend) -> dict[str, Record]:
+    return load_catalogue(store, backend)
 
 
 @pytest.fixture

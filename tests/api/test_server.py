@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -15,9 +11,7 @@ from pathlib import Path
 import pytest
 
 from search_api.server import bind_address
-
-ROOT = Path(__file__).resolve().parents[2]
-STARTUP_SECONDS = 60
+from testkit.moisson_serve import serve_moisson
 
 
 def test_bind_address_brackets_ipv6() -> None:
@@ -33,51 +27,8 @@ def server(tmp_path: Path) -> Iterator[str]:
         f'[index]\nurl = "sqlite:///{tmp_path / "index.db"}"\n',
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOISSON_")}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pipeline.cli",
-            "--config",
-            str(config),
-            "serve",
-            "--port",
-            "0",
-            "--workers",
-            "1",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + STARTUP_SECONDS
-        url = None
-        seen: list[str] = []
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            seen.append(line)
-            match = re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", line)
-            if match:
-                url = match.group(1)
-                break
-        assert url, "gunicorn did not start:\n" + "".join(seen)
+    with serve_moisson(config) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 @pytest.mark.integration

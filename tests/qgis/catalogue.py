@@ -10,11 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cli import main
-from testkit.ports import free_port
+from testkit.moisson_serve import serve_moisson
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples" / "csw"
@@ -32,7 +27,6 @@ FEATURES_TITLE = "Loopback wetland features of the plugin test"
 FEATURES_COLLECTION = "wetlands"
 TILES_TITLE = "Loopback orthophoto tiles of the plugin test"
 WFS_TITLE = "Loopback marsh features of the plugin test"
-STARTUP_SECONDS = 60
 
 
 def wetland_features() -> list[dict[str, Any]]:
@@ -242,47 +236,5 @@ def live_moisson(
     _cli("--config", str(config), "harvest")
     token = _cli("--config", str(config), "tokens", "create", "qgis", "--role", STAFF)
     secret = token.strip().splitlines()[-1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOISSON_")}
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pipeline.cli",
-            "--config",
-            str(config),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + STARTUP_SECONDS
-        seen: list[str] = []
-        url = None
-        while time.monotonic() < deadline and url is None:
-            line = process.stdout.readline()
-            if not line:
-                break
-            seen.append(line)
-            found = re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", line)
-            url = found.group(1) if found else None
-        assert url, "moisson serve did not start:\n" + "".join(seen)
+    with serve_moisson(config) as url:
         yield LiveMoisson(url, secret, config)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()

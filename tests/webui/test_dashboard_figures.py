@@ -3,7 +3,6 @@ source and theme over time, runs by outcome, theme coverage, duplicate share, se
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -52,17 +51,6 @@ RUNS = [
 
 def _at(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time()).replace(hour=10)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """The store on both databases it supports (PostgreSQL: the session's test cluster)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    with Store(url) as opened:
-        yield opened
 
 
 @pytest.fixture

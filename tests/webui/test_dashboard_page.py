@@ -16,10 +16,9 @@ from lxml import html
 from indexer.backends import build_backend
 from indexer.store import Store
 from moisson.config import Settings
-from moisson.record import Harvested
 from pipeline.runtime import Runtime
 from search_api.app import create_app
-from tests.api.conftest import catalogue, raw_xml
+from tests.api.conftest import load_catalogue
 
 ADMIN = {"sec-username": "ada", "sec-roles": "ROLE_USER;ROLE_MOISSON_ADMIN"}
 STAFF = {"sec-username": "sam", "sec-roles": "ROLE_USER"}
@@ -45,16 +44,7 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
     backend = build_backend(settings.index.url)
     backend.open()
     with Store(settings.store.url) as store:
-        for source, items in catalogue().items():
-            run = store.begin_run(source)
-            page = store.write_page(
-                run,
-                source,
-                [Harvested(original_id=r.provenance.original_id, raw=raw_xml(r), record=r)
-                 for r in items],
-            )  # fmt: skip
-            store.finish_run(run, status="complete", complete=True)
-            backend.index(page.changed)
+        load_catalogue(store, backend)
         failed = store.begin_run("opendata")
         store.finish_run(failed, status="failed", complete=False, message="timeout")
         opened = Runtime(settings, store=store, backend=backend)

@@ -4,7 +4,6 @@ in the table (read back raw, every column)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,24 +16,13 @@ from indexer.store import Store
 from indexer.store.search_log import LoggedSearch
 from moisson.config import Settings
 from moisson.query import FieldFilter, Query, Spatial, Term
-from moisson.record import BBox, Harvested
+from moisson.record import BBox
 from pipeline.runtime import Runtime
 from search_api.app import create_app
-from tests.api.conftest import catalogue, raw_xml
+from tests.api.conftest import load_catalogue
 
 GATEWAY = "10.0.0.5"
 DAY = date(2026, 11, 20)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """The store on both databases it supports (PostgreSQL: the session's test cluster)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    with Store(url) as opened:
-        yield opened
 
 
 def test_text_is_lowercased_and_folded() -> None:
@@ -189,23 +177,7 @@ def test_a_named_users_search_leaves_nothing_personal(tmp_path: Path) -> None:
     backend = build_backend(settings.index.url)
     backend.open()
     with Store(settings.store.url) as store:
-        for source, items in catalogue().items():
-            run = store.begin_run(source)
-            page = store.write_page(
-                run,
-                source,
-                [
-                    Harvested(
-                        original_id=r.provenance.original_id,
-                        raw=raw_xml(r),
-                        content_type="application/xml",
-                        record=r,
-                    )
-                    for r in items
-                ],
-            )
-            store.finish_run(run, status="complete", complete=True)
-            backend.index(page.changed)
+        load_catalogue(store, backend)
         runtime = Runtime(settings, store=store, backend=backend)
         client = create_app(runtime).test_client()
         response = client.get(
