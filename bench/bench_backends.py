@@ -23,14 +23,15 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench.generate import generate_iso_records
 from harvester.formats.csw_response import read_document
 from indexer.backends import build_backend, opensearch_bulk
 from indexer.backends.base import SearchBackend
-from moisson.record import Query, Record
+from indexer.store import Store
+from moisson.record import Harvested, Query, Record
 
 QUERIES = ["foret", "zones humides", "eau", "natura 2000", "occupation du sol", ""]
 SEARCHES = 200
@@ -42,6 +43,27 @@ def records(n: int) -> list[Record]:
     for _, blob in generate_iso_records(n):
         found += [item.record for item in read_document(blob, "bench").items if item.record]
     return found
+
+
+def store_corpus(store_url: str, index_urls: Sequence[str], corpus: Sequence[Record]) -> None:
+    """`corpus` as one complete harvest run of a "bench" source into the store, and into each
+    index, a page of 1,000 at a time: what the served benchmarks search."""
+    backends = [build_backend(url) for url in index_urls]
+    for backend in backends:
+        backend.open()
+    with Store(store_url) as store:
+        run = store.begin_run("bench")
+        for start in range(0, len(corpus), 1000):
+            page = list(corpus[start : start + 1000])
+            items = [
+                Harvested(original_id=r.provenance.original_id, raw=b"<x/>", record=r) for r in page
+            ]
+            store.write_page(run, "bench", items)
+            for backend in backends:
+                backend.index(page)
+        store.finish_run(run, status="complete", complete=True)
+    for backend in backends:
+        backend.close()
 
 
 def timed(action: Callable[[], object]) -> float:

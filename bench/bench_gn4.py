@@ -25,12 +25,9 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from bench.bench_backends import records
-from indexer.backends import build_backend
-from indexer.store import Store
+from bench.bench_backends import records, store_corpus
 from indexer.themes import load_themer
 from moisson.config import Settings
-from moisson.record import Harvested
 from pipeline.runtime import Runtime
 from search_api.app import create_app
 
@@ -51,22 +48,7 @@ def _body(prefix: str) -> dict[str, Any]:
 def _load(folder: Path, n: int, index_urls: list[str]) -> None:
     themer = load_themer(Settings().themes)
     corpus = [themer.themed(r) for r in records(n)[:n]]
-    backends = [build_backend(url) for url in index_urls]
-    for backend in backends:
-        backend.open()
-    with Store(f"sqlite:///{folder / 'store.db'}") as store:
-        run = store.begin_run("bench")
-        for start in range(0, len(corpus), 1000):
-            page = corpus[start : start + 1000]
-            items = [
-                Harvested(original_id=r.provenance.original_id, raw=b"<x/>", record=r) for r in page
-            ]
-            store.write_page(run, "bench", items)
-            for backend in backends:
-                backend.index(page)
-        store.finish_run(run, status="complete", complete=True)
-    for backend in backends:
-        backend.close()
+    store_corpus(f"sqlite:///{folder / 'store.db'}", index_urls, corpus)
 
 
 def _percentiles(latencies: list[float]) -> str:

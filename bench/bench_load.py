@@ -16,26 +16,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.bench_backends import QUERIES, records
+from bench.bench_backends import QUERIES, records, store_corpus
 from bench.http_load import Client, MoissonServer, bench_config, load
-from indexer.backends import build_backend
-from indexer.store import Store
-from moisson.record import Harvested
 
 
 def _load(folder: Path, n: int) -> Path:
     corpus = records(n)
-    backend = build_backend(f"sqlite:///{folder / 'index.db'}")
-    backend.open()
-    with Store(f"sqlite:///{folder / 'store.db'}") as store:
-        run = store.begin_run("bench")
-        items = [
-            Harvested(original_id=r.provenance.original_id, raw=b"<x/>", record=r) for r in corpus
-        ]
-        store.write_page(run, "bench", items)
-        store.finish_run(run, status="complete", complete=True)
-    backend.index(corpus)
-    backend.close()
+    store_corpus(f"sqlite:///{folder / 'store.db'}", [f"sqlite:///{folder / 'index.db'}"], corpus)
     return bench_config(folder)
 
 

@@ -24,13 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_backends import records
+from bench.bench_backends import records, store_corpus
 from bench.http_load import Client, MoissonServer, bench_config, load
-from indexer.backends import build_backend
 from indexer.store import Store
 from indexer.themes import load_themer
 from moisson.config import Settings
-from moisson.record import Harvested, Record
+from moisson.record import Record
 from publish.dcat import CatalogInfo, dump_ntriples
 from publish.geojson import record_feature
 from publish.scheme import ThemeScheme
@@ -49,19 +48,7 @@ ITEMS = "/ogcapi/collections/catalogue/items"
 def _load(folder: Path, corpus: list[Record]) -> Path:
     themer = load_themer(Settings().themes)
     themed = [themer.themed(r) for r in corpus]
-    backend = build_backend(f"sqlite:///{folder / 'index.db'}")
-    backend.open()
-    with Store(f"sqlite:///{folder / 'store.db'}") as store:
-        run = store.begin_run("bench")
-        for start in range(0, len(themed), 1000):
-            page = themed[start : start + 1000]
-            items = [
-                Harvested(original_id=r.provenance.original_id, raw=b"<x/>", record=r) for r in page
-            ]
-            store.write_page(run, "bench", items)
-            backend.index(page)
-        store.finish_run(run, status="complete", complete=True)
-    backend.close()
+    store_corpus(f"sqlite:///{folder / 'store.db'}", [f"sqlite:///{folder / 'index.db'}"], themed)
     return bench_config(folder)
 
 

@@ -30,12 +30,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.bench_backends import records
-from indexer.backends import build_backend
-from indexer.store import Store
+from bench.bench_backends import records, store_corpus
 from indexer.themes import load_themer
 from moisson.config import IndexSettings, Settings, StoreSettings
-from moisson.record import Harvested, Record
+from moisson.record import Record
 from pipeline.runtime import Runtime
 from publish.qgis.catalogue import ProjectSet, entries, generation, scan
 
@@ -63,19 +61,7 @@ def _load(folder: Path, corpus: list[Record]) -> Settings:
     )
     themer = load_themer(settings.themes)
     themed = [themer.themed(r) for r in corpus]
-    backend = build_backend(settings.index.url)
-    backend.open()
-    with Store(settings.store.url) as store:
-        run = store.begin_run("bench")
-        for start in range(0, len(themed), 1000):
-            page = themed[start : start + 1000]
-            items = [
-                Harvested(original_id=r.provenance.original_id, raw=b"<x/>", record=r) for r in page
-            ]
-            store.write_page(run, "bench", items)
-            backend.index(page)
-        store.finish_run(run, status="complete", complete=True)
-    backend.close()
+    store_corpus(settings.store.url, [settings.index.url], themed)
     return settings
 
 
