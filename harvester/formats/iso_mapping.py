@@ -36,6 +36,7 @@ from harvester.formats.normalise import (
     tidy_text,
 )
 from harvester.formats.path_walk import PathSet, TablePath
+from harvester.formats.trusted_record import trusted_record
 from moisson.errors import RecordRejected
 from moisson.record import BBox, Contact, Identifier, Keyword, Link, Record, TemporalExtent
 
@@ -46,6 +47,7 @@ __all__ = [
     "extract_record",
     "href_of",
     "select",
+    "text_and_href",
     "text_of",
     "xpath_compiler",
 ]
@@ -185,6 +187,8 @@ def text_of(element: etree._Element | str) -> str | None:
     """
     if isinstance(element, str):
         return element.strip() or None
+    if len(element) == 1:  # nearly every property: index the child, no iterator (faster)
+        return _text_of_only_child(element)
     href: str | None = None
     for child in element:
         tag = child.tag
@@ -202,6 +206,28 @@ def text_of(element: etree._Element | str) -> str | None:
             href = child.get(XLINK_HREF)
     if href and not href.isspace():
         return href.strip()
+    return _first_text_below(element)
+
+
+def _text_of_only_child(element: etree._Element) -> str | None:
+    """`text_of` for a property with exactly one child node (same rules, same order)."""
+    child = element[0]
+    tag = child.tag
+    if isinstance(tag, str):
+        code: str | None = child.get("codeListValue")
+        if code and not code.isspace():
+            return code.strip()
+        if not tag.endswith(_FREE_TEXT_SUFFIX):
+            text: str | None = child.text
+            if text and not text.isspace():
+                return text.strip()
+            href: str | None = child.get(XLINK_HREF)
+            if href and not href.isspace():
+                return href.strip()
+    return _first_text_below(element)
+
+
+def _first_text_below(element: etree._Element) -> str | None:
     for chunk in cast("Iterator[str]", element.itertext()):  # parsed text is always str
         stripped = chunk.strip()
         if stripped:
@@ -220,6 +246,35 @@ def href_of(element: etree._Element | str) -> str | None:
             return href.strip()
     href = element.get(XLINK_HREF)
     return href.strip() if href and not href.isspace() else None
+
+
+def text_and_href(element: etree._Element | str) -> tuple[str | None, str | None]:
+    """`(text_of(element), href_of(element))` with one look at the usual single child:
+    keywords and thesaurus titles need both (label and concept URI)."""
+    if isinstance(element, str) or len(element) != 1:
+        return text_of(element), href_of(element)
+    child = element[0]
+    tag = child.tag
+    if not isinstance(tag, str):
+        return text_of(element), href_of(element)
+    href: str | None = child.get(XLINK_HREF)
+    if href and not href.isspace():
+        href = href.strip()
+    else:
+        own: str | None = element.get(XLINK_HREF)
+        href = own.strip() if own and not own.isspace() else None
+    code: str | None = child.get("codeListValue")
+    if code and not code.isspace():
+        return code.strip(), href
+    if not tag.endswith(_FREE_TEXT_SUFFIX):
+        text: str | None = child.text
+        if text and not text.isspace():
+            return text.strip(), href
+        if href is not None:  # the child's own href, non-blank: text_of's fallback too
+            child_href: str | None = child.get(XLINK_HREF)
+            if child_href and not child_href.isspace():
+                return child_href.strip(), href
+    return _first_text_below(element), href
 
 
 def _first(elements: Sequence[Any] | None) -> str | None:
@@ -281,7 +336,7 @@ def extract_record(
         raise RecordRejected(f"no title in {table.name} record {original_id!r}")
     dates = _dates(table.dates.rows(first.get("dates", ()), find))
     licence, constraints = _constraints(table.constraints.rows(every("constraints"), find))
-    return Record.new(
+    return trusted_record(
         source_id,
         original_id,
         title=title,
@@ -328,18 +383,18 @@ def _keywords(rows: list[Row]) -> list[Keyword]:
     keywords = []
     for row in rows:
         thesaurus_titles = row.get("thesaurus") or []
-        thesaurus = one_line(_first(thesaurus_titles))
-        thesaurus_uri = next(filter(None, map(href_of, thesaurus_titles)), None)
+        if len(thesaurus_titles) == 1:
+            title, thesaurus_uri = text_and_href(thesaurus_titles[0])
+            thesaurus = one_line(title)
+        else:
+            thesaurus = one_line(_first(thesaurus_titles))
+            thesaurus_uri = next(filter(None, map(href_of, thesaurus_titles)), None)
         for prop in row.get("label", ()):
-            label = one_line(text_of(prop))
+            text, uri = text_and_href(prop)
+            label = one_line(text)
             if label:
                 keywords.append(
-                    Keyword(
-                        label=label,
-                        uri=href_of(prop),
-                        thesaurus=thesaurus,
-                        thesaurus_uri=thesaurus_uri,
-                    )
+                    Keyword(label=label, uri=uri, thesaurus=thesaurus, thesaurus_uri=thesaurus_uri)
                 )
     return _unique(keywords)
 
@@ -453,10 +508,9 @@ def _constraints(rows: list[Row]) -> tuple[str | None, list[str]]:
 def _licence(rows: list[Row], name: str) -> str | None:
     for row in rows:
         for prop in row.get(name, ()):
-            text = text_of(prop)
+            text, href = text_and_href(prop)
             if text and looks_like_licence(text):
                 return tidy_text(text)
-            href = href_of(prop)
             if href and looks_like_licence(href):  # 'No restrictions' -> a CC deed
                 return href
     return None
