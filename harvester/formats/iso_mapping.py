@@ -145,6 +145,15 @@ class IsoTable:
     constraints: Group  # (ident) use_limitation, other, access
 
     @cached_property
+    def record_keys(self) -> tuple[tuple[str, str], ...]:
+        """(field, its name in root_paths), computed once rather than per record."""
+        return tuple((name, f"record.{name}") for name in self.record)
+
+    @cached_property
+    def resource_keys(self) -> tuple[tuple[str, str], ...]:
+        return tuple((name, f"resource.{name}") for name in self.resource)
+
+    @cached_property
     def root_paths(self) -> PathSet:
         """Everything read from the metadata root, in one walk."""
         return PathSet(
@@ -317,11 +326,13 @@ def extract_record(
     per_ident = [find(table.ident_paths, ident) for ident in idents]
     first = per_ident[0] if per_ident else {}
 
-    def every(name: str) -> list[Any]:
+    def every(name: str) -> Sequence[Any]:
+        if len(per_ident) == 1:  # the usual record: its one section's list as it is
+            return first.get(name, ())
         return [found for paths in per_ident for found in paths.get(name, ())]
 
-    record = {name: _first(at_root.get(f"record.{name}")) for name in table.record}
-    resource = {name: _first(first.get(f"resource.{name}")) for name in table.resource}
+    record = {name: _first(at_root.get(key)) for name, key in table.record_keys}
+    resource = {name: _first(first.get(key)) for name, key in table.resource_keys}
     identifiers = _identifiers(table.identifiers.rows(first.get("identifiers", ()), find))
     original_id = one_line(record.get("original_id")) or (
         identifiers[0].code if identifiers else None
@@ -366,8 +377,13 @@ def extract_record(
     )
 
 
+# Each value list below is deduplicated on the field values, in field order (what `_unique`
+# compares), before the model is built: a repeat costs a tuple, not a validated model.
+
+
 def _identifiers(rows: list[Row]) -> list[Identifier]:
     identifiers = []
+    seen: set[tuple[str | None, ...]] = set()
     for row in rows:
         code = one_line(_first(row.get("code")))
         if not code:
@@ -375,12 +391,15 @@ def _identifiers(rows: list[Row]) -> list[Identifier]:
         codespace = one_line(_first(row.get("codespace")))
         if codespace is None and is_doi(code):
             codespace = "doi"
-        identifiers.append(Identifier(code=code, codespace=codespace))
-    return _unique(identifiers)
+        if (key := (code, codespace)) not in seen:
+            seen.add(key)
+            identifiers.append(Identifier(code=code, codespace=codespace))
+    return identifiers
 
 
 def _keywords(rows: list[Row]) -> list[Keyword]:
     keywords = []
+    seen: set[tuple[str | None, ...]] = set()
     for row in rows:
         thesaurus_titles = row.get("thesaurus") or []
         if len(thesaurus_titles) == 1:
@@ -392,25 +411,28 @@ def _keywords(rows: list[Row]) -> list[Keyword]:
         for prop in row.get("label", ()):
             text, uri = text_and_href(prop)
             label = one_line(text)
-            if label:
+            if label and (key := (label, uri, thesaurus, thesaurus_uri)) not in seen:
+                seen.add(key)
                 keywords.append(
                     Keyword(label=label, uri=uri, thesaurus=thesaurus, thesaurus_uri=thesaurus_uri)
                 )
-    return _unique(keywords)
+    return keywords
 
 
 def _contacts(rows: list[Row]) -> list[Contact]:
     contacts = []
+    seen: set[tuple[str | None, ...]] = set()
     for row in rows:
-        contact = Contact(
-            organisation=one_line(_first(row.get("organisation"))),
-            name=one_line(_first(row.get("name"))),
-            email=one_line(_first(row.get("email"))),
-            role=one_line(_first(row.get("role"))),
-        )
-        if contact.organisation or contact.name or contact.email:
-            contacts.append(contact)
-    return _unique(contacts)
+        organisation = one_line(_first(row.get("organisation")))
+        name = one_line(_first(row.get("name")))
+        email = one_line(_first(row.get("email")))
+        if not (organisation or name or email):
+            continue
+        role = one_line(_first(row.get("role")))
+        if (key := (organisation, name, email, role)) not in seen:
+            seen.add(key)
+            contacts.append(Contact(organisation=organisation, name=name, email=email, role=role))
+    return contacts
 
 
 def _dates(rows: list[Row]) -> dict[str, date]:
@@ -473,24 +495,30 @@ def _resource_type(scope: str | None, idents: Sequence[etree._Element]) -> str:
 
 def _links(rows: list[Row]) -> list[Link]:
     links = []
+    seen: set[tuple[str | None, ...]] = set()
     for row in rows:
         url = one_line(_first(row.get("url")))
-        if not url or not any(ch.isalnum() for ch in url):  # editors' placeholders: '-'
-            continue
+        if not url or not (url[0].isalnum() or any(ch.isalnum() for ch in url)):
+            continue  # editors' placeholders: '-'
         given = one_line(_first(row.get("protocol")))
         function = one_line(_first(row.get("function")))
         media_type = given if given and given.split("/", 1)[0] in _MIME else None
-        links.append(
-            Link(
-                url=url,
-                protocol=normalise_protocol(given, url, function),
-                name=one_line(_first(row.get("name"))),
-                description=tidy_text(_first(row.get("description"))),
-                function=function,
-                media_type=media_type,
+        protocol = normalise_protocol(given, url, function)
+        name = one_line(_first(row.get("name")))
+        description = tidy_text(_first(row.get("description")))
+        if (key := (url, protocol, name, description, function, media_type)) not in seen:
+            seen.add(key)
+            links.append(
+                Link(
+                    url=url,
+                    protocol=protocol,
+                    name=name,
+                    description=description,
+                    function=function,
+                    media_type=media_type,
+                )
             )
-        )
-    return _unique(links)
+    return links
 
 
 def _constraints(rows: list[Row]) -> tuple[str | None, list[str]]:
