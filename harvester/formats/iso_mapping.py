@@ -108,7 +108,11 @@ class Group:
                             row[name].append(child)
                         else:
                             row[name] = [child]
-            if nested is not None:
+            if nested is None:
+                pass
+            elif find is PathSet.find:  # the walk appends to the row itself
+                nested.find_into(element, row)
+            else:
                 for name, found in find(nested, element).items():
                     if name in row:
                         row[name].extend(found)

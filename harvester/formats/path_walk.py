@@ -60,12 +60,21 @@ class TablePath(etree.XPath):
 class _Node:
     """One trie position: children by exact tag, the '*' child, and the paths ending here."""
 
-    __slots__ = ("ends", "named", "star")
+    __slots__ = ("deep", "ends", "named", "star")
 
     def __init__(self) -> None:
         self.named: dict[str, _Node] = {}
         self.star: _Node | None = None
         self.ends: list[str] = []
+        self.deep = False  # some path goes on below: set by `finish` once the trie is built
+
+    def finish(self) -> None:
+        """Freeze what the walk asks at every element into plain attributes."""
+        self.deep = not self.leaf
+        for below in self.named.values():
+            below.finish()
+        if self.star is not None:
+            self.star.finish()
 
     def child(self, step: str) -> _Node:
         if step == "*":
@@ -108,17 +117,26 @@ class PathSet:
                 for step in steps:
                     node = node.child(step)
                 node.ends.append(name)
+        self._root.finish()
 
     def find(self, context: etree._Element) -> dict[str, list[Any]]:
         """Every path's elements below `context`, each list in document order (a name with
         no match is absent)."""
         found: dict[str, list[Any]] = {}
+        self.find_into(context, found)
+        return found
+
+    def find_into(self, context: etree._Element, found: dict[str, list[Any]]) -> None:
+        """`find`, appending to the lists of `found` (a Group's row already holding its
+        occurrence's children), so no dict is built and merged per occurrence."""
         _walk(context, self._root, found)
         for name, path in self._by_xpath.items():
             result = path(context)
             if isinstance(result, list) and result:
-                found[name] = result
-        return found
+                if name in found:
+                    found[name].extend(result)
+                else:
+                    found[name] = result
 
     def find_by_xpath(self, context: etree._Element) -> dict[str, list[Any]]:
         """The same answer from libxml2's XPath, path by path: the reference `find` is
@@ -146,7 +164,7 @@ def _walk(element: etree._Element, node: _Node, found: dict[str, list[Any]]) -> 
                     found[name].append(child)
                 else:
                     found[name] = [child]
-            if below.named or below.star is not None:
+            if below.deep:
                 _walk(child, below, found)
         if star is not None:
             for name in star.ends:
@@ -154,5 +172,5 @@ def _walk(element: etree._Element, node: _Node, found: dict[str, list[Any]]) -> 
                     found[name].append(child)
                 else:
                     found[name] = [child]
-            if star.named or star.star is not None:
+            if star.deep:
                 _walk(child, star, found)
