@@ -15,7 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from harvester.formats.iso19139 import parse_iso
-from harvester.formats.iso_mapping import href_of, text_and_href, text_of
+from harvester.formats.iso_values import href_of, text_and_href, text_of
 from harvester.formats.trusted_record import trusted_record
 from moisson.errors import RecordRejected
 from moisson.record import PUBLIC, Keyword, Record
