@@ -46,7 +46,7 @@ from harvester.formats.normalise import (
     tidy_text,
 )
 from harvester.formats.path_walk import PathSet, TablePath
-from harvester.formats.trusted_record import trusted_record
+from harvester.formats.trusted_record import trusted_model, trusted_record
 from moisson.errors import RecordRejected
 from moisson.record import BBox, Contact, Identifier, Keyword, Link, Record, TemporalExtent
 
@@ -276,7 +276,7 @@ def _identifiers(rows: list[Row]) -> list[Identifier]:
             codespace = "doi"
         if (key := (code, codespace)) not in seen:
             seen.add(key)
-            identifiers.append(Identifier(code=code, codespace=codespace))
+            identifiers.append(trusted_model(Identifier, {"code": code, "codespace": codespace}))
     return identifiers
 
 
@@ -297,7 +297,15 @@ def _keywords(rows: list[Row]) -> list[Keyword]:
             if label and (key := (label, uri, thesaurus, thesaurus_uri)) not in seen:
                 seen.add(key)
                 keywords.append(
-                    Keyword(label=label, uri=uri, thesaurus=thesaurus, thesaurus_uri=thesaurus_uri)
+                    trusted_model(
+                        Keyword,
+                        {
+                            "label": label,
+                            "uri": uri,
+                            "thesaurus": thesaurus,
+                            "thesaurus_uri": thesaurus_uri,
+                        },
+                    )
                 )
     return keywords
 
@@ -314,7 +322,12 @@ def _contacts(rows: list[Row]) -> list[Contact]:
         role = one_line(first_text(row.get("role")))
         if (key := (organisation, name, email, role)) not in seen:
             seen.add(key)
-            contacts.append(Contact(organisation=organisation, name=name, email=email, role=role))
+            contacts.append(
+                trusted_model(
+                    Contact,
+                    {"organisation": organisation, "name": name, "email": email, "role": role},
+                )
+            )
     return contacts
 
 
@@ -392,13 +405,16 @@ def _links(rows: list[Row]) -> list[Link]:
         if (key := (url, protocol, name, description, function, media_type)) not in seen:
             seen.add(key)
             links.append(
-                Link(
-                    url=url,
-                    protocol=protocol,
-                    name=name,
-                    description=description,
-                    function=function,
-                    media_type=media_type,
+                trusted_model(
+                    Link,
+                    {
+                        "url": url,
+                        "protocol": protocol,
+                        "name": name,
+                        "description": description,
+                        "function": function,
+                        "media_type": media_type,
+                    },
                 )
             )
     return links

@@ -15,11 +15,15 @@ field order (tests/unit/test_trusted_record.py).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from moisson.record import Provenance, Record, record_id
 
-__all__ = ["trusted_record"]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+__all__ = ["trusted_model", "trusted_record"]
 
 _FIELDS = tuple(Record.model_fields)
 _FIELD_NAMES = frozenset(_FIELDS)
@@ -32,6 +36,19 @@ _DEFAULTS: dict[str, Any] = {
 _LIST_DEFAULTS = tuple(name for name, value in _DEFAULTS.items() if isinstance(value, list))
 
 _set = object.__setattr__
+
+
+def trusted_model(cls: type[ModelT], values: dict[str, Any]) -> ModelT:
+    """An instance of a small model (Keyword, Link, Contact, Identifier, BBox) from `values`
+    that give EVERY field, in declaration order, already of the field's type: what the
+    validated constructor would build (same `__dict__`, every field set), in ~0.6 us instead
+    of ~1.4. Only for values a mapper built itself; anything from outside is validated."""
+    model = cls.__new__(cls)
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", set(values))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
 
 
 def trusted_record(source_id: str, original_id: str, **fields: Any) -> Record:

@@ -1,9 +1,9 @@
 """The ISO mapper's fast paths give exactly what the validated, reference ways give.
 
-- `trusted_record` (no pydantic validation) against `Record.new` (full validation), on every
-  ISO record of the fixtures, the samples and generated benchmark records: equal Records,
-  same fields set, same field order; and input it cannot vouch for still gets the model's
-  own validation error.
+- `trusted_record` and `trusted_model` (no pydantic validation) against `Record.new` and
+  `Record.model_validate` (full validation), on every ISO record of the fixtures, the samples
+  and generated benchmark records: equal Records and sub-models, same fields set, same field
+  order; and input it cannot vouch for still gets the model's own validation error.
 - `text_and_href` against `(text_of, href_of)` on every element of those records.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from harvester.formats.iso19139 import parse_iso
 from harvester.formats.iso_values import href_of, text_and_href, text_of
@@ -20,6 +20,19 @@ from harvester.formats.trusted_record import trusted_record
 from moisson.errors import RecordRejected
 from moisson.record import PUBLIC, Keyword, Record
 from tests.unit.test_iso_single_pass import fixture_roots, generated_roots
+
+
+def fields_set_tree(value: object) -> object:
+    """Every model's fields set and field order, down through lists and sub-models."""
+    if isinstance(value, BaseModel):
+        return (
+            type(value).__name__,
+            sorted(value.model_fields_set),
+            [(name, fields_set_tree(item)) for name, item in value.__dict__.items()],
+        )
+    if isinstance(value, list):
+        return [fields_set_tree(item) for item in value]
+    return type(value).__name__
 
 
 def test_trusted_records_equal_validated_ones(shared_fixtures: Path) -> None:
@@ -37,6 +50,12 @@ def test_trusted_records_equal_validated_ones(shared_fixtures: Path) -> None:
         assert record.model_fields_set == validated.model_fields_set, label
         assert list(record.__dict__) == list(validated.__dict__), label
         assert record.model_dump_json() == validated.model_dump_json(), label
+        # and every sub-model (Keyword, Link, Contact, Identifier, BBox) as validation builds it
+        revalidated = Record.model_validate(record.model_dump())
+        assert record == revalidated, label
+        for name in ("identifiers", "keywords", "contacts", "bboxes", "links"):
+            mine, theirs = getattr(record, name), getattr(revalidated, name)
+            assert fields_set_tree(mine) == fields_set_tree(theirs), f"{label}: {name}"
         checked += 1
     assert checked >= 100
 
