@@ -124,7 +124,15 @@ def text_and_href(element: etree._Element | str) -> tuple[str | None, str | None
 
 
 def first_text(elements: Sequence[Any] | None) -> str | None:
-    for element in elements or ():
+    """The first value among property elements (None when none has one)."""
+    if not elements:
+        return None
+    if len(elements) == 1:  # the usual case, one call less per value
+        only = elements[0]
+        if not isinstance(only, str) and len(only) == 1:
+            return _text_of_only_child(only)
+        return text_of(only)
+    for element in elements:
         value = text_of(element)
         if value is not None:
             return value
