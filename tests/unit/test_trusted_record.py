@@ -9,14 +9,18 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from bench.generate import generate_iso_records
 from harvester.formats.iso19139 import parse_iso
 from harvester.formats.iso_values import href_of, text_and_href, text_of
 from harvester.formats.trusted_record import trusted_record
+from harvester.formats.xmlsafe import parse_xml
 from moisson.errors import RecordRejected
 from moisson.record import PUBLIC, Keyword, Record
 from tests.unit.test_iso_single_pass import fixture_roots, generated_roots
@@ -82,6 +86,16 @@ def test_titles_it_cannot_vouch_for_go_through_validation(title: str) -> None:
 def test_unknown_fields_still_fail_validation() -> None:
     with pytest.raises(ValidationError, match="not_a_field"):
         trusted_record("s", "o", title="t", not_a_field=1)
+
+
+def test_trusted_records_cross_processes_and_copies_intact() -> None:
+    """Harvest workers pickle Records to the writer; the store copies them."""
+    for _, xml in generate_iso_records(20):
+        record = parse_iso(parse_xml(xml), "src")
+        for copied in (pickle.loads(pickle.dumps(record)), copy.deepcopy(record)):
+            assert copied == record
+            assert fields_set_tree(copied.keywords) == fields_set_tree(record.keywords)
+            assert fields_set_tree(copied.bboxes) == fields_set_tree(record.bboxes)
 
 
 def test_trusted_records_never_share_a_default_list() -> None:
