@@ -64,11 +64,12 @@ def trusted_record(source_id: str, original_id: str, **fields: Any) -> Record:
     ):
         return Record.new(source_id, original_id, **fields)
     values = dict(_DEFAULTS)
-    for name in _LIST_DEFAULTS:
-        values[name] = list(values[name])
     values["id"] = record_id(source_id, original_id)
     values["provenance"] = Provenance(source_id=source_id, original_id=original_id)
     values.update(fields)
+    for name in _LIST_DEFAULTS:
+        if name not in fields:  # a default list left in place: this record's own copy
+            values[name] = list(values[name])
     record = Record.__new__(Record)
     _set(record, "__dict__", values)
     _set(record, "__pydantic_fields_set__", {"id", "provenance", *fields})
