@@ -98,12 +98,26 @@ class Group:
     def nested_paths(self) -> PathSet:
         return PathSet(self.nested)
 
+    @cached_property
+    def one_walk(self) -> PathSet | None:
+        """Children and nested paths in one trie, so each occurrence's children are
+        iterated once; only when their field names differ (each list then comes out in
+        document order exactly as the two passes give it)."""
+        if not self.nested or set(self.children.values()) & set(self.nested):
+            return None
+        return PathSet(self.nested, direct=self.children)
+
     def rows(self, occurrences: Iterable[etree._Element], find: Finder) -> list[Row]:
         rows: list[Row] = []
         children = self.children
         nested = self.nested_paths if self.nested else None
+        one_walk = self.one_walk if find is PathSet.find else None
         for element in occurrences:
             row: Row = {}
+            if one_walk is not None:
+                one_walk.find_into(element, row)
+                rows.append(row)
+                continue
             if children:
                 for child in element:
                     name = children.get(child.tag)

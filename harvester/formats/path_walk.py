@@ -101,7 +101,12 @@ def _apart(left: tuple[str, ...], right: tuple[str, ...]) -> bool:
 class PathSet:
     """Named table paths compiled into one trie; `find(context)` answers all of them."""
 
-    def __init__(self, paths: Mapping[str, TablePath]) -> None:
+    def __init__(
+        self, paths: Mapping[str, TablePath], direct: Mapping[str, str] | None = None
+    ) -> None:
+        """`direct` maps a child's tag (Clark notation) to a name: one-step paths given as
+        tags, so a Group's children and its nested paths come out of one walk. They are
+        not in `paths`, so `find_by_xpath` does not answer them."""
         self.paths = dict(paths)
         self._root = _Node()
         self._by_xpath: dict[str, TablePath] = {}
@@ -117,6 +122,8 @@ class PathSet:
                 for step in steps:
                     node = node.child(step)
                 node.ends.append(name)
+        for tag, name in (direct or {}).items():
+            self._root.child(tag).ends.append(name)
         self._root.finish()
 
     def find(self, context: etree._Element) -> dict[str, list[Any]]:
