@@ -55,6 +55,10 @@ OWSLIB_SAMPLE = 2000  # OWSLib is slow: time it on a sample, it scales linearly
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def load_average() -> str:
+    return "/".join(f"{figure:.1f}" for figure in os.getloadavg())
+
+
 def rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("inf")
 
@@ -65,10 +69,24 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def cpu_timed(action: Callable[[], object]) -> tuple[float, float]:
+    """(wall, CPU) seconds of an in-process action: on a shared machine the CPU seconds
+    compare between runs, the wall clock does not."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    action()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 # --- parse -----------------------------------------------------------------------------
 
 
-def bench_parse(files: list[Path]) -> dict[str, float]:
+def bench_parse(files: list[Path]) -> dict[str, dict[str, float]]:
+    """Per reader: records/s by the wall clock and CPU microseconds a record."""
     from owslib.iso import MD_Metadata
 
     blobs = [f.read_bytes() for f in files]
@@ -87,29 +105,33 @@ def bench_parse(files: list[Path]) -> dict[str, float]:
         for blob in sample:
             MD_Metadata(etree.fromstring(blob, plain))
 
-    return {
-        "moisson": rate(len(blobs), timed(ours)),
-        "bare lxml": rate(len(blobs), timed(bare)),
-        "owslib": rate(len(sample), timed(owslib)),
-    }
+    figures = {}
+    for name, action, count in (
+        ("moisson", ours, len(blobs)),
+        ("bare lxml", bare, len(blobs)),
+        ("owslib", owslib, len(sample)),
+    ):
+        wall, cpu = cpu_timed(action)
+        figures[name] = {"rate": rate(count, wall), "cpu_us": cpu / count * 1e6}
+    return figures
 
 
 # --- ingest ----------------------------------------------------------------------------
 
 
-def bench_ingest(folder: Path, work: Path, count: int) -> tuple[float, Path]:
-    """Harvest the folder as a file: CSW source into a fresh store and index; returns rec/s
-    and the config file that serves the result."""
+def bench_ingest(folder: Path, work: Path, count: int) -> tuple[float, float, Path]:
+    """Harvest the folder as a file: CSW source into a fresh store and index; returns rec/s,
+    CPU seconds and the config file that serves the result."""
     store_url, index_url = f"sqlite:///{work}/store.db", f"sqlite:///{work}/index.db"
     options = CswOptions(id="bench", kind="csw", url=folder.as_uri())
     backend = build_backend(index_url)
     backend.open()
     try:
         with Store(store_url) as store, HttpClient(HarvestSettings(rate_limit=0)) as http:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             source = CswSource(options, SourceContext.with_http(http))
             report = run_source(source, "bench", Ingestor(store, backend))
-            seconds = time.perf_counter() - start
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         backend.close()
     if report.seen != count:
@@ -123,7 +145,7 @@ def bench_ingest(folder: Path, work: Path, count: int) -> tuple[float, Path]:
         'name = "Generated benchmark records"\n',
         encoding="utf-8",
     )
-    return rate(count, seconds), config
+    return rate(count, seconds), cpu, config
 
 
 def bench_harvest(folder: Path, work: Path, count: int, workers: int) -> dict[str, float]:
@@ -207,15 +229,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.n} generated ISO 19139 records, {size} KiB")
 
         parse = bench_parse(files)
-        print("\nparse (records/s)")
+        print(f"\nparse (records/s by the wall clock; CPU per record) load {load_average()}")
         for name, value in parse.items():
-            print(f"  {name:<12} {value:>10,.0f}")
-        print(f"  moisson vs owslib: {parse['moisson'] / parse['owslib']:.1f}x faster; "
-              f"vs bare lxml: {parse['bare lxml'] / parse['moisson']:.2f}x slower")  # fmt: skip
+            print(f"  {name:<12} {value['rate']:>10,.0f}   {value['cpu_us']:8.1f} us CPU")
+        us = {name: value["cpu_us"] for name, value in parse.items()}
+        print(f"  CPU: moisson vs owslib {us['owslib'] / us['moisson']:.1f}x faster; "
+              f"vs bare lxml {us['moisson'] / us['bare lxml']:.2f}x slower")  # fmt: skip
 
-        ours, config = bench_ingest(work / "records", work, args.n)
-        print("\ningest (records/s)")
-        print(f"  moisson      {ours:>10,.0f}   (parse + store + index, file: CSW source)")
+        ours, ours_cpu, config = bench_ingest(work / "records", work, args.n)
+        print(f"\ningest (records/s; CPU seconds) load {load_average()}")
+        print(f"  moisson      {ours:>10,.0f}   {ours_cpu:7.1f} s CPU"
+              "   (parse + store + index, file: CSW source)")  # fmt: skip
 
         print("\nwhole `moisson harvest` (themes + duplicates on), one process each")
         for workers in sorted({1, args.harvest_workers}):
@@ -223,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  workers={workers}  {found['rate']:>8,.0f} records/s  "
                   f"wall {found['seconds']:6.1f} s  CPU {found['cpu']:6.1f} s  "
                   f"peak RSS {found['rss'] / 1024:,.0f} MiB  "
-                  f"(load {os.getloadavg()[0]:.1f})")  # fmt: skip
+                  f"(load {load_average()})")  # fmt: skip
 
         mine: dict[int, dict[str, float]] = {}
         if not args.no_search:
@@ -232,10 +256,14 @@ def main(argv: list[str] | None = None) -> int:
         theirs: dict[int, dict[str, float]] = {}
         if not args.no_peer:
             ensure_pycsw_venv()
+            before = children_cpu()  # the set-up and load processes have ended once entered
             with PycswServer(files, timeout=1800) as pycsw:
+                peer_cpu = children_cpu() - before
                 peer_rate = rate(len(pycsw.load.loaded), pycsw.load.seconds)
-                print(f"\n  pycsw        {peer_rate:>10,.0f}   (load_records)")
-                print(f"  moisson ingest vs pycsw: {ours / peer_rate:.1f}x")
+                print(f"\n  pycsw        {peer_rate:>10,.0f}   {peer_cpu:7.1f} s CPU   "
+                      "(load_records; CPU of its set-up and load processes)")  # fmt: skip
+                print(f"  moisson ingest vs pycsw: {ours / peer_rate:.1f}x by the wall clock, "
+                      f"{peer_cpu / ours_cpu:.1f}x by CPU (load {load_average()})")  # fmt: skip
                 if not args.no_search:
                     theirs = {c: measure(pycsw.url, pycsw_request, c) for c in (1, 8)}
         if args.no_search:

@@ -13,19 +13,29 @@ XPath evaluation per path (~36 per record). Repeated structures (links, dates, b
 read by `Group`: the walk finds the occurrences, then a single pass over each occurrence's
 children dispatches on the child's tag. The XPaths stay in the table as the reference
 (`find=PathSet.find_by_xpath`), which the tests compare with the walk on every fixture.
+Values are read by harvester/formats/iso_values.py; the Record is built by
+`trusted_record` (no second validation of what this module guarantees); repeated keywords,
+links, contacts and identifiers are dropped on their values before any model is built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Any, cast
+from typing import Any
 
 from lxml import etree
 
 from harvester.formats.extents import clean_bbox, clean_bboxes
+from harvester.formats.iso_values import (
+    first_text,
+    href_of,
+    text_and_href,
+    texts_of,
+    unique,
+)
 from harvester.formats.normalise import (
     is_doi,
     looks_like_licence,
@@ -36,6 +46,7 @@ from harvester.formats.normalise import (
     tidy_text,
 )
 from harvester.formats.path_walk import PathSet, TablePath
+from harvester.formats.trusted_record import trusted_model, trusted_record
 from moisson.errors import RecordRejected
 from moisson.record import BBox, Contact, Identifier, Keyword, Link, Record, TemporalExtent
 
@@ -44,16 +55,11 @@ __all__ = [
     "Group",
     "IsoTable",
     "extract_record",
-    "href_of",
     "select",
-    "text_of",
     "xpath_compiler",
 ]
 
-XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 GCO_ISO_TYPE = "{http://www.isotc211.org/2005/gco}isoType"
-# Localised variants are only a fallback: the main CharacterString is the record's language.
-_FREE_TEXT_SUFFIX = "}PT_FreeText"
 _MIME = frozenset(("application", "image", "text", "video", "audio", "model"))
 _NOT_A_CONSTRAINT = frozenset(("otherRestrictions",))  # only says "see otherConstraints"
 
@@ -92,12 +98,26 @@ class Group:
     def nested_paths(self) -> PathSet:
         return PathSet(self.nested)
 
+    @cached_property
+    def one_walk(self) -> PathSet | None:
+        """Children and nested paths in one trie, so each occurrence's children are
+        iterated once; only when their field names differ (each list then comes out in
+        document order exactly as the two passes give it)."""
+        if not self.nested or set(self.children.values()) & set(self.nested):
+            return None
+        return PathSet(self.nested, direct=self.children)
+
     def rows(self, occurrences: Iterable[etree._Element], find: Finder) -> list[Row]:
         rows: list[Row] = []
         children = self.children
         nested = self.nested_paths if self.nested else None
+        one_walk = self.one_walk if find is PathSet.find else None
         for element in occurrences:
             row: Row = {}
+            if one_walk is not None:
+                one_walk.find_into(element, row)
+                rows.append(row)
+                continue
             if children:
                 for child in element:
                     name = children.get(child.tag)
@@ -106,7 +126,11 @@ class Group:
                             row[name].append(child)
                         else:
                             row[name] = [child]
-            if nested is not None:
+            if nested is None:
+                pass
+            elif find is PathSet.find:  # the walk appends to the row itself
+                nested.find_into(element, row)
+            else:
                 for name, found in find(nested, element).items():
                     if name in row:
                         row[name].extend(found)
@@ -143,6 +167,15 @@ class IsoTable:
     constraints: Group  # (ident) use_limitation, other, access
 
     @cached_property
+    def record_keys(self) -> tuple[tuple[str, str], ...]:
+        """(field, its name in root_paths), computed once rather than per record."""
+        return tuple((name, f"record.{name}") for name in self.record)
+
+    @cached_property
+    def resource_keys(self) -> tuple[tuple[str, str], ...]:
+        return tuple((name, f"resource.{name}") for name in self.resource)
+
+    @cached_property
     def root_paths(self) -> PathSet:
         """Everything read from the metadata root, in one walk."""
         return PathSet(
@@ -174,78 +207,6 @@ class IsoTable:
         )
 
 
-def text_of(element: etree._Element | str) -> str | None:
-    """The value of an ISO property element, whatever encodes it.
-
-    In order: a child's codeListValue (code lists), a child's text (gco:CharacterString,
-    gmx:Anchor, gmd:URL, gco:Date...), a child Anchor's href when its text is empty, then
-    the first non-blank text below (PT_FreeText localised strings, che:PT_FreeURL). Empty
-    elements (`<gco:CharacterString/>`, nilReason) give None. Strings (XPath attribute or
-    text() results) are returned stripped.
-    """
-    if isinstance(element, str):
-        return element.strip() or None
-    href: str | None = None
-    for child in element:
-        tag = child.tag
-        if not isinstance(tag, str):
-            continue
-        code: str | None = child.get("codeListValue")
-        if code and not code.isspace():
-            return code.strip()
-        if tag.endswith(_FREE_TEXT_SUFFIX):
-            continue
-        text: str | None = child.text
-        if text and not text.isspace():
-            return text.strip()
-        if href is None:
-            href = child.get(XLINK_HREF)
-    if href and not href.isspace():
-        return href.strip()
-    for chunk in cast("Iterator[str]", element.itertext()):  # parsed text is always str
-        stripped = chunk.strip()
-        if stripped:
-            return stripped
-    return None
-
-
-def href_of(element: etree._Element | str) -> str | None:
-    """The xlink:href of a property's Anchor (or of the property itself), if any."""
-    if isinstance(element, str):
-        return None
-    href: str | None
-    for child in element:
-        href = child.get(XLINK_HREF) if isinstance(child.tag, str) else None
-        if href and not href.isspace():
-            return href.strip()
-    href = element.get(XLINK_HREF)
-    return href.strip() if href and not href.isspace() else None
-
-
-def _first(elements: Sequence[Any] | None) -> str | None:
-    for element in elements or ():
-        value = text_of(element)
-        if value is not None:
-            return value
-    return None
-
-
-def _all(elements: Iterable[Any] | None) -> list[str]:
-    return [value for element in elements or () if (value := text_of(element)) is not None]
-
-
-def _unique(values: Iterable[Any]) -> list[Any]:
-    """Order-preserving dedupe (pydantic models are compared by their dumped key)."""
-    seen: set[Any] = set()
-    kept = []
-    for value in values:
-        key = value if isinstance(value, str) else tuple(value.__dict__.values())
-        if key not in seen:
-            seen.add(key)
-            kept.append(value)
-    return kept
-
-
 def extract_record(
     root: etree._Element, table: IsoTable, source_id: str, find: Finder = PathSet.find
 ) -> Record:
@@ -262,11 +223,13 @@ def extract_record(
     per_ident = [find(table.ident_paths, ident) for ident in idents]
     first = per_ident[0] if per_ident else {}
 
-    def every(name: str) -> list[Any]:
+    def every(name: str) -> Sequence[Any]:
+        if len(per_ident) == 1:  # the usual record: its one section's list as it is
+            return first.get(name, ())
         return [found for paths in per_ident for found in paths.get(name, ())]
 
-    record = {name: _first(at_root.get(f"record.{name}")) for name in table.record}
-    resource = {name: _first(first.get(f"resource.{name}")) for name in table.resource}
+    record = {name: first_text(at_root.get(key)) for name, key in table.record_keys}
+    resource = {name: first_text(first.get(key)) for name, key in table.resource_keys}
     identifiers = _identifiers(table.identifiers.rows(first.get("identifiers", ()), find))
     original_id = one_line(record.get("original_id")) or (
         identifiers[0].code if identifiers else None
@@ -281,7 +244,7 @@ def extract_record(
         raise RecordRejected(f"no title in {table.name} record {original_id!r}")
     dates = _dates(table.dates.rows(first.get("dates", ()), find))
     licence, constraints = _constraints(table.constraints.rows(every("constraints"), find))
-    return Record.new(
+    return trusted_record(
         source_id,
         original_id,
         title=title,
@@ -290,7 +253,7 @@ def extract_record(
         or normalise_language(record.get("language")),
         identifiers=identifiers,
         keywords=_keywords(table.keywords.rows(every("keywords"), find)),
-        topic_categories=_unique(_all(every("topic_categories"))),
+        topic_categories=unique(texts_of(every("topic_categories"))),
         contacts=_contacts(
             table.record_contacts.rows(at_root.get("record_contacts", ()), find)
             + table.resource_contacts.rows(every("resource_contacts"), find)
@@ -302,68 +265,92 @@ def extract_record(
         revised=dates.get("revision"),
         metadata_date=parse_date(record.get("metadata_date")),
         resource_type=_resource_type(record.get("scope"), idents),
-        formats=_unique(v for v in map(one_line, _all(at_root.get("formats"))) if v),
+        formats=unique(v for v in map(one_line, texts_of(at_root.get("formats"))) if v),
         links=_links(table.links.rows(at_root.get("links", ()), find)),
         licence=licence,
         constraints=constraints,
         lineage=tidy_text(record.get("lineage")),
-        thumbnails=_unique(_all(every("thumbnails"))),
+        thumbnails=unique(texts_of(every("thumbnails"))),
     )
+
+
+# Each value list below is deduplicated on the field values, in field order (what `_unique`
+# compares), before the model is built: a repeat costs a tuple, not a validated model.
 
 
 def _identifiers(rows: list[Row]) -> list[Identifier]:
     identifiers = []
+    seen: set[tuple[str | None, ...]] = set()
     for row in rows:
-        code = one_line(_first(row.get("code")))
+        code = one_line(first_text(row.get("code")))
         if not code:
             continue
-        codespace = one_line(_first(row.get("codespace")))
+        codespace = one_line(first_text(row.get("codespace")))
         if codespace is None and is_doi(code):
             codespace = "doi"
-        identifiers.append(Identifier(code=code, codespace=codespace))
-    return _unique(identifiers)
+        if (key := (code, codespace)) not in seen:
+            seen.add(key)
+            identifiers.append(trusted_model(Identifier, {"code": code, "codespace": codespace}))
+    return identifiers
 
 
 def _keywords(rows: list[Row]) -> list[Keyword]:
     keywords = []
+    seen: set[tuple[str | None, ...]] = set()
     for row in rows:
         thesaurus_titles = row.get("thesaurus") or []
-        thesaurus = one_line(_first(thesaurus_titles))
-        thesaurus_uri = next(filter(None, map(href_of, thesaurus_titles)), None)
+        if len(thesaurus_titles) == 1:
+            title, thesaurus_uri = text_and_href(thesaurus_titles[0])
+            thesaurus = one_line(title)
+        else:
+            thesaurus = one_line(first_text(thesaurus_titles))
+            thesaurus_uri = next(filter(None, map(href_of, thesaurus_titles)), None)
         for prop in row.get("label", ()):
-            label = one_line(text_of(prop))
-            if label:
+            text, uri = text_and_href(prop)
+            label = one_line(text)
+            if label and (key := (label, uri, thesaurus, thesaurus_uri)) not in seen:
+                seen.add(key)
                 keywords.append(
-                    Keyword(
-                        label=label,
-                        uri=href_of(prop),
-                        thesaurus=thesaurus,
-                        thesaurus_uri=thesaurus_uri,
+                    trusted_model(
+                        Keyword,
+                        {
+                            "label": label,
+                            "uri": uri,
+                            "thesaurus": thesaurus,
+                            "thesaurus_uri": thesaurus_uri,
+                        },
                     )
                 )
-    return _unique(keywords)
+    return keywords
 
 
 def _contacts(rows: list[Row]) -> list[Contact]:
     contacts = []
+    seen: set[tuple[str | None, ...]] = set()
     for row in rows:
-        contact = Contact(
-            organisation=one_line(_first(row.get("organisation"))),
-            name=one_line(_first(row.get("name"))),
-            email=one_line(_first(row.get("email"))),
-            role=one_line(_first(row.get("role"))),
-        )
-        if contact.organisation or contact.name or contact.email:
-            contacts.append(contact)
-    return _unique(contacts)
+        organisation = one_line(first_text(row.get("organisation")))
+        name = one_line(first_text(row.get("name")))
+        email = one_line(first_text(row.get("email")))
+        if not (organisation or name or email):
+            continue
+        role = one_line(first_text(row.get("role")))
+        if (key := (organisation, name, email, role)) not in seen:
+            seen.add(key)
+            contacts.append(
+                trusted_model(
+                    Contact,
+                    {"organisation": organisation, "name": name, "email": email, "role": role},
+                )
+            )
+    return contacts
 
 
 def _dates(rows: list[Row]) -> dict[str, date]:
     """Citation dates by type: the earliest creation and publication, the latest revision."""
     found: dict[str, date] = {}
     for row in rows:
-        kind = _first(row.get("type"))
-        value = parse_date(_first(row.get("date")))
+        kind = first_text(row.get("type"))
+        value = parse_date(first_text(row.get("date")))
         if kind not in ("creation", "publication", "revision") or value is None:
             continue
         current = found.get(kind)
@@ -377,10 +364,10 @@ def _boxes(rows: list[Row]) -> list[BBox]:
     for row in rows:
         boxes.extend(
             clean_bbox(
-                _first(row.get("west")),
-                _first(row.get("south")),
-                _first(row.get("east")),
-                _first(row.get("north")),
+                first_text(row.get("west")),
+                first_text(row.get("south")),
+                first_text(row.get("east")),
+                first_text(row.get("north")),
             )
         )
     return clean_bboxes(boxes)
@@ -391,9 +378,9 @@ def _temporal(rows: list[Row]) -> TemporalExtent | None:
     starts: list[date] = []
     ends: list[date] = []
     for row in rows:
-        instant = parse_date(_first(row.get("instant")))
-        start = parse_date(_first(row.get("begin"))) or instant
-        end = parse_date(_first(row.get("end"))) or instant
+        instant = parse_date(first_text(row.get("instant")))
+        start = parse_date(first_text(row.get("begin"))) or instant
+        end = parse_date(first_text(row.get("end"))) or instant
         if start:
             starts.append(start)
         if end:
@@ -418,24 +405,33 @@ def _resource_type(scope: str | None, idents: Sequence[etree._Element]) -> str:
 
 def _links(rows: list[Row]) -> list[Link]:
     links = []
+    seen: set[tuple[str | None, ...]] = set()
     for row in rows:
-        url = one_line(_first(row.get("url")))
-        if not url or not any(ch.isalnum() for ch in url):  # editors' placeholders: '-'
-            continue
-        given = one_line(_first(row.get("protocol")))
-        function = one_line(_first(row.get("function")))
+        url = one_line(first_text(row.get("url")))
+        if not url or not (url[0].isalnum() or any(ch.isalnum() for ch in url)):
+            continue  # editors' placeholders: '-'
+        given = one_line(first_text(row.get("protocol")))
+        function = one_line(first_text(row.get("function")))
         media_type = given if given and given.split("/", 1)[0] in _MIME else None
-        links.append(
-            Link(
-                url=url,
-                protocol=normalise_protocol(given, url, function),
-                name=one_line(_first(row.get("name"))),
-                description=tidy_text(_first(row.get("description"))),
-                function=function,
-                media_type=media_type,
+        protocol = normalise_protocol(given, url, function)
+        name = one_line(first_text(row.get("name")))
+        description = tidy_text(first_text(row.get("description")))
+        if (key := (url, protocol, name, description, function, media_type)) not in seen:
+            seen.add(key)
+            links.append(
+                trusted_model(
+                    Link,
+                    {
+                        "url": url,
+                        "protocol": protocol,
+                        "name": name,
+                        "description": description,
+                        "function": function,
+                        "media_type": media_type,
+                    },
+                )
             )
-        )
-    return _unique(links)
+    return links
 
 
 def _constraints(rows: list[Row]) -> tuple[str | None, list[str]]:
@@ -444,19 +440,18 @@ def _constraints(rows: list[Row]) -> tuple[str | None, list[str]]:
     of an Anchor to a licence (its text is then often just 'no restrictions')."""
     texts: list[str] = []
     for row in rows:
-        texts.extend(t for t in map(tidy_text, _all(row.get("use_limitation"))) if t)
-        texts.extend(c for c in _all(row.get("access")) if c not in _NOT_A_CONSTRAINT)
-        texts.extend(t for t in map(tidy_text, _all(row.get("other"))) if t)
-    return _licence(rows, "other") or _licence(rows, "use_limitation"), _unique(texts)
+        texts.extend(t for t in map(tidy_text, texts_of(row.get("use_limitation"))) if t)
+        texts.extend(c for c in texts_of(row.get("access")) if c not in _NOT_A_CONSTRAINT)
+        texts.extend(t for t in map(tidy_text, texts_of(row.get("other"))) if t)
+    return _licence(rows, "other") or _licence(rows, "use_limitation"), unique(texts)
 
 
 def _licence(rows: list[Row], name: str) -> str | None:
     for row in rows:
         for prop in row.get(name, ()):
-            text = text_of(prop)
+            text, href = text_and_href(prop)
             if text and looks_like_licence(text):
                 return tidy_text(text)
-            href = href_of(prop)
             if href and looks_like_licence(href):  # 'No restrictions' -> a CC deed
                 return href
     return None

@@ -60,12 +60,21 @@ class TablePath(etree.XPath):
 class _Node:
     """One trie position: children by exact tag, the '*' child, and the paths ending here."""
 
-    __slots__ = ("ends", "named", "star")
+    __slots__ = ("deep", "ends", "named", "star")
 
     def __init__(self) -> None:
         self.named: dict[str, _Node] = {}
         self.star: _Node | None = None
         self.ends: list[str] = []
+        self.deep = False  # some path goes on below: set by `finish` once the trie is built
+
+    def finish(self) -> None:
+        """Freeze what the walk asks at every element into plain attributes."""
+        self.deep = not self.leaf
+        for below in self.named.values():
+            below.finish()
+        if self.star is not None:
+            self.star.finish()
 
     def child(self, step: str) -> _Node:
         if step == "*":
@@ -92,7 +101,12 @@ def _apart(left: tuple[str, ...], right: tuple[str, ...]) -> bool:
 class PathSet:
     """Named table paths compiled into one trie; `find(context)` answers all of them."""
 
-    def __init__(self, paths: Mapping[str, TablePath]) -> None:
+    def __init__(
+        self, paths: Mapping[str, TablePath], direct: Mapping[str, str] | None = None
+    ) -> None:
+        """`direct` maps a child's tag (Clark notation) to a name: one-step paths given as
+        tags, so a Group's children and its nested paths come out of one walk. They are
+        not in `paths`, so `find_by_xpath` does not answer them."""
         self.paths = dict(paths)
         self._root = _Node()
         self._by_xpath: dict[str, TablePath] = {}
@@ -108,17 +122,28 @@ class PathSet:
                 for step in steps:
                     node = node.child(step)
                 node.ends.append(name)
+        for tag, name in (direct or {}).items():
+            self._root.child(tag).ends.append(name)
+        self._root.finish()
 
     def find(self, context: etree._Element) -> dict[str, list[Any]]:
         """Every path's elements below `context`, each list in document order (a name with
         no match is absent)."""
         found: dict[str, list[Any]] = {}
+        self.find_into(context, found)
+        return found
+
+    def find_into(self, context: etree._Element, found: dict[str, list[Any]]) -> None:
+        """`find`, appending to the lists of `found` (a Group's row already holding its
+        occurrence's children), so no dict is built and merged per occurrence."""
         _walk(context, self._root, found)
         for name, path in self._by_xpath.items():
             result = path(context)
             if isinstance(result, list) and result:
-                found[name] = result
-        return found
+                if name in found:
+                    found[name].extend(result)
+                else:
+                    found[name] = result
 
     def find_by_xpath(self, context: etree._Element) -> dict[str, list[Any]]:
         """The same answer from libxml2's XPath, path by path: the reference `find` is
@@ -146,7 +171,7 @@ def _walk(element: etree._Element, node: _Node, found: dict[str, list[Any]]) -> 
                     found[name].append(child)
                 else:
                     found[name] = [child]
-            if below.named or below.star is not None:
+            if below.deep:
                 _walk(child, below, found)
         if star is not None:
             for name in star.ends:
@@ -154,5 +179,5 @@ def _walk(element: etree._Element, node: _Node, found: dict[str, list[Any]]) -> 
                     found[name].append(child)
                 else:
                     found[name] = [child]
-            if star.named or star.star is not None:
+            if star.deep:
                 _walk(child, star, found)

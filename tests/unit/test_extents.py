@@ -76,3 +76,22 @@ def test_text_values_with_decimal_commas_are_read() -> None:
 def test_clean_bboxes_drops_repeats_keeping_order() -> None:
     a, b = box(1, 2, 3, 4), box(-3, -4, -1, -2)
     assert clean_bboxes([a, b, box(1, 2, 3, 4), b]) == [a, b]
+
+
+SIDES = (None, "", "x", "nan", 0, -0.0, 0.5, "1,5", 3.28, 90, 90.5, 91.5, -178, 177, 180.5,
+         181.5, 200, 250, 359, 360, 361, 6700000)  # fmt: skip
+
+
+def test_boxes_built_without_validation_are_valid_boxes() -> None:
+    """clean_bbox builds its boxes without re-running BBox's validators: each must be
+    exactly what validation would accept and build."""
+    built = 0
+    for west in SIDES:
+        for south in SIDES[::3]:
+            for east in SIDES:
+                for north in SIDES[1::3]:
+                    for box in clean_bbox(west, south, east, north):
+                        assert BBox.model_validate(box.model_dump()) == box
+                        assert box.model_fields_set == set(BBox.model_fields)
+                        built += 1
+    assert built > 1000
