@@ -114,19 +114,21 @@ def sorted_page(
     searcher: tantivy.Searcher, top: tantivy.Query, query: Query, ranked: bool
 ) -> tuple[int, Page, bool]:
     """(total, the page as (score or sort value, address) pairs, whether those are scores)."""
-    total = matched(searcher, top)
     start, size = query.offset(), query.size
     ordering = [
         Sort(field="date", direction="desc") if sort.field == "relevance" and not ranked else sort
         for sort in query.ordering()
     ]
     scored = ranked and any(sort.field == "relevance" for sort in ordering)
+    if len(ordering) == 1 and ordering[0].field == "relevance" and size > 0:
+        # The common case in one pass: the page and the total together.
+        found = searcher.search(top, limit=size, offset=start, count=True)
+        return int(getattr(found, "count", 0) or 0), list(found.hits), True
+    total = matched(searcher, top)
     if size == 0 or start >= total:
         return total, [], scored
     if len(ordering) == 1:
         sort = ordering[0]
-        if sort.field == "relevance":
-            return total, _top(searcher, top, start, size), True
         if sort.field == "title":
             return total, _top(searcher, top, start, size, "title_key", sort.direction), False
         if date_field(sort.field) in DATE_FIELDS:
