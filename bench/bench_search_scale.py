@@ -21,12 +21,19 @@ on, the 16 bench terms are all cached after the warm-up pass, so that run measur
 traffic; without it, every search's full cost. `--http`: the same through `moisson serve`
 (gunicorn, 2 workers, default cache) over loopback too.
 
+`--backend tantivy` (both commands) does the same on the tantivy backend
+(indexer/backends/tantivy_index.py, `DIR/tantivy/`), so the two run side by side on the same
+records; it has no match cache, so `search` measures it once. `dump D FILE` writes D parsed,
+themed records as JSON lines, and `build --records FILE` repeats those instead of generating
+and parsing them again (the same records for both backends, and minutes saved per build).
+
 A benchmark, not a test: the figures depend on the machine's load (printed with them).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import resource
 import statistics
@@ -42,7 +49,9 @@ from bench.bench_scale import search_request
 from bench.generate import generate_iso_records
 from bench.http_load import MoissonServer, bench_config, load
 from harvester.formats.csw_response import read_document
+from indexer.backends.base import SearchBackend
 from indexer.backends.sqlite import SqliteBackend
+from indexer.backends.tantivy_index import TantivyBackend
 from indexer.search_service import SearchService
 from indexer.themes import Themer, load_themer
 from moisson.config import ThemesSettings
@@ -94,20 +103,51 @@ def stream_records(n: int, workers: int) -> Iterator[Record]:
 
 
 def index_mib(path: Path) -> float:
-    files = [p for p in path.parent.glob(f"{path.name}*") if p.is_file()]
+    if path.is_dir():
+        files = [p for p in path.rglob("*") if p.is_file()]
+    else:
+        files = [p for p in path.parent.glob(f"{path.name}*") if p.is_file()]
     return sum(p.stat().st_size for p in files) / 2**20
+
+
+def index_path(folder: Path, kind: str) -> Path:
+    return folder / ("tantivy" if kind == "tantivy" else "index.db")
+
+
+def open_backend(folder: Path, kind: str) -> SqliteBackend | TantivyBackend:
+    """The index of `folder` for backend `kind` (not opened yet)."""
+    path = index_path(folder, kind)
+    return TantivyBackend(path) if kind == "tantivy" else SqliteBackend(path)
+
+
+def read_records(path: Path) -> Iterator[Record]:
+    """Records written by `dump` (one JSON document a line)."""
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            yield Record.model_validate_json(line)
+
+
+def dump(n: int, path: Path, workers: int) -> None:
+    began = time.perf_counter()
+    with path.open("w", encoding="utf-8") as out:
+        for record in stream_records(n, workers):
+            out.write(record.model_dump_json() + "\n")
+    print(f"dumped {n:,} records to {path} in {time.perf_counter() - began:.1f} s")
 
 
 def load_average() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def replicated(n: int, distinct: int, workers: int) -> Iterator[Record]:
+def replicated(
+    n: int, distinct: int, workers: int, records: Path | None = None
+) -> Iterator[Record]:
     """N records made of `distinct` generated ones (held in memory) repeated under new ids
     (`<id>~<copy>`): the same word, facet and box distributions as N generated records, at
     the parse and theme cost of `distinct` (a 1M build on a loaded 2-core machine otherwise
     takes hours in the ISO parser, which is not what this benchmark measures)."""
-    originals = list(stream_records(distinct, workers))
+    source = read_records(records) if records else stream_records(distinct, workers)
+    originals = list(itertools.islice(source, distinct))
     copy = 0
     while True:
         for record in originals:
@@ -118,17 +158,22 @@ def replicated(n: int, distinct: int, workers: int) -> Iterator[Record]:
         copy += 1
 
 
-def build(n: int, folder: Path, workers: int, distinct: int) -> None:
+def build(
+    n: int, folder: Path, workers: int, distinct: int, kind: str, records: Path | None
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "index.db"
-    backend = SqliteBackend(path)
+    path = index_path(folder, kind)
+    backend = open_backend(folder, kind)
     backend.open()
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     seen = 0
 
     def counted() -> Iterator[Record]:
         nonlocal seen
-        source = stream_records(n, workers) if distinct >= n else replicated(n, distinct, workers)
+        if records is None and distinct >= n:
+            source = stream_records(n, workers)
+        else:
+            source = replicated(n, distinct, workers, records)
         for record in source:
             seen += 1
             if seen % 100_000 == 0:
@@ -141,12 +186,14 @@ def build(n: int, folder: Path, workers: int, distinct: int) -> None:
     finally:
         backend.close()
     seconds = time.perf_counter() - began
+    cpu = time.process_time() - cpu_began
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"built {total:,} records in {seconds:.1f} s ({total / seconds:,.0f} records/s: "
-        f"generate + parse + themes in {workers} workers, reindex() in this process), "
-        f"peak RSS of this process {peak:,.0f} MiB, index {index_mib(path):,.0f} MiB, "
-        f"load {load_average()}"
+        f"{kind}: built {total:,} records in {seconds:.1f} s ({total / seconds:,.0f} records/s: "
+        f"records {'read from ' + str(records) if records else f'generated in {workers} workers'}"
+        f", reindex() in this process; CPU of this process {cpu:.1f} s, "
+        f"{total / cpu:,.0f} records per CPU second), peak RSS of this process {peak:,.0f} MiB, "
+        f"index {index_mib(path):,.0f} MiB, load {load_average()}"
     )
 
 
@@ -159,6 +206,7 @@ def run_clients(search: Callable[[str], object], clients: int, searches: int) ->
     latencies: list[float] = []
     cpu: list[float] = []
     lock = threading.Lock()
+    process_began = time.process_time()
 
     def client(offset: int) -> None:
         mine, used = [], []
@@ -179,35 +227,52 @@ def run_clients(search: Callable[[str], object], clients: int, searches: int) ->
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - start
+    # Every thread of the process (engine threads too) per search: what thread_time misses
+    # if a backend searches on threads of its own.
+    process_cpu = (time.process_time() - process_began) * 1000 / len(latencies)
     p50, p95 = percentiles(latencies)
     cpu50, cpu95 = percentiles(cpu)
-    return {"p50": p50, "p95": p95, "rate": len(latencies) / wall, "cpu50": cpu50, "cpu95": cpu95}
+    return {
+        "p50": p50,
+        "p95": p95,
+        "rate": len(latencies) / wall,
+        "cpu50": cpu50,
+        "cpu95": cpu95,
+        "process_cpu": process_cpu,
+    }
 
 
-def search(folder: Path, http: bool, caches: list[int], searches: int) -> None:
-    path = folder / "index.db"
-    backend = SqliteBackend(path)
-    began = time.perf_counter()
+def search(
+    folder: Path, http: bool, caches: list[int], searches: int, kind: str = "sqlite"
+) -> None:
+    path = index_path(folder, kind)
+    backend = open_backend(folder, kind)
+    began, cpu_began = time.perf_counter(), time.process_time()
     backend.open()
-    opened = time.perf_counter() - began
+    opened, opened_cpu = time.perf_counter() - began, time.process_time() - cpu_began
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"{backend.count():,} records, index {index_mib(path):,.0f} MiB; open() {opened:.1f} s, "
-        f"peak RSS {rss:,.0f} MiB, load {load_average()}",
+        f"{kind}: {backend.count():,} records, index {index_mib(path):,.0f} MiB; open() "
+        f"{opened:.2f} s ({opened_cpu:.2f} s CPU), peak RSS {rss:,.0f} MiB, "
+        f"load {load_average()}",
         flush=True,
     )
     try:
-        for cache_mb in caches:
+        if isinstance(backend, TantivyBackend):
+            measure(backend, searches)
+        for cache_mb in caches if isinstance(backend, SqliteBackend) else []:
             backend.resize_cache(cache_mb * 2**20)
             print(f"match cache {cache_mb} MiB", flush=True)
             measure(backend, searches)
     finally:
         backend.close()
-    if http:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS after the searches {rss:,.0f} MiB", flush=True)
+    if http and kind == "sqlite":  # bench_config serves the SQLite index
         search_http(folder)
 
 
-def measure(backend: SqliteBackend, searches: int) -> None:
+def measure(backend: SearchBackend, searches: int) -> None:
     service = SearchService(backend, load_themer(ThemesSettings()), ["fr", "en"])
     cases: dict[str, Callable[[str], object]] = {
         "text + facets + 20 hits": lambda q: service.run(Query(q=q, size=20)),
@@ -222,6 +287,7 @@ def measure(backend: SqliteBackend, searches: int) -> None:
                 f"  {name:<32} {clients} client(s): p50 {found['p50']:7.1f} ms  "
                 f"p95 {found['p95']:7.1f} ms  {found['rate']:7.1f} searches/s  "
                 f"CPU p50 {found['cpu50']:6.1f} ms p95 {found['cpu95']:6.1f} ms  "
+                f"process CPU/search {found['process_cpu']:6.1f} ms  "
                 f"load {load_average()}",
                 flush=True,
             )
@@ -250,19 +316,29 @@ def main(argv: list[str] | None = None) -> int:
     building.add_argument(
         "--distinct", type=int, default=0, help="generate this many, repeat them to N"
     )
+    building.add_argument("--records", type=Path, help="repeat the records of this dump")
+    building.add_argument("--backend", choices=("sqlite", "tantivy"), default="sqlite")
+    dumping = commands.add_parser("dump", help="write D parsed, themed records as JSON lines")
+    dumping.add_argument("n", type=int)
+    dumping.add_argument("file", type=Path)
+    dumping.add_argument("--workers", type=int, default=2)
     searching = commands.add_parser("search", help="measure searches on a built index")
     searching.add_argument("folder", type=Path)
     searching.add_argument("--http", action="store_true", help="also through moisson serve")
+    searching.add_argument("--backend", choices=("sqlite", "tantivy"), default="sqlite")
     searching.add_argument("--searches", type=int, default=SEARCHES_PER_CLIENT, help="per client")
     searching.add_argument(
         "--cache-mb", default="0,256", help="match cache sizes to measure, one run each"
     )
     args = parser.parse_args(argv)
     if args.command == "build":
-        build(args.n, args.folder, args.workers, args.distinct or args.n)
+        distinct = args.distinct or args.n
+        build(args.n, args.folder, args.workers, distinct, args.backend, args.records)
+    elif args.command == "dump":
+        dump(args.n, args.file, args.workers)
     else:
         caches = [int(x) for x in args.cache_mb.split(",")]
-        search(args.folder, args.http, caches, args.searches)
+        search(args.folder, args.http, caches, args.searches, args.backend)
     return 0
 
 

@@ -64,7 +64,8 @@ class IndexSettings(Section):
         "sqlite:///var/index.db",
         description="Search index: `sqlite:///PATH` for the embedded index; "
         "`http(s)://[user:password@]host:9200[,host2:9200]/ALIAS[?replicas=N&shards=N]` for "
-        "OpenSearch (ALIAS defaults to `moisson`; `moisson reindex` swaps it to a new index).",
+        "OpenSearch (ALIAS defaults to `moisson`; `moisson reindex` swaps it to a new index); "
+        "`tantivy:///DIR` for a tantivy index in folder DIR (no NEAR; bench/README.md).",
     )
 
 

@@ -69,6 +69,7 @@ PLUG_POINTS: dict[str, PlugPoint] = {
             "sqlite": "indexer.backends.sqlite:SqliteBackend.from_url",
             "http": "indexer.backends.opensearch:OpenSearchBackend.from_url",
             "https": "indexer.backends.opensearch:OpenSearchBackend.from_url",
+            "tantivy": "indexer.backends.tantivy_index:TantivyBackend.from_url",
         },
     ),
     "stores": PlugPoint(

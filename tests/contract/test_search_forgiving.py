@@ -37,7 +37,7 @@ TYPOS = {
 }
 
 
-@pytest.fixture(scope="module", params=["sqlite", "opensearch"])
+@pytest.fixture(scope="module", params=["sqlite", "opensearch", "tantivy"])
 def service(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SearchService]:
@@ -46,6 +46,8 @@ def service(
     alias = None
     if request.param == "sqlite":
         index_url = f"sqlite:///{tmp / 'index.db'}"
+    elif request.param == "tantivy":
+        index_url = f"tantivy:///{tmp / 'tantivy'}"
     else:
         alias = fresh_alias("forgiving")
         index_url = f"{request.getfixturevalue('opensearch_url')}/{alias}"
@@ -127,11 +129,13 @@ def test_stopwords_beside_a_word_change_nothing(service: SearchService) -> None:
     ]
 
 
-@pytest.fixture(params=["sqlite", "opensearch"])
+@pytest.fixture(params=["sqlite", "opensearch", "tantivy"])
 def bare_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchBackend]:
     alias = None
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'index.db'}"
+    elif request.param == "tantivy":
+        url = f"tantivy:///{tmp_path / 'tantivy'}"
     else:
         alias = fresh_alias("facets")
         url = f"{request.getfixturevalue('opensearch_url')}/{alias}"
