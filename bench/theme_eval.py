@@ -5,8 +5,11 @@
 Truth. Every record of ../shared/fixtures (CSW/ISO, DCAT, CKAN, through the real parsers;
 exact repeats of one record across fixture files counted once) that carries vocabulary
 theme signals: INSPIRE theme keywords (by URI, or by label when the keyword comes from an
-INSPIRE themes thesaurus or spells an official theme name, any case), EU data theme
-keywords and ISO topic category keywords (by URI). Those signals go through
+INSPIRE themes thesaurus or spells an official theme name, any case) and EU data theme
+keywords. ISO topic categories are no theme keywords: the MD_TopicCategoryCode element is
+never truth and never stripped, and a topic category given as a keyword URI (GeoDCAT-AP
+records carry it so) is kept for the matcher the same way (until 2026-12-03 it was
+stripped and made truth: one DCAT record). Those signals go through
 thesaurus/themes.ttl's assigning *Match links; the company concepts reached are the
 record's truth. Labels of these vocabularies come from thesaurus/vocabulary-labels.tsv
 (derived from the fixtures' vocabularies by scripts/derive_vocabulary_labels.py).
@@ -42,6 +45,12 @@ prediction off the truth branches counts as wrong only when the concept *Matches
 vocabulary the record's theme keywords came from (it could have been in the truth);
 otherwise it is *unjudged* (column `unjdg`) and left out of P. `all-P` counts every
 prediction (unjudged ones as wrong), the lower bound.
+
+Two recalls. `R` is per (record, truth concept) pair: a record with six INSPIRE themes
+found on one counts 1/6. `recR` is per record: the record is filed under at least one of
+its truth concepts, which is what issue 18 measured ("only about a third of them are filed
+again under the company concept that matches their INSPIRE theme"). Both are printed, and
+the targets line says which meets the recall targets: per pair is the stricter reading.
 
 Coverage. On the unstripped records, the share given at least one theme, per fixture
 catalogue, leaving out records with placeholder keywords ('Tag 1', 'theme1', 'Test 2').
@@ -122,8 +131,10 @@ def _signal(keyword: Keyword, labels: dict[str, dict[str, str]]) -> str | None:
     """The canonical vocabulary URI a keyword stands for, or None if it is no theme signal."""
     if keyword.uri:
         canonical = canonical_uri(keyword.uri)
-        if canonical.startswith((INSPIRE, DATA_THEME, TOPIC)):
+        if canonical.startswith((INSPIRE, DATA_THEME)):
             return canonical
+        if canonical.startswith(TOPIC):
+            return None  # kept, like the ISO topic category element (see the docstring)
     names = " ".join(n for n in (keyword.thesaurus, keyword.thesaurus_uri) if n)
     scheme = canonical_uri(keyword.thesaurus_uri or "")
     if _INSPIRE_THESAURUS.search(names) or scheme.startswith(INSPIRE.rstrip("/")):
@@ -242,6 +253,7 @@ class _Tally:
     found: int = 0
     found_strict: int = 0
     records: int = 0
+    records_hit: int = 0  # records filed under at least one of their truth concepts
 
     def add(self, other: _Tally) -> None:
         for name in self.__dataclass_fields__:
@@ -262,6 +274,7 @@ class _Tally:
             f"{self.truth:>5}  P {ratio(self.right, judged)}  R {ratio(self.found, self.truth)}  "
             f"F1 {f1:4.2f}   all-P {ratio(self.right, self.predicted)}  strict P "
             f"{ratio(self.right_strict, judged)} R {ratio(self.found_strict, self.truth)}"
+            f"   recR {ratio(self.records_hit, self.records)}"
         )
 
 
@@ -310,6 +323,7 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
                     f"  [{case.record.language or '?'}] {case.record.title[:60]!r}: wanted "
                     f"{concept}, got {sorted(predicted) or '-'}"
                 )
+        tally.records_hit = int(tally.found > 0)
         language = case.record.language or "und"
         by_language[language].add(tally)
         by_evidence["bare" if case.bare else "with evidence"].add(tally)
@@ -322,7 +336,10 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
             other.add(tally)
     for step in by_step.values():
         step.truth = total.truth
-    print(f"{'':<14} {'recs':>4} {'pred':>5} {'unjdg':>5} {'truth':>5}")
+    print(
+        f"{'':<14} {'recs':>4} {'pred':>5} {'unjdg':>5} {'truth':>5}   (R: truth concepts "
+        "found, per pair; recR: records filed under one of their truth concepts at least)"
+    )
     print(total.line("overall"))
     for name, tally in by_evidence.items():
         print(tally.line(f"  {name}"))
@@ -343,6 +360,8 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
         "precision": total.right / judged if judged else 0.0,
         "recall": total.found / total.truth if total.truth else 0.0,
         "recall_other": other.found / other.truth if other.truth else 0.0,
+        "record_recall": total.records_hit / total.records if total.records else 0.0,
+        "record_recall_other": other.records_hit / other.records if other.records else 0.0,
     }
 
 
@@ -417,8 +436,10 @@ def main(argv: list[str] | None = None) -> int:
     share = coverage(themer, records)
     targets = (
         ("precision >= 0.90", figures["precision"] >= 0.9),
-        ("recall >= 0.80", figures["recall"] >= 0.8),
-        ("recall not fr/en >= 0.60", figures["recall_other"] >= 0.6),
+        ("recall >= 0.80 (per pair)", figures["recall"] >= 0.8),
+        ("(per record)", figures["record_recall"] >= 0.8),
+        ("recall not fr/en >= 0.60 (per pair)", figures["recall_other"] >= 0.6),
+        ("(per record)", figures["record_recall_other"] >= 0.6),
         ("coverage >= 85%", share >= 0.85),
     )
     print("targets: " + ", ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in targets))
