@@ -11,8 +11,9 @@ only when the German stemmer agrees on both ('Gewässernetze' / 'Gewässernetz')
 an Italian stem of an English word from matching anything by chance.
 
 German and Dutch write compounds as one word ('Grundwasserschutzzone'). `compound_heads`
-gives the cheap split: the word's longest tail of at least 4 letters, which is the compound's
-head (what it is about); the caller looks the head up among single-word labels.
+gives the cheap split: the word's longest tail of at least 4 letters (and more than a third
+of the word), which is the compound's head (what it is about); the caller looks the head up
+among single-word labels.
 
 `keyword_segments` splits hierarchical keyword paths ('Earth Science > Oceans > Ocean
 Temperature', 'Hydrography--Dictionaries', '/Etat du Milieu/Géologie', 'a | b') into
@@ -123,11 +124,14 @@ def keyword_keys(text: str, languages: tuple[str, ...]) -> tuple[str, ...]:
 
 def compound_heads(word: str) -> list[str]:
     """Tails of a long single word, longest first, at least 4 letters and leaving at least
-    4: the candidate heads of a German or Dutch compound."""
+    4: the candidate heads of a German or Dutch compound. A tail must also be more than a
+    third of the word: a short tail of a long word is more often the end of a longer head
+    that is no label than the head itself ('Glastuinbouw', greenhouse horticulture, is no
+    'bouw', construction; 'Oberflächenwasser' still ends in 'Wasser')."""
     norm = normalise(word).strip()
     if " " in norm or len(norm) < 9 or not norm.isalpha():
         return []
-    return [norm[i:] for i in range(4, len(norm) - 3)]
+    return [norm[i:] for i in range(4, len(norm) - 3) if 3 * (len(norm) - i) > len(norm)]
 
 
 def keyword_segments(label: str) -> list[str]:
