@@ -36,6 +36,7 @@ __all__ = [
     "content_words",
     "guess_language",
     "keyword_head",
+    "keyword_items",
     "keyword_keys",
     "keyword_segments",
     "label_key",
@@ -140,6 +141,19 @@ def keyword_segments(label: str) -> list[str]:
     if len(parts) < 2 or label.strip().startswith("http"):
         return []
     return list(reversed(parts))
+
+
+_LIST_SEPARATORS = re.compile(r"\s*[,;]\s*|\s+(?:and|et|und|en|e|y)\s+", re.IGNORECASE)
+
+
+def keyword_items(label: str) -> list[str]:
+    """Items of a keyword that lists subjects ('Meteorology, weather and radiation
+    conditions', 'Culture, Société'), in order; [] when the label is no list. Paths are
+    keyword_segments' business."""
+    if keyword_segments(label):
+        return []
+    items = [p.strip() for p in _LIST_SEPARATORS.split(label) if p and p.strip()]
+    return items if len(items) >= 2 else []
 
 
 # Function words, frequent and proper to one language each (normalised, no accents), for

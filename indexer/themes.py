@@ -37,6 +37,7 @@ from indexer.gemet_votes import GemetVoter
 from indexer.matching_text import (
     guess_language,
     keyword_head,
+    keyword_items,
     keyword_segments,
     record_language,
 )
@@ -163,14 +164,16 @@ class Themer:
         self, keyword: Keyword, language: str | None = None
     ) -> tuple[str, list[LabelHit]]:
         """(matched text, hits) for a keyword: the whole label, else the segments of a
-        keyword path, most specific first (the first segment with a hit wins), else, for a
+        keyword path, most specific first (the first segment with a hit wins), else the
+        items of a list keyword ('Meteorology, weather and radiation conditions': the
+        first item with a hit wins), else, for a
         keyword of two or three words in a record of known `language`, its head word when
         that is a label ('regional geology' -> 'geology', 'écosystèmes polaires' ->
         'écosystèmes': last word in English, German and Dutch, first in Romance languages)."""
         hits = self.thesaurus.label_hits(keyword.label)
         if hits:
             return keyword.label, hits
-        for segment in keyword_segments(keyword.label):
+        for segment in keyword_segments(keyword.label) or keyword_items(keyword.label):
             hits = self.thesaurus.label_hits(segment)
             if hits:
                 return segment, hits

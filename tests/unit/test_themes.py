@@ -293,3 +293,18 @@ def test_a_plu_is_filed_under_urban_planning_which_is_land_use_too(themer: Theme
 def test_a_record_titled_ortho_is_orthoimagery_by_text(themer: Themer) -> None:
     [theme] = themer.assign(_record(title="Ortho", abstract="Ortho", language="eng"))
     assert (theme.id, theme.evidence[0].step) == ("orthoimagery", "text")
+
+
+def test_a_short_tail_of_a_long_compound_is_no_head(themer: Themer) -> None:
+    # 'Glastuinbouw' (greenhouse horticulture) ends in 'bouw' (construction), a Dutch label
+    # of buildings; its head is 'tuinbouw', no label: nothing is filed.
+    assert themer.assign(_record("Glastuinbouw", language="dut")) == []
+    # Dutch Snowball strips 'ge-': the tail 'ologie' of 'technologie' stems as 'Geologie'.
+    assert themer.thesaurus.label_hits("technologie") == []
+    assert [h.label for h in themer.thesaurus.label_hits("Oberflächenwasser")] == ["Wasser"]
+
+
+def test_a_list_keyword_is_matched_item_by_item(themer: Themer) -> None:
+    keyword = "Meteorology, weather and radiation conditions"  # Belgian federal thesaurus
+    [theme] = themer.assign(_record(keyword, language="eng"))
+    assert (theme.id, theme.evidence[0].matched) == ("weather", "Meteorology")
