@@ -36,7 +36,7 @@ count), no ISO topic category, and an abstract that adds no word to the title ('
 
 Held-out split. `--split calibrate|held-out` keeps the records whose source and title hash
 even / odd (stable across runs), so a threshold chosen on one half (`--text-threshold`,
-`--gemet-threshold`, `--gemet-margin`) is checked on the other.
+`--gemet-threshold`, `--gemet-margin`, `--gemet-share`) is checked on the other.
 
 Judged precision. A record's INSPIRE theme keywords say which INSPIRE themes it is about,
 not that it is about no other company concept: a PLU whose only INSPIRE keyword is 'Land
@@ -404,6 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--gemet-threshold", type=float, default=None, help="calibrate votes")
     parser.add_argument("--gemet-margin", type=float, default=None, help="calibrate votes")
+    parser.add_argument("--gemet-share", type=float, default=None, help="calibrate votes")
     parser.add_argument(
         "--split",
         choices=("calibrate", "held-out"),
@@ -420,11 +421,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.text_threshold is not None:
         settings = settings.model_copy(update={"text_threshold": args.text_threshold})
     themer = load_themer(settings)
-    if args.gemet_threshold is not None or args.gemet_margin is not None:
+    if (args.gemet_threshold, args.gemet_margin, args.gemet_share) != (None, None, None):
         themer.gemet = GemetVoter(
             themer.thesaurus,
             threshold=args.gemet_threshold or gemet_votes.THRESHOLD,
             margin=args.gemet_margin if args.gemet_margin is not None else gemet_votes.MARGIN,
+            share=args.gemet_share or gemet_votes.SHARE,
         )
     records = [r for r in _fixture_records(args.fixtures) if in_split(r, args.split)]
     cases, skipped = build_cases(themer, records)
