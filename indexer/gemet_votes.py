@@ -14,6 +14,8 @@ What votes (a `Vote` each, kept as evidence):
 - a keyword whose label is a GEMET concept's label, in any language GEMET labels are held
   in (French from GEMET, a few dozen Dutch ones: scripts/derive_vocabulary_labels.py),
   compared as Snowball stems in that language (indexer/matching_text.py): weight `KEYWORD`;
+  in Dutch and German, a one-word keyword that is no label votes through its compound
+  parts as text words do (below: 'GELUIDHINDER' -> 'geluid');
 - a GEMET label found in the title (`TITLE`) or the abstract (`ABSTRACT`) as a run of
   consecutive stems, longest label first at each position, in the record's language
   (declared, else guessed from its function words); each concept counts once per field.
@@ -198,6 +200,10 @@ class GemetVoter:
             found = index.exact.get(spelled)
             if found is not None:
                 return [self._vote(found, other, "keyword", KEYWORD)]
+        compound = spelled.isalpha() and len(spelled) >= 2 * _PART  # 'GELUIDHINDER'
+        if own and language in _COMPOUND_LANGUAGES and compound:
+            numbers = dict.fromkeys(self._compound(spelled, language or "", own))
+            return [self._vote(n, language or "", "keyword", KEYWORD) for n in numbers]
         return []
 
     def _compound(self, word: str, language: str, index: _Index) -> list[str]:

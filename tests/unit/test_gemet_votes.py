@@ -130,3 +130,16 @@ def test_the_language_of_an_undeclared_record_is_guessed_from_its_function_words
     assert guess_language("Data uit kaartboeken van de periode 1635 tot 1775") == "nl"
     assert guess_language("Physiographic maps for the CIS and the Baltic States") == "en"
     assert guess_language("Vanves 2019") is None
+
+
+def test_a_dutch_compound_keyword_votes_through_its_parts(themer: Themer) -> None:
+    record = _record(
+        "Clusters geluid",
+        "",
+        Keyword(label="GELUIDHINDER"),
+        Keyword(label="GELUIDSZONES"),
+        language="dut",
+    )
+    votes = [(v.field, v.label) for v in themer.gemet.votes(record, record.keywords)]
+    assert votes.count(("keyword", "geluid")) == 2  # neither keyword is a label of its own
+    assert "pollution" in {t.id for t in themer.assign(record)}  # noise: narrowMatch
