@@ -16,7 +16,10 @@ record's truth. Labels of these vocabularies come from thesaurus/vocabulary-labe
 
 Test data is left out everywhere (`placeholder`): records with placeholder keywords ('Tag 1',
 'theme1'), lorem-ipsum text (pycsw's CITE records), template titles and abstracts
-('{timestamp}', '{uuid}', 'test Title', 'Title dataset', 'Dataset 2', 'Example dataset 1').
+('{timestamp}', '{uuid}', 'test Title', 'Title dataset', 'Dataset 2', 'Example dataset 1'),
+and titles with the word 'test' ('Test DCAT dataset' / 'Some description', 'Inspire Test
+August 2013 v8' / 'Zusammenfassung Test INSPIRE': 4 records, added 2026-12-03 with the
+lorem words 'massa purus elementum fermentum': 2 more).
 The OGC API Records fixture pages (Dutch national register sample) count too.
 
 Test. Those keywords are stripped and the matcher runs on what is left: other keywords,
@@ -95,7 +98,8 @@ _PLACEHOLDER_TITLE = re.compile(
 )
 # Latin filler of pycsw's CITE test records: two of these words mark lorem ipsum.
 _LOREM_WORDS = "lorem ipsum dolor amet consectetuer adipiscing curabitur vestibulum pellentesque \
-quisque maecenas mauris aliquam morbi nunc fusce donec nulla facilisis ligula neque"
+quisque maecenas mauris aliquam morbi nunc fusce donec nulla facilisis ligula neque massa \
+purus elementum fermentum"
 _LOREM = frozenset(_LOREM_WORDS.split())
 # Keywords from code lists that say nothing of the subject (bare-record test).
 _CODE_LIST = re.compile(r"SpatialScope|SpatialDataServiceCategory|DataServiceCategory", re.I)
@@ -371,6 +375,8 @@ def placeholder(record: Record) -> bool:
         return True
     text = f"{record.title} {record.abstract or ''}"
     if _PLACEHOLDER_TITLE.search(record.title.strip()) or "{timestamp}" in text:
+        return True
+    if "test" in tokenise(record.title):  # 'Test DCAT dataset', 'Inspire Test August 2013'
         return True
     return len(_LOREM.intersection(tokenise(text))) >= 2
 
