@@ -5,15 +5,21 @@
 Truth. Every record of ../shared/fixtures (CSW/ISO, DCAT, CKAN, through the real parsers;
 exact repeats of one record across fixture files counted once) that carries vocabulary
 theme signals: INSPIRE theme keywords (by URI, or by label when the keyword comes from an
-INSPIRE themes thesaurus or spells an official theme name, any case), EU data theme
-keywords and ISO topic category keywords (by URI). Those signals go through
+INSPIRE themes thesaurus or spells an official theme name, any case) and EU data theme
+keywords. ISO topic categories are no theme keywords: the MD_TopicCategoryCode element is
+never truth and never stripped, and a topic category given as a keyword URI (GeoDCAT-AP
+records carry it so) is kept for the matcher the same way (until 2026-12-03 it was
+stripped and made truth: one DCAT record). Those signals go through
 thesaurus/themes.ttl's assigning *Match links; the company concepts reached are the
 record's truth. Labels of these vocabularies come from thesaurus/vocabulary-labels.tsv
 (derived from the fixtures' vocabularies by scripts/derive_vocabulary_labels.py).
 
 Test data is left out everywhere (`placeholder`): records with placeholder keywords ('Tag 1',
 'theme1'), lorem-ipsum text (pycsw's CITE records), template titles and abstracts
-('{timestamp}', '{uuid}', 'test Title', 'Title dataset', 'Dataset 2', 'Example dataset 1').
+('{timestamp}', '{uuid}', 'test Title', 'Title dataset', 'Dataset 2', 'Example dataset 1'),
+and titles with the word 'test' ('Test DCAT dataset' / 'Some description', 'Inspire Test
+August 2013 v8' / 'Zusammenfassung Test INSPIRE': 4 records, added 2026-12-03 with the
+lorem words 'massa purus elementum fermentum': 2 more).
 The OGC API Records fixture pages (Dutch national register sample) count too.
 
 Test. Those keywords are stripped and the matcher runs on what is left: other keywords,
@@ -33,7 +39,7 @@ count), no ISO topic category, and an abstract that adds no word to the title ('
 
 Held-out split. `--split calibrate|held-out` keeps the records whose source and title hash
 even / odd (stable across runs), so a threshold chosen on one half (`--text-threshold`,
-`--gemet-threshold`, `--gemet-margin`) is checked on the other.
+`--gemet-threshold`, `--gemet-margin`, `--gemet-share`) is checked on the other.
 
 Judged precision. A record's INSPIRE theme keywords say which INSPIRE themes it is about,
 not that it is about no other company concept: a PLU whose only INSPIRE keyword is 'Land
@@ -42,6 +48,12 @@ prediction off the truth branches counts as wrong only when the concept *Matches
 vocabulary the record's theme keywords came from (it could have been in the truth);
 otherwise it is *unjudged* (column `unjdg`) and left out of P. `all-P` counts every
 prediction (unjudged ones as wrong), the lower bound.
+
+Two recalls. `R` is per (record, truth concept) pair: a record with six INSPIRE themes
+found on one counts 1/6. `recR` is per record: the record is filed under at least one of
+its truth concepts, which is what issue 18 measured ("only about a third of them are filed
+again under the company concept that matches their INSPIRE theme"). Both are printed, and
+the targets line says which meets the recall targets: per pair is the stricter reading.
 
 Coverage. On the unstripped records, the share given at least one theme, per fixture
 catalogue, leaving out records with placeholder keywords ('Tag 1', 'theme1', 'Test 2').
@@ -86,7 +98,8 @@ _PLACEHOLDER_TITLE = re.compile(
 )
 # Latin filler of pycsw's CITE test records: two of these words mark lorem ipsum.
 _LOREM_WORDS = "lorem ipsum dolor amet consectetuer adipiscing curabitur vestibulum pellentesque \
-quisque maecenas mauris aliquam morbi nunc fusce donec nulla facilisis ligula neque"
+quisque maecenas mauris aliquam morbi nunc fusce donec nulla facilisis ligula neque massa \
+purus elementum fermentum"
 _LOREM = frozenset(_LOREM_WORDS.split())
 # Keywords from code lists that say nothing of the subject (bare-record test).
 _CODE_LIST = re.compile(r"SpatialScope|SpatialDataServiceCategory|DataServiceCategory", re.I)
@@ -122,8 +135,10 @@ def _signal(keyword: Keyword, labels: dict[str, dict[str, str]]) -> str | None:
     """The canonical vocabulary URI a keyword stands for, or None if it is no theme signal."""
     if keyword.uri:
         canonical = canonical_uri(keyword.uri)
-        if canonical.startswith((INSPIRE, DATA_THEME, TOPIC)):
+        if canonical.startswith((INSPIRE, DATA_THEME)):
             return canonical
+        if canonical.startswith(TOPIC):
+            return None  # kept, like the ISO topic category element (see the docstring)
     names = " ".join(n for n in (keyword.thesaurus, keyword.thesaurus_uri) if n)
     scheme = canonical_uri(keyword.thesaurus_uri or "")
     if _INSPIRE_THESAURUS.search(names) or scheme.startswith(INSPIRE.rstrip("/")):
@@ -242,6 +257,7 @@ class _Tally:
     found: int = 0
     found_strict: int = 0
     records: int = 0
+    records_hit: int = 0  # records filed under at least one of their truth concepts
 
     def add(self, other: _Tally) -> None:
         for name in self.__dataclass_fields__:
@@ -262,6 +278,7 @@ class _Tally:
             f"{self.truth:>5}  P {ratio(self.right, judged)}  R {ratio(self.found, self.truth)}  "
             f"F1 {f1:4.2f}   all-P {ratio(self.right, self.predicted)}  strict P "
             f"{ratio(self.right_strict, judged)} R {ratio(self.found_strict, self.truth)}"
+            f"   recR {ratio(self.records_hit, self.records)}"
         )
 
 
@@ -310,6 +327,7 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
                     f"  [{case.record.language or '?'}] {case.record.title[:60]!r}: wanted "
                     f"{concept}, got {sorted(predicted) or '-'}"
                 )
+        tally.records_hit = int(tally.found > 0)
         language = case.record.language or "und"
         by_language[language].add(tally)
         by_evidence["bare" if case.bare else "with evidence"].add(tally)
@@ -322,7 +340,10 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
             other.add(tally)
     for step in by_step.values():
         step.truth = total.truth
-    print(f"{'':<14} {'recs':>4} {'pred':>5} {'unjdg':>5} {'truth':>5}")
+    print(
+        f"{'':<14} {'recs':>4} {'pred':>5} {'unjdg':>5} {'truth':>5}   (R: truth concepts "
+        "found, per pair; recR: records filed under one of their truth concepts at least)"
+    )
     print(total.line("overall"))
     for name, tally in by_evidence.items():
         print(tally.line(f"  {name}"))
@@ -343,6 +364,8 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
         "precision": total.right / judged if judged else 0.0,
         "recall": total.found / total.truth if total.truth else 0.0,
         "recall_other": other.found / other.truth if other.truth else 0.0,
+        "record_recall": total.records_hit / total.records if total.records else 0.0,
+        "record_recall_other": other.records_hit / other.records if other.records else 0.0,
     }
 
 
@@ -352,6 +375,8 @@ def placeholder(record: Record) -> bool:
         return True
     text = f"{record.title} {record.abstract or ''}"
     if _PLACEHOLDER_TITLE.search(record.title.strip()) or "{timestamp}" in text:
+        return True
+    if "test" in tokenise(record.title):  # 'Test DCAT dataset', 'Inspire Test August 2013'
         return True
     return len(_LOREM.intersection(tokenise(text))) >= 2
 
@@ -385,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--gemet-threshold", type=float, default=None, help="calibrate votes")
     parser.add_argument("--gemet-margin", type=float, default=None, help="calibrate votes")
+    parser.add_argument("--gemet-share", type=float, default=None, help="calibrate votes")
     parser.add_argument(
         "--split",
         choices=("calibrate", "held-out"),
@@ -401,11 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.text_threshold is not None:
         settings = settings.model_copy(update={"text_threshold": args.text_threshold})
     themer = load_themer(settings)
-    if args.gemet_threshold is not None or args.gemet_margin is not None:
+    if (args.gemet_threshold, args.gemet_margin, args.gemet_share) != (None, None, None):
         themer.gemet = GemetVoter(
             themer.thesaurus,
             threshold=args.gemet_threshold or gemet_votes.THRESHOLD,
             margin=args.gemet_margin if args.gemet_margin is not None else gemet_votes.MARGIN,
+            share=args.gemet_share or gemet_votes.SHARE,
         )
     records = [r for r in _fixture_records(args.fixtures) if in_split(r, args.split)]
     cases, skipped = build_cases(themer, records)
@@ -417,8 +444,10 @@ def main(argv: list[str] | None = None) -> int:
     share = coverage(themer, records)
     targets = (
         ("precision >= 0.90", figures["precision"] >= 0.9),
-        ("recall >= 0.80", figures["recall"] >= 0.8),
-        ("recall not fr/en >= 0.60", figures["recall_other"] >= 0.6),
+        ("recall >= 0.80 (per pair)", figures["recall"] >= 0.8),
+        ("(per record)", figures["record_recall"] >= 0.8),
+        ("recall not fr/en >= 0.60 (per pair)", figures["recall_other"] >= 0.6),
+        ("(per record)", figures["record_recall_other"] >= 0.6),
         ("coverage >= 85%", share >= 0.85),
     )
     print("targets: " + ", ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in targets))

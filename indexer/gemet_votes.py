@@ -14,6 +14,8 @@ What votes (a `Vote` each, kept as evidence):
 - a keyword whose label is a GEMET concept's label, in any language GEMET labels are held
   in (French from GEMET, a few dozen Dutch ones: scripts/derive_vocabulary_labels.py),
   compared as Snowball stems in that language (indexer/matching_text.py): weight `KEYWORD`;
+  in Dutch and German, a one-word keyword that is no label votes through its compound
+  parts as text words do (below: 'GELUIDHINDER' -> 'geluid');
 - a GEMET label found in the title (`TITLE`) or the abstract (`ABSTRACT`) as a run of
   consecutive stems, longest label first at each position, in the record's language
   (declared, else guessed from its function words); each concept counts once per field.
@@ -59,6 +61,14 @@ ABSTRACT = 1.0
 # 2.5 lets no lone keyword file a record (the label step does that when it is a label).
 THRESHOLD = 2.5
 MARGIN = 1.0
+# A second (third...) theme is elected with the first when it also reaches THRESHOLD and
+# SHARE of the winner's score, and the elected themes beat the best theme left out by
+# MARGIN. Above 1, only one theme is ever elected. Calibrated with bench/theme_eval.py
+# (--gemet-share 1.01 .. 0.4): the calibrate half scores alike for every share; on the
+# held-out half 0.9 themes 2 more records at the same precision and recall, 0.75 and
+# below add recall (Data50's buildings) but also noise (GEMET's 'population' by
+# 'public', 'formation'). So only near-ties: two subjects scoring alike are both subjects.
+SHARE = 0.9
 CROSS_CUTTING = frozenset({"15", "16", "20", "30"})  # general, geography, information, research
 _LONGEST = 6  # words in the longest label looked for in text
 _COMPOUND_LANGUAGES = ("nl", "de")
@@ -110,9 +120,14 @@ class GemetVoter:
     """The GEMET concept index of one thesaurus, built once."""
 
     def __init__(
-        self, thesaurus: Thesaurus, *, threshold: float = THRESHOLD, margin: float = MARGIN
+        self,
+        thesaurus: Thesaurus,
+        *,
+        threshold: float = THRESHOLD,
+        margin: float = MARGIN,
+        share: float = SHARE,
     ) -> None:
-        self.threshold, self.margin = threshold, margin
+        self.threshold, self.margin, self.share = threshold, margin, share
         self.themes: dict[str, tuple[str, ...]] = {}
         self.labels: dict[tuple[str, str], str] = {}  # (number, language) -> first label
         self.indexes: dict[str, _Index] = {}
@@ -185,6 +200,10 @@ class GemetVoter:
             found = index.exact.get(spelled)
             if found is not None:
                 return [self._vote(found, other, "keyword", KEYWORD)]
+        compound = spelled.isalpha() and len(spelled) >= 2 * _PART  # 'GELUIDHINDER'
+        if own and language in _COMPOUND_LANGUAGES and compound:
+            numbers = dict.fromkeys(self._compound(spelled, language or "", own))
+            return [self._vote(n, language or "", "keyword", KEYWORD) for n in numbers]
         return []
 
     def _compound(self, word: str, language: str, index: _Index) -> list[str]:
@@ -242,9 +261,18 @@ class GemetVoter:
     # -- the election -------------------------------------------------------------------------
 
     def elect(self, record: Record, keywords: list[Keyword]) -> ThemeVote | None:
-        """The GEMET theme the record is clearly about, when a company concept matches it."""
+        """The GEMET theme the record is most clearly about, when a company concept
+        matches it (the first of `elect_all`)."""
+        elected = self.elect_all(record, keywords)
+        return elected[0] if elected else None
+
+    def elect_all(self, record: Record, keywords: list[Keyword]) -> list[ThemeVote]:
+        """The GEMET themes the record is clearly about, best first, each matched by a
+        company concept: the leading themes that reach the threshold and `share` of the
+        best score, when together they beat the best theme left out by the margin (the
+        group shrinks from its weakest member until they do)."""
         if not self.themes:
-            return None
+            return []
         votes = self.votes(record, keywords)
         scores: dict[str, float] = {}
         for vote in votes:
@@ -252,20 +280,31 @@ class GemetVoter:
             for theme in themes:
                 scores[theme] = scores.get(theme, 0.0) + vote.weight / len(themes)
         if not scores:
-            return None
-        ranked = sorted(scores.items(), key=lambda item: -item[1])[:2]
-        theme, score = ranked[0]
-        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        if (
-            score < self.threshold
-            or score - runner_up < self.margin
-            or not self.concepts.get(theme)
-        ):
-            return None
-        mine = sorted(
-            (v for v in votes if theme in self.themes[v.concept]),
-            key=lambda v: -v.weight / len(self.themes[v.concept]),
-        )
-        return ThemeVote(
-            theme, round(score, 2), round(runner_up, 2), self.concepts[theme], tuple(mine)
-        )
+            return []
+        ranked = sorted(scores.items(), key=lambda item: -item[1])
+        top = ranked[0][1]
+        size = 0
+        while size < len(ranked) and ranked[size][1] >= max(self.threshold, self.share * top):
+            size += 1
+        if size == 0:  # the first theme is always a candidate; the threshold decides
+            size = int(top >= self.threshold)
+        while size:
+            left_out = ranked[size][1] if size < len(ranked) else 0.0
+            if ranked[size - 1][1] - left_out >= self.margin:
+                break
+            size -= 1
+        elected = []
+        for theme, score in ranked[:size]:
+            if not self.concepts.get(theme):
+                continue
+            left_out = ranked[size][1] if size < len(ranked) else 0.0
+            mine = sorted(
+                (v for v in votes if theme in self.themes[v.concept]),
+                key=lambda v: -v.weight / len(self.themes[v.concept]),
+            )
+            elected.append(
+                ThemeVote(
+                    theme, round(score, 2), round(left_out, 2), self.concepts[theme], tuple(mine)
+                )
+            )
+        return elected

@@ -11,8 +11,9 @@ only when the German stemmer agrees on both ('Gewässernetze' / 'Gewässernetz')
 an Italian stem of an English word from matching anything by chance.
 
 German and Dutch write compounds as one word ('Grundwasserschutzzone'). `compound_heads`
-gives the cheap split: the word's longest tail of at least 4 letters, which is the compound's
-head (what it is about); the caller looks the head up among single-word labels.
+gives the cheap split: the word's longest tail of at least 4 letters (and more than a third
+of the word), which is the compound's head (what it is about); the caller looks the head up
+among single-word labels.
 
 `keyword_segments` splits hierarchical keyword paths ('Earth Science > Oceans > Ocean
 Temperature', 'Hydrography--Dictionaries', '/Etat du Milieu/Géologie', 'a | b') into
@@ -35,6 +36,7 @@ __all__ = [
     "content_words",
     "guess_language",
     "keyword_head",
+    "keyword_items",
     "keyword_keys",
     "keyword_segments",
     "label_key",
@@ -123,11 +125,14 @@ def keyword_keys(text: str, languages: tuple[str, ...]) -> tuple[str, ...]:
 
 def compound_heads(word: str) -> list[str]:
     """Tails of a long single word, longest first, at least 4 letters and leaving at least
-    4: the candidate heads of a German or Dutch compound."""
+    4: the candidate heads of a German or Dutch compound. A tail must also be more than a
+    third of the word: a short tail of a long word is more often the end of a longer head
+    that is no label than the head itself ('Glastuinbouw', greenhouse horticulture, is no
+    'bouw', construction; 'Oberflächenwasser' still ends in 'Wasser')."""
     norm = normalise(word).strip()
     if " " in norm or len(norm) < 9 or not norm.isalpha():
         return []
-    return [norm[i:] for i in range(4, len(norm) - 3)]
+    return [norm[i:] for i in range(4, len(norm) - 3) if 3 * (len(norm) - i) > len(norm)]
 
 
 def keyword_segments(label: str) -> list[str]:
@@ -136,6 +141,19 @@ def keyword_segments(label: str) -> list[str]:
     if len(parts) < 2 or label.strip().startswith("http"):
         return []
     return list(reversed(parts))
+
+
+_LIST_SEPARATORS = re.compile(r"\s*[,;]\s*|\s+(?:and|et|und|en|e|y)\s+", re.IGNORECASE)
+
+
+def keyword_items(label: str) -> list[str]:
+    """Items of a keyword that lists subjects ('Meteorology, weather and radiation
+    conditions', 'Culture, Société'), in order; [] when the label is no list. Paths are
+    keyword_segments' business."""
+    if keyword_segments(label):
+        return []
+    items = [p.strip() for p in _LIST_SEPARATORS.split(label) if p and p.strip()]
+    return items if len(items) >= 2 else []
 
 
 # Function words, frequent and proper to one language each (normalised, no accents), for

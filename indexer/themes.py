@@ -19,8 +19,9 @@ needs no harvest. Steps, in order (each theme keeps every piece of evidence foun
    runner-up, so a passing mention of 'communes' in an abstract files nothing.
 
 5. GEMET votes: the GEMET concepts the record names (keyword URIs and labels, French text)
-   vote for their GEMET themes; a clear winner files the company concept that *Matches it
-   (indexer/gemet_votes.py), cited as `label` (keywords voted) or `text` evidence.
+   vote for their GEMET themes; the clear winners (one, or several scoring alike well
+   above the rest) file the company concepts that *Match them (indexer/gemet_votes.py),
+   cited as `label` (keywords voted) or `text` evidence.
 
 `ignore` rules hide keywords from every step; `exclude` rules remove a concept at the end.
 A theme's ancestors are not added as themes (the evidence would be invented) but listed in
@@ -33,10 +34,11 @@ import re
 from dataclasses import dataclass, field
 
 from indexer.analysis import normalise
-from indexer.gemet_votes import GemetVoter
+from indexer.gemet_votes import GemetVoter, ThemeVote
 from indexer.matching_text import (
     guess_language,
     keyword_head,
+    keyword_items,
     keyword_segments,
     record_language,
 )
@@ -163,14 +165,16 @@ class Themer:
         self, keyword: Keyword, language: str | None = None
     ) -> tuple[str, list[LabelHit]]:
         """(matched text, hits) for a keyword: the whole label, else the segments of a
-        keyword path, most specific first (the first segment with a hit wins), else, for a
+        keyword path, most specific first (the first segment with a hit wins), else the
+        items of a list keyword ('Meteorology, weather and radiation conditions': the
+        first item with a hit wins), else, for a
         keyword of two or three words in a record of known `language`, its head word when
         that is a label ('regional geology' -> 'geology', 'écosystèmes polaires' ->
         'écosystèmes': last word in English, German and Dutch, first in Romance languages)."""
         hits = self.thesaurus.label_hits(keyword.label)
         if hits:
             return keyword.label, hits
-        for segment in keyword_segments(keyword.label):
+        for segment in keyword_segments(keyword.label) or keyword_items(keyword.label):
             hits = self.thesaurus.label_hits(segment)
             if hits:
                 return segment, hits
@@ -260,9 +264,10 @@ class Themer:
         )
 
     def _gemet(self, record: Record, keywords: list[Keyword], found: _Found) -> None:
-        elected = self.gemet.elect(record, keywords)
-        if elected is None:
-            return
+        for elected in self.gemet.elect_all(record, keywords):
+            self._gemet_theme(elected, found)
+
+    def _gemet_theme(self, elected: ThemeVote, found: _Found) -> None:
         for concept in elected.concepts:
             if set(self.thesaurus.descendants(concept)) & found.evidence.keys():
                 continue  # already filed more precisely ('wetlands' beats GEMET's 'water')
@@ -308,8 +313,8 @@ class Themer:
                             rule=rule.id,
                         ),
                     )
-        for concept in self._excluded(record, keywords):
-            found.evidence.pop(concept, None)
+        for excluded in self._excluded(record, keywords):
+            found.evidence.pop(excluded, None)
         themes = []
         for concept_id, evidence in found.evidence.items():
             concept = self.thesaurus.concepts.get(concept_id)

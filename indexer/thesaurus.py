@@ -45,7 +45,7 @@ from pathlib import Path
 import rdflib
 from rdflib.namespace import RDF, SKOS
 
-from indexer.analysis import STOPWORDS, stem_pairs, tokenise
+from indexer.analysis import STOPWORDS, normalise, stem_pairs, tokenise
 from indexer.matching_text import compound_heads, keyword_keys, label_key
 from moisson.config import BUNDLED_THESAURUS
 from moisson.errors import ConfigError
@@ -265,7 +265,15 @@ class Thesaurus:
                 for language in ("de", "nl"):
                     key = label_key(head, language)
                     if key in self.single_word_keys:
-                        return list(self.by_language_key[key])
+                        # The head must begin as the label does: Dutch Snowball strips a
+                        # 'ge-' prefix, so 'ologie' (of 'technologie') stems as 'Geologie'.
+                        found = [
+                            hit
+                            for hit in self.by_language_key[key]
+                            if normalise(hit.label).strip()[:3] == head[:3]
+                        ]
+                        if found:
+                            return found
         hits.sort(key=lambda h: h.source is not None)
         return hits
 

@@ -72,11 +72,20 @@ def test_a_keyword_with_a_gemet_concept_uri_votes_in_any_language(themer: Themer
     assert [(v.concept, v.field) for v in votes] == [("788", "keyword"), ("1082", "keyword")]
 
 
-def test_a_stray_word_or_two_subjects_alike_file_nothing(themer: Themer) -> None:
+def test_a_stray_word_files_nothing_two_subjects_alike_file_both(themer: Themer) -> None:
     one = _record("Véhicule", language="fre")  # 1.5 votes: under the threshold
     assert themer.gemet.elect(one, []) is None
-    two = _record("Camion et administration", "Camion. Administration.", language="fre")
-    assert themer.gemet.elect(two, []) is None  # transport and administration tie
+    mostly = _record(
+        "Administration communale", "Administration. Administration. Camion.", language="fre"
+    )
+    assert themer.gemet.elect_all(mostly, []) == []  # administration wins, files nothing
+    two = _record("Camion et pollution", "Camion. Pollution.", language="fre")
+    elected = themer.gemet.elect_all(two, [])
+    assert sorted(e.concepts for e in elected) == [("pollution",), ("transport",)]
+    assert {"pollution", "transport"} <= {t.id for t in themer.assign(two)}
+    # Transport and administration tie: transport is filed, administration has no concept.
+    tie = _record("Camion et administration", "Camion. Administration.", language="fre")
+    assert [e.concepts for e in themer.gemet.elect_all(tie, [])] == [("transport",)]
 
 
 def test_cross_cutting_gemet_themes_do_not_vote(themer: Themer) -> None:
@@ -121,3 +130,16 @@ def test_the_language_of_an_undeclared_record_is_guessed_from_its_function_words
     assert guess_language("Data uit kaartboeken van de periode 1635 tot 1775") == "nl"
     assert guess_language("Physiographic maps for the CIS and the Baltic States") == "en"
     assert guess_language("Vanves 2019") is None
+
+
+def test_a_dutch_compound_keyword_votes_through_its_parts(themer: Themer) -> None:
+    record = _record(
+        "Clusters geluid",
+        "",
+        Keyword(label="GELUIDHINDER"),
+        Keyword(label="GELUIDSZONES"),
+        language="dut",
+    )
+    votes = [(v.field, v.label) for v in themer.gemet.votes(record, record.keywords)]
+    assert votes.count(("keyword", "geluid")) == 2  # neither keyword is a label of its own
+    assert "pollution" in {t.id for t in themer.assign(record)}  # noise: narrowMatch

@@ -168,8 +168,13 @@ def test_most_fixture_records_with_keywords_get_a_theme(
 def test_the_bundled_thesaurus_and_rules_load() -> None:
     thesaurus = load_thesaurus(BUNDLED_THESAURUS)
     assert 40 <= len(thesaurus.concepts) <= 80
-    depth = max(len(thesaurus.ancestors(c)) for c in thesaurus.concepts) + 1
-    assert 2 <= depth <= 3
+
+    def depth(concept: str) -> int:  # the longest broader chain (a concept may have two)
+        broader = thesaurus.concepts[concept].broader
+        return 1 + max((depth(b) for b in broader), default=0)
+
+    assert 2 <= max(depth(c) for c in thesaurus.concepts) <= 3
+    assert thesaurus.concepts["urban-planning"].broader == ["land-use", "planning"]
     rules = load_rules(BUNDLED_RULES)
     assert all(r.concept in thesaurus.concepts for r in rules.rules if r.concept)
     assert isinstance(rules, RuleSet)
@@ -273,3 +278,33 @@ def test_a_german_compound_is_matched_by_its_head(themer: Themer) -> None:
     [theme] = themer.assign(_record("Oberflächenwasser"))  # surface water: its head is Wasser
     assert theme.id == "water"
     assert theme.evidence[0].target.startswith("skos:prefLabel@de 'Wasser'")
+
+
+def test_a_plu_is_filed_under_urban_planning_which_is_land_use_too(themer: Themer) -> None:
+    # Urban planning documents are land-use plans (INSPIRE Planned Land Use): the PLU is
+    # counted under land use and planning, without a *Match that would file CORINE there.
+    record = _record(title="Plan local d'urbanisme de la commune de Combles", language="fre")
+    theme = _theme(themer.assign(record), "urban-planning")
+    assert set(theme.broader) == {"land-use", "land", "planning"}
+    corine = Keyword(label="Land use", uri="http://inspire.ec.europa.eu/theme/lu")
+    assert [t.id for t in themer.assign(_record(corine))] == ["land-use"]
+
+
+def test_a_record_titled_ortho_is_orthoimagery_by_text(themer: Themer) -> None:
+    [theme] = themer.assign(_record(title="Ortho", abstract="Ortho", language="eng"))
+    assert (theme.id, theme.evidence[0].step) == ("orthoimagery", "text")
+
+
+def test_a_short_tail_of_a_long_compound_is_no_head(themer: Themer) -> None:
+    # 'Glastuinbouw' (greenhouse horticulture) ends in 'bouw' (construction), a Dutch label
+    # of buildings; its head is 'tuinbouw', no label: nothing is filed.
+    assert themer.assign(_record("Glastuinbouw", language="dut")) == []
+    # Dutch Snowball strips 'ge-': the tail 'ologie' of 'technologie' stems as 'Geologie'.
+    assert themer.thesaurus.label_hits("technologie") == []
+    assert [h.label for h in themer.thesaurus.label_hits("Oberflächenwasser")] == ["Wasser"]
+
+
+def test_a_list_keyword_is_matched_item_by_item(themer: Themer) -> None:
+    keyword = "Meteorology, weather and radiation conditions"  # Belgian federal thesaurus
+    [theme] = themer.assign(_record(keyword, language="eng"))
+    assert (theme.id, theme.evidence[0].matched) == ("weather", "Meteorology")
