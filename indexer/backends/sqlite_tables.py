@@ -59,7 +59,10 @@ CREATE TABLE IF NOT EXISTS removed(rowid INTEGER PRIMARY KEY, gen INTEGER NOT NU
 CREATE INDEX IF NOT EXISTS removed_gen ON removed(gen);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', 0);
 """
-_LOAD_CHUNK = 100_000  # docs rows turned into column arrays at a time (see _load)
+_LOAD_CHUNK = 100_000  # docs rows applied to columns at a time (see _load)
+# Rows a ColumnBuilder takes at a time: its cost does not grow with the number of chunks, and
+# a chunk's facet JSON as Python objects is most of a full load's peak memory.
+_BUILD_CHUNK = 20_000
 DATE_NAMES = tuple(name for name in DATE_FIELDS if name != "date")  # `day` holds `date`
 _DOC_COLUMNS = "gen, payload, facets, day, title_key, len_title, len_keywords, len_abstract"
 
@@ -352,7 +355,7 @@ class SqliteTables:
     def _build(conn: sqlite3.Connection, epoch: str, generation: int) -> Columns:
         """Every row's columns, built in one pass (sqlite_snapshot.ColumnBuilder)."""
         builder = ColumnBuilder(epoch, DATE_NAMES)
-        for rows in SqliteTables._doc_rows(conn, -1):
+        for rows in SqliteTables._doc_rows(conn, -1, _BUILD_CHUNK):
             builder.add(rows)
         boxes = conn.execute("SELECT rowid, west, south, east, north FROM boxes ORDER BY rowid")
         while found := boxes.fetchmany(_LOAD_CHUNK):
@@ -361,7 +364,9 @@ class SqliteTables:
         return builder.columns(generation)
 
     @staticmethod
-    def _doc_rows(conn: sqlite3.Connection, since: int) -> Iterator[list[DocTuple]]:
+    def _doc_rows(
+        conn: sqlite3.Connection, since: int, chunk: int = _LOAD_CHUNK
+    ) -> Iterator[list[DocTuple]]:
         """Docs rows written after generation `since`, in rowid order, _LOAD_CHUNK at a
         time, as (rowid, day, lengths, keyword values, other dates)."""
         cursor = conn.execute(
@@ -369,7 +374,7 @@ class SqliteTables:
             " WHERE gen > ? ORDER BY rowid",
             (since,),
         )
-        while rows := cursor.fetchmany(_LOAD_CHUNK):
+        while rows := cursor.fetchmany(chunk):
             yield [_doc_tuple(rowid, day, (t, k, a), json.loads(facets))
                    for rowid, day, t, k, a, facets in rows]  # fmt: skip
 
