@@ -204,7 +204,9 @@ class FacetColumn:
         gathered = packed.codes[rowids].ravel()
         counts = np.bincount(gathered, minlength=len(self.values) + 1)[1:]
         if len(packed.wide):
-            wide = rowids[np.isin(rowids, packed.wide, assume_unique=True)]
+            # The selected wide rows, read from the dense mask: O(wide rows), where np.isin
+            # sorted the selection (~1 ms of the theme count at 100k records).
+            wide = packed.wide[mask[packed.wide]]
             if len(wide):
                 counts = counts + self._gather(wide)
         return counts
