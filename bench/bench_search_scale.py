@@ -187,13 +187,13 @@ def run_clients(search: Callable[[str], object], clients: int, searches: int) ->
 def search(folder: Path, http: bool, caches: list[int], searches: int) -> None:
     path = folder / "index.db"
     backend = SqliteBackend(path)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     backend.open()
-    opened = time.perf_counter() - began
+    opened, cpu = time.perf_counter() - began, time.process_time() - cpu
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"{backend.count():,} records, index {index_mib(path):,.0f} MiB; open() {opened:.1f} s, "
-        f"peak RSS {rss:,.0f} MiB, load {load_average()}",
+        f"{backend.count():,} records, index {index_mib(path):,.0f} MiB; open() {opened:.1f} s "
+        f"({cpu:.1f} s CPU), peak RSS {rss:,.0f} MiB, load {load_average()}",
         flush=True,
     )
     try:
