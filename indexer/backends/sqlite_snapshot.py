@@ -208,10 +208,19 @@ def saved_generation(conn: sqlite3.Connection, epoch: str) -> int | None:
 
 def restore(conn: sqlite3.Connection, epoch: str) -> Columns | None:
     """The saved columns if they belong to build `epoch` of the index and this format;
-    None otherwise (no snapshot, an older build or format: the caller builds from rows)."""
+    None otherwise (no snapshot, an older build or format, or damaged arrays, logged: the
+    caller builds from the rows, which stay the truth)."""
     manifest = _manifest(conn, epoch)
     if manifest is None:
         return None
+    try:
+        return _restore(conn, manifest, epoch)
+    except (KeyError, ValueError, TypeError) as exc:
+        logger.warning("saved index columns unreadable (%r); building them from the rows", exc)
+        return None
+
+
+def _restore(conn: sqlite3.Connection, manifest: dict[str, Any], epoch: str) -> Columns:
     loaded: dict[str, Any] = {}
     for name in manifest["names"]:
         parts = conn.execute(

@@ -189,3 +189,13 @@ def test_reindex_writing_a_record_twice_builds_from_the_rows(
     assert [hit.id for hit in hits] == [records[0].id]
     with sqlite3.connect(path) as conn:
         assert_same_columns(built, SqliteTables._build(conn, *SqliteTables.meta(conn)))
+
+
+def test_damaged_saved_columns_are_rebuilt_from_the_rows(tmp_path: Path) -> None:
+    path = tmp_path / "index.db"
+    _build(path, corpus())
+    expected = _answers(path)
+    with sqlite3.connect(path) as conn:
+        assert saved_generation(conn, SqliteTables.meta(conn)[0]) is not None
+        conn.execute("UPDATE column_arrays SET data = x'00' WHERE name = 'day'")
+    assert _answers(path) == expected
