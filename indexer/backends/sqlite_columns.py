@@ -53,7 +53,8 @@ from moisson.query import (
 )
 from moisson.record import BBox
 
-__all__ = ["Columns", "DocRow", "FacetColumn", "page"]  # FacetColumn: sqlite_facets.py
+# FacetColumn: sqlite_facets.py
+__all__ = ["HIDDEN", "Columns", "DocRow", "FacetColumn", "page", "saturation_of"]
 
 
 HIDDEN = (OUTRANKED, CLUSTER_SOURCE)  # the search collapse's facets (documents.py)
@@ -161,7 +162,7 @@ class Columns:
             day=day,
             dates=dates,
             lengths=lengths,
-            saturation=_saturation(lengths, alive),
+            saturation=saturation_of(lengths, alive),
             boxes=np.concatenate([kept, added], axis=1),
             facets=facets,
             documents=int(np.count_nonzero(alive)),
@@ -260,7 +261,7 @@ class Columns:
         return np.asarray(self.keyword(sort.field, False).sort_key(sort.direction)[rowids])
 
 
-def _saturation(lengths: np.ndarray, alive: np.ndarray) -> dict[str, np.ndarray]:
+def saturation_of(lengths: np.ndarray, alive: np.ndarray) -> dict[str, np.ndarray]:
     """BM25's term-frequency saturation with tf = 1, per field and row:
     (k1 + 1) / (1 + k1 * (1 - b + b * length / average length))."""
     result: dict[str, np.ndarray] = {}

@@ -41,6 +41,13 @@ _WIDTH = 16
 _PACKED_COST = 2.5
 
 
+def _rank(values: list[str]) -> np.ndarray:
+    """Position of each value in sorted order (the buckets' tie-break)."""
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[sorted(range(len(values)), key=values.__getitem__)] = np.arange(len(values))
+    return rank
+
+
 @dataclass(frozen=True)
 class Packed:
     """Each row's value numbers plus one in a dense (rows, width) array padded with 0 (so a
@@ -80,6 +87,17 @@ class FacetColumn:
     packed: Packed | None = None  # built on first count of a subset
 
     @classmethod
+    def of(
+        cls, values: list[str], rows: sparse.csr_matrix, rank: np.ndarray | None = None
+    ) -> FacetColumn:
+        """The column of `values` (value number -> value) and its rowid x value matrix;
+        `rank` (each value's position in sorted order) is computed when not given."""
+        if rank is None:
+            rank = _rank(values)
+        index = dict(zip(values, range(len(values)), strict=True))
+        return cls(values, index, rows, rows.tocsc(), rank)
+
+    @classmethod
     def empty(cls) -> FacetColumn:
         matrix = sparse.csr_matrix((0, 0), dtype=np.int32)
         return cls([], {}, matrix, matrix.tocsc(), np.zeros(0, dtype=np.int64))
@@ -104,10 +122,7 @@ class FacetColumn:
         matrix = sparse.csr_matrix(
             (np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(size, len(values))
         )
-        rank = self.rank
-        if grew:
-            rank = np.empty(len(values), dtype=np.int64)
-            rank[sorted(range(len(values)), key=values.__getitem__)] = np.arange(len(values))
+        rank = _rank(values) if grew else self.rank
         return FacetColumn(values, index if grew else self.index, matrix, matrix.tocsc(), rank)
 
     def holding(self, wanted: Sequence[str], size: int) -> np.ndarray:
@@ -189,7 +204,9 @@ class FacetColumn:
         gathered = packed.codes[rowids].ravel()
         counts = np.bincount(gathered, minlength=len(self.values) + 1)[1:]
         if len(packed.wide):
-            wide = rowids[np.isin(rowids, packed.wide, assume_unique=True)]
+            # The selected wide rows, read from the dense mask: O(wide rows), where np.isin
+            # sorted the selection (~1 ms of the theme count at 100k records).
+            wide = packed.wide[mask[packed.wide]]
             if len(wide):
                 counts = counts + self._gather(wide)
         return counts

@@ -7,6 +7,7 @@ See indexer/backends/sqlite.py for the design; this module holds no state but th
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import gc
 import json
 import logging
@@ -34,10 +35,12 @@ from indexer.backends.documents import (
 )
 from indexer.backends.sqlite_columns import Columns, DocRow
 from indexer.backends.sqlite_query import FIELDS, Leaf, LeafMatch
+from indexer.backends.sqlite_snapshot import ColumnBuilder, DocTuple
 from moisson.errors import BackendError, BackendUnavailable, BadQuery
+from moisson.query import DATE_FIELDS
 from moisson.record import Record
 
-__all__ = ["Prepared", "SqliteTables", "sqlite_errors"]
+__all__ = ["DATE_NAMES", "Prepared", "SqliteTables", "sqlite_errors"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +59,11 @@ CREATE TABLE IF NOT EXISTS removed(rowid INTEGER PRIMARY KEY, gen INTEGER NOT NU
 CREATE INDEX IF NOT EXISTS removed_gen ON removed(gen);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', 0);
 """
-_LOAD_CHUNK = 100_000  # docs rows turned into column arrays at a time (see _load)
+_LOAD_CHUNK = 100_000  # docs rows applied to columns at a time (see _load)
+# Rows a ColumnBuilder takes at a time: its cost does not grow with the number of chunks, and
+# a chunk's facet JSON as Python objects is most of a full load's peak memory.
+_BUILD_CHUNK = 20_000
+DATE_NAMES = tuple(name for name in DATE_FIELDS if name != "date")  # `day` holds `date`
 _DOC_COLUMNS = "gen, payload, facets, day, title_key, len_title, len_keywords, len_abstract"
 
 
@@ -116,28 +123,29 @@ class Prepared:
     texts: tuple[str, ...]
     lengths: tuple[int, ...]
     boxes: tuple[tuple[float, float, float, float], ...]
+    # The facets JSON's content, for a reindex's ColumnBuilder (not parsed back again).
+    keywords: dict[str, list[str]] = dataclasses.field(default_factory=dict, compare=False)
+    dates: dict[str, int] = dataclasses.field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, record: Record) -> Prepared:
         analysed = [analyse(text) for text in searchable_fields(record).values()]
         reference = record.reference_date()
+        keywords = {
+            **facet_values(record),
+            **keyword_values(record),
+            ACCESS: access_values(record),
+            **collapse_values(record),
+        }
+        dates = {  # the reference date is the `day` column
+            name: value.toordinal() for name, value in date_values(record).items() if name != "date"
+        }
         return cls(
             id=record.id,
             payload=json.dumps(hit_payload(record), ensure_ascii=False),
-            facets=json.dumps(
-                {
-                    **facet_values(record),
-                    **keyword_values(record),
-                    ACCESS: access_values(record),
-                    **collapse_values(record),
-                    DATES: {  # the reference date is the `day` column
-                        name: value.toordinal()
-                        for name, value in date_values(record).items()
-                        if name != "date"
-                    },
-                },
-                ensure_ascii=False,
-            ),
+            facets=json.dumps({**keywords, DATES: dates}, ensure_ascii=False),
+            keywords=keywords,
+            dates=dates,
             day=reference.toordinal() if reference else 0,
             title_key=" ".join(tokenise(record.title)),
             texts=tuple(text for text, _ in analysed),
@@ -146,11 +154,11 @@ class Prepared:
         )
 
 
-def _doc_row(rowid: int, day: int, lengths: tuple[int, int, int], facets: Any) -> DocRow:
+def _doc_tuple(rowid: int, day: int, lengths: tuple[int, int, int], facets: Any) -> DocTuple:
     """A docs row for the columns: the facets JSON holds the keyword values and, under
     DATES, the dates (absent in indexes built before dates were indexed: reindex)."""
     dates = facets.pop(DATES, None) or {}
-    return DocRow(rowid, day, lengths, facets, dates)
+    return rowid, day, lengths, facets, dates
 
 
 class SqliteTables:
@@ -202,10 +210,17 @@ class SqliteTables:
 
     @staticmethod
     def write(
-        conn: sqlite3.Connection, items: Sequence[Prepared], gen: int, *, shadow: bool = False
+        conn: sqlite3.Connection,
+        items: Sequence[Prepared],
+        gen: int,
+        *,
+        shadow: bool = False,
+        builder: ColumnBuilder | None = None,
     ) -> None:
-        """Upsert by id (ids in `items` are unique); the caller holds a write transaction."""
+        """Upsert by id (ids in `items` are unique); the caller holds a write transaction.
+        `builder` (a reindex's) gets the columns of the rows written."""
         s = SHADOW if shadow else ""
+        built: list[DocTuple] = []
         texts: dict[str, list[tuple[int, str]]] = {f: [] for f in FIELDS}
         boxes: list[tuple[int, float, float, float, float]] = []
         update = ", ".join(f"{c.strip()} = ?" for c in _DOC_COLUMNS.split(","))
@@ -217,6 +232,8 @@ class SqliteTables:
                 conn.execute(f"UPDATE docs{s} SET {update} WHERE rowid = ?", (*values, rowid))
                 for table in [*(f"fts_{f}{s}" for f in FIELDS), f"boxes{s}"]:
                     conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (rowid,))
+                if builder is not None:
+                    builder.spoiled = True  # a row written twice: rebuilt from the rows
             else:
                 rowid = int(
                     conn.execute(
@@ -228,6 +245,12 @@ class SqliteTables:
             for field, text in zip(FIELDS, item.texts, strict=True):
                 texts[field].append((rowid, text))
             boxes += [(rowid, *box) for box in item.boxes]
+            if builder is not None:
+                lengths = (item.lengths[0], item.lengths[1], item.lengths[2])
+                built.append((rowid, item.day, lengths, item.keywords, item.dates))
+        if builder is not None:
+            builder.add(built)
+            builder.add_boxes(boxes)
         for field in FIELDS:
             conn.executemany(
                 f"INSERT INTO fts_{field}{s}(rowid, {field}) VALUES (?, ?)", texts[field]
@@ -262,8 +285,9 @@ class SqliteTables:
             conn.execute(f"DROP TABLE IF EXISTS {table}{SHADOW}")
 
     @staticmethod
-    def swap(conn: sqlite3.Connection, epoch: str) -> None:
-        """Replace the live tables by the shadow ones; readers see it as a new epoch."""
+    def swap(conn: sqlite3.Connection, epoch: str) -> int:
+        """Replace the live tables by the shadow ones; readers see it as a new epoch.
+        Returns the generation it commits as."""
         conn.execute(f"DROP INDEX docs{SHADOW}_id")
         conn.execute(f"DROP INDEX boxes{SHADOW}_rowid")
         for table in ["docs", "boxes", *(f"fts_{f}" for f in FIELDS)]:
@@ -274,7 +298,7 @@ class SqliteTables:
                 conn.execute(statement)
         conn.execute("DELETE FROM removed")
         conn.execute("UPDATE meta SET value = ? WHERE key = 'epoch'", (epoch,))
-        SqliteTables.next_generation(conn)
+        return SqliteTables.next_generation(conn)
 
     @staticmethod
     def load(conn: sqlite3.Connection, base: Columns, generation: int) -> Columns:
@@ -293,10 +317,12 @@ class SqliteTables:
 
     @staticmethod
     def _load(conn: sqlite3.Connection, base: Columns, generation: int) -> Columns:
-        """Apply the changes in chunks of _LOAD_CHUNK rows: a full load holds one chunk's
-        per-record Python objects at a time, not every record's (at 1M records they
-        peaked at 7.9 GiB), for one more pass over the arrays per chunk."""
+        """A whole index (an empty `base`, or changes touching more than a quarter of its
+        rows) is built once by a ColumnBuilder; a few changes are applied to `base` in
+        chunks of _LOAD_CHUNK rows. Either way one chunk's Python objects at a time."""
         since = base.generation
+        if since < 0 or SqliteTables.changed(conn, since) > max(base.documents // 4, 1000):
+            return SqliteTables._build(conn, base.epoch, generation)
         boxes = conn.execute(
             "SELECT b.rowid, b.west, b.south, b.east, b.north FROM boxes AS b"
             " JOIN docs AS d ON d.rowid = b.rowid WHERE d.gen > ? ORDER BY b.rowid",
@@ -305,18 +331,9 @@ class SqliteTables:
         removed = [
             rowid for (rowid,) in conn.execute("SELECT rowid FROM removed WHERE gen > ?", (since,))
         ]
-        cursor = conn.execute(
-            "SELECT rowid, day, len_title, len_keywords, len_abstract, facets FROM docs"
-            " WHERE gen > ? ORDER BY rowid",
-            (since,),
-        )
         columns, taken, changed = base, 0, 0
-        while True:
-            rows = cursor.fetchmany(_LOAD_CHUNK)
-            docs = [
-                _doc_row(rowid, day, (title, keywords, abstract), json.loads(facets))
-                for rowid, day, title, keywords, abstract, facets in rows
-            ]
+        for rows in SqliteTables._doc_rows(conn, since):
+            docs = [DocRow(*row) for row in rows]
             more = len(rows) == _LOAD_CHUNK
             # A row's boxes go with its doc: both are in rowid order.
             upto = bisect.bisect_right(boxes, (docs[-1].rowid, math.inf)) if more else len(boxes)
@@ -324,10 +341,42 @@ class SqliteTables:
                 generation, docs, boxes[taken:upto], removed if columns is base else []
             )
             taken, changed = upto, changed + len(docs)
-            if not more:
-                break
+        if columns is base and (removed or generation > since):
+            columns = columns.updated(generation, [], [], removed)
         logger.debug("columns: %d changed, %d removed since %d", changed, len(removed), since)
         return columns
+
+    @staticmethod
+    def changed(conn: sqlite3.Connection, since: int) -> int:
+        """How many docs rows were written after generation `since`."""
+        return int(conn.execute("SELECT count(*) FROM docs WHERE gen > ?", (since,)).fetchone()[0])
+
+    @staticmethod
+    def _build(conn: sqlite3.Connection, epoch: str, generation: int) -> Columns:
+        """Every row's columns, built in one pass (sqlite_snapshot.ColumnBuilder)."""
+        builder = ColumnBuilder(epoch, DATE_NAMES)
+        for rows in SqliteTables._doc_rows(conn, -1, _BUILD_CHUNK):
+            builder.add(rows)
+        boxes = conn.execute("SELECT rowid, west, south, east, north FROM boxes ORDER BY rowid")
+        while found := boxes.fetchmany(_LOAD_CHUNK):
+            builder.add_boxes(found)
+        logger.debug("columns built from every row at generation %d", generation)
+        return builder.columns(generation)
+
+    @staticmethod
+    def _doc_rows(
+        conn: sqlite3.Connection, since: int, chunk: int = _LOAD_CHUNK
+    ) -> Iterator[list[DocTuple]]:
+        """Docs rows written after generation `since`, in rowid order, _LOAD_CHUNK at a
+        time, as (rowid, day, lengths, keyword values, other dates)."""
+        cursor = conn.execute(
+            "SELECT rowid, day, len_title, len_keywords, len_abstract, facets FROM docs"
+            " WHERE gen > ? ORDER BY rowid",
+            (since,),
+        )
+        while rows := cursor.fetchmany(chunk):
+            yield [_doc_tuple(rowid, day, (t, k, a), json.loads(facets))
+                   for rowid, day, t, k, a, facets in rows]  # fmt: skip
 
     @staticmethod
     def match(conn: sqlite3.Connection, leaf: Leaf, size: int) -> LeafMatch:
