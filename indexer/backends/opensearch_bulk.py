@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import opensearchpy
+import orjson
 from opensearchpy import OpenSearch
 
 from indexer.analysis import paired_stems, tokenise
@@ -136,9 +137,9 @@ def document(record: Record, *, stem: bool = True) -> dict[str, Any]:
 
 def line(action: dict[str, Any], source: dict[str, Any] | None = None) -> str:
     """One bulk item as NDJSON: the action line, then the document line if any."""
-    text = json.dumps(action, separators=(",", ":")) + "\n"
-    if source is not None:
-        text += json.dumps(source, ensure_ascii=False, separators=(",", ":")) + "\n"
+    text = orjson.dumps(action).decode() + "\n"
+    if source is not None:  # orjson: compact UTF-8, as json.dumps(ensure_ascii=False), ~4x faster
+        text += orjson.dumps(source).decode() + "\n"
     return text
 
 
