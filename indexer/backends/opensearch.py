@@ -14,7 +14,7 @@ URL: `http(s)://[user:password@]host:port[,host2:port...]/ALIAS[?replicas=N&shar
   writer down instead of queueing without bound. Items rejected with 429 (write queue full)
   or 5xx are retried with exponential backoff; items that still fail are counted and
   reported in the BackendError, never dropped silently.
-- Text is stemmed by the client (opensearch_bulk.stemmed) into fields whose analyser only
+- Text is stemmed by the client (analysis.paired_stems) into fields whose analyser only
   splits the stems; an index built before that (its text fields analyse on the node) is
   detected at open() and still gets plain text, with a warning, until `moisson reindex`.
 - A rebuild fills its new index without refreshes and with an asynchronous translog (the
