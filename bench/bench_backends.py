@@ -11,7 +11,13 @@ snippets), over the queries the embedded index's targets are stated for. Without
 
 `--senders 1,2` runs OpenSearch once per number of bulk requests in flight
 (indexer/backends/opensearch_bulk.SENDERS), side by side in one run; `--skip-sqlite` leaves
-the embedded index out.
+the embedded index out; `--batch N` sets the records per bulk request.
+
+The machine is shared, so wall records/s move with the load: each write phase also reports
+the CPU it cost per 1,000 records on both sides, the client's (time.process_time of this
+process, every thread) and the node's (`_nodes/stats/process` cpu.total_in_millis before and
+after, every node of the cluster), and from them the records/s two free cores would give
+when the client and the node share them: 2 / (client + node CPU seconds per record).
 """
 
 from __future__ import annotations
@@ -72,14 +78,40 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - began
 
 
+def node_cpu_seconds(backend: SearchBackend) -> float:
+    """CPU seconds the search cluster's node processes have used so far (0 for the
+    embedded index, whose work is this process's)."""
+    client = getattr(backend, "_client", None)
+    if client is None:
+        return 0.0
+    nodes = client.nodes.stats(metric="process")["nodes"].values()
+    return sum(node["process"]["cpu"]["total_in_millis"] for node in nodes) / 1000
+
+
+def phase(backend: SearchBackend, count: int, action: Callable[[], object]) -> dict[str, float]:
+    """Wall records/s of `action` writing `count` records, the client's and the node's CPU
+    milliseconds per 1,000 records, and the records/s on two free cores those imply."""
+    node = node_cpu_seconds(backend)
+    client = time.process_time()
+    seconds = timed(action)
+    client = time.process_time() - client
+    node = node_cpu_seconds(backend) - node
+    return {
+        "records/s": count / seconds,
+        "client CPU ms/1k": client / count * 1e6,
+        "node CPU ms/1k": node / count * 1e6,
+        "records/s on 2 free cores": 2 * count / (client + node),
+    }
+
+
 def measure(backend: SearchBackend, corpus: list[Record]) -> dict[str, float]:
     def load() -> None:
         for start in range(0, len(corpus), PAGE):
             backend.index(corpus[start : start + PAGE])
 
-    seconds = timed(load)
+    loaded = phase(backend, len(corpus), load)
     assert backend.count() == len(corpus), (backend.count(), len(corpus))
-    rebuild = timed(lambda: backend.reindex(iter(corpus)))
+    rebuilt = phase(backend, len(corpus), lambda: backend.reindex(iter(corpus)))
     assert backend.count() == len(corpus), (backend.count(), len(corpus))
     for q in QUERIES:  # warm caches once
         backend.search(Query(q=q))
@@ -89,8 +121,8 @@ def measure(backend: SearchBackend, corpus: list[Record]) -> dict[str, float]:
         latencies.append(timed(lambda query=query: backend.search(query)) * 1000)
     latencies.sort()
     return {
-        "index() records/s": len(corpus) / seconds,
-        "reindex records/s": len(corpus) / rebuild,
+        **{f"index() {name}": value for name, value in loaded.items()},
+        **{f"reindex {name}": value for name, value in rebuilt.items()},
         "search p50 ms": statistics.median(latencies),
         "search p95 ms": latencies[int(len(latencies) * 0.95) - 1],
     }
@@ -102,8 +134,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--opensearch", default=os.environ.get("OPENSEARCH_TEST_URL"))
     parser.add_argument("--senders", default=str(opensearch_bulk.SENDERS))
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--batch", type=int, default=opensearch_bulk.BATCH)
     args = parser.parse_args(argv)
     began = time.perf_counter()
+    opensearch_bulk.BATCH = args.batch
     corpus = records(args.n)
     print(f"generated and parsed {len(corpus)} records in {time.perf_counter() - began:.1f} s")
     results: dict[str, dict[str, float]] = {}
@@ -127,8 +161,11 @@ def main(argv: list[str]) -> int:
                     _drop(url)
                 backend.close()
     names = list(results)
-    load = os.getloadavg()[0]
-    print(f"\n{len(corpus):,} records, load average {load:.1f} | " + " | ".join(names))
+    load = os.getloadavg()
+    print(
+        f"\n{len(corpus):,} records, batch {args.batch}, load average "
+        f"{load[0]:.1f} / {load[1]:.1f} | " + " | ".join(names)
+    )
     for metric in next(iter(results.values())):
         print(f"{metric} | " + " | ".join(f"{results[n][metric]:,.1f}" for n in names))
     return 0

@@ -51,6 +51,7 @@ __all__ = [
     "analyse_leaf",
     "highlight",
     "normalise",
+    "paired_stems",
     "query_terms",
     "stem_pairs",
     "tokenise",
@@ -138,6 +139,32 @@ def analyse(text: str | None) -> tuple[str, int]:
     french = [fr for _, fr, _ in triples]
     extra = [en for _, fr, en in triples if en != fr]
     return " ".join(french + extra), len(triples)
+
+
+# raw word -> its paired_stems form; bounded like _WORD_CACHE.
+_PAIRED_CACHE: dict[str, str] = {}
+
+
+def paired_stems(text: str) -> str:
+    """Index-time form of one field for an engine that puts two terms at one position
+    (OpenSearch: indexer/backends/opensearch_bulk.py): per word its French stem, or
+    'french|english' when the English stem differs, separated by spaces. The same stems as
+    `analyse` and `query_terms`, one cached lookup per word."""
+    if _MARKS.search(text):
+        text = normalise(text)
+    words = _WORD.findall(text)
+    try:
+        return " ".join([_PAIRED_CACHE[word] for word in words])  # the usual case
+    except KeyError:
+        pass
+    for word in words:
+        if word not in _PAIRED_CACHE:
+            if len(_PAIRED_CACHE) >= _WORD_CACHE_LIMIT:
+                _PAIRED_CACHE.clear()
+            _PAIRED_CACHE[word] = " ".join(
+                fr if fr == en else f"{fr}|{en}" for _, fr, en in _analysed_word(word)
+            )
+    return " ".join([_PAIRED_CACHE.get(word) or paired_stems(word) for word in words])
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,14 @@ URL: `http(s)://[user:password@]host:port[,host2:port...]/ALIAS[?replicas=N&shar
   the old index. A failed rebuild deletes the half-built index; the alias never moved. Writes
   made by `index`/`delete` while a rebuild runs go to the old index only: run `moisson reindex`
   between harvests (it reads the store, so nothing is lost, only re-done).
-- Bulk indexing (indexer/backends/opensearch_bulk.py): batches of 1,000 records, one
-  request at a time (the next batch is prepared meanwhile), so a busy cluster slows the
+- Bulk indexing (indexer/backends/opensearch_bulk.py): batches of 1,000 records, SENDERS
+  requests at a time (the next batch is prepared meanwhile), so a busy cluster slows the
   writer down instead of queueing without bound. Items rejected with 429 (write queue full)
   or 5xx are retried with exponential backoff; items that still fail are counted and
   reported in the BackendError, never dropped silently.
+- Text is stemmed by the client (analysis.paired_stems) into fields whose analyser only
+  splits the stems; an index built before that (its text fields analyse on the node) is
+  detected at open() and still gets plain text, with a warning, until `moisson reindex`.
 - A rebuild fills its new index without refreshes and with an asynchronous translog (the
   bulk-load settings), and restores the serving settings and flushes before the swap.
 - Every write ends with a refresh of the alias, so a search right after a write sees it, as
@@ -69,6 +72,7 @@ _SERVING = {"refresh_interval": "1s", "translog": {"durability": "request"}}
 # Fields added to the mapping after indexes were built: open() adds them to an existing index
 # so writes keep working; what they hold for older records comes with `moisson reindex`.
 _ADDED_FIELDS = ("outranked", "cluster_source", "fields", "dates")
+_STEMMED = "moisson_stemmed"  # the text fields' analyser when the client stems (see open())
 
 
 def _parse_url(url: str) -> tuple[list[str], str, dict[str, int]]:
@@ -117,6 +121,7 @@ class OpenSearchBackend:
         self.shards = shards
         self.timeout = timeout
         self._client: OpenSearch | None = None
+        self._stem = True  # False while the alias serves an index built before _STEMMED
 
     @classmethod
     def from_url(cls, url: str) -> OpenSearchBackend:
@@ -159,6 +164,7 @@ class OpenSearchBackend:
                 properties = json.loads(MAPPING_PATH.read_text(encoding="utf-8"))["mappings"]
                 added = {f: properties["properties"][f] for f in _ADDED_FIELDS}
                 client.indices.put_mapping(index=self.alias, body={"properties": added})
+                self._stem = self._stems_on_client(client)
         self._client = client
         logger.info("opened %r", self)
 
@@ -166,6 +172,20 @@ class OpenSearchBackend:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    def _stems_on_client(self, client: OpenSearch) -> bool:
+        """Whether the alias's index takes client-stemmed text (built with _STEMMED)."""
+        mappings = client.indices.get_mapping(index=self.alias).values()
+        analysers = {m["mappings"]["properties"]["title"].get("analyzer") for m in mappings}
+        if analysers == {_STEMMED}:
+            return True
+        logger.warning(
+            "the index behind %r analyses text on the node (built before %s): writes send "
+            "plain text; run `moisson reindex` for faster indexing",
+            self.alias,
+            _STEMMED,
+        )
+        return False
 
     def _require(self) -> OpenSearch:
         if self._client is None:
@@ -190,7 +210,7 @@ class OpenSearchBackend:
     def index(self, records: Sequence[Record]) -> int:
         client = self._require()
         unique = list({r.id: r for r in records}.values())
-        written = bulk(client, self.alias, iter(unique))
+        written = bulk(client, self.alias, iter(unique), stem=self._stem)
         with translated("refreshing the index"):
             client.indices.refresh(index=self.alias)
         return written
@@ -235,6 +255,7 @@ class OpenSearchBackend:
             except opensearchpy.OpenSearchException:
                 logger.exception("could not delete the failed index %s", new)
             raise
+        self._stem = True  # the alias now serves the new index, built from the mapping file
         for name in old:
             with translated("dropping the old index"):
                 client.indices.delete(index=name, params={"ignore_unavailable": "true"})

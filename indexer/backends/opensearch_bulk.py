@@ -2,10 +2,18 @@
 retries of rejected items (`bulk`, `send`), and the translation of opensearch-py's errors
 (`translated`) that indexer/backends/opensearch.py uses for every call.
 
+Text fields are analysed here, not on the node (analysis.paired_stems): each word becomes its French
+and English Snowball stems from indexer/analysis.py, the very stems the query side sends, and
+the mapping's `moisson_stemmed` analyser only splits them. The node's multiplexer of two
+stemmers cost ~40% of its indexing CPU (bench/README.md "OpenSearch bulk indexing"); the
+client's word cache makes the same work cheap, and index and query can no longer disagree.
+
 A batch is serialised once to NDJSON; the next one is prepared in a helper thread while
-SENDERS requests are in flight. Items rejected for load (429, 5xx) are retried with exponential
-backoff; any other failure stops and raises BackendError with the counts, so the number of
-records indexed always equals the number sent or the caller is told the difference.
+SENDERS requests are in flight. Bulk responses are cut to each item's status and error
+(`filter_path`), which is all `send` reads. Items rejected for load (429, 5xx) are retried
+with exponential backoff; any other failure stops and raises BackendError with the counts,
+so the number of records indexed always equals the number sent or the caller is told the
+difference.
 """
 
 from __future__ import annotations
@@ -21,9 +29,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import opensearchpy
+import orjson
 from opensearchpy import OpenSearch
 
-from indexer.analysis import tokenise
+from indexer.analysis import paired_stems, tokenise
 from indexer.backends.documents import (
     CLUSTER_SOURCE,
     EXTRA_KEYWORDS,
@@ -58,6 +67,8 @@ _BATCH_BYTES = 8 * 1024 * 1024
 _RETRIES = 6  # attempts for rejected bulk items: 0.25 s, 0.5 s, ... 8 s between them
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 SUGGEST_SEPARATOR = "\u0001"  # between a keyword's normalised form and its spelling
+# Only what send() reads of a bulk response: the node serialises, and the client parses, less.
+_BULK_RESPONSE = "errors,items.*.status,items.*.error"
 
 
 def _shape(box: BBox) -> dict[str, Any]:
@@ -72,9 +83,16 @@ def _shape(box: BBox) -> dict[str, Any]:
     return {"type": "envelope", "coordinates": [[box.west, box.north], [box.east, box.south]]}
 
 
-def document(record: Record) -> dict[str, Any]:
-    """What OpenSearch stores for a record (the mapping is mappings/opensearch-index.json)."""
+def document(record: Record, *, stem: bool = True) -> dict[str, Any]:
+    """What OpenSearch stores for a record (the mapping is mappings/opensearch-index.json).
+    `stem=False` sends the text as given, for an index built before `moisson_stemmed`
+    (its fields still analyse on the node) until `moisson reindex`."""
     texts = searchable_fields(record)
+    if stem:
+        # The mapping's moisson_stemmed analyser splits these on spaces, then each
+        # 'french|english' into two terms at the word's position (as the multiplexer of two
+        # Snowball filters did on the node), so phrases and either language's stem match.
+        texts = {name: paired_stems(text) for name, text in texts.items()}
     facets = facet_values(record)
     reference = record.reference_date()
     shapes = [_shape(box) for box in record.bboxes]
@@ -119,15 +137,15 @@ def document(record: Record) -> dict[str, Any]:
 
 def line(action: dict[str, Any], source: dict[str, Any] | None = None) -> str:
     """One bulk item as NDJSON: the action line, then the document line if any."""
-    text = json.dumps(action, separators=(",", ":")) + "\n"
-    if source is not None:
-        text += json.dumps(source, ensure_ascii=False, separators=(",", ":")) + "\n"
+    text = orjson.dumps(action).decode() + "\n"
+    if source is not None:  # orjson: compact UTF-8, as json.dumps(ensure_ascii=False), ~4x faster
+        text += orjson.dumps(source).decode() + "\n"
     return text
 
 
-def prepare(records: list[Record]) -> list[str]:
+def prepare(records: list[Record], stem: bool = True) -> list[str]:
     """Bulk index items of `records`, serialised once."""
-    return [line({"index": {"_id": r.id}}, document(r)) for r in records]
+    return [line({"index": {"_id": r.id}}, document(r, stem=stem)) for r in records]
 
 
 def chunks(items: list[str]) -> Iterator[list[str]]:
@@ -170,7 +188,7 @@ def translated(action: str) -> Iterator[None]:
         raise BackendError(f"OpenSearch failed while {action}", detail=str(exc)) from exc
 
 
-def bulk(client: OpenSearch, index: str, records: Iterator[Record]) -> int:
+def bulk(client: OpenSearch, index: str, records: Iterator[Record], *, stem: bool = True) -> int:
     """Index `records` into `index` in batches; how many were written. If any item cannot
     be written after retries, raises BackendError saying how many were written before.
 
@@ -180,7 +198,7 @@ def bulk(client: OpenSearch, index: str, records: Iterator[Record]) -> int:
     and the client's all work (one request at a time left the node's second core idle:
     issue 19). Batches in flight together may hold the same id only if `records` repeats
     one, and then either version may win: callers pass unique ids (index() dedupes, reindex
-    reads the store)."""
+    reads the store). `stem`: see document()."""
     written = 0
     failed: BackendError | None = None
     in_flight: deque[Future[int]] = deque()
@@ -196,9 +214,9 @@ def bulk(client: OpenSearch, index: str, records: Iterator[Record]) -> int:
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-prepare") as preparing,
         ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="bulk-send") as sending,
     ):
-        upcoming = preparing.submit(prepare, list(itertools.islice(records, BATCH)))
+        upcoming = preparing.submit(prepare, list(itertools.islice(records, BATCH)), stem)
         while failed is None and (items := upcoming.result()):
-            upcoming = preparing.submit(prepare, list(itertools.islice(records, BATCH)))
+            upcoming = preparing.submit(prepare, list(itertools.islice(records, BATCH)), stem)
             for chunk in chunks(items):
                 in_flight.append(sending.submit(send, client, index, chunk))
                 while len(in_flight) >= SENDERS:
@@ -223,7 +241,9 @@ def send(client: OpenSearch, index: str, items: list[str], *, missing_ok: bool =
     for attempt in range(_RETRIES + 1):
         try:
             with translated("writing to the index"):
-                response = client.bulk(body="".join(pending), index=index)
+                response = client.bulk(
+                    body="".join(pending), index=index, params={"filter_path": _BULK_RESPONSE}
+                )
         except BackendUnavailable:
             if attempt == _RETRIES:
                 raise
@@ -239,7 +259,8 @@ def send(client: OpenSearch, index: str, items: list[str], *, missing_ok: bool =
             elif status in _RETRY_STATUS:
                 retry.append(item)
             else:
-                failures.append(f"{outcome.get('_id')}: {outcome.get('error')}")
+                action = json.loads(item.partition("\n")[0])
+                failures.append(f"{next(iter(action.values()))['_id']}: {outcome.get('error')}")
         if failures:
             break
         if retry:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from opensearchpy import OpenSearch
 
-from indexer.analysis import stem_pairs, tokenise
+from indexer.analysis import paired_stems, stem_pairs, tokenise
 from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
 from indexer.backends.opensearch import MAPPING_PATH
@@ -209,23 +209,78 @@ def test_moisson_reindex_from_a_postgresql_store_while_searching(
     assert backend.count() == len(records)
 
 
-def test_opensearch_stems_like_the_query_side(backend: SearchBackend, opensearch_url: str) -> None:
-    """Queries carry stems computed by PyStemmer (indexer/analysis.py); the index stems with
-    OpenSearch's Snowball filters. They must agree word for word, or a query would miss."""
+def test_the_index_holds_the_query_sides_stems_at_each_word(
+    backend: SearchBackend, opensearch_url: str
+) -> None:
+    """Queries carry stems computed by PyStemmer (indexer/analysis.py); the client sends
+    text fields already stemmed (analysis.paired_stems) and the mapping's analyser must turn
+    each word into exactly its French and English stems, both at the word's position, or a
+    query (or a phrase) would miss."""
     text = " ".join(
         f"{r.title} {r.abstract} {' '.join(k.label for k in r.keywords)}" for r in corpus()
     )
-    words = sorted(set(tokenise(text + " rivières rivieres wetlands forests zones humides")))
+    words = tokenise(text + " rivières rivieres wetlands forests zones humides")
+    french, english = stem_pairs(words)
     client = OpenSearch(hosts=[opensearch_url])
-    index = backend.alias  # type: ignore[attr-defined]
     try:
-        for analyzer, expected in zip(
-            ("moisson_french", "moisson_english"), stem_pairs(words), strict=True
-        ):
-            body = {"analyzer": analyzer, "text": words}
-            tokens = client.indices.analyze(index=index, body=body)["tokens"]
-            assert [t["token"] for t in tokens] == expected, analyzer
+        body = {"field": "title", "text": paired_stems(" ".join(words))}
+        tokens = client.indices.analyze(index=backend.alias, body=body)["tokens"]  # type: ignore[attr-defined]
     finally:
+        client.close()
+    found: dict[int, set[str]] = {}
+    for token in tokens:
+        found.setdefault(token["position"], set()).add(token["token"])
+    assert [found.get(number) for number in range(len(words))] == [
+        {fr, en} for fr, en in zip(french, english, strict=True)
+    ]
+    assert len(found) == len(words)
+
+
+def test_an_index_built_before_client_stemming_gets_plain_text_until_reindexed(
+    opensearch_url: str, alias: str
+) -> None:
+    """An index whose text fields stem on the node (the mapping before moisson_stemmed)
+    must not receive stems to stem again: writes send the text as given, searches find it,
+    and `reindex` builds a client-stemmed index."""
+    body = json.loads(MAPPING_PATH.read_text(encoding="utf-8"))
+    body.pop("_comment")
+    analysis = body["settings"]["analysis"]
+    analysis["filter"] = {
+        "fr": {"type": "snowball", "language": "French"},
+        "en": {"type": "snowball", "language": "English"},
+        "both": {"type": "multiplexer", "filters": ["fr", "en"], "preserve_original": False},
+    }
+    analysis["tokenizer"] = {"words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}}
+    analysis["analyzer"] = {
+        "moisson_text": {
+            "type": "custom",
+            "tokenizer": "words",
+            "filter": ["lowercase", "asciifolding", "both"],
+        }
+    }
+    for field in ("title", "keywords", "abstract"):
+        body["mappings"]["properties"][field]["analyzer"] = "moisson_text"
+    body["aliases"] = {alias: {}}
+    client = OpenSearch(hosts=[opensearch_url])
+    records = corpus()[:5]
+    backend = build_backend(f"{opensearch_url}/{alias}")
+    try:
+        client.indices.create(index=f"{alias}-old", body=body)
+        backend.open()
+        assert backend.index(records) == 5
+        stored = client.get(index=alias, id=records[0].id)["_source"]
+        assert stored["title"] == records[0].title
+        for record in records:
+            assert record.id in {h.id for h in backend.search(Query(q=record.title)).hits}
+        backend.reindex(iter(records))
+        stored = client.get(index=alias, id=records[0].id)["_source"]
+        assert stored["title"] == paired_stems(records[0].title)
+        assert backend.index(records[:1]) == 1  # now stemmed: the new index's mapping
+        assert client.get(index=alias, id=records[0].id)["_source"]["title"] == stored["title"]
+        for record in records:
+            assert record.id in {h.id for h in backend.search(Query(q=record.title)).hits}
+    finally:
+        backend.close()
         client.close()
 
 

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from indexer.analysis import analyse, normalise, query_terms, tokenise
+from indexer.analysis import analyse, normalise, paired_stems, query_terms, tokenise
 
 
 @pytest.mark.parametrize(
@@ -40,3 +40,21 @@ def test_index_and_query_forms_meet_across_plural_and_accents() -> None:
     for word in ("zone humide", "Wetland", "inventaires"):
         for term in query_terms(word):
             assert set(term.alternatives) & index_terms, (word, term, indexed)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zones humides des rivières, wetlands and forests",
+        "Forêts domaniales Œuvre surface ½ km² Loire-Bretagne_2018",
+        "Forêts décomposées".replace("ê", "e\u0302"),
+        "",
+    ],
+)
+def test_paired_stems_hold_the_query_sides_stems_at_each_word(text: str) -> None:
+    """OpenSearch indexes paired_stems' form (one 'french|english' entry per word): each
+    entry must be exactly the alternatives a query for that word sends, twice over (the
+    second call answers from the word cache)."""
+    expected = " ".join("|".join(query_terms(word)[0].alternatives) for word in tokenise(text))
+    assert paired_stems(text) == expected
+    assert paired_stems(text) == expected
