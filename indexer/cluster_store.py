@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -307,14 +308,20 @@ class ClusterStore:
         buckets: dict[str, list[str | int]] = {
             rid: [*("k" + k for k in fp.keys), *fp.bands] for rid, fp in fps.items()
         }
-        for rid in fps:  # the page's records are candidates of each other too
-            for bucket in buckets[rid]:
+        # Most buckets hold one record alone: only those held by a stored record or by two
+        # of the page's (candidates of each other) are looked at, found by set operations.
+        on_page: Counter[str | int] = Counter(b for held in buckets.values() for b in held)
+        shared = {bucket for bucket, count in on_page.items() if count > 1}
+        shared |= by_bucket.keys()
+        mine = {rid: shared.intersection(held) for rid, held in buckets.items()}
+        for rid, held in mine.items():
+            for bucket in held:
                 by_bucket.setdefault(bucket, set()).add(rid)
         out: dict[str, set[str]] = {}
-        for rid in fps:
+        for rid, held in mine.items():
             found: set[str] = set()
-            for bucket in buckets[rid]:
-                holders = by_bucket.get(bucket, set())
+            for bucket in held:
+                holders = by_bucket[bucket]
                 if len(holders) <= MAX_BUCKET:
                     found |= holders
             found.discard(rid)

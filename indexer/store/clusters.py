@@ -139,25 +139,26 @@ class ClusterBatch:
 
     def forget(self, ids: Sequence[str]) -> None:
         """Drop the fingerprints, postings, pairs and related pairs of `ids` (cluster rows
-        stay). Band postings are deleted by their full key, recomputed from the stored
-        signatures (the band table has no record_id index to keep up); ids never
-        fingerprinted, a first harvest's, cost one primary-key lookup each."""
+        stay). Only fingerprinted records have postings and pairs, so the deletes run for
+        those alone (none on a first harvest: one primary-key lookup per page). Band postings
+        are deleted by their full key, recomputed from the stored signatures (the band table
+        has no record_id index to keep up)."""
         for chunk in _chunks(ids):
             stmt = sa.select(dup_fingerprints.c.record_id, dup_fingerprints.c.signature)
-            stored = self._conn.execute(stmt.where(dup_fingerprints.c.record_id.in_(chunk)))
-            postings = _band_rows([(row.record_id, bytes(row.signature)) for row in stored])
-            if postings:
-                self._conn.exec_driver_sql(
-                    "DELETE FROM dup_band_keys WHERE band = {0} AND record_id = {0}".format(
-                        self._mark()
-                    ),
-                    postings,
-                )
+            stored = [
+                (row.record_id, bytes(row.signature))
+                for row in self._conn.execute(stmt.where(dup_fingerprints.c.record_id.in_(chunk)))
+            ]
+            if not stored:
+                continue
+            known = [record_id for record_id, _ in stored]
+            sql = "DELETE FROM dup_band_keys WHERE band = {0} AND record_id = {0}"
+            self._conn.exec_driver_sql(sql.format(self._mark()), _band_rows(stored))
             for pairs in (dup_pairs, dup_related):
-                self._conn.execute(pairs.delete().where(pairs.c.a.in_(chunk)))
-                self._conn.execute(pairs.delete().where(pairs.c.b.in_(chunk)))
+                self._conn.execute(pairs.delete().where(pairs.c.a.in_(known)))
+                self._conn.execute(pairs.delete().where(pairs.c.b.in_(known)))
             for table in (dup_keys, dup_fingerprints):
-                self._conn.execute(table.delete().where(table.c.record_id.in_(chunk)))
+                self._conn.execute(table.delete().where(table.c.record_id.in_(known)))
 
     def clear(self) -> None:
         """Drop every fingerprint, posting, pair and cluster; admin decisions stay."""
