@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -124,7 +125,9 @@ class ClusterStore:
             for rid, candidate_ids in others.items():
                 mine = fps[rid]
                 for other_id in sorted(candidate_ids):
-                    other = fps.get(other_id) or loaded[other_id]
+                    other = fps.get(other_id) or loaded.get(other_id)
+                    if other is None:
+                        continue  # a posting whose fingerprint is gone: nothing to compare
                     if other_id in fps and other_id < rid:
                         continue  # both changed: compared once, from the smaller id
                     report.compared += 1
@@ -295,21 +298,30 @@ class ClusterStore:
     ) -> tuple[dict[str, set[str]], dict[str, Fingerprint]]:
         """For each changed record, the stored records sharing a key or a band with it
         (buckets larger than MAX_BUCKET are boilerplate and ignored, as in find_pairs)."""
-        by_bucket: dict[str, set[str]] = {}
+        by_bucket: dict[str | int, set[str]] = {}
         wanted_keys = {k for fp in fps.values() for k in fp.keys}
         wanted_bands = {b for fp in fps.values() for b in fp.bands}
         for key, holders in batch.key_holders(wanted_keys).items():
             by_bucket.setdefault("k" + key, set()).update(holders)
         for band, holders in batch.band_holders(wanted_bands).items():
             by_bucket.setdefault(band, set()).update(holders)
-        for rid, fp in fps.items():  # the page's records are candidates of each other too
-            for bucket in [*("k" + k for k in fp.keys), *fp.bands]:
+        buckets: dict[str, list[str | int]] = {
+            rid: [*("k" + k for k in fp.keys), *fp.bands] for rid, fp in fps.items()
+        }
+        # Most buckets hold one record alone: only those held by a stored record or by two
+        # of the page's (candidates of each other) are looked at, found by set operations.
+        on_page: Counter[str | int] = Counter(b for held in buckets.values() for b in held)
+        shared = {bucket for bucket, count in on_page.items() if count > 1}
+        shared |= by_bucket.keys()
+        mine = {rid: shared.intersection(held) for rid, held in buckets.items()}
+        for rid, held in mine.items():
+            for bucket in held:
                 by_bucket.setdefault(bucket, set()).add(rid)
         out: dict[str, set[str]] = {}
-        for rid, fp in fps.items():
+        for rid, held in mine.items():
             found: set[str] = set()
-            for bucket in [*("k" + k for k in fp.keys), *fp.bands]:
-                holders = by_bucket.get(bucket, set())
+            for bucket in held:
+                holders = by_bucket[bucket]
                 if len(holders) <= MAX_BUCKET:
                     found |= holders
             found.discard(rid)

@@ -10,6 +10,7 @@ first use (`Store.open_cluster_tables()`).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -20,11 +21,11 @@ import numpy as np
 import sqlalchemy as sa
 
 from indexer.clusters import Pair
-from indexer.fingerprints import Fingerprint
+from indexer.fingerprints import Fingerprint, band_ints
 from indexer.store.base import StoreBase
 from indexer.store.schema import (
     cluster_metadata,
-    dup_bands,
+    dup_band_keys,
     dup_decisions,
     dup_fingerprints,
     dup_keys,
@@ -36,7 +37,11 @@ from indexer.store.schema import (
 
 __all__ = ["ClusterBatch", "ClusterTables"]
 
+logger = logging.getLogger(__name__)
+
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's limits
+_INT_CHUNK = 5000  # band keys per lookup query: a page's in one
+_MIGRATE_BATCH = 2000  # fingerprints read per step when rebuilding band postings
 
 
 def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:
@@ -80,6 +85,15 @@ def _load(body: str, signature: bytes) -> Fingerprint:
     )
 
 
+def _band_rows(stored: Sequence[tuple[str, bytes]]) -> list[tuple[int, str]]:
+    """(band key, record id) postings of stored (record id, signature) rows, in key order."""
+    if not stored:
+        return []
+    signatures = np.stack([np.frombuffer(sig, dtype="<u8") for _, sig in stored])
+    keys = band_ints(signatures.astype(np.uint64)).tolist()
+    return sorted((band, rid) for (rid, _), row in zip(stored, keys, strict=True) for band in row)
+
+
 def _pair(row: Any) -> Pair:
     return Pair(row.a, row.b, row.kind, row.detail, row.score)
 
@@ -109,7 +123,7 @@ class ClusterBatch:
             return
         rows = []
         keys: list[tuple[str, ...]] = []
-        bands: list[tuple[str, ...]] = []
+        bands: list[tuple[int, str]] = []
         for fp in fps:
             body, sig = _dump(fp)
             rows.append(
@@ -120,21 +134,35 @@ class ClusterBatch:
             bands += [(b, fp.record_id) for b in fp.bands]
         self._conn.execute(dup_fingerprints.insert(), rows)
         self._bulk_insert("dup_keys", ("key", "record_id", "source_id"), keys)
-        self._bulk_insert("dup_bands", ("band", "record_id"), bands)
+        # In key order: consecutive inserts land on neighbouring B-tree pages.
+        self._bulk_insert("dup_band_keys", ("band", "record_id"), sorted(bands))
 
     def forget(self, ids: Sequence[str]) -> None:
         """Drop the fingerprints, postings, pairs and related pairs of `ids` (cluster rows
-        stay)."""
+        stay). Only fingerprinted records have postings and pairs, so the deletes run for
+        those alone (none on a first harvest: one primary-key lookup per page). Band postings
+        are deleted by their full key, recomputed from the stored signatures (the band table
+        has no record_id index to keep up)."""
         for chunk in _chunks(ids):
+            stmt = sa.select(dup_fingerprints.c.record_id, dup_fingerprints.c.signature)
+            stored = [
+                (row.record_id, bytes(row.signature))
+                for row in self._conn.execute(stmt.where(dup_fingerprints.c.record_id.in_(chunk)))
+            ]
+            if not stored:
+                continue
+            known = [record_id for record_id, _ in stored]
+            sql = "DELETE FROM dup_band_keys WHERE band = {0} AND record_id = {0}"
+            self._conn.exec_driver_sql(sql.format(self._mark()), _band_rows(stored))
             for pairs in (dup_pairs, dup_related):
-                self._conn.execute(pairs.delete().where(pairs.c.a.in_(chunk)))
-                self._conn.execute(pairs.delete().where(pairs.c.b.in_(chunk)))
-            for table in (dup_bands, dup_keys, dup_fingerprints):
-                self._conn.execute(table.delete().where(table.c.record_id.in_(chunk)))
+                self._conn.execute(pairs.delete().where(pairs.c.a.in_(known)))
+                self._conn.execute(pairs.delete().where(pairs.c.b.in_(known)))
+            for table in (dup_keys, dup_fingerprints):
+                self._conn.execute(table.delete().where(table.c.record_id.in_(known)))
 
     def clear(self) -> None:
         """Drop every fingerprint, posting, pair and cluster; admin decisions stay."""
-        tables = (dup_members, dup_pairs, dup_related, dup_bands, dup_keys, dup_fingerprints)
+        tables = (dup_members, dup_pairs, dup_related, dup_band_keys, dup_keys, dup_fingerprints)
         for table in tables:
             self._conn.execute(table.delete())
 
@@ -147,15 +175,24 @@ class ClusterBatch:
                 out.setdefault(row.key, set()).add(row.record_id)
         return out
 
-    def band_holders(self, bands: Iterable[str]) -> dict[str, set[str]]:
-        """LSH band -> the records posting it, for those of `bands` someone holds."""
-        out: dict[str, set[str]] = {}
-        for chunk in _chunks(sorted(bands)):
-            stmt = sa.select(dup_bands.c.band, dup_bands.c.record_id).where(
-                dup_bands.c.band.in_(chunk)
-            )
-            for row in self._conn.execute(stmt):
-                out.setdefault(row.band, set()).add(row.record_id)
+    def band_holders(self, bands: Iterable[int]) -> dict[int, set[str]]:
+        """LSH band key -> the records posting it, for those of `bands` someone holds. One
+        query per 5,000 keys (a page's 32 per record), the keys sent as one parameter (a
+        JSON array in SQLite, an array in PostgreSQL): one statement text, so the driver's
+        statement cache holds one prepared statement instead of one per page (inlined
+        integer lists cost ~32 MiB of RSS that way), and no bound parameter per key."""
+        out: dict[int, set[str]] = {}
+        wanted = sorted({int(b) for b in bands})
+        if self._conn.dialect.name == "sqlite":
+            sql = "SELECT band, record_id FROM dup_band_keys WHERE band IN "
+            sql += "(SELECT value FROM json_each(?))"
+        else:
+            sql = "SELECT band, record_id FROM dup_band_keys WHERE band = ANY(%s::bigint[])"
+        for start in range(0, len(wanted), _INT_CHUNK):
+            chunk = wanted[start : start + _INT_CHUNK]
+            param: str | list[int] = json.dumps(chunk) if self._mark() == "?" else chunk
+            for band, record_id in self._conn.exec_driver_sql(sql, (param,)):
+                out.setdefault(band, set()).add(record_id)
         return out
 
     def keys_held_twice_in_a_source(self, keys: Iterable[str]) -> set[str]:
@@ -349,16 +386,19 @@ class ClusterBatch:
         )
         return {row[0]: int(row[1]) for row in self._conn.execute(stmt)}
 
+    def _mark(self) -> str:
+        """The driver's positional parameter mark."""
+        return "?" if self._conn.dialect.paramstyle == "qmark" else "%s"
+
     def _bulk_insert(
-        self, table: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]
+        self, table: str, columns: tuple[str, ...], rows: Sequence[tuple[str | int, ...]]
     ) -> None:
         """executemany straight to the driver: 32 band postings per record make SQLAlchemy's
         per-row parameter handling the largest cost of an update. Plain strings only, in the
         driver's positional style (`?` for sqlite3, `%s` for psycopg)."""
         if not rows:
             return
-        mark = "?" if self._conn.dialect.paramstyle == "qmark" else "%s"
-        marks = ", ".join([mark] * len(columns))
+        marks = ", ".join([self._mark()] * len(columns))
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
         self._conn.exec_driver_sql(sql, rows)
 
@@ -367,8 +407,39 @@ class ClusterTables(StoreBase):
     """Access to the duplicate tables, one batch at a time."""
 
     def open_cluster_tables(self) -> None:
-        """Create the duplicate tables if they are not there yet."""
-        self._ensure(cluster_metadata, "the cluster tables")
+        """Create the duplicate tables if they are not there yet, and bring an older
+        store's band postings to the integer table."""
+        fresh = id(cluster_metadata) not in self._created
+        engine = self._ensure(cluster_metadata, "the cluster tables")
+        if fresh and sa.inspect(engine).has_table("dup_bands"):
+            self.migrate_band_postings()
+
+    def migrate_band_postings(self) -> int:
+        """Replace the text band postings of a store made before `dup_band_keys` (table
+        `dup_bands`, band as 18 characters) by integer ones recomputed from the stored
+        signatures, then drop the old table; one transaction, so a failed migration leaves
+        the old table for the next open. Returns the fingerprints migrated."""
+        done = 0
+        with self.engine.begin() as conn:
+            batch = ClusterBatch(conn)
+            conn.execute(dup_band_keys.delete())
+            last = ""
+            while True:
+                stmt = (
+                    sa.select(dup_fingerprints.c.record_id, dup_fingerprints.c.signature)
+                    .where(dup_fingerprints.c.record_id > last)
+                    .order_by(dup_fingerprints.c.record_id)
+                    .limit(_MIGRATE_BATCH)
+                )
+                found = [(row.record_id, bytes(row.signature)) for row in conn.execute(stmt)]
+                if not found:
+                    break
+                batch._bulk_insert("dup_band_keys", ("band", "record_id"), _band_rows(found))
+                done += len(found)
+                last = found[-1][0]
+            conn.exec_driver_sql("DROP TABLE dup_bands")
+        logger.info("store: band postings of %d fingerprints moved to dup_band_keys", done)
+        return done
 
     @contextmanager
     def cluster_batch(self) -> Iterator[ClusterBatch]:
