@@ -43,6 +43,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any, cast
 
 from bench.bench_csw import QUERIES
 from bench.bench_scale import search_request
@@ -56,7 +57,7 @@ from indexer.search_service import SearchService
 from indexer.themes import Themer, load_themer
 from moisson.config import ThemesSettings
 from moisson.query import Query
-from moisson.record import BBox, Record
+from moisson.record import BBox, Record, Results
 
 BBOX = BBox(west=-5.5, south=41.0, east=10.0, north=51.5)  # metropolitan France
 HTTP_BBOX = "-5.5,41.0,10.0,51.5"
@@ -272,12 +273,65 @@ def search(
         search_http(folder)
 
 
+class TimedBackend:
+    """`backend` with the CPU time of each `search` call kept (the calling thread's), so the
+    SearchService's own share of a search is the whole minus what `backend.search` took."""
+
+    def __init__(self, backend: SearchBackend) -> None:
+        self.backend = backend
+        self.spent: list[float] = []
+
+    def search(self, query: Query) -> Results:
+        began = time.thread_time()
+        try:
+            return self.backend.search(query)
+        finally:
+            self.spent.append(time.thread_time() - began)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.backend, name)
+
+
+def split(backend: SearchBackend, themer: Themer, searches: int) -> None:
+    """Where a cold 1-client search's CPU goes: the SearchService's own part (expansion,
+    identifiers, typos, labels) against `backend.search`, and what the thesaurus expansion
+    costs the backend (the same terms searched unexpanded, and the records matched)."""
+    timed = TimedBackend(backend)
+    service = SearchService(cast(SearchBackend, timed), themer, ["fr", "en"])
+    whole: list[float] = []
+    plain: list[float] = []
+    matched = [0, 0]
+    for number in range(max(searches, len(QUERIES))):
+        query = Query(q=QUERIES[number % len(QUERIES)], size=20)
+        began = time.thread_time()
+        found = service.run(query)
+        whole.append(time.thread_time() - began)
+        began = time.thread_time()
+        unexpanded = backend.search(query)
+        plain.append(time.thread_time() - began)
+        matched[0] += unexpanded.total
+        matched[1] += found.results.total
+    own = [1000 * (w - b) for w, b in zip(whole, timed.spent, strict=True)]
+    print(
+        f"  split, 1 client: whole search CPU mean {1000 * statistics.mean(whole):6.1f} ms, "
+        f"backend.search {1000 * statistics.mean(timed.spent):6.1f} ms, the service's own "
+        f"{statistics.mean(own):5.2f} ms (p95 {percentiles(own)[1]:5.2f}); backend.search "
+        f"without expansion {1000 * statistics.mean(plain):6.1f} ms, records matched "
+        f"{matched[1] / max(matched[0], 1):.2f}x with it  load {load_average()}",
+        flush=True,
+    )
+
+
 def measure(backend: SearchBackend, searches: int) -> None:
-    service = SearchService(backend, load_themer(ThemesSettings()), ["fr", "en"])
+    themer = load_themer(ThemesSettings())
+    service = SearchService(backend, themer, ["fr", "en"])
     cases: dict[str, Callable[[str], object]] = {
         "text + facets + 20 hits": lambda q: service.run(Query(q=q, size=20)),
         "text + facets + bbox + 20 hits": lambda q: service.run(Query(q=q, bbox=BBOX, size=20)),
     }
+    for term in QUERIES:  # warm: first use of each term's stems, caches
+        service.run(Query(q=term, size=20))
+    split(backend, themer, searches)
     for name, run in cases.items():
         for term in QUERIES:  # warm: first use of each term's stems, caches
             run(term)

@@ -105,6 +105,50 @@ def test_packed_facet_counts_equal_the_sparse_sums(seed: int) -> None:
         assert column.counts(rowids, mask).tolist() == expected.tolist()
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_bitmap_facet_counts_equal_the_sparse_sums(seed: int) -> None:
+    """A column of few values (themes, protocols, years) counts from its per-value bitmaps
+    whatever the share selected; sizes off the 64-row word, removed rows, empty rows."""
+    rng = np.random.default_rng(100 + seed)
+    size, width = int(rng.integers(1, 3000)), int(rng.integers(1, 12))
+    lengths = rng.integers(0, width + 1, size)
+    rows = np.repeat(np.arange(size), lengths)
+    matrix = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.int32), (rows, rng.integers(0, width, len(rows)))),
+        shape=(size, width),
+    )
+    matrix.data[:] = 1
+    column = FacetColumn(
+        [str(n) for n in range(width)], {}, matrix, matrix.tocsc(), np.arange(width)
+    )
+    bitmaps = column.bitmap_index()
+    assert bitmaps is not None  # few values a row: the bits are built
+    for share in (0.0, 0.2, 0.45, 0.7, 1.0):
+        mask = rng.random(size) < share
+        rowids = np.flatnonzero(mask)
+        expected = np.asarray(matrix[rowids].sum(axis=0)).ravel().astype(np.int64)
+        assert bitmaps.counts(mask).tolist() == expected.tolist()
+        assert column.counts(rowids, mask).tolist() == expected.tolist()
+
+
+def test_a_column_of_many_values_gets_no_bitmaps() -> None:
+    """Bits cost values x rows / 8 bytes: a column of one value a row among 200 (like the
+    organisation facet) keeps its packed rows and mat-vec only."""
+    size, width = 1000, 200
+    matrix = sparse.csr_matrix(
+        (np.ones(size, dtype=np.int32), (np.arange(size), np.arange(size) % width)),
+        shape=(size, width),
+    )
+    column = FacetColumn(
+        [str(n) for n in range(width)], {}, matrix, matrix.tocsc(), np.arange(width)
+    )
+    assert column.bitmap_index() is None
+    mask = np.arange(size) % 3 == 0
+    assert column.counts(np.flatnonzero(mask), mask).tolist() == [
+        int(mask[np.arange(size) % width == v].sum()) for v in range(width)
+    ]
+
+
 def test_columns_loaded_in_chunks_answer_what_one_load_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
