@@ -11,7 +11,11 @@ snippets), over the queries the embedded index's targets are stated for. Without
 
 `--senders 1,2` runs OpenSearch once per number of bulk requests in flight
 (indexer/backends/opensearch_bulk.SENDERS), side by side in one run; `--skip-sqlite` leaves
-the embedded index out; `--batch N` sets the records per bulk request.
+the embedded index out; `--batch N` sets the records per bulk request. `--refresh page,run`
+runs each of those once per refresh mode of the index() phase: `page` refreshes after each
+page (the contract, every write outside a harvest), `run` writes every page inside the
+backend's `deferred_refresh()` and refreshes once at the end, as a harvest run does
+(pipeline/harvest.py). The first OpenSearch column of a process pays the node's JIT warm-up.
 
 The machine is shared, so wall records/s move with the load: each write phase also reports
 the CPU it cost per 1,000 records on both sides, the client's (time.process_time of this
@@ -30,6 +34,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from bench.generate import generate_iso_records
@@ -104,10 +109,14 @@ def phase(backend: SearchBackend, count: int, action: Callable[[], object]) -> d
     }
 
 
-def measure(backend: SearchBackend, corpus: list[Record]) -> dict[str, float]:
+def measure(
+    backend: SearchBackend, corpus: list[Record], refresh: str = "page"
+) -> dict[str, float]:
     def load() -> None:
-        for start in range(0, len(corpus), PAGE):
-            backend.index(corpus[start : start + PAGE])
+        deferred = getattr(backend, "deferred_refresh", None) if refresh == "run" else None
+        with deferred() if deferred is not None else nullcontext():
+            for start in range(0, len(corpus), PAGE):
+                backend.index(corpus[start : start + PAGE])
 
     loaded = phase(backend, len(corpus), load)
     assert backend.count() == len(corpus), (backend.count(), len(corpus))
@@ -135,6 +144,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--senders", default=str(opensearch_bulk.SENDERS))
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--batch", type=int, default=opensearch_bulk.BATCH)
+    parser.add_argument("--refresh", default="page", help="page, run or a list: page,run")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     opensearch_bulk.BATCH = args.batch
@@ -142,20 +152,24 @@ def main(argv: list[str]) -> int:
     print(f"generated and parsed {len(corpus)} records in {time.perf_counter() - began:.1f} s")
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as folder:
-        runs: list[tuple[str, str, int]] = []
+        runs: list[tuple[str, str, int, str]] = []
         if not args.skip_sqlite:
-            runs.append(("sqlite", f"sqlite:///{Path(folder) / 'index.db'}", 0))
-        for number, senders in enumerate(
-            map(int, args.senders.split(",") if args.opensearch else [])
-        ):
+            runs.append(("sqlite", f"sqlite:///{Path(folder) / 'index.db'}", 0, "page"))
+        columns = [
+            (int(senders), refresh)
+            for senders in (args.senders.split(",") if args.opensearch else [])
+            for refresh in args.refresh.split(",")
+        ]
+        for number, (senders, refresh) in enumerate(columns):
             alias = f"{args.opensearch.rstrip('/')}/bench-{uuid.uuid4().hex[:8]}"
-            runs.append((f"opensearch #{number + 1}, {senders} sender(s)", alias, senders))
-        for name, url, senders in runs:
+            name = f"opensearch #{number + 1}, {senders} sender(s), refresh per {refresh}"
+            runs.append((name, alias, senders, refresh))
+        for name, url, senders, refresh in runs:
             opensearch_bulk.SENDERS = senders or opensearch_bulk.SENDERS
             backend = build_backend(url)
             backend.open()
             try:
-                results[name] = measure(backend, corpus)
+                results[name] = measure(backend, corpus, refresh)
             finally:
                 if senders:
                     _drop(url)
