@@ -15,7 +15,9 @@ the embedded index out; `--batch N` sets the records per bulk request. `--refres
 runs each of those once per refresh mode of the index() phase: `page` refreshes after each
 page (the contract, every write outside a harvest), `run` writes every page inside the
 backend's `deferred_refresh()` and refreshes once at the end, as a harvest run does
-(pipeline/harvest.py). The first OpenSearch column of a process pays the node's JIT warm-up.
+(pipeline/harvest.py). `--tier 10,30` also runs each once per merge policy
+`segments_per_tier` of the index() phase's index (10: the node's default). The first
+OpenSearch column of a process pays the node's JIT warm-up.
 
 The machine is shared, so wall records/s move with the load: each write phase also reports
 the CPU it cost per 1,000 records on both sides, the client's (time.process_time of this
@@ -145,6 +147,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--batch", type=int, default=opensearch_bulk.BATCH)
     parser.add_argument("--refresh", default="page", help="page, run or a list: page,run")
+    parser.add_argument("--tier", default="10", help="merge segments_per_tier, or a list")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     opensearch_bulk.BATCH = args.batch
@@ -152,22 +155,26 @@ def main(argv: list[str]) -> int:
     print(f"generated and parsed {len(corpus)} records in {time.perf_counter() - began:.1f} s")
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as folder:
-        runs: list[tuple[str, str, int, str]] = []
+        runs: list[tuple[str, str, int, str, int]] = []
         if not args.skip_sqlite:
-            runs.append(("sqlite", f"sqlite:///{Path(folder) / 'index.db'}", 0, "page"))
+            runs.append(("sqlite", f"sqlite:///{Path(folder) / 'index.db'}", 0, "page", 10))
         columns = [
-            (int(senders), refresh)
+            (int(senders), refresh, int(tier))
             for senders in (args.senders.split(",") if args.opensearch else [])
             for refresh in args.refresh.split(",")
+            for tier in args.tier.split(",")
         ]
-        for number, (senders, refresh) in enumerate(columns):
+        for number, (senders, refresh, tier) in enumerate(columns):
             alias = f"{args.opensearch.rstrip('/')}/bench-{uuid.uuid4().hex[:8]}"
             name = f"opensearch #{number + 1}, {senders} sender(s), refresh per {refresh}"
-            runs.append((name, alias, senders, refresh))
-        for name, url, senders, refresh in runs:
+            name += f", tier {tier}" if tier != 10 else ""
+            runs.append((name, alias, senders, refresh, tier))
+        for name, url, senders, refresh, tier in runs:
             opensearch_bulk.SENDERS = senders or opensearch_bulk.SENDERS
             backend = build_backend(url)
             backend.open()
+            if tier != 10:
+                _merge_tier(url, tier)
             try:
                 results[name] = measure(backend, corpus, refresh)
             finally:
@@ -183,6 +190,17 @@ def main(argv: list[str]) -> int:
     for metric in next(iter(results.values())):
         print(f"{metric} | " + " | ".join(f"{results[n][metric]:,.1f}" for n in names))
     return 0
+
+
+def _merge_tier(url: str, tier: int) -> None:
+    """Set the merge policy's segments_per_tier of the index behind the alias."""
+    from opensearchpy import OpenSearch
+
+    base, _, alias = url.rpartition("/")
+    client = OpenSearch(hosts=[base])
+    body = {"index": {"merge.policy.segments_per_tier": tier}}
+    client.indices.put_settings(index=alias, body=body)
+    client.close()
 
 
 def _drop(url: str) -> None:

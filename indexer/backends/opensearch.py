@@ -25,10 +25,11 @@ URL: `http(s)://[user:password@]host:port[,host2:port...]/ALIAS[?replicas=N&shar
   (pipeline/harvest.py) instead, where writes only mark the backend stale, a read through
   it (`search`, `count`, `suggest`) refreshes first, and the end of the block refreshes
   once: a refresh per page of 1,000 made the node write, and merge, one small segment per
-  page (~30% of its indexing CPU at 50k records; bench/README.md). Other instances see the
+  page (~20% more of its indexing CPU at 50k records; bench/README.md). Other instances see the
   run's writes on the node's own schedule meanwhile: the mapping leaves `refresh_interval`
   unset, so a shard searched in the last 30 s refreshes every second, and an idle one
-  (nobody searching during the harvest) refreshes when a search arrives, before answering.
+  (nobody searching during the harvest) refreshes when a search arrives, before answering
+  (an index built before keeps its explicit 1 s until `moisson reindex`).
 - opensearch-py's errors are translated here: connection failures and timeouts raise
   BackendUnavailable, anything else BackendError; a user's query is never sent as syntax the
   server parses (indexer/backends/opensearch_query.py), so BadQuery is raised before sending.
