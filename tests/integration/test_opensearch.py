@@ -17,11 +17,18 @@ from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
 from indexer.backends.opensearch import MAPPING_PATH, OpenSearchBackend
 from indexer.store import Store
+from moisson.config import Settings
 from moisson.errors import BackendError
 from moisson.record import BBox, Harvested, Keyword, Query, Record
 from pipeline.cli import main
+from pipeline.harvest import harvest_source
+from pipeline.runs import RunStatus
+from pipeline.runtime import Runtime
+from testkit.http_replay import ReplayServer
 from testkit.opensearch_support import drop_alias, fresh_alias
 from tests.contract.corpus import corpus
+from tests.integration.csw_fault_server import CswCatalogue
+from tests.integration.sinks import FAST_POLICY
 
 pytestmark = pytest.mark.integration
 
@@ -366,3 +373,39 @@ def test_a_fresh_index_and_a_rebuilt_one_keep_the_node_default_refresh(
     backend.reindex(iter(generated(5)))
     assert refresh_intervals() == [None]
     assert backend.count() == 5
+
+
+def test_a_harvest_run_refreshes_at_its_end_not_per_page(
+    opensearch_url: str, alias: str, tmp_path: Path
+) -> None:
+    """harvest_source writes its pages inside deferred_refresh(): five pages of ten records
+    cost the node a refresh or two (not one per page), and another client counts every
+    record once the run is done. The node's own refreshes are off, so its count tells."""
+    catalogue = CswCatalogue([f"rec-{n:02d}" for n in range(50)])
+    client = OpenSearch(hosts=[opensearch_url])
+
+    def refreshes() -> int:
+        stats = client.indices.stats(index=alias, metric="refresh")
+        return int(stats["_all"]["primaries"]["refresh"]["total"])
+
+    try:
+        with ReplayServer(catalogue) as server:
+            source = {"id": "csw", "kind": "csw", "url": server.url, "page_size": 10}
+            settings = Settings(
+                store={"url": f"sqlite:///{tmp_path}/store.db"},
+                index={"url": f"{opensearch_url}/{alias}"},
+                harvest=FAST_POLICY,
+                sources=[source | {"output_schema": "iso19139", "incremental": False}],
+            )
+            with Runtime(settings) as runtime:
+                runtime.backend.open()
+                body = {"index": {"refresh_interval": "-1"}}
+                client.indices.put_settings(index=alias, body=body)
+                before = refreshes()
+                result = harvest_source(runtime, settings.source("csw"))
+                assert result.report.status is RunStatus.COMPLETE
+                assert result.report.pages == 5
+                assert refreshes() - before <= 2
+                assert client.count(index=alias)["count"] == 50
+    finally:
+        client.close()
