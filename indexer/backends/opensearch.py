@@ -63,11 +63,11 @@ from indexer.backends.opensearch_bulk import (
     send,
     translated,
 )
-from indexer.backends.opensearch_query import search_body
+from indexer.backends.opensearch_query import facet_buckets, search_body
 from indexer.query_text import positive_leaves, text_tree
 from moisson.errors import BackendError, BadQuery, ConfigError
 from moisson.query import KEYWORD_FIELDS
-from moisson.record import PUBLIC, FacetBucket, FacetInfo, Hit, Query, Record, Results
+from moisson.record import PUBLIC, Hit, Query, Record, Results
 
 __all__ = ["MAPPING_PATH", "OpenSearchBackend", "document"]
 
@@ -355,7 +355,7 @@ class OpenSearchBackend:
             if ranked:
                 data["score"] = float(raw["_score"])
             hits.append(Hit.model_validate(data))
-        facets, infos = self._facets(response.get("aggregations", {}), query)
+        facets, infos = facet_buckets(response.get("aggregations", {}), query)
         if response.get("timed_out"):
             # The cluster's search timeout (search.default_search_timeout) cut the search
             # short: OpenSearch cannot cut one aggregation alone, so every facet may be
@@ -372,41 +372,6 @@ class OpenSearchBackend:
             facets=facets,
             facet_info=infos,
         )
-
-    @staticmethod
-    def _facets(
-        aggregations: dict[str, Any], query: Query
-    ) -> tuple[dict[str, list[FacetBucket]], dict[str, FacetInfo]]:
-        facets: dict[str, list[FacetBucket]] = {}
-        infos: dict[str, FacetInfo] = {}
-        for name in query.facet_names():
-            raw = aggregations[name]["buckets"]
-            selected = query.filters.get(name, [])
-            chosen = set(selected)
-            shown = raw[: query.facet_size]
-            buckets = [
-                FacetBucket(
-                    value=b["key"],
-                    label=b["key"],
-                    count=b["doc_count"],
-                    selected=b["key"] in chosen,
-                )
-                for b in shown
-            ]
-            listed = {b.value for b in buckets}
-            missing = [v for v in dict.fromkeys(selected) if v not in listed]
-            if missing:
-                counts = {
-                    b["key"]: b["doc_count"] for b in aggregations[f"{name}.selected"]["buckets"]
-                }
-                buckets += [
-                    FacetBucket(value=v, label=v, count=counts.get(v, 0), selected=True)
-                    for v in missing
-                ]
-                buckets.sort(key=lambda b: (-b.count, b.value))
-            facets[name] = buckets
-            infos[name] = FacetInfo(truncated=len(raw) > query.facet_size)
-        return facets, infos
 
     def suggest(self, prefix: str, size: int = 10, roles: Sequence[str] | None = ()) -> list[str]:
         """Keywords (most used first), then titles, that start with `prefix`, ignoring case
