@@ -11,7 +11,13 @@ snippets), over the queries the embedded index's targets are stated for. Without
 
 `--senders 1,2` runs OpenSearch once per number of bulk requests in flight
 (indexer/backends/opensearch_bulk.SENDERS), side by side in one run; `--skip-sqlite` leaves
-the embedded index out; `--batch N` sets the records per bulk request.
+the embedded index out; `--batch N` sets the records per bulk request. `--refresh page,run`
+runs each of those once per refresh mode of the index() phase: `page` refreshes after each
+page (the contract, every write outside a harvest), `run` writes every page inside the
+backend's `deferred_refresh()` and refreshes once at the end, as a harvest run does
+(pipeline/harvest.py). `--tier 10,30` also runs each once per merge policy
+`segments_per_tier` of the index() phase's index (10: the node's default). The first
+OpenSearch column of a process pays the node's JIT warm-up.
 
 The machine is shared, so wall records/s move with the load: each write phase also reports
 the CPU it cost per 1,000 records on both sides, the client's (time.process_time of this
@@ -30,6 +36,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from bench.generate import generate_iso_records
@@ -104,10 +111,14 @@ def phase(backend: SearchBackend, count: int, action: Callable[[], object]) -> d
     }
 
 
-def measure(backend: SearchBackend, corpus: list[Record]) -> dict[str, float]:
+def measure(
+    backend: SearchBackend, corpus: list[Record], refresh: str = "page"
+) -> dict[str, float]:
     def load() -> None:
-        for start in range(0, len(corpus), PAGE):
-            backend.index(corpus[start : start + PAGE])
+        deferred = getattr(backend, "deferred_refresh", None) if refresh == "run" else None
+        with deferred() if deferred is not None else nullcontext():
+            for start in range(0, len(corpus), PAGE):
+                backend.index(corpus[start : start + PAGE])
 
     loaded = phase(backend, len(corpus), load)
     assert backend.count() == len(corpus), (backend.count(), len(corpus))
@@ -135,6 +146,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--senders", default=str(opensearch_bulk.SENDERS))
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--batch", type=int, default=opensearch_bulk.BATCH)
+    parser.add_argument("--refresh", default="page", help="page, run or a list: page,run")
+    parser.add_argument("--tier", default="10", help="merge segments_per_tier, or a list")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     opensearch_bulk.BATCH = args.batch
@@ -142,20 +155,28 @@ def main(argv: list[str]) -> int:
     print(f"generated and parsed {len(corpus)} records in {time.perf_counter() - began:.1f} s")
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as folder:
-        runs: list[tuple[str, str, int]] = []
+        runs: list[tuple[str, str, int, str, int]] = []
         if not args.skip_sqlite:
-            runs.append(("sqlite", f"sqlite:///{Path(folder) / 'index.db'}", 0))
-        for number, senders in enumerate(
-            map(int, args.senders.split(",") if args.opensearch else [])
-        ):
+            runs.append(("sqlite", f"sqlite:///{Path(folder) / 'index.db'}", 0, "page", 10))
+        columns = [
+            (int(senders), refresh, int(tier))
+            for senders in (args.senders.split(",") if args.opensearch else [])
+            for refresh in args.refresh.split(",")
+            for tier in args.tier.split(",")
+        ]
+        for number, (senders, refresh, tier) in enumerate(columns):
             alias = f"{args.opensearch.rstrip('/')}/bench-{uuid.uuid4().hex[:8]}"
-            runs.append((f"opensearch #{number + 1}, {senders} sender(s)", alias, senders))
-        for name, url, senders in runs:
+            name = f"opensearch #{number + 1}, {senders} sender(s), refresh per {refresh}"
+            name += f", tier {tier}" if tier != 10 else ""
+            runs.append((name, alias, senders, refresh, tier))
+        for name, url, senders, refresh, tier in runs:
             opensearch_bulk.SENDERS = senders or opensearch_bulk.SENDERS
             backend = build_backend(url)
             backend.open()
+            if tier != 10:
+                _merge_tier(url, tier)
             try:
-                results[name] = measure(backend, corpus)
+                results[name] = measure(backend, corpus, refresh)
             finally:
                 if senders:
                     _drop(url)
@@ -169,6 +190,17 @@ def main(argv: list[str]) -> int:
     for metric in next(iter(results.values())):
         print(f"{metric} | " + " | ".join(f"{results[n][metric]:,.1f}" for n in names))
     return 0
+
+
+def _merge_tier(url: str, tier: int) -> None:
+    """Set the merge policy's segments_per_tier of the index behind the alias."""
+    from opensearchpy import OpenSearch
+
+    base, _, alias = url.rpartition("/")
+    client = OpenSearch(hosts=[base])
+    body = {"index": {"merge.policy.segments_per_tier": tier}}
+    client.indices.put_settings(index=alias, body=body)
+    client.close()
 
 
 def _drop(url: str) -> None:

@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -135,6 +136,19 @@ def harvest_source(
 ) -> HarvestResult:
     """Harvest one source and apply the run lifecycle. Raises Conflict when the source is
     already being harvested, ConfigError when its auth secret is missing."""
+    # OpenSearch refreshes once at the end of the run, not after each page's write
+    # (indexer/backends/opensearch.py deferred_refresh); other backends have no such step.
+    with getattr(runtime.backend, "deferred_refresh", nullcontext)():
+        return _harvest(runtime, options, full=full, progress=progress)
+
+
+def _harvest(
+    runtime: Runtime,
+    options: SourceSettings,
+    *,
+    full: bool,
+    progress: ProgressCallback | None,
+) -> HarvestResult:
     store, backend, settings = runtime.store, runtime.backend, runtime.settings
     refused: UnsafeInput | None = None
     if options.url.startswith("file:"):  # http(s) URLs are checked on every request

@@ -19,8 +19,17 @@ URL: `http(s)://[user:password@]host:port[,host2:port...]/ALIAS[?replicas=N&shar
   detected at open() and still gets plain text, with a warning, until `moisson reindex`.
 - A rebuild fills its new index without refreshes and with an asynchronous translog (the
   bulk-load settings), and restores the serving settings and flushes before the swap.
-- Every write ends with a refresh of the alias, so a search right after a write sees it, as
-  with the embedded index (the bench measures bulk speed with that refresh included).
+- Every write (`index`, `delete`) ends with a refresh of the alias, so a search right after
+  it sees it, through this backend or another instance (another API worker), as with the
+  embedded index: the contract. A harvest run writes inside `deferred_refresh()`
+  (pipeline/harvest.py) instead, where writes only mark the backend stale, a read through
+  it (`search`, `count`, `suggest`) refreshes first, and the end of the block refreshes
+  once: a refresh per page of 1,000 made the node write, and merge, one small segment per
+  page (~20% more of its indexing CPU at 50k records; bench/README.md). Other instances see the
+  run's writes on the node's own schedule meanwhile: the mapping leaves `refresh_interval`
+  unset, so a shard searched in the last 30 s refreshes every second, and an idle one
+  (nobody searching during the harvest) refreshes when a search arrives, before answering
+  (an index built before keeps its explicit 1 s until `moisson reindex`).
 - opensearch-py's errors are translated here: connection failures and timeouts raise
   BackendUnavailable, anything else BackendError; a user's query is never sent as syntax the
   server parses (indexer/backends/opensearch_query.py), so BadQuery is raised before sending.
@@ -30,9 +39,11 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -52,11 +63,11 @@ from indexer.backends.opensearch_bulk import (
     send,
     translated,
 )
-from indexer.backends.opensearch_query import search_body
+from indexer.backends.opensearch_query import facet_buckets, search_body
 from indexer.query_text import positive_leaves, text_tree
 from moisson.errors import BackendError, BadQuery, ConfigError
 from moisson.query import KEYWORD_FIELDS
-from moisson.record import PUBLIC, FacetBucket, FacetInfo, Hit, Query, Record, Results
+from moisson.record import PUBLIC, Hit, Query, Record, Results
 
 __all__ = ["MAPPING_PATH", "OpenSearchBackend", "document"]
 
@@ -68,7 +79,8 @@ MAPPING_PATH = Path(str(files("mappings") / "opensearch-index.json"))  # package
 # leaves the old index serving). The serving settings are restored, and the index flushed,
 # before the alias moves.
 _BUILDING = {"refresh_interval": "-1", "translog": {"durability": "async"}}
-_SERVING = {"refresh_interval": "1s", "translog": {"durability": "request"}}
+# None resets refresh_interval to the node's default: 1 s, skipped while nobody searches.
+_SERVING = {"refresh_interval": None, "translog": {"durability": "request"}}
 # Fields added to the mapping after indexes were built: open() adds them to an existing index
 # so writes keep working; what they hold for older records comes with `moisson reindex`.
 _ADDED_FIELDS = ("outranked", "cluster_source", "fields", "dates")
@@ -122,6 +134,9 @@ class OpenSearchBackend:
         self.timeout = timeout
         self._client: OpenSearch | None = None
         self._stem = True  # False while the alias serves an index built before _STEMMED
+        self._stale = False  # written since the last refresh (see _fresh)
+        self._deferring = 0  # open deferred_refresh() blocks, any thread
+        self._deferring_lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str) -> OpenSearchBackend:
@@ -170,7 +185,10 @@ class OpenSearchBackend:
 
     def close(self) -> None:
         if self._client is not None:
-            self._client.close()
+            try:
+                self._fresh()  # what this process wrote is searchable once it is gone
+            finally:
+                self._client.close()
             self._client = None
 
     def _stems_on_client(self, client: OpenSearch) -> bool:
@@ -192,6 +210,50 @@ class OpenSearchBackend:
             raise BackendError(f"the search index {self!r} is not open; call open() first")
         return self._client
 
+    def _fresh(self) -> OpenSearch:
+        """The client, after refreshing the alias if this backend wrote since the last
+        refresh: read-your-writes without a refresh per write (module docstring)."""
+        client = self._require()
+        if self._stale:
+            self._stale = False  # before refreshing: a write meanwhile marks it again
+            try:
+                with translated("refreshing the index"):
+                    client.indices.refresh(index=self.alias)
+            except BaseException:
+                self._stale = True
+                raise
+        return client
+
+    @contextmanager
+    def deferred_refresh(self) -> Iterator[None]:
+        """Writes inside the block skip their refresh; reads through this backend still see
+        them (they refresh first), and the block's end refreshes once. For a harvest run,
+        whose pages would otherwise each leave a small segment to merge (module docstring)."""
+        with self._deferring_lock:
+            self._deferring += 1
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            with self._deferring_lock:
+                self._deferring -= 1
+                last = self._deferring == 0
+            if last and self._client is not None:
+                try:
+                    self._fresh()
+                except BackendError:
+                    if not failed:
+                        raise
+                    logger.exception("could not refresh %r after a failed run", self)
+
+    def _written(self) -> None:
+        """After a write: refresh now, unless a deferred_refresh() block is open. Marked
+        stale again here: another thread's read may have refreshed while this was sending."""
+        self._stale = True
+        if not self._deferring:
+            self._fresh()
+
     def _create(self, client: OpenSearch, *, aliased: bool) -> str:
         """Create a new concrete index from the mapping file; its name."""
         body = json.loads(MAPPING_PATH.read_text(encoding="utf-8"))
@@ -210,18 +272,18 @@ class OpenSearchBackend:
     def index(self, records: Sequence[Record]) -> int:
         client = self._require()
         unique = list({r.id: r for r in records}.values())
+        self._stale = True  # before sending: a failed bulk may still have written some
         written = bulk(client, self.alias, iter(unique), stem=self._stem)
-        with translated("refreshing the index"):
-            client.indices.refresh(index=self.alias)
+        self._written()
         return written
 
     def delete(self, ids: Sequence[str]) -> None:
         client = self._require()
         lines = [line({"delete": {"_id": record_id}}) for record_id in dict.fromkeys(ids)]
+        self._stale = self._stale or bool(lines)
         for start in range(0, len(lines), BATCH):
             send(client, self.alias, lines[start : start + BATCH], missing_ok=True)
-        with translated("refreshing the index"):
-            client.indices.refresh(index=self.alias)
+        self._written()
 
     def reindex(self, records: Iterable[Record]) -> int:
         """Build a new index from `records`, then move the alias to it atomically (see the
@@ -256,6 +318,7 @@ class OpenSearchBackend:
                 logger.exception("could not delete the failed index %s", new)
             raise
         self._stem = True  # the alias now serves the new index, built from the mapping file
+        self._stale = False  # refreshed above, before the swap
         for name in old:
             with translated("dropping the old index"):
                 client.indices.delete(index=name, params={"ignore_unavailable": "true"})
@@ -265,7 +328,7 @@ class OpenSearchBackend:
     # -- reading -----------------------------------------------------------------------------
 
     def count(self) -> int:
-        client = self._require()
+        client = self._fresh()
         with translated("counting records"):
             return int(client.count(index=self.alias)["count"])
 
@@ -279,7 +342,7 @@ class OpenSearchBackend:
         tree = text_tree(query)
         texts = [n for n in [tree, *query.conditions()] if n for n in positive_leaves(n)]
         found = [analyse_leaf(leaf) for leaf in dict.fromkeys(texts)]
-        client = self._require()
+        client = self._fresh()
         with translated("searching"):
             response = client.search(index=self.alias, body=body)
         marks = ({s for leaf in found for s in leaf.stems}, [p for f in found for p in f.prefixes])
@@ -292,7 +355,7 @@ class OpenSearchBackend:
             if ranked:
                 data["score"] = float(raw["_score"])
             hits.append(Hit.model_validate(data))
-        facets, infos = self._facets(response.get("aggregations", {}), query)
+        facets, infos = facet_buckets(response.get("aggregations", {}), query)
         if response.get("timed_out"):
             # The cluster's search timeout (search.default_search_timeout) cut the search
             # short: OpenSearch cannot cut one aggregation alone, so every facet may be
@@ -310,41 +373,6 @@ class OpenSearchBackend:
             facet_info=infos,
         )
 
-    @staticmethod
-    def _facets(
-        aggregations: dict[str, Any], query: Query
-    ) -> tuple[dict[str, list[FacetBucket]], dict[str, FacetInfo]]:
-        facets: dict[str, list[FacetBucket]] = {}
-        infos: dict[str, FacetInfo] = {}
-        for name in query.facet_names():
-            raw = aggregations[name]["buckets"]
-            selected = query.filters.get(name, [])
-            chosen = set(selected)
-            shown = raw[: query.facet_size]
-            buckets = [
-                FacetBucket(
-                    value=b["key"],
-                    label=b["key"],
-                    count=b["doc_count"],
-                    selected=b["key"] in chosen,
-                )
-                for b in shown
-            ]
-            listed = {b.value for b in buckets}
-            missing = [v for v in dict.fromkeys(selected) if v not in listed]
-            if missing:
-                counts = {
-                    b["key"]: b["doc_count"] for b in aggregations[f"{name}.selected"]["buckets"]
-                }
-                buckets += [
-                    FacetBucket(value=v, label=v, count=counts.get(v, 0), selected=True)
-                    for v in missing
-                ]
-                buckets.sort(key=lambda b: (-b.count, b.value))
-            facets[name] = buckets
-            infos[name] = FacetInfo(truncated=len(raw) > query.facet_size)
-        return facets, infos
-
     def suggest(self, prefix: str, size: int = 10, roles: Sequence[str] | None = ()) -> list[str]:
         """Keywords (most used first), then titles, that start with `prefix`, ignoring case
         and accents: the embedded index's rule, on keyword fields. Only from records a
@@ -353,7 +381,7 @@ class OpenSearchBackend:
         if not key or size <= 0:
             return []
         key += " " if normalise(prefix).endswith(" ") else ""
-        client = self._require()
+        client = self._fresh()
         escaped = "".join(f"\\{c}" if not c.isalnum() else c for c in key)
         title_query: dict[str, Any] = {"prefix": {"title_key": {"value": key}}}
         # Keywords of every visible record, not only of the title matches: a global

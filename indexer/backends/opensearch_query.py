@@ -1,4 +1,5 @@
-"""The query side of the OpenSearch backend: a `Query` -> an OpenSearch search body.
+"""The query side of the OpenSearch backend: a `Query` -> an OpenSearch search body, and
+the response's aggregations -> the facets (`facet_buckets`).
 
 The text is parsed by the one parser of indexer/query_text.py (or given as a tree by a
 protocol), so both backends accept and refuse the same queries with the same BadQuery
@@ -58,8 +59,16 @@ from moisson.query import (
     Term,
     date_field,
 )
+from moisson.record import FacetBucket, FacetInfo
 
-__all__ = ["FIELD_PATHS", "MAX_WINDOW", "compile_node", "field_path", "search_body"]
+__all__ = [
+    "FIELD_PATHS",
+    "MAX_WINDOW",
+    "compile_node",
+    "facet_buckets",
+    "field_path",
+    "search_body",
+]
 
 
 # Deepest result reachable by paging (index.max_result_window in mappings/opensearch-index.json).
@@ -246,3 +255,38 @@ def search_body(query: Query) -> dict[str, Any]:
         "aggs": _aggregations(query),
         "_source": ["payload"],
     }
+
+
+def facet_buckets(
+    aggregations: dict[str, Any], query: Query
+) -> tuple[dict[str, list[FacetBucket]], dict[str, FacetInfo]]:
+    """Each requested facet's buckets from a search response's aggregations: the top
+    `facet_size`, then any selected value the top left out, with its count."""
+    facets: dict[str, list[FacetBucket]] = {}
+    infos: dict[str, FacetInfo] = {}
+    for name in query.facet_names():
+        raw = aggregations[name]["buckets"]
+        selected = query.filters.get(name, [])
+        chosen = set(selected)
+        shown = raw[: query.facet_size]
+        buckets = [
+            FacetBucket(
+                value=b["key"],
+                label=b["key"],
+                count=b["doc_count"],
+                selected=b["key"] in chosen,
+            )
+            for b in shown
+        ]
+        listed = {b.value for b in buckets}
+        missing = [v for v in dict.fromkeys(selected) if v not in listed]
+        if missing:
+            counts = {b["key"]: b["doc_count"] for b in aggregations[f"{name}.selected"]["buckets"]}
+            buckets += [
+                FacetBucket(value=v, label=v, count=counts.get(v, 0), selected=True)
+                for v in missing
+            ]
+            buckets.sort(key=lambda b: (-b.count, b.value))
+        facets[name] = buckets
+        infos[name] = FacetInfo(truncated=len(raw) > query.facet_size)
+    return facets, infos

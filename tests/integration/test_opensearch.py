@@ -15,13 +15,20 @@ from opensearchpy import OpenSearch
 from indexer.analysis import paired_stems, stem_pairs, tokenise
 from indexer.backends import build_backend
 from indexer.backends.base import SearchBackend
-from indexer.backends.opensearch import MAPPING_PATH
+from indexer.backends.opensearch import MAPPING_PATH, OpenSearchBackend
 from indexer.store import Store
+from moisson.config import Settings
 from moisson.errors import BackendError
 from moisson.record import BBox, Harvested, Keyword, Query, Record
 from pipeline.cli import main
+from pipeline.harvest import harvest_source
+from pipeline.runs import RunStatus
+from pipeline.runtime import Runtime
+from testkit.http_replay import ReplayServer
 from testkit.opensearch_support import drop_alias, fresh_alias
 from tests.contract.corpus import corpus
+from tests.integration.csw_fault_server import CswCatalogue
+from tests.integration.sinks import FAST_POLICY
 
 pytestmark = pytest.mark.integration
 
@@ -306,3 +313,99 @@ def test_an_index_built_before_search_collapse_takes_the_new_fields(
         assert backend.search(Query(size=0)).total == 3
     finally:
         backend.close()
+
+
+def test_writes_in_a_deferred_refresh_block_refresh_on_read_and_at_its_end(
+    opensearch_url: str, alias: str
+) -> None:
+    """Inside `deferred_refresh()` (a harvest run) `index` and `delete` leave the refresh to
+    the next read through the same backend (read-your-writes) or to the block's end; outside
+    it every write refreshes (the contract). The node's own refreshes are switched off here,
+    so another client's count shows exactly when the backend refreshed."""
+    records = generated(40)
+    backend = OpenSearchBackend([opensearch_url], alias)
+    client = OpenSearch(hosts=[opensearch_url])
+    try:
+        backend.open()
+        client.indices.put_settings(index=alias, body={"index": {"refresh_interval": "-1"}})
+        with backend.deferred_refresh():
+            assert backend.index(records[:10]) == 10
+            with backend.deferred_refresh():  # nested: only the outermost end refreshes
+                assert backend.index(records[10:20]) == 10
+            assert client.count(index=alias)["count"] == 0  # no refresh per index() call
+            assert backend.count() == 20  # the read refreshed first
+            assert client.count(index=alias)["count"] == 20
+            backend.delete([records[0].id])
+            assert client.count(index=alias)["count"] == 20
+            assert records[0].id not in {h.id for h in backend.search(Query(size=50)).hits}
+            assert backend.index(records[20:30]) == 10
+            assert backend.suggest(WORDS[0][:3], roles=None)  # suggest refreshes too
+            assert client.count(index=alias)["count"] == 29
+            assert backend.index(records[:1]) == 1
+            assert client.count(index=alias)["count"] == 29
+        assert client.count(index=alias)["count"] == 30  # the block's end refreshed
+        assert backend.index(records[30:]) == 10
+        assert client.count(index=alias)["count"] == 40  # outside a block: at once
+        with pytest.raises(RuntimeError), backend.deferred_refresh():
+            backend.delete([records[1].id])
+            raise RuntimeError("the run failed")
+        assert client.count(index=alias)["count"] == 39  # refreshed on the way out too
+    finally:
+        backend.close()
+        client.close()
+
+
+def test_a_fresh_index_and_a_rebuilt_one_keep_the_node_default_refresh(
+    backend: SearchBackend, opensearch_url: str, alias: str
+) -> None:
+    """Neither the mapping nor a reindex sets refresh_interval: the node's default (1 s, and
+    none while the shard has no searches) lets a harvest write without a refresh a second."""
+
+    def refresh_intervals() -> list[object]:
+        client = OpenSearch(hosts=[opensearch_url])
+        try:
+            found = client.indices.get_settings(index=alias).values()
+            return [body["settings"]["index"].get("refresh_interval") for body in found]
+        finally:
+            client.close()
+
+    assert refresh_intervals() == [None]
+    backend.reindex(iter(generated(5)))
+    assert refresh_intervals() == [None]
+    assert backend.count() == 5
+
+
+def test_a_harvest_run_refreshes_at_its_end_not_per_page(
+    opensearch_url: str, alias: str, tmp_path: Path
+) -> None:
+    """harvest_source writes its pages inside deferred_refresh(): five pages of ten records
+    cost the node a refresh or two (not one per page), and another client counts every
+    record once the run is done. The node's own refreshes are off, so its count tells."""
+    catalogue = CswCatalogue([f"rec-{n:02d}" for n in range(50)])
+    client = OpenSearch(hosts=[opensearch_url])
+
+    def refreshes() -> int:
+        stats = client.indices.stats(index=alias, metric="refresh")
+        return int(stats["_all"]["primaries"]["refresh"]["total"])
+
+    try:
+        with ReplayServer(catalogue) as server:
+            source = {"id": "csw", "kind": "csw", "url": server.url, "page_size": 10}
+            settings = Settings(
+                store={"url": f"sqlite:///{tmp_path}/store.db"},
+                index={"url": f"{opensearch_url}/{alias}"},
+                harvest=FAST_POLICY,
+                sources=[source | {"output_schema": "iso19139", "incremental": False}],
+            )
+            with Runtime(settings) as runtime:
+                runtime.backend.open()
+                body = {"index": {"refresh_interval": "-1"}}
+                client.indices.put_settings(index=alias, body=body)
+                before = refreshes()
+                result = harvest_source(runtime, settings.source("csw"))
+                assert result.report.status is RunStatus.COMPLETE
+                assert result.report.pages == 5
+                assert refreshes() - before <= 2
+                assert client.count(index=alias)["count"] == 50
+    finally:
+        client.close()
