@@ -15,7 +15,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -137,8 +136,8 @@ def harvest_source(
     """Harvest one source and apply the run lifecycle. Raises Conflict when the source is
     already being harvested, ConfigError when its auth secret is missing."""
     # OpenSearch refreshes once at the end of the run, not after each page's write
-    # (indexer/backends/opensearch.py deferred_refresh); other backends have no such step.
-    with getattr(runtime.backend, "deferred_refresh", nullcontext)():
+    # (SearchBackend.deferred_refresh).
+    with runtime.backend.deferred_refresh():
         return _harvest(runtime, options, full=full, progress=progress)
 
 

@@ -7,6 +7,7 @@ their behaviour cannot drift. Inputs and outputs are the pydantic models of mois
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from moisson.query import FACETS
@@ -34,6 +35,10 @@ class SearchBackend(Protocol):
       `collapse=False` shows every record.
     - `reindex` builds a fresh index from the given records and swaps it in at the end; if
       it fails, the previous index keeps serving.
+    - `deferred_refresh()` wraps a run of writes (a harvest) whose visibility to other
+      readers may wait until the block ends, so an engine that pays per refresh pays once;
+      reads through the same instance still see every write. A backend whose writes are
+      visible at once returns a context that does nothing.
     """
 
     capabilities: frozenset[str]
@@ -55,3 +60,5 @@ class SearchBackend(Protocol):
     def count(self) -> int: ...
 
     def reindex(self, records: Iterable[Record]) -> int: ...
+
+    def deferred_refresh(self) -> AbstractContextManager[None]: ...

@@ -23,9 +23,11 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from indexer.analysis import highlight, normalise, tokenise
 from indexer.licences import licence_classes
+from moisson.errors import BadQuery
 from moisson.query import DATE_FIELDS, FACETS, KEYWORD_FIELDS
-from moisson.record import PUBLIC, Query, Record
+from moisson.record import PUBLIC, Hit, Query, Record
 
 __all__ = [
     "ACCESS",
@@ -34,6 +36,7 @@ __all__ = [
     "OUTRANKED",
     "RANKED_BELOW",
     "access_values",
+    "check_filters",
     "collapse_values",
     "date_values",
     "dois",
@@ -41,7 +44,9 @@ __all__ = [
     "facet_values",
     "hit_payload",
     "keyword_values",
+    "page_hit",
     "searchable_fields",
+    "suggest_key",
     "theme_values",
     "visible_sources",
 ]
@@ -275,3 +280,36 @@ def visible_sources(payload: dict[str, Any], query: Query) -> dict[str, Any]:
             if visible is None or not set(visible).isdisjoint(m["access"])
         ]
     return payload
+
+
+def check_filters(query: Query) -> None:
+    """Every backend refuses the same unknown filters with the same message."""
+    unknown = sorted(set(query.filters) - set(KEYWORD_FIELDS))
+    if unknown:
+        raise BadQuery(f"unknown filter {unknown[0]!r}; filters are: {', '.join(KEYWORD_FIELDS)}")
+
+
+def page_hit(
+    payload: dict[str, Any],
+    query: Query,
+    marks: tuple[set[str], list[str]] | None,
+    score: float | None,
+) -> Hit:
+    """The hit of one record on a page: its stored payload with the copies the caller may
+    see, a snippet when there was a text query (`marks`: the stems and prefixes to
+    highlight) and its score when ranked. One place, so every backend's hits read alike."""
+    data = visible_sources(payload, query)
+    if marks is not None:
+        data["snippet"] = highlight(data.get("abstract") or data["title"], *marks)
+    if score is not None:
+        data["score"] = float(score)
+    return Hit.model_validate(data)
+
+
+def suggest_key(prefix: str) -> str:
+    """The normalised prefix suggestions are looked up by ('' when there is nothing to
+    complete); a trailing space is kept so 'eau ' completes the next word, not 'eaux'."""
+    key = " ".join(tokenise(prefix))
+    if key and normalise(prefix).endswith(" "):
+        key += " "
+    return key

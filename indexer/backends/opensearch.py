@@ -52,8 +52,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import opensearchpy
 from opensearchpy import OpenSearch
 
-from indexer.analysis import analyse_leaf, highlight, normalise, tokenise
-from indexer.backends.documents import visible_sources
+from indexer.analysis import analyse_leaf
+from indexer.backends.documents import check_filters, page_hit, suggest_key
 from indexer.backends.opensearch_bulk import (
     BATCH,
     SUGGEST_SEPARATOR,
@@ -65,9 +65,8 @@ from indexer.backends.opensearch_bulk import (
 )
 from indexer.backends.opensearch_query import facet_buckets, search_body
 from indexer.query_text import positive_leaves, text_tree
-from moisson.errors import BackendError, BadQuery, ConfigError
-from moisson.query import KEYWORD_FIELDS
-from moisson.record import PUBLIC, Hit, Query, Record, Results
+from moisson.errors import BackendError, ConfigError
+from moisson.record import PUBLIC, Query, Record, Results
 
 __all__ = ["MAPPING_PATH", "OpenSearchBackend", "document"]
 
@@ -333,11 +332,7 @@ class OpenSearchBackend:
             return int(client.count(index=self.alias)["count"])
 
     def search(self, query: Query) -> Results:
-        unknown = sorted(set(query.filters) - set(KEYWORD_FIELDS))
-        if unknown:
-            raise BadQuery(
-                f"unknown filter {unknown[0]!r}; filters are: {', '.join(KEYWORD_FIELDS)}"
-            )
+        check_filters(query)
         body = search_body(query)
         tree = text_tree(query)
         texts = [n for n in [tree, *query.conditions()] if n for n in positive_leaves(n)]
@@ -347,14 +342,15 @@ class OpenSearchBackend:
             response = client.search(index=self.alias, body=body)
         marks = ({s for leaf in found for s in leaf.stems}, [p for f in found for p in f.prefixes])
         ranked = body["track_scores"]
-        hits = []
-        for raw in response["hits"]["hits"]:
-            data = visible_sources(dict(raw["_source"]["payload"]), query)
-            if texts:
-                data["snippet"] = highlight(data.get("abstract") or data["title"], *marks)
-            if ranked:
-                data["score"] = float(raw["_score"])
-            hits.append(Hit.model_validate(data))
+        hits = [
+            page_hit(
+                dict(raw["_source"]["payload"]),
+                query,
+                marks if texts else None,
+                raw["_score"] if ranked else None,
+            )
+            for raw in response["hits"]["hits"]
+        ]
         facets, infos = facet_buckets(response.get("aggregations", {}), query)
         if response.get("timed_out"):
             # The cluster's search timeout (search.default_search_timeout) cut the search
@@ -377,10 +373,9 @@ class OpenSearchBackend:
         """Keywords (most used first), then titles, that start with `prefix`, ignoring case
         and accents: the embedded index's rule, on keyword fields. Only from records a
         caller with `roles` may see (the default: public records; None: every record)."""
-        key = " ".join(tokenise(prefix))
+        key = suggest_key(prefix)
         if not key or size <= 0:
             return []
-        key += " " if normalise(prefix).endswith(" ") else ""
         client = self._fresh()
         escaped = "".join(f"\\{c}" if not c.isalnum() else c for c in key)
         title_query: dict[str, Any] = {"prefix": {"title_key": {"value": key}}}

@@ -47,18 +47,19 @@ import threading
 import time
 import uuid
 from collections.abc import Hashable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import numpy as np
 
-from indexer.analysis import highlight, normalise, tokenise
 from indexer.backends.documents import (
     ACCESS,
     OUTRANKED,
     RANKED_BELOW,
-    visible_sources,
+    check_filters,
+    page_hit,
+    suggest_key,
 )
 from indexer.backends.sqlite_cache import MatchCache
 from indexer.backends.sqlite_columns import Columns, page
@@ -75,13 +76,12 @@ from indexer.backends.sqlite_snapshot import restore as restore_columns
 from indexer.backends.sqlite_snapshot import save as save_columns
 from indexer.backends.sqlite_tables import DATE_NAMES, Prepared, SqliteTables, sqlite_errors
 from indexer.query_text import text_tree
-from moisson.errors import BackendError, BadQuery, ConfigError
-from moisson.query import KEYWORD_FIELDS, Node, TextLeaf
+from moisson.errors import BackendError, ConfigError
+from moisson.query import Node, TextLeaf
 from moisson.record import (
     PUBLIC,
     FacetBucket,
     FacetInfo,
-    Hit,
     Query,
     Record,
     Results,
@@ -293,6 +293,10 @@ class SqliteBackend:
             with self._transaction(conn, "BEGIN"):
                 self._sync(conn, force=True)
 
+    def deferred_refresh(self) -> AbstractContextManager[None]:
+        """Nothing to defer: a write is visible to every reader once committed."""
+        return nullcontext()
+
     def reindex(self, records: Iterable[Record]) -> int:
         """Build shadow tables from `records`, then swap them in one transaction. On any
         failure the shadow tables are dropped and the current index keeps serving."""
@@ -338,11 +342,7 @@ class SqliteBackend:
             return self._columns.documents
 
     def search(self, query: Query) -> Results:
-        unknown = sorted(set(query.filters) - set(KEYWORD_FIELDS))
-        if unknown:
-            raise BadQuery(
-                f"unknown filter {unknown[0]!r}; filters are: {', '.join(KEYWORD_FIELDS)}"
-            )
+        check_filters(query)
         tree = text_tree(query)
         conditions = query.conditions()
         ordering = query.ordering()
@@ -420,7 +420,12 @@ class SqliteBackend:
         found = list(compiled.values())
         marks = ({s for leaf in found for s in leaf.stems}, [p for f in found for p in f.prefixes])
         hits = [
-            self._hit(payloads[rowid], marks if texts else None, scores, rowids, rowid, query)
+            page_hit(
+                json.loads(payloads[rowid]),
+                query,
+                marks if texts else None,
+                None if scores is None else scores[np.searchsorted(rowids, rowid)],
+            )
             for rowid in chosen.tolist()
             if rowid in payloads
         ]
@@ -465,32 +470,13 @@ class SqliteBackend:
             infos[name] = FacetInfo(truncated=truncated)
         return facets, infos
 
-    @staticmethod
-    def _hit(
-        payload: str,
-        marks: tuple[set[str], list[str]] | None,
-        scores: np.ndarray | None,
-        rowids: np.ndarray,
-        rowid: int,
-        query: Query,
-    ) -> Hit:
-        """The hit of one record: its stored payload, a snippet when there was a text query
-        (`marks`: the stems and prefixes to highlight) and its score when ranked."""
-        data = visible_sources(json.loads(payload), query)
-        if marks is not None:
-            data["snippet"] = highlight(data.get("abstract") or data["title"], *marks)
-        if scores is not None:
-            data["score"] = float(scores[np.searchsorted(rowids, rowid)])
-        return Hit.model_validate(data)
-
     def suggest(self, prefix: str, size: int = 10, roles: Sequence[str] | None = ()) -> list[str]:
         """Keywords (most used first), then titles, that start with `prefix`, ignoring case
         and accents; only from records a caller with `roles` may see (the default: public
         records; None: every record)."""
-        key = " ".join(tokenise(prefix))
+        key = suggest_key(prefix)
         if not key or size <= 0:
             return []
-        key += " " if normalise(prefix).endswith(" ") else ""
         visible = None if roles is None else [PUBLIC, *roles]
         with self._reading() as conn:
             columns = self._columns

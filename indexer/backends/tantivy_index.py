@@ -44,21 +44,21 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
 
 import tantivy
 
-from indexer.analysis import analyse_leaf, highlight, normalise, tokenise
-from indexer.backends.documents import ACCESS, visible_sources
+from indexer.analysis import analyse_leaf, tokenise
+from indexer.backends.documents import ACCESS, check_filters, page_hit, suggest_key
 from indexer.backends.tantivy_facets import count_facets
 from indexer.backends.tantivy_query import compile_node, visibility
 from indexer.backends.tantivy_schema import build_schema, document, keyword_field, stored
 from indexer.backends.tantivy_sort import sorted_page
 from indexer.query_text import positive_leaves, text_tree
-from moisson.errors import BackendError, BadQuery, ConfigError
-from moisson.query import KEYWORD_FIELDS, PUBLIC
-from moisson.record import Hit, Query, Record, Results
+from moisson.errors import BackendError, ConfigError
+from moisson.query import PUBLIC
+from moisson.record import Query, Record, Results
 
 __all__ = ["TantivyBackend"]
 
@@ -207,6 +207,10 @@ class TantivyBackend:
             finally:
                 writer.wait_merging_threads()
 
+    def deferred_refresh(self) -> AbstractContextManager[None]:
+        """Nothing to defer: a write is visible to every reader once committed."""
+        return nullcontext()
+
     def reindex(self, records: Iterable[Record]) -> int:
         """Build a new generation from `records`, then point CURRENT at it. On any failure
         the new directory is removed and the current index keeps serving."""
@@ -242,11 +246,7 @@ class TantivyBackend:
         return int(self._searcher().num_docs)
 
     def search(self, query: Query) -> Results:
-        unknown = sorted(set(query.filters) - set(KEYWORD_FIELDS))
-        if unknown:
-            raise BadQuery(
-                f"unknown filter {unknown[0]!r}; filters are: {', '.join(KEYWORD_FIELDS)}"
-            )
+        check_filters(query)
         tree = text_tree(query)
         nodes = [node for node in [tree, *query.conditions()] if node is not None]
         clauses = [(_MUST, compile_node(self._schema, node, query.collapse)) for node in nodes]
@@ -265,7 +265,7 @@ class TantivyBackend:
         found = [analyse_leaf(leaf) for leaf in dict.fromkeys(texts)]
         marks = ({s for leaf in found for s in leaf.stems}, [p for f in found for p in f.prefixes])
         hits = [
-            self._hit(payload, marks if texts else None, score if scored else None, query)
+            page_hit(payload, query, marks if texts else None, score if scored else None)
             for (score, _), payload in zip(page, payloads, strict=True)
         ]
         return Results(
@@ -278,28 +278,13 @@ class TantivyBackend:
             facet_info=infos,
         )
 
-    @staticmethod
-    def _hit(
-        payload: dict[str, Any],
-        marks: tuple[set[str], list[str]] | None,
-        score: float | None,
-        query: Query,
-    ) -> Hit:
-        data = visible_sources(payload, query)
-        if marks is not None:
-            data["snippet"] = highlight(data.get("abstract") or data["title"], *marks)
-        if score is not None:
-            data["score"] = float(score)
-        return Hit.model_validate(data)
-
     def suggest(self, prefix: str, size: int = 10, roles: Sequence[str] | None = ()) -> list[str]:
         """Keywords (most used first), then titles, that start with `prefix`, ignoring case
         and accents; only from records a caller with `roles` may see (the default: public
         records; None: every record)."""
-        key = " ".join(tokenise(prefix))
+        key = suggest_key(prefix)
         if not key or size <= 0:
             return []
-        key += " " if normalise(prefix).endswith(" ") else ""
         visible = None if roles is None else [PUBLIC, *roles]
         allowed = (
             tantivy.Query.all_query()
