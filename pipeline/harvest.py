@@ -27,6 +27,7 @@ from moisson.config import SourceSettings
 from moisson.errors import UnsafeInput
 from moisson.plugins import load
 from moisson.record import Harvested
+from pipeline.gc_policy import harvest_thresholds
 from pipeline.ingest import Ingestor
 from pipeline.page_workers import PagePreparer, WorkerSource, can_fork
 from pipeline.retirement import RetirementResult, apply_run
@@ -136,8 +137,8 @@ def harvest_source(
     """Harvest one source and apply the run lifecycle. Raises Conflict when the source is
     already being harvested, ConfigError when its auth secret is missing."""
     # OpenSearch refreshes once at the end of the run, not after each page's write
-    # (SearchBackend.deferred_refresh).
-    with runtime.backend.deferred_refresh():
+    # (SearchBackend.deferred_refresh); the collector runs less often (gc_policy).
+    with runtime.backend.deferred_refresh(), harvest_thresholds():
         return _harvest(runtime, options, full=full, progress=progress)
 
 

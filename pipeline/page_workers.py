@@ -49,6 +49,7 @@ from indexer.themes import Themer
 from moisson import errors
 from moisson.errors import SourceError
 from moisson.record import Harvested, Record
+from pipeline.gc_policy import freeze_inherited
 
 __all__ = ["PagePreparer", "PreparedPage", "WorkerSource", "can_fork"]
 
@@ -239,6 +240,7 @@ def _produce(
     _die_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    freeze_inherited()
     source_id = wrapper.prepare.source_id
     try:
         pages = wrapper.source.harvest(since=since, cursor=cursor)
