@@ -44,6 +44,18 @@ def _yaml(text: str) -> YAML:
     return yaml
 
 
+def _load(path: Path) -> tuple[YAML, Any]:
+    """The round-trip YAML fitted to the rules file and its document (None when
+    empty or missing). Raises ConfigError when it is not YAML: the file is never edited then."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    yaml = _yaml(text)
+    try:
+        document = yaml.load(text) if text.strip() else None
+    except YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML, not edited: {exc}") from exc
+    return yaml, document
+
+
 def _as_map(rule: Rule) -> CommentedMap:
     """The rule in the shipped file's order: id, comment, its condition, concept, then
     action when not `map`."""
@@ -90,12 +102,7 @@ def save_rule(path: Path, rule: Rule) -> Rule | None:
     """Write `rule` into the rules file: replace the rule with its id where it stands, or
     append it. Returns the rule it replaced, if any. Raises ConfigError when the file is not
     a YAML mapping or the result would not load."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    yaml = _yaml(text)
-    try:
-        document = yaml.load(text) if text.strip() else None
-    except YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML, not edited: {exc}") from exc
+    yaml, document = _load(path)
     if document is None:
         document = CommentedMap(vocabularies=CommentedSeq(), rules=CommentedSeq())
     if not isinstance(document, CommentedMap):
@@ -130,12 +137,7 @@ def delete_rule(path: Path, rule_id: str) -> Rule | None:
     """Take the rule with `rule_id` out of the rules file, every other byte kept (a group
     heading or end note that followed it moves to the rule before). Returns the rule
     removed, None when no rule has that id (the file is left alone)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    yaml = _yaml(text)
-    try:
-        document = yaml.load(text) if text.strip() else None
-    except YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML, not edited: {exc}") from exc
+    yaml, document = _load(path)
     rules = document.get("rules") if isinstance(document, CommentedMap) else None
     if not isinstance(rules, CommentedSeq):
         return None

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from testkit.peer_process import stop_process
+
 __all__ = ["serve_moisson"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,11 +50,6 @@ def serve_moisson(config: Path, workers: int = 1) -> Iterator[str]:
         assert url, "moisson serve did not start:\n" + "".join(seen)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         if process.stdout is not None:
             process.stdout.close()

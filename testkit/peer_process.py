@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "PeerError",
@@ -139,13 +140,18 @@ class PeerProcess:
         return self.log.read_text(encoding="utf-8", errors="replace")[-4000:] or "(no output)"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=10)
+
+
+def stop_process(process: subprocess.Popen[Any], timeout: float = 30) -> None:
+    """Terminate a server, and kill it if it has not stopped within `timeout` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def read_port(port_file: Path) -> int:

@@ -44,6 +44,7 @@ __all__ = [
     "facet_values",
     "hit_payload",
     "keyword_values",
+    "merged_suggestions",
     "page_hit",
     "searchable_fields",
     "suggest_key",
@@ -313,3 +314,11 @@ def suggest_key(prefix: str) -> str:
     if key and normalise(prefix).endswith(" "):
         key += " "
     return key
+
+
+def merged_suggestions(keywords: Iterable[str], titles: Iterable[str], size: int) -> list[str]:
+    """Keywords first, then titles, each text once whatever its case: every backend's rule."""
+    chosen: dict[str, str] = {}
+    for text in [*keywords, *titles]:
+        chosen.setdefault(text.casefold(), text)
+    return list(chosen.values())[:size]

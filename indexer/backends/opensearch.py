@@ -53,7 +53,12 @@ import opensearchpy
 from opensearchpy import OpenSearch
 
 from indexer.analysis import analyse_leaf
-from indexer.backends.documents import check_filters, page_hit, suggest_key
+from indexer.backends.documents import (
+    check_filters,
+    merged_suggestions,
+    page_hit,
+    suggest_key,
+)
 from indexer.backends.opensearch_bulk import (
     BATCH,
     SUGGEST_SEPARATOR,
@@ -419,7 +424,4 @@ class OpenSearchBackend:
         ]
         keywords.sort(key=lambda item: (-item[0], item[1]))
         titles = [hit["_source"]["payload"]["title"] for hit in response["hits"]["hits"]]
-        chosen: dict[str, str] = {}
-        for text in [*(k for _, k in keywords), *titles]:
-            chosen.setdefault(text.casefold(), text)
-        return list(chosen.values())[:size]
+        return merged_suggestions((k for _, k in keywords), titles, size)

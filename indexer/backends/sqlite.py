@@ -58,6 +58,7 @@ from indexer.backends.documents import (
     OUTRANKED,
     RANKED_BELOW,
     check_filters,
+    merged_suggestions,
     page_hit,
     suggest_key,
 )
@@ -487,7 +488,4 @@ class SqliteBackend:
                 counts = columns.facets["keyword"].counts(np.flatnonzero(mask), mask)
             keywords = columns.facets["keyword"].starting_with(key, counts=counts)
             titles = self._tables.titles_starting_with(conn, key, size, mask)
-        chosen: dict[str, str] = {}
-        for text in [*keywords, *titles]:
-            chosen.setdefault(text.casefold(), text)
-        return list(chosen.values())[:size]
+        return merged_suggestions(keywords, titles, size)

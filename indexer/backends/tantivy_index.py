@@ -50,7 +50,13 @@ from pathlib import Path
 import tantivy
 
 from indexer.analysis import analyse_leaf, tokenise
-from indexer.backends.documents import ACCESS, check_filters, page_hit, suggest_key
+from indexer.backends.documents import (
+    ACCESS,
+    check_filters,
+    merged_suggestions,
+    page_hit,
+    suggest_key,
+)
 from indexer.backends.tantivy_facets import count_facets
 from indexer.backends.tantivy_query import compile_node, visibility
 from indexer.backends.tantivy_schema import build_schema, document, keyword_field, stored
@@ -294,10 +300,7 @@ class TantivyBackend:
         searcher = self._searcher()
         keywords = self._keywords_starting_with(searcher, allowed, key)
         titles = self._titles_starting_with(searcher, allowed, key, size)
-        chosen: dict[str, str] = {}
-        for text in [*keywords, *titles]:
-            chosen.setdefault(text.casefold(), text)
-        return list(chosen.values())[:size]
+        return merged_suggestions(keywords, titles, size)
 
     def _keywords_starting_with(
         self, searcher: tantivy.Searcher, allowed: tantivy.Query, key: str

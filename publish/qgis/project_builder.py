@@ -128,17 +128,7 @@ def _metadata(
     _keywords(meta, "gmd:keyword", layer.keywords)
     _keywords(meta, "gmd:topicCategory", layer.topic_categories)
     links = _sub(meta, "links")
-    _sub(
-        links,
-        "link",
-        size="",
-        description="",
-        format="",
-        mimeType="text/html",
-        name="metadata",
-        type="WWW:LINK",
-        url=layer.record_url,
-    )
+    _link(links, "metadata", layer.record_url, "text/html")
     _sub(meta, "fees", "")
     _sub(meta, "encoding", "")
     _srs(_sub(meta, "crs"), layer.source.crs)
@@ -261,24 +251,26 @@ def project_document(
     _sub(meta, "title", info.title)
     _sub(meta, "abstract", info.abstract)
     links = _sub(meta, "links")
-    for name, url, mime in (
-        ("icon", info.icon_url, "image/png"),
-        ("Moisson", info.home_url, "text/html"),
-    ):
-        _sub(
-            links,
-            "link",
-            size="",
-            description="",
-            format="",
-            mimeType=mime,
-            name=name,
-            type="WWW:LINK",
-            url=url,
-        )
+    _link(links, "icon", info.icon_url, "image/png")
+    _link(links, "Moisson", info.home_url, "text/html")
     _sub(meta, "author", "Moisson")
     _sub(meta, "creation", info.saved.strftime("%Y-%m-%dT%H:%M:%S"))
     return etree.ElementTree(root)
+
+
+def _link(links: etree._Element, name: str, url: str, mime: str) -> None:
+    """One web link of a layer's or the project's metadata, with every attribute QGIS writes."""
+    _sub(
+        links,
+        "link",
+        size="",
+        description="",
+        format="",
+        mimeType=mime,
+        name=name,
+        type="WWW:LINK",
+        url=url,
+    )
 
 
 def qgs_bytes(document: etree._ElementTree) -> bytes:

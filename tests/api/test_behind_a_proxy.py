@@ -28,6 +28,7 @@ from indexer.store import Store
 from moisson.config import Settings
 from pipeline.runtime import Runtime
 from search_api.app import create_app
+from testkit.peer_process import stop_process
 from tests.api.conftest import assert_error
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,12 +115,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
                 time.sleep(0.2)
         yield served
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         reader.join(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
