@@ -292,7 +292,11 @@ class _Tally:
         )
 
 
-def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]:
+def evaluate(
+    themer: Themer, cases: list[Case], misses: int, *, whole: bool = True
+) -> dict[str, float]:
+    """Print the figures; `whole` is False on a split, whose adjudications of the other half
+    are not stale."""
     by_language: dict[str, _Tally] = defaultdict(_Tally)
     by_evidence: dict[str, _Tally] = {"with evidence": _Tally(), "bare": _Tally()}
     by_step: dict[str, _Tally] = {step: _Tally() for step in STEPS}
@@ -377,7 +381,8 @@ def evaluate(themer: Themer, cases: list[Case], misses: int) -> dict[str, float]
     for language in sorted(by_language):
         print(by_language[language].line(f"  {language}"))
     print(other.line("  not fr/en"))
-    print_bounds(total, other, len(adjudication), set(adjudication) - accepted_keys, unsupported)
+    stale = set(adjudication) - accepted_keys if whole else set()
+    print_bounds(total, other, len(adjudication), stale, unsupported)
     if misses:
         print(f"misses ({len(missed)}, first {min(misses, len(missed))}):")
         print("\n".join(missed[:misses]))
@@ -464,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(records)} distinct fixture records; {len(cases)} with vocabulary theme "
         f"signals reaching a company concept; skipped: {dict(skipped)}"
     )
-    figures = evaluate(themer, cases, args.misses)
+    figures = evaluate(themer, cases, args.misses, whole=args.split is None)
     share = coverage(themer, records)
     targets = (
         ("precision >= 0.90", figures["precision"] >= 0.9),
