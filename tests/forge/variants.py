@@ -56,7 +56,10 @@ NEW_SYNONYM = [
 # alone does not reach the scored text step's threshold, the two in one title do (on a
 # record no GEMET vote files: 'verdeling van verplaatsingen volgens verplaatsingsmotief').
 TEXT_SYNONYM = [
-    ('"mobility"@en ;', '"mobility"@en, "verplaatsingsmotief"@nl, "verplaatsingen"@nl ;')
+    (
+        '"Wasserstraßen"@de ;',
+        '"Wasserstraßen"@de, "verplaatsingsmotief"@nl, "verplaatsingen"@nl ;',
+    )
 ]
 # A new *Match: transport borrows the INSPIRE hydrography theme's labels in ~25 languages.
 NEW_MATCH = [("skos:exactMatch inspire:tn ;", "skos:exactMatch inspire:tn, inspire:hy ;")]
