@@ -20,10 +20,9 @@ Sources (read from ../shared/fixtures/thesauri, see its SOURCES.md for the snaps
   (inspire_themes_en_geonetwork.rdf): INSPIRE registry, same EU reuse policy.
 - GEMET themes (gemet_themes_4lang.rdf): EEA GEMET, free reuse with attribution
   (https://www.eionet.europa.eu/gemet/about).
-- INSPIRE themes in French, German, Dutch and Italian (`INSPIRE_THEMES` below), Czech and
-  Spanish (`INSPIRE_THEMES_CS_ES`): the theme names of Annexes I-III of Directive
-  2007/2/EC in its official language versions (EUR-Lex, Decision 2011/833/EU); the
-  fixtures hold the English labels only.
+- INSPIRE themes in French, German, Dutch and Italian (`INSPIRE_THEMES` below): the theme
+  names of Annexes I-III of Directive 2007/2/EC in its official language versions (EUR-Lex,
+  Decision 2011/833/EU); the fixtures hold the English labels only.
 
 Only the labels are derived (prefLabel and altLabel, with their language); codes of two
 letters ("hy", "au") are left out, being ambiguous as words.
@@ -218,60 +217,6 @@ INSPIRE_THEMES: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-# code: (cs, es) -- the same Annexes in Czech and Spanish (issue 18: Czech and Spanish
-# records are harvested and the fixtures hold the themes in English only). Written from the
-# official language versions (EUR-Lex, Directive 2007/2/EC; the Czech names as the Czech
-# INSPIRE geoportal lists them) without network access here: check them against
-# https://inspire.ec.europa.eu/theme?lang=cs / ?lang=es when it is at hand. Six Czech names
-# are confirmed by a real record (the Czech Data50 ATOM service's INSPIRE keywords: Dopravní
-# sítě, Vodopis, Správní jednotky, Zeměpisné názvy, Nadmořská výška, Budovy).
-INSPIRE_THEMES_CS_ES: dict[str, tuple[str, str]] = {
-    "rs": ("Referenční souřadnicové systémy", "Sistemas de coordenadas de referencia"),
-    "gg": ("Systémy zeměpisných souřadnicových sítí", "Sistema de cuadrículas geográficas"),
-    "gn": ("Zeměpisné názvy", "Nombres geográficos"),
-    "au": ("Správní jednotky", "Unidades administrativas"),
-    "ad": ("Adresy", "Direcciones"),
-    "cp": ("Katastrální parcely", "Parcelas catastrales"),
-    "tn": ("Dopravní sítě", "Redes de transporte"),
-    "hy": ("Vodopis", "Hidrografía"),
-    "ps": ("Chráněná území", "Lugares protegidos"),
-    "el": ("Nadmořská výška", "Elevaciones"),
-    "lc": ("Půdní pokryv", "Cubierta terrestre"),
-    "oi": ("Ortofotosnímky", "Ortoimágenes"),
-    "ge": ("Geologie", "Geología"),
-    "su": ("Statistické jednotky", "Unidades estadísticas"),
-    "bu": ("Budovy", "Edificios"),
-    "so": ("Půda", "Suelo"),
-    "lu": ("Využití území", "Uso del suelo"),
-    "hh": ("Lidské zdraví a bezpečnost", "Salud y seguridad humanas"),
-    "us": (
-        "Veřejné služby a služby veřejné správy",
-        "Servicios de utilidad pública y estatales",
-    ),
-    "ef": (
-        "Zařízení pro monitorování životního prostředí",
-        "Instalaciones de observación del medio ambiente",
-    ),
-    "pf": ("Výrobní a průmyslová zařízení", "Instalaciones de producción e industriales"),
-    "af": ("Zemědělská a akvakulturní zařízení", "Instalaciones agrícolas y de acuicultura"),
-    "pd": ("Rozložení obyvatelstva — demografie", "Distribución de la población — demografía"),
-    "am": (
-        "Vymezené oblasti / oblasti s omezeními / regulovaná území a jednotky podávající hlášení",
-        "Zonas sujetas a ordenación, a restricciones o reglamentaciones y unidades de notificación",
-    ),
-    "nz": ("Oblasti ohrožené přírodními riziky", "Zonas de riesgos naturales"),
-    "ac": ("Atmosférické podmínky", "Condiciones atmosféricas"),
-    "mf": ("Meteorologické zeměpisné prvky", "Aspectos geográficos de carácter meteorológico"),
-    "of": ("Oceánografické zeměpisné prvky", "Rasgos geográficos oceanográficos"),
-    "sr": ("Mořské oblasti", "Regiones marinas"),
-    "br": ("Biogeografické oblasti", "Regiones biogeográficas"),
-    "hb": ("Stanoviště a biotopy", "Hábitats y biotopos"),
-    "sd": ("Rozložení druhů", "Distribución de las especies"),
-    "er": ("Energetické zdroje", "Recursos energéticos"),
-    "mr": ("Nerostné suroviny", "Recursos minerales"),
-}
-
-
 def _labels(path: Path) -> set[tuple[str, str, str]]:
     graph = rdflib.Graph()
     graph.parse(path, format="xml", publicID=GEMET_THEME.removesuffix("theme/"))
@@ -293,9 +238,6 @@ def derive(folder: Path) -> list[tuple[str, str, str]]:
         rows |= _labels(folder / name)
     for code, names in INSPIRE_THEMES.items():
         for lang, label in zip(("fr", "de", "nl", "it"), names, strict=True):
-            rows.add((INSPIRE + code, lang, label))
-    for code, names_cs_es in INSPIRE_THEMES_CS_ES.items():
-        for lang, label in zip(("cs", "es"), names_cs_es, strict=True):
             rows.add((INSPIRE + code, lang, label))
     return sorted(rows)
 
