@@ -64,6 +64,7 @@ from indexer.backends.documents import (
 )
 from indexer.backends.sqlite_cache import MatchCache
 from indexer.backends.sqlite_columns import Columns, page
+from indexer.backends.sqlite_postings import Postings
 from indexer.backends.sqlite_query import (
     Leaf,
     LeafMatch,
@@ -119,6 +120,7 @@ class SqliteBackend:
         self.path = Path(path)
         self.facet_budget = facet_budget
         self._tables = SqliteTables(self.path)
+        self._postings = Postings()  # saved posting sets of frequent terms
         self._writer: sqlite3.Connection | None = None
         self._write_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
@@ -362,7 +364,7 @@ class SqliteBackend:
                 if fts not in matches:
                     matches[fts] = cache.get(
                         ("text", fts),
-                        lambda: self._tables.match(conn, fts, columns.size),
+                        lambda: self._postings.match(conn, fts, columns.size),
                         keep=current,
                     )
                 return matches[fts]
