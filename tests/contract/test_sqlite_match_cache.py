@@ -173,3 +173,31 @@ def test_columns_loaded_in_chunks_answer_what_one_load_does(
             chunked.close()
     finally:
         writer.close()
+
+
+def test_a_keyword_like_column_counts_from_bitmaps() -> None:
+    """Hundreds of values, several a row (the keyword facet: 277 values, 7 a row) get bitmaps
+    too (at most twice the CSR's bytes), and count the same over any share of the rows."""
+    rng = np.random.default_rng(7)
+    size, width = 2000, 277
+    rows = np.repeat(np.arange(size), 7)
+    matrix = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.int32), (rows, rng.integers(0, width, len(rows)))),
+        shape=(size, width),
+    )
+    matrix.data[:] = 1
+    column = FacetColumn(
+        [str(n) for n in range(width)], {}, matrix, matrix.tocsc(), np.arange(width)
+    )
+    assert column.bitmap_index() is not None
+    for share in (0.05, 0.35, 0.8):
+        mask = rng.random(size) < share
+        rowids = np.flatnonzero(mask)
+        expected = np.asarray(matrix[rowids].sum(axis=0)).ravel().astype(np.int64)
+        assert column.counts(rowids, mask).tolist() == expected.tolist()
+
+
+def test_an_empty_column_counts_nothing() -> None:
+    column = FacetColumn.of([], sparse.csr_matrix((50, 0), dtype=np.int32))
+    mask = np.ones(50, dtype=bool)
+    assert column.counts(np.flatnonzero(mask), mask).tolist() == []
