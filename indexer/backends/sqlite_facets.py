@@ -185,13 +185,25 @@ class FacetColumn:
         return FacetColumn(values, index if grew else self.index, matrix, matrix.tocsc(), rank)
 
     def holding(self, wanted: Sequence[str], size: int) -> np.ndarray:
-        """Mask of the rows holding any of `wanted` (values within one facet are OR'ed)."""
-        mask = np.zeros(size, dtype=bool)
+        """Mask of the rows holding any of `wanted` (values within one facet are OR'ed).
+        When they hold more than an eighth of the rows and the column has bitmaps, the mask
+        is their OR unpacked (the access filter's 'public' at 1M rows: ~1.3 ms to set each
+        row's flag from the CSC, ~0.3 ms from the bits)."""
         pointer, rows = self.by_value.indptr, self.by_value.indices
-        for value in wanted:
-            column = self.index.get(value)
-            if column is not None:
-                mask[rows[pointer[column] : pointer[column + 1]]] = True
+        columns = [c for c in (self.index.get(value) for value in wanted) if c is not None]
+        held = sum(int(pointer[c + 1] - pointer[c]) for c in columns)
+        bitmaps = self.bitmap_index() if held > size // 8 else None
+        if bitmaps is not None:
+            words = np.bitwise_or.reduce(bitmaps.words[columns], axis=0)
+            dense = np.unpackbits(words.view(np.uint8), bitorder="little").view(bool)
+            if len(dense) >= size:
+                return dense[:size]
+            mask = np.zeros(size, dtype=bool)
+            mask[: len(dense)] = dense
+            return mask
+        mask = np.zeros(size, dtype=bool)
+        for column in columns:
+            mask[rows[pointer[column] : pointer[column + 1]]] = True
         return mask
 
     def starting(self, prefixes: Sequence[str], size: int) -> np.ndarray:

@@ -201,3 +201,22 @@ def test_an_empty_column_counts_nothing() -> None:
     column = FacetColumn.of([], sparse.csr_matrix((50, 0), dtype=np.int32))
     mask = np.ones(50, dtype=bool)
     assert column.counts(np.flatnonzero(mask), mask).tolist() == []
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_holding_from_bitmaps_equals_the_csc(seed: int) -> None:
+    """A filter on values held by many rows reads the bitmaps; by few rows, the CSC: both
+    give the rows holding any wanted value, for masks longer than the column too."""
+    rng = np.random.default_rng(300 + seed)
+    size, width = int(rng.integers(1, 2000)), int(rng.integers(1, 6))
+    values = rng.integers(0, width, size)
+    matrix = sparse.csr_matrix(
+        (np.ones(size, dtype=np.int32), (np.arange(size), values)), shape=(size, width)
+    )
+    column = FacetColumn.of([str(n) for n in range(width)], matrix)
+    for wanted in ([], ["0"], ["0", str(width - 1)], ["absent", "1"]):
+        for length in (size, size + 70):
+            expected = np.zeros(length, dtype=bool)
+            expected[:size] = np.isin(values.astype(str), wanted)
+            assert column.holding(wanted, length).tolist() == expected.tolist()
+    assert column.bitmap_index() is not None
