@@ -173,7 +173,11 @@ class Postings:
             if saved is None or delta is None or not words:
                 plain.append(field)
             else:
-                by_field[field] = self._saved_match(conn, field, leaf, words, saved, delta, size)
+                # Dense rows: OR'ed into the mask whole (setting 300k flags one by one
+                # cost ~1 ms a field at 1M rows).
+                dense = self._saved_match(conn, field, leaf, words, saved, delta, size)
+                mask |= dense
+                by_field[field] = np.flatnonzero(dense).astype(np.int32)
         if plain:
             sql = "SELECT " + ", ".join(
                 f"(SELECT group_concat(rowid) FROM fts_{f} WHERE fts_{f} MATCH ?1)" for f in plain
@@ -182,10 +186,8 @@ class Postings:
             for field, text in zip(plain, row, strict=True):
                 found = _parse(text)
                 by_field[field] = found[found < size].astype(np.int32)
-        by_field = {field: by_field[field] for field in leaf.fields}
-        for found in by_field.values():
-            mask[found] = True
-        return LeafMatch(by_field, mask)
+                mask[by_field[field]] = True
+        return LeafMatch({field: by_field[field] for field in leaf.fields}, mask)
 
     def _saved_match(
         self,
@@ -197,8 +199,9 @@ class Postings:
         delta: _Delta,
         size: int,
     ) -> np.ndarray:
-        """Rowids of `field` holding any of `leaf.words`: the saved sets of `words`, the
-        other alternatives and every row changed since the save through FTS5."""
+        """Mask (`size` long) of the rows of `field` holding any of `leaf.words`: the saved
+        sets of `words`, the other alternatives and every row changed since the save
+        through FTS5."""
         marks = ",".join("?" * len(words))
         blobs = conn.execute(
             f"SELECT data FROM posting_arrays WHERE field = ? AND term IN ({marks})",
@@ -214,9 +217,9 @@ class Postings:
                 bits |= np.frombuffer(body, dtype=np.uint64)
             else:
                 sparse_parts.append(np.frombuffer(body, dtype=np.uint32))
-        dense = np.unpackbits(bits.view(np.uint8), bitorder="little").view(bool)
-        found = np.zeros(max(size, watermark), dtype=bool)
-        found[: len(dense)] = dense[: len(found)]
+        found = np.unpackbits(bits.view(np.uint8), bitorder="little").view(bool)
+        if len(found) < size:  # the columns know rows written after the save
+            found = np.concatenate([found, np.zeros(size - len(found), dtype=bool)])
         for part in sparse_parts:
             found[part] = True
         found[delta.touched] = False
@@ -246,7 +249,7 @@ class Postings:
                 extra.append(_parse(text))
         for part in extra:
             found[part[part < len(found)]] = True
-        return np.flatnonzero(found[:size]).astype(np.int32)
+        return found[:size]
 
     def _current(self, conn: sqlite3.Connection) -> tuple[_Saved | None, _Delta | None]:
         """The saved sets usable by `conn` and the rows changed since, or (None, None)."""
