@@ -462,14 +462,17 @@ class SqliteBackend:
                 facets[name], infos[name] = [], FacetInfo(timed_out=True)
                 continue
             column = columns.keyword(name, query.collapse)
+            chosen = query.filters.get(name, [])
+            # Only what the page shows is counted exactly (sqlite_facets.Top), so the page's
+            # facet size and selected values are part of the key.
             counts = cache.get(
-                ("counts", name, query.collapse, selection),
-                lambda column=column: column.counts(rowids, mask),  # type: ignore[misc]
+                ("counts", name, query.collapse, selection, query.facet_size, tuple(chosen)),
+                lambda column=column, chosen=chosen: column.counts(  # type: ignore[misc]
+                    rowids, mask, query.facet_size, chosen
+                ),
                 keep=selection is not None and mask is not None,
             )
-            facets[name], truncated = column.buckets(
-                counts, query.filters.get(name, []), query.facet_size
-            )
+            facets[name], truncated = column.buckets(counts, chosen, query.facet_size)
             infos[name] = FacetInfo(truncated=truncated)
         return facets, infos
 

@@ -25,6 +25,7 @@ selected (over a third of 1M rows: themes ~1.2 ms against ~12 ms for the mat-vec
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -110,24 +111,60 @@ class Bitmaps:
             bits[value] = np.packbits(dense, bitorder="little")
         return cls(bits.view(np.uint64), size)
 
-    def counts(self, mask: np.ndarray) -> np.ndarray:
+    def counts(self, mask: np.ndarray, top: Top | None = None) -> np.ndarray:
         """Per value, how many rows of `mask` (dense, `size` long) hold it: one value's
         words at a time, so the AND and popcount temporaries stay in the CPU cache (one
-        (values, words) temporary was 4.6x slower for the keyword facet at 1M rows)."""
+        (values, words) temporary was 4.6x slower for the keyword facet at 1M rows).
+        With `top`, only the values that can be among its `size` most counted (or that
+        it names) are counted; see Top."""
         packed = np.zeros(self.words.shape[1] * 8, dtype=np.uint8)
         bits = np.packbits(mask[: self.size], bitorder="little")
         packed[: len(bits)] = bits
         selected = packed.view(np.uint64)
-        found = np.empty(self.words.shape[0], dtype=np.int64)
         scratch = np.empty(self.words.shape[1], dtype=np.uint64)
-        for value, words in enumerate(self.words):
-            np.bitwise_and(words, selected, out=scratch)
-            found[value] = np.bitwise_count(scratch).sum()
+
+        def count(value: int) -> int:
+            np.bitwise_and(self.words[value], selected, out=scratch)
+            return int(np.bitwise_count(scratch).sum())
+
+        if top is None or top.size <= 0:
+            return np.asarray([count(value) for value in range(self.words.shape[0])], np.int64)
+        found = np.zeros(self.words.shape[0], dtype=np.int64)
+        best: list[int] = []  # min-heap of the `top.size` largest counts so far
+        nonzero = 0
+        for value in top.order.tolist():
+            bound = int(top.total[value])  # no value counts more than its whole-index count
+            if bound == 0 or (nonzero > top.size and bound < best[0]):
+                break  # neither in the top nor needed to know that values were left out
+            found[value] = count(value)
+            if found[value]:
+                nonzero += 1
+                if len(best) < top.size:
+                    heapq.heappush(best, int(found[value]))
+                elif found[value] > best[0]:
+                    heapq.heapreplace(best, int(found[value]))
+        for value in top.wanted:
+            found[value] = count(value)
         return found
 
     def cost(self) -> int:
         """Words read by `counts`, in mat-vec entries (see _WORD_COST)."""
         return int(self.words.size * _WORD_COST)
+
+
+@dataclass(frozen=True)
+class Top:
+    """What a page shows of a facet: its `size` most counted values (count, then value) and
+    whether more were found, plus the `wanted` (selected) values' counts. Counting from
+    bitmaps in decreasing order of `total` (the whole-index counts; `order`) can stop once
+    `size` values counted more than any value left can (a value counts at most its total)
+    and more than `size` were found: the counts shown are exact, values never counted are 0.
+    The keyword facet over a third of 1M rows counts 10-53 of its 277 values this way."""
+
+    size: int
+    total: np.ndarray
+    order: np.ndarray
+    wanted: tuple[int, ...] = ()
 
 
 @dataclass
@@ -144,6 +181,7 @@ class FacetColumn:
     packed: Packed | None = None  # built on first count of a subset
     bitmaps: Bitmaps | None = None  # built on first count, for columns with few values
     bitmaps_decided: bool = False  # whether `bitmaps` was built, or found too large to build
+    by_total: np.ndarray | None = None  # values by decreasing whole-index count (Top.order)
 
     @classmethod
     def of(
@@ -241,10 +279,18 @@ class FacetColumn:
             self.sort_cache[direction] = found
         return found
 
-    def counts(self, rowids: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    def counts(
+        self,
+        rowids: np.ndarray,
+        mask: np.ndarray | None,
+        top: int | None = None,
+        selected: Sequence[str] = (),
+    ) -> np.ndarray:
         """Per-value counts over the selected rows: `rowids` and the same set as a dense
         `mask`; mask None means every live row (cached). Rows past the column's size (newer
-        than its snapshot) hold no value here."""
+        than its snapshot) hold no value here. With `top` (a page's facet size) and the
+        page's `selected` values, counts from bitmaps may leave 0 for values that cannot
+        be shown (see Top): what `buckets(counts, selected, top)` returns is unchanged."""
         if mask is None:
             return self._total()
         if not self.rows.nnz:  # a facet no record fills: nothing to count (~1 ms at 1M)
@@ -259,20 +305,26 @@ class FacetColumn:
             # the same whatever is selected: they count the mask itself.
             others = ~mask
             return self._total() - self._count(np.flatnonzero(others), others)
-        return self._count(rowids, mask)
+        return self._count(rowids, mask, None if top is None else self._top(top, selected))
+
+    def _top(self, size: int, selected: Sequence[str]) -> Top:
+        if self.by_total is None:
+            self.by_total = np.argsort(-self._total(), kind="stable")
+        wanted = tuple(self.index[v] for v in selected if v in self.index)
+        return Top(size, self._total(), self.by_total, wanted)
 
     def _total(self) -> np.ndarray:
         if self.everything is None:
             self.everything = np.bincount(self.rows.indices, minlength=len(self.values))
         return self.everything
 
-    def _count(self, rowids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _count(self, rowids: np.ndarray, mask: np.ndarray, top: Top | None = None) -> np.ndarray:
         """Per-value counts over `rowids` (sorted, all below the column's size; `mask` the
         same rows): from the packed rows when gathering them costs less than a mat-vec over
         every entry of the column, else the mat-vec (see _PACKED_COST)."""
         bitmaps = self._bitmaps_for(len(rowids))
         if bitmaps is not None:
-            return bitmaps.counts(mask)
+            return bitmaps.counts(mask, top)
         packed = self._packed()
         if len(rowids) * packed.codes.shape[1] * _PACKED_COST > self.rows.nnz:
             return np.asarray(self.by_value.T @ mask.astype(np.int32))

@@ -220,3 +220,31 @@ def test_holding_from_bitmaps_equals_the_csc(seed: int) -> None:
             expected[:size] = np.isin(values.astype(str), wanted)
             assert column.holding(wanted, length).tolist() == expected.tolist()
     assert column.bitmap_index() is not None
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_counting_only_the_shown_values_gives_the_same_buckets(seed: int) -> None:
+    """Counting from bitmaps for a page (its facet size and selected values) may skip the
+    values that cannot be shown; the buckets and the 'values left out' flag must be those
+    of the full counts, whatever the skew, share selected, size or selection."""
+    rng = np.random.default_rng(500 + seed)
+    size, width = int(rng.integers(50, 3000)), int(rng.integers(2, 120))
+    per_row = int(rng.integers(1, 8))
+    rows = np.repeat(np.arange(size), per_row)
+    skewed = np.minimum(rng.zipf(1.3, len(rows)) - 1, width - 1)  # a few frequent values
+    matrix = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.int32), (rows, skewed)), shape=(size, width)
+    )
+    matrix.data[:] = 1
+    column = FacetColumn.of([f"v{n:03d}" for n in range(width)], matrix)
+    assert column.bitmap_index() is not None
+    for share in (0.3, 0.6, 0.95):
+        mask = rng.random(size) < share
+        rowids = np.flatnonzero(mask)
+        full = np.asarray(matrix[rowids].sum(axis=0)).ravel().astype(np.int64)
+        for facet_size in (1, 3, 10, width + 5):
+            chosen = [f"v{int(rng.integers(0, width)):03d}", "absent"]
+            partial = column.counts(rowids, mask, facet_size, chosen)
+            assert column.buckets(partial, chosen, facet_size) == column.buckets(
+                full, chosen, facet_size
+            )
