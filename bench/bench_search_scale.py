@@ -50,8 +50,11 @@ from bench.bench_scale import search_request
 from bench.generate import generate_iso_records
 from bench.http_load import MoissonServer, bench_config, load
 from harvester.formats.csw_response import read_document
+from indexer.backends import sqlite_postings
 from indexer.backends.base import SearchBackend
 from indexer.backends.sqlite import SqliteBackend
+from indexer.backends.sqlite_query import FIELDS
+from indexer.backends.sqlite_tables import SqliteTables
 from indexer.backends.tantivy_index import TantivyBackend
 from indexer.search_service import SearchService
 from indexer.themes import Themer, load_themer
@@ -360,6 +363,32 @@ def search_http(folder: Path) -> None:
             )
 
 
+def save_postings(folder: Path, drop: bool) -> None:
+    """Save the frequent terms' posting sets into an index built before they existed (what
+    `reindex()` now does itself, sqlite_postings.py), or with `drop` remove them, so one
+    index measures both."""
+    tables = SqliteTables(index_path(folder, "sqlite"))
+    conn = tables.connect(readonly=False)
+    began, cpu_began = time.perf_counter(), time.process_time()
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        if drop:
+            conn.execute("DELETE FROM meta WHERE key = 'postings'")
+            conn.execute("DROP TABLE IF EXISTS posting_arrays")
+            written = 0
+        else:
+            epoch, generation = SqliteTables.meta(conn)
+            written = sqlite_postings.save(conn, FIELDS, epoch, generation)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    print(
+        f"posting sets {'dropped' if drop else 'saved'}: {written / 2**20:,.1f} MiB in "
+        f"{time.perf_counter() - began:.1f} s ({time.process_time() - cpu_began:.1f} s CPU), "
+        f"load {load_average()}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -384,8 +413,13 @@ def main(argv: list[str] | None = None) -> int:
     searching.add_argument(
         "--cache-mb", default="0,256", help="match cache sizes to measure, one run each"
     )
+    saving = commands.add_parser("postings", help="save (or --drop) the frequent terms' sets")
+    saving.add_argument("folder", type=Path)
+    saving.add_argument("--drop", action="store_true")
     args = parser.parse_args(argv)
-    if args.command == "build":
+    if args.command == "postings":
+        save_postings(args.folder, args.drop)
+    elif args.command == "build":
         distinct = args.distinct or args.n
         build(args.n, args.folder, args.workers, distinct, args.backend, args.records)
     elif args.command == "dump":

@@ -64,6 +64,7 @@ from indexer.backends.documents import (
 )
 from indexer.backends.sqlite_cache import MatchCache
 from indexer.backends.sqlite_columns import Columns, page
+from indexer.backends.sqlite_postings import Postings
 from indexer.backends.sqlite_query import (
     Leaf,
     LeafMatch,
@@ -119,6 +120,7 @@ class SqliteBackend:
         self.path = Path(path)
         self.facet_budget = facet_budget
         self._tables = SqliteTables(self.path)
+        self._postings = Postings()  # saved posting sets of frequent terms
         self._writer: sqlite3.Connection | None = None
         self._write_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
@@ -362,7 +364,7 @@ class SqliteBackend:
                 if fts not in matches:
                     matches[fts] = cache.get(
                         ("text", fts),
-                        lambda: self._tables.match(conn, fts, columns.size),
+                        lambda: self._postings.match(conn, fts, columns.size),
                         keep=current,
                     )
                 return matches[fts]
@@ -460,14 +462,17 @@ class SqliteBackend:
                 facets[name], infos[name] = [], FacetInfo(timed_out=True)
                 continue
             column = columns.keyword(name, query.collapse)
+            chosen = query.filters.get(name, [])
+            # Only what the page shows is counted exactly (sqlite_facets.Top), so the page's
+            # facet size and selected values are part of the key.
             counts = cache.get(
-                ("counts", name, query.collapse, selection),
-                lambda column=column: column.counts(rowids, mask),  # type: ignore[misc]
+                ("counts", name, query.collapse, selection, query.facet_size, tuple(chosen)),
+                lambda column=column, chosen=chosen: column.counts(  # type: ignore[misc]
+                    rowids, mask, query.facet_size, chosen
+                ),
                 keep=selection is not None and mask is not None,
             )
-            facets[name], truncated = column.buckets(
-                counts, query.filters.get(name, []), query.facet_size
-            )
+            facets[name], truncated = column.buckets(counts, chosen, query.facet_size)
             infos[name] = FacetInfo(truncated=truncated)
         return facets, infos
 

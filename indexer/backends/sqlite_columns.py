@@ -94,6 +94,7 @@ class Columns:
     facets: dict[str, FacetColumn]
     documents: int
     title_rank: np.ndarray | None = field(default=None)  # loaded on first sort by title
+    by_row: _RowBoxes | None = field(default=None)  # built on first bbox filter
 
     @property
     def size(self) -> int:
@@ -170,12 +171,18 @@ class Columns:
 
     def bbox_mask(self, bbox: BBox) -> np.ndarray:
         """Rows with a box intersecting `bbox` (touching edges count)."""
-        owner, west, south, east, north = self.boxes
+        if self.by_row is None:
+            self.by_row = _RowBoxes.of(self.boxes, self.size)
+        west, south, east, north = self.by_row.single
+        mask = west <= bbox.east  # NaN (no box, or several) compares False
+        mask &= east >= bbox.west
+        mask &= south <= bbox.north
+        mask &= north >= bbox.south
+        owner, west, south, east, north = self.by_row.several
         hit = (west <= bbox.east) & (east >= bbox.west) & (south <= bbox.north)
         hit &= north >= bbox.south
-        mask = np.zeros(self.size, dtype=bool)
         mask[owner[hit].astype(np.int64)] = True
-        return mask
+        return np.asarray(mask)
 
     def within_mask(self, bbox: BBox) -> np.ndarray:
         """Rows having boxes, every one of them inside `bbox`."""
@@ -259,6 +266,29 @@ class Columns:
             day = self.day_of(sort.field)[rowids].astype(np.float64)
             return np.asarray(np.where(day > 0, -day if descending else day, np.inf))
         return np.asarray(self.keyword(sort.field, False).sort_key(sort.direction)[rowids])
+
+
+@dataclass(frozen=True)
+class _RowBoxes:
+    """The boxes of rows holding exactly one, as four arrays indexed by rowid (NaN for the
+    other rows), and the boxes of rows holding several, as `Columns.boxes` holds them.
+
+    Why: at 1M rows, setting the mask bit of every matching box's owner (a gather and a
+    scatter of ~780k rowids for a bbox of France) cost 5.5 ms of a 8 ms bbox filter; the
+    comparisons on rowid-indexed arrays give the mask itself (2.7 ms)."""
+
+    single: np.ndarray  # (4, size): west, south, east, north
+    several: np.ndarray  # (5, n): owner, west, south, east, north
+
+    @classmethod
+    def of(cls, boxes: np.ndarray, size: int) -> _RowBoxes:
+        owner = boxes[0].astype(np.int64)
+        alone = np.bincount(owner, minlength=size)[owner] == 1
+        rows = owner[alone]
+        single = np.full((4, size), np.nan)
+        for side in range(4):
+            single[side, rows] = boxes[side + 1][alone]
+        return cls(single, boxes[:, ~alone])
 
 
 def saturation_of(lengths: np.ndarray, alive: np.ndarray) -> dict[str, np.ndarray]:

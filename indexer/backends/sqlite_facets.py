@@ -14,16 +14,18 @@ and one `bincount` (single-valued facets are the width-1 case; the few rows hold
 values are counted from the CSR) when that costs less than the mat-vec (_PACKED_COST).
 Above half the rows, the complement is counted and subtracted from the whole-index counts.
 
-A column with few values (themes, protocols, years, resource types: at most 32 per value a
-row holds on average, so the bits take no more memory than the CSR's indices) is also held
-as one bitmap of rows per value (`Bitmaps`): its counts over any selection are one AND and
-one popcount per 64 rows and value, whatever share of the rows is selected (the theme facet
-over a third of 1M rows: ~1.2 ms, against ~12 ms for the mat-vec; see bench/README.md).
+A column with few values (themes, protocols, years, resource types, keywords: at most 64 per
+value a row holds on average, so the bits take at most twice the memory of the CSR's
+indices) is also held as one bitmap of rows per value (`Bitmaps`): its counts over any
+selection are one AND and one popcount per 64 rows and value, whatever share of the rows is
+selected (over a third of 1M rows: themes ~1.2 ms against ~12 ms for the mat-vec, keywords
+7.6 ms against 16.5 from the packed rows; see bench/README.md).
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -45,12 +47,15 @@ _WIDTH = 16
 # entry 1.3-3.8 ns. So themes (16 slots a row, 11 values on average) over a third of the
 # rows take the mat-vec (13 ms vs 30 ms); keywords and single-valued facets the packed rows.
 _PACKED_COST = 2.5
-# Cost of one 64-row bitmap word (AND + popcount) against one mat-vec entry: 1.6-3.2 ns at 1M
-# (33 MiB of keyword bits fall out of the cache), so ~1.5 entries.
-_WORD_COST = 1.5
+# Cost of one 64-row bitmap word (AND + popcount) against one mat-vec entry: counted one value
+# at a time (Bitmaps.counts), ~1.75 ns at 1M rows (the keyword facet's 4.3M words: 7.6 ms),
+# about one mat-vec entry; the whole (values, words) block at once cost 1.6-3.2 ns.
+_WORD_COST = 1.0
 # Bitmaps are built for columns whose values number at most this many per entry of a row on
-# average: the bits (values x rows / 8 bytes) then take no more than the CSR's 4-byte indices.
-_BITMAP_VALUES_PER_ENTRY = 32
+# average: the bits (values x rows / 8 bytes) then take at most twice the CSR's 4-byte
+# indices. 64 takes in the keyword facet (277 values, 7 a row: 33 MiB of bits at 1M rows,
+# counted over a third of the rows in 7.6 ms instead of 16.5 from the packed rows).
+_BITMAP_VALUES_PER_ENTRY = 64
 
 
 def _rank(values: list[str]) -> np.ndarray:
@@ -106,16 +111,60 @@ class Bitmaps:
             bits[value] = np.packbits(dense, bitorder="little")
         return cls(bits.view(np.uint64), size)
 
-    def counts(self, mask: np.ndarray) -> np.ndarray:
-        """Per value, how many rows of `mask` (dense, `size` long) hold it."""
+    def counts(self, mask: np.ndarray, top: Top | None = None) -> np.ndarray:
+        """Per value, how many rows of `mask` (dense, `size` long) hold it: one value's
+        words at a time, so the AND and popcount temporaries stay in the CPU cache (one
+        (values, words) temporary was 4.6x slower for the keyword facet at 1M rows).
+        With `top`, only the values that can be among its `size` most counted (or that
+        it names) are counted; see Top."""
         packed = np.zeros(self.words.shape[1] * 8, dtype=np.uint8)
         bits = np.packbits(mask[: self.size], bitorder="little")
         packed[: len(bits)] = bits
-        return np.bitwise_count(self.words & packed.view(np.uint64)).sum(axis=1)  # type: ignore[no-any-return]
+        selected = packed.view(np.uint64)
+        scratch = np.empty(self.words.shape[1], dtype=np.uint64)
+
+        def count(value: int) -> int:
+            np.bitwise_and(self.words[value], selected, out=scratch)
+            return int(np.bitwise_count(scratch).sum())
+
+        if top is None or top.size <= 0:
+            return np.asarray([count(value) for value in range(self.words.shape[0])], np.int64)
+        found = np.zeros(self.words.shape[0], dtype=np.int64)
+        best: list[int] = []  # min-heap of the `top.size` largest counts so far
+        nonzero = 0
+        for value in top.order.tolist():
+            bound = int(top.total[value])  # no value counts more than its whole-index count
+            if bound == 0 or (nonzero > top.size and bound < best[0]):
+                break  # neither in the top nor needed to know that values were left out
+            found[value] = count(value)
+            if found[value]:
+                nonzero += 1
+                if len(best) < top.size:
+                    heapq.heappush(best, int(found[value]))
+                elif found[value] > best[0]:
+                    heapq.heapreplace(best, int(found[value]))
+        for value in top.wanted:
+            found[value] = count(value)
+        return found
 
     def cost(self) -> int:
         """Words read by `counts`, in mat-vec entries (see _WORD_COST)."""
         return int(self.words.size * _WORD_COST)
+
+
+@dataclass(frozen=True)
+class Top:
+    """What a page shows of a facet: its `size` most counted values (count, then value) and
+    whether more were found, plus the `wanted` (selected) values' counts. Counting from
+    bitmaps in decreasing order of `total` (the whole-index counts; `order`) can stop once
+    `size` values counted more than any value left can (a value counts at most its total)
+    and more than `size` were found: the counts shown are exact, values never counted are 0.
+    The keyword facet over a third of 1M rows counts 10-53 of its 277 values this way."""
+
+    size: int
+    total: np.ndarray
+    order: np.ndarray
+    wanted: tuple[int, ...] = ()
 
 
 @dataclass
@@ -132,6 +181,7 @@ class FacetColumn:
     packed: Packed | None = None  # built on first count of a subset
     bitmaps: Bitmaps | None = None  # built on first count, for columns with few values
     bitmaps_decided: bool = False  # whether `bitmaps` was built, or found too large to build
+    by_total: np.ndarray | None = None  # values by decreasing whole-index count (Top.order)
 
     @classmethod
     def of(
@@ -173,13 +223,25 @@ class FacetColumn:
         return FacetColumn(values, index if grew else self.index, matrix, matrix.tocsc(), rank)
 
     def holding(self, wanted: Sequence[str], size: int) -> np.ndarray:
-        """Mask of the rows holding any of `wanted` (values within one facet are OR'ed)."""
-        mask = np.zeros(size, dtype=bool)
+        """Mask of the rows holding any of `wanted` (values within one facet are OR'ed).
+        When they hold more than an eighth of the rows and the column has bitmaps, the mask
+        is their OR unpacked (the access filter's 'public' at 1M rows: ~1.3 ms to set each
+        row's flag from the CSC, ~0.3 ms from the bits)."""
         pointer, rows = self.by_value.indptr, self.by_value.indices
-        for value in wanted:
-            column = self.index.get(value)
-            if column is not None:
-                mask[rows[pointer[column] : pointer[column + 1]]] = True
+        columns = [c for c in (self.index.get(value) for value in wanted) if c is not None]
+        held = sum(int(pointer[c + 1] - pointer[c]) for c in columns)
+        bitmaps = self.bitmap_index() if held > size // 8 else None
+        if bitmaps is not None:
+            words = np.bitwise_or.reduce(bitmaps.words[columns], axis=0)
+            dense = np.unpackbits(words.view(np.uint8), bitorder="little").view(bool)
+            if len(dense) >= size:
+                return dense[:size]
+            mask = np.zeros(size, dtype=bool)
+            mask[: len(dense)] = dense
+            return mask
+        mask = np.zeros(size, dtype=bool)
+        for column in columns:
+            mask[rows[pointer[column] : pointer[column + 1]]] = True
         return mask
 
     def starting(self, prefixes: Sequence[str], size: int) -> np.ndarray:
@@ -217,12 +279,22 @@ class FacetColumn:
             self.sort_cache[direction] = found
         return found
 
-    def counts(self, rowids: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    def counts(
+        self,
+        rowids: np.ndarray,
+        mask: np.ndarray | None,
+        top: int | None = None,
+        selected: Sequence[str] = (),
+    ) -> np.ndarray:
         """Per-value counts over the selected rows: `rowids` and the same set as a dense
         `mask`; mask None means every live row (cached). Rows past the column's size (newer
-        than its snapshot) hold no value here."""
+        than its snapshot) hold no value here. With `top` (a page's facet size) and the
+        page's `selected` values, counts from bitmaps may leave 0 for values that cannot
+        be shown (see Top): what `buckets(counts, selected, top)` returns is unchanged."""
         if mask is None:
             return self._total()
+        if not self.rows.nnz:  # a facet no record fills: nothing to count (~1 ms at 1M)
+            return np.zeros(len(self.values), dtype=np.int64)
         size = self.rows.shape[0]
         if len(rowids) and rowids[-1] >= size:
             rowids = rowids[rowids < size]
@@ -233,20 +305,26 @@ class FacetColumn:
             # the same whatever is selected: they count the mask itself.
             others = ~mask
             return self._total() - self._count(np.flatnonzero(others), others)
-        return self._count(rowids, mask)
+        return self._count(rowids, mask, None if top is None else self._top(top, selected))
+
+    def _top(self, size: int, selected: Sequence[str]) -> Top:
+        if self.by_total is None:
+            self.by_total = np.argsort(-self._total(), kind="stable")
+        wanted = tuple(self.index[v] for v in selected if v in self.index)
+        return Top(size, self._total(), self.by_total, wanted)
 
     def _total(self) -> np.ndarray:
         if self.everything is None:
             self.everything = np.bincount(self.rows.indices, minlength=len(self.values))
         return self.everything
 
-    def _count(self, rowids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _count(self, rowids: np.ndarray, mask: np.ndarray, top: Top | None = None) -> np.ndarray:
         """Per-value counts over `rowids` (sorted, all below the column's size; `mask` the
         same rows): from the packed rows when gathering them costs less than a mat-vec over
         every entry of the column, else the mat-vec (see _PACKED_COST)."""
         bitmaps = self._bitmaps_for(len(rowids))
         if bitmaps is not None:
-            return bitmaps.counts(mask)
+            return bitmaps.counts(mask, top)
         packed = self._packed()
         if len(rowids) * packed.codes.shape[1] * _PACKED_COST > self.rows.nnz:
             return np.asarray(self.by_value.T @ mask.astype(np.int32))

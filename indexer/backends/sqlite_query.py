@@ -52,6 +52,9 @@ class Leaf:
     fields: tuple[str, ...]
     stems: tuple[str, ...] = ()  # for highlighting
     prefixes: tuple[str, ...] = ()
+    # A one-word leaf's alternatives (what `match` ORs), which saved posting sets can
+    # answer (sqlite_postings.py); () for phrases, prefixes and NEAR groups.
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ def fts_leaf(leaf: TextLeaf) -> Leaf:
     terms = analyse_leaf(leaf)
     if terms.shape == "word":
         match = " OR ".join(_quote(a) for a in terms.groups[0])
+        return Leaf(match, terms.fields, terms.stems, terms.prefixes, terms.groups[0])
     elif terms.shape == "phrase":
         match = _quote(" ".join(terms.groups[0]))
     elif terms.shape == "prefix":

@@ -10,7 +10,9 @@ and builds each column once at the end. `save` then writes the columns' arrays i
 `meta` naming the epoch and generation they hold; `restore` gives them back if the manifest
 matches the index's epoch and _FORMAT, and the backend applies only the rows written after
 that generation (the same delta path as a live refresh). A reindex writes a new epoch, so a
-snapshot can never be applied to another build of the index.
+snapshot can never be applied to another build of the index. The same transaction saves
+the frequent terms' posting sets at the same generation (sqlite_postings.py), so a cold
+search reads a common word's rows instead of decoding them from FTS5.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from scipy import sparse
 
 from indexer.backends.documents import ACCESS, EXTRA_KEYWORDS
 from indexer.backends.sqlite_columns import HIDDEN, Columns, FacetColumn, saturation_of
+from indexer.backends.sqlite_postings import save as save_postings
+from indexer.backends.sqlite_query import FIELDS
 from moisson.query import FACETS
 
 __all__ = ["ColumnBuilder", "DocTuple", "restore", "save", "saved_generation"]
@@ -187,7 +191,8 @@ def save(conn: sqlite3.Connection, columns: Columns) -> int:
     conn.execute(
         "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (_MANIFEST, json.dumps(manifest))
     )
-    return written
+    # The frequent terms' posting sets, at the same generation (sqlite_postings.py).
+    return written + save_postings(conn, FIELDS, columns.epoch, columns.generation)
 
 
 def _manifest(conn: sqlite3.Connection, epoch: str) -> dict[str, Any] | None:

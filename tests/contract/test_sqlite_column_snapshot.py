@@ -199,3 +199,28 @@ def test_damaged_saved_columns_are_rebuilt_from_the_rows(tmp_path: Path) -> None
         assert saved_generation(conn, SqliteTables.meta(conn)[0]) is not None
         conn.execute("UPDATE column_arrays SET data = x'00' WHERE name = 'day'")
     assert _answers(path) == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bbox_mask_equals_a_box_by_box_check(seed: int) -> None:
+    """Rows with no box, one, or several (antimeridian splits): the rowid-indexed arrays of
+    single boxes plus the list of the others find exactly the rows with an intersecting box,
+    touching edges included."""
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(1, 500))
+    owners = np.sort(rng.choice(size, int(rng.integers(0, size + 1)), replace=True))
+    west = rng.integers(-180, 170, len(owners)).astype(np.float64)
+    south = rng.integers(-90, 80, len(owners)).astype(np.float64)
+    boxes = np.vstack([owners, west, south, west + rng.integers(0, 10, len(owners)), south + 5])
+    columns = Columns.empty("e").updated(0, [], [], [])
+    columns.boxes, columns.alive = boxes, np.ones(size, dtype=bool)
+    for bbox in (
+        FRANCE,
+        BBox(west=-180, south=-90, east=180, north=90),
+        BBox(west=0, south=0, east=0, north=0),
+    ):
+        expected = np.zeros(size, dtype=bool)
+        for owner, w, s, e, n in boxes.T:
+            if w <= bbox.east and e >= bbox.west and s <= bbox.north and n >= bbox.south:
+                expected[int(owner)] = True
+        assert columns.bbox_mask(bbox).tolist() == expected.tolist()

@@ -173,3 +173,78 @@ def test_columns_loaded_in_chunks_answer_what_one_load_does(
             chunked.close()
     finally:
         writer.close()
+
+
+def test_a_keyword_like_column_counts_from_bitmaps() -> None:
+    """Hundreds of values, several a row (the keyword facet: 277 values, 7 a row) get bitmaps
+    too (at most twice the CSR's bytes), and count the same over any share of the rows."""
+    rng = np.random.default_rng(7)
+    size, width = 2000, 277
+    rows = np.repeat(np.arange(size), 7)
+    matrix = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.int32), (rows, rng.integers(0, width, len(rows)))),
+        shape=(size, width),
+    )
+    matrix.data[:] = 1
+    column = FacetColumn(
+        [str(n) for n in range(width)], {}, matrix, matrix.tocsc(), np.arange(width)
+    )
+    assert column.bitmap_index() is not None
+    for share in (0.05, 0.35, 0.8):
+        mask = rng.random(size) < share
+        rowids = np.flatnonzero(mask)
+        expected = np.asarray(matrix[rowids].sum(axis=0)).ravel().astype(np.int64)
+        assert column.counts(rowids, mask).tolist() == expected.tolist()
+
+
+def test_an_empty_column_counts_nothing() -> None:
+    column = FacetColumn.of([], sparse.csr_matrix((50, 0), dtype=np.int32))
+    mask = np.ones(50, dtype=bool)
+    assert column.counts(np.flatnonzero(mask), mask).tolist() == []
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_holding_from_bitmaps_equals_the_csc(seed: int) -> None:
+    """A filter on values held by many rows reads the bitmaps; by few rows, the CSC: both
+    give the rows holding any wanted value, for masks longer than the column too."""
+    rng = np.random.default_rng(300 + seed)
+    size, width = int(rng.integers(1, 2000)), int(rng.integers(1, 6))
+    values = rng.integers(0, width, size)
+    matrix = sparse.csr_matrix(
+        (np.ones(size, dtype=np.int32), (np.arange(size), values)), shape=(size, width)
+    )
+    column = FacetColumn.of([str(n) for n in range(width)], matrix)
+    for wanted in ([], ["0"], ["0", str(width - 1)], ["absent", "1"]):
+        for length in (size, size + 70):
+            expected = np.zeros(length, dtype=bool)
+            expected[:size] = np.isin(values.astype(str), wanted)
+            assert column.holding(wanted, length).tolist() == expected.tolist()
+    assert column.bitmap_index() is not None
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_counting_only_the_shown_values_gives_the_same_buckets(seed: int) -> None:
+    """Counting from bitmaps for a page (its facet size and selected values) may skip the
+    values that cannot be shown; the buckets and the 'values left out' flag must be those
+    of the full counts, whatever the skew, share selected, size or selection."""
+    rng = np.random.default_rng(500 + seed)
+    size, width = int(rng.integers(50, 3000)), int(rng.integers(2, 120))
+    per_row = int(rng.integers(1, 8))
+    rows = np.repeat(np.arange(size), per_row)
+    skewed = np.minimum(rng.zipf(1.3, len(rows)) - 1, width - 1)  # a few frequent values
+    matrix = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.int32), (rows, skewed)), shape=(size, width)
+    )
+    matrix.data[:] = 1
+    column = FacetColumn.of([f"v{n:03d}" for n in range(width)], matrix)
+    assert column.bitmap_index() is not None
+    for share in (0.3, 0.6, 0.95):
+        mask = rng.random(size) < share
+        rowids = np.flatnonzero(mask)
+        full = np.asarray(matrix[rowids].sum(axis=0)).ravel().astype(np.int64)
+        for facet_size in (1, 3, 10, width + 5):
+            chosen = [f"v{int(rng.integers(0, width)):03d}", "absent"]
+            partial = column.counts(rowids, mask, facet_size, chosen)
+            assert column.buckets(partial, chosen, facet_size) == column.buckets(
+                full, chosen, facet_size
+            )
