@@ -49,6 +49,7 @@ __all__ = [
     "Term",
     "analyse",
     "analyse_leaf",
+    "chunk_tokens",
     "highlight",
     "normalise",
     "paired_stems",
@@ -119,6 +120,17 @@ def _analysed_words(text: str) -> list[tuple[str, str, str]]:
     if _MARKS.search(text):
         text = normalise(text)
     return [triple for word in _WORD.findall(text) for triple in _analysed_word(word)]
+
+
+def chunk_tokens(chunk: str) -> list[str] | None:
+    """`tokenise` of one whitespace-free piece of a text, or None when it holds a combining
+    mark (such a text is normalised whole before splitting, so its words depend on the
+    whole text). For a text with no mark, `tokenise(text)` is the concatenation of
+    `chunk_tokens` over `text.split()` (whitespace is never part of a word), which lets
+    callers cache per chunk (indexer/matching_text.py)."""
+    if _MARKS.search(chunk):
+        return None
+    return [token for word in _WORD.findall(chunk) for token, _, _ in _analysed_word(word)]
 
 
 def stem_pairs(tokens: Sequence[str]) -> tuple[list[str], list[str]]:

@@ -46,6 +46,7 @@ from indexer.matching_text import (
     guess_language,
     record_language,
     stems,
+    text_stems,
 )
 from indexer.thesaurus import Thesaurus, canonical_uri
 from moisson.record import Keyword, Record
@@ -227,7 +228,7 @@ class GemetVoter:
         if index is None:
             return []
         words = content_words(text)
-        terms = stems(list(words), language)
+        terms = text_stems(text, language)
         found: dict[str, None] = {}  # concept numbers, in text order
         first, by_terms = index.first_terms, index.by_terms
         compounds = language in _COMPOUND_LANGUAGES
