@@ -143,12 +143,11 @@ class TextScorer:
             first = self._first.get(lang)
             if not first:
                 continue
-            in_title = Counter(text_stems(title, lang))
-            # Term frequency: a title occurrence counts double. Plain dicts in the order
-            # Counter.update gave (title terms, then the abstract's new ones).
-            frequency = {t: 2 * n for t, n in in_title.items()}
-            for t, n in Counter(text_stems(abstract or "", lang)).items():
-                frequency[t] = frequency.get(t, 0) + n
+            title_stems = text_stems(title, lang)
+            in_title = Counter(title_stems)
+            # Term frequency: a title occurrence counts double. Counted in C, keys in the
+            # order of first occurrence: the title's terms, then the abstract's new ones.
+            frequency = Counter(title_stems + title_stems + text_stems(abstract or "", lang))
             terms_in = frequency.keys()
             found = [
                 entry

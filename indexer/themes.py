@@ -56,6 +56,10 @@ _STEP_ORDER = {"uri": 0, "label": 1, "rule": 2, "text": 3}
 _CACHE_LIMIT = 100_000
 
 
+# (concept, matched text, target) of one piece of label-step evidence.
+_LabelEvidence = tuple[str, str, str]
+
+
 @dataclass
 class _Found:
     """Evidence gathered for one record, by concept id, in discovery order."""
@@ -92,6 +96,9 @@ class Themer:
             if r.thesaurus:
                 self._thesaurus_rules.setdefault(r.thesaurus.strip().casefold(), []).append(r)
         self._hit_cache: dict[tuple[str | None, ...], list[tuple[Rule, str, str]]] = {}
+        # (keyword label, spoken language, record language) -> (concept, matched, target)
+        # of the label step: catalogues repeat their keywords, and the step is pure.
+        self._label_cache: dict[tuple[str, str | None, str | None], list[_LabelEvidence]] = {}
         self.text_scorer = TextScorer(thesaurus, text_threshold)
         self.gemet = GemetVoter(thesaurus)
 
@@ -171,42 +178,60 @@ class Themer:
         keyword of two or three words in a record of known `language`, its head word when
         that is a label ('regional geology' -> 'geology', 'écosystèmes polaires' ->
         'écosystèmes': last word in English, German and Dutch, first in Romance languages)."""
-        hits = self.thesaurus.label_hits(keyword.label)
+        return self._label_hits(keyword.label, language)
+
+    def _label_hits(self, label: str, language: str | None) -> tuple[str, list[LabelHit]]:
+        hits = self.thesaurus.label_hits(label)
         if hits:
-            return keyword.label, hits
-        for segment in keyword_segments(keyword.label) or keyword_items(keyword.label):
+            return label, hits
+        for segment in keyword_segments(label) or keyword_items(label):
             hits = self.thesaurus.label_hits(segment)
             if hits:
                 return segment, hits
-        head = keyword_head(keyword.label, language)
+        head = keyword_head(label, language)
         if head:
             hits = self.thesaurus.label_hits(head)
             if hits:
                 return head, hits
-        return keyword.label, []
+        return label, []
 
     def _labels(self, record: Record, keywords: list[Keyword], found: _Found) -> None:
         language = _THESAURUS_LANGUAGE.get(record.language or "")
         spoken = _spoken_language(record)
         for keyword in keywords:
-            # One piece of evidence per keyword and concept: the label that best explains
-            # the match (_label_rank), not whichever language the thesaurus lists first:
-            # "Precipitation" on an English record cites altLabel@en 'precipitation', not
-            # altLabel@fr 'précipitations', which it also stems to.
-            matched, hits = self.label_hits(keyword, spoken)
-            best: dict[str, tuple[tuple[int, ...], LabelHit]] = {}
-            for position, hit in enumerate(hits):
-                rank = _label_rank(matched, hit, language, position)
-                if hit.concept not in best or rank < best[hit.concept][0]:
-                    best[hit.concept] = (rank, hit)
-            for _, hit in best.values():
-                target = f"skos:{hit.kind}@{hit.language} {hit.label!r}"
-                if hit.source:
-                    target += f" of <{hit.source}>"
+            key = (keyword.label, spoken, language)
+            evidence = self._label_cache.get(key)
+            if evidence is None:
+                evidence = self._label_evidence(keyword.label, spoken, language)
+                if len(self._label_cache) >= _CACHE_LIMIT:
+                    self._label_cache = {}
+                self._label_cache[key] = evidence
+            for concept, matched, target in evidence:
                 found.add(
-                    hit.concept,
+                    concept,
                     ThemeEvidence(step="label", field="keyword", matched=matched, target=target),
                 )
+
+    def _label_evidence(
+        self, label: str, spoken: str | None, language: str | None
+    ) -> list[_LabelEvidence]:
+        # One piece of evidence per keyword and concept: the label that best explains
+        # the match (_label_rank), not whichever language the thesaurus lists first:
+        # "Precipitation" on an English record cites altLabel@en 'precipitation', not
+        # altLabel@fr 'précipitations', which it also stems to.
+        matched, hits = self._label_hits(label, spoken)
+        best: dict[str, tuple[tuple[int, ...], LabelHit]] = {}
+        for position, hit in enumerate(hits):
+            rank = _label_rank(matched, hit, language, position)
+            if hit.concept not in best or rank < best[hit.concept][0]:
+                best[hit.concept] = (rank, hit)
+        evidence = []
+        for _, hit in best.values():
+            target = f"skos:{hit.kind}@{hit.language} {hit.label!r}"
+            if hit.source:
+                target += f" of <{hit.source}>"
+            evidence.append((hit.concept, matched, target))
+        return evidence
 
     def _rules(self, record: Record, keywords: list[Keyword], found: _Found) -> None:
         for keyword in keywords:
