@@ -37,6 +37,8 @@ thread-safe, like the rest of the matcher.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from dataclasses import dataclass
 
 from indexer.analysis import normalise, tokenise
@@ -115,6 +117,8 @@ class _Index:
     first_terms: dict[str, int]  # first stem of a label -> longest label starting so
     words: dict[str, str]  # one-word labels, normalised (unstemmed) -> concept number
     exact: dict[str, str]  # labels, normalised (unstemmed) -> concept number
+    # first stem -> the lengths of the labels starting so, longest first (from by_terms)
+    lengths: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
 
 
 class GemetVoter:
@@ -155,6 +159,12 @@ class GemetVoter:
                     for plural in stems([word + "en", word + "s"], "nl"):
                         index.by_terms.setdefault((plural,), number)
                         index.first_terms.setdefault(plural, 1)
+        for index in self.indexes.values():
+            starting: dict[str, set[int]] = {}
+            for terms in index.by_terms:
+                starting.setdefault(terms[0], set()).add(len(terms))
+            index.lengths = {t: tuple(sorted(n, reverse=True)) for t, n in starting.items()}
+        self._votes: dict[tuple[str, str, str, float], Vote] = {}  # Votes are immutable
         # (label, uri, language) -> votes: catalogues repeat their keywords.
         self._keyword_cache: dict[tuple[str, str | None, str | None], list[Vote]] = {}
         self.concepts: dict[str, tuple[str, ...]] = {}
@@ -168,8 +178,15 @@ class GemetVoter:
         return bool(self.themes)
 
     def _vote(self, number: str, language: str, field: str, weight: float) -> Vote:
-        label = self.labels.get((number, language)) or self.labels.get((number, "fr"), number)
-        return Vote(number, label, field, weight)
+        key = (number, language, field, weight)
+        vote = self._votes.get(key)
+        if vote is None:
+            label = self.labels.get((number, language)) or self.labels.get((number, "fr"), number)
+            vote = Vote(number, label, field, weight)
+            if len(self._votes) >= _CACHE_LIMIT:
+                self._votes = {}
+            self._votes[key] = vote
+        return vote
 
     # -- what the record names ---------------------------------------------------------------
 
@@ -230,20 +247,24 @@ class GemetVoter:
         words = content_words(text)
         terms = text_stems(text, language)
         found: dict[str, None] = {}  # concept numbers, in text order
-        first, by_terms = index.first_terms, index.by_terms
+        lengths, by_terms = index.lengths, index.by_terms
         compounds = language in _COMPOUND_LANGUAGES
-        count, free = len(terms), 0  # free: the first position no label found covers
-        for position, term in enumerate(terms):
+        end, free = len(terms), 0  # free: the first position no label found covers
+        # Label lengths starting at each position, looked up in C; a position with none
+        # is skipped without a Python step, unless a compound may hide a label in it.
+        starts = list(map(lengths.get, terms))
+        positions = range(end) if compounds else itertools.compress(itertools.count(), starts)
+        for position in positions:
             if position < free:
                 continue
-            longest = first.get(term)
-            if longest is not None:
-                for length in range(min(longest, count - position), 0, -1):
-                    number = by_terms.get(tuple(terms[position : position + length]))
-                    if number is not None:
-                        found[number] = None
-                        free = position + length
-                        break
+            for length in starts[position] or ():
+                if position + length > end:
+                    continue
+                number = by_terms.get(tuple(terms[position : position + length]))
+                if number is not None:
+                    found[number] = None
+                    free = position + length
+                    break
             if free <= position and compounds and len(words[position]) >= 2 * _PART:
                 found.update(dict.fromkeys(self._compound(words[position], language, index)))
         return [self._vote(number, language, field, weight) for number in found]

@@ -10,11 +10,13 @@ whole-matcher comparison across commits is bench/theme_snapshot.py.
 from __future__ import annotations
 
 import math
+import random
+import unicodedata
 from collections import Counter
 
 import pytest
 
-from indexer.analysis import tokenise
+from indexer.analysis import _LIGATURES, _MARKS, normalise, tokenise
 from indexer.matching_text import MATCH_STOPWORDS, content_words, stems, text_stems
 from indexer.text_scoring import K1, MARGIN, RELATIVE_MARGIN, TextScorer
 from indexer.themes import load_themer
@@ -124,3 +126,15 @@ def test_the_text_step_scores_as_the_plain_loop_does(title: str, abstract: str) 
 def test_some_text_is_filed_so_the_comparison_means_something() -> None:
     scorer = load_themer(ThemesSettings()).text_scorer
     assert any(scorer.best(t, a, "fr") for t, a in ABSTRACTS)
+
+
+def test_normalise_equals_the_translate_definition() -> None:
+    """analysis.normalise replaces ligatures with str.replace (str.translate was slow on
+    non-ASCII text): the same as translating, NFKD, marks stripped, casefold."""
+    pool = "aeiouAEIOU éèêëÉÈàçÇôÔßẞœŒæÆøØđłŁ  ,.'-\u0301\u0327ﬁﬂ™℡①²İı\u00a0ĳ"
+    rng = random.Random(19)
+    texts = ["", "plain ascii Text", "ŒUVRE Forêts", "Œœ æÆ øØ đ łŁ"]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(1, 40))) for _ in range(500)]
+    for text in texts:
+        decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+        assert normalise(text) == _MARKS.sub("", decomposed).casefold(), repr(text)
