@@ -99,6 +99,9 @@ class Themer:
         # (keyword label, spoken language, record language) -> (concept, matched, target)
         # of the label step: catalogues repeat their keywords, and the step is pure.
         self._label_cache: dict[tuple[str, str | None, str | None], list[_LabelEvidence]] = {}
+        self._uri_cache: dict[str, list[tuple[str, str]]] = {}  # URI -> (concept, target)
+        # concept id -> (uri, prefLabels, ancestors) of its Theme; the thesaurus is read-only.
+        self._theme_parts: dict[str, tuple[str, dict[str, str], list[str]]] = {}
         self.text_scorer = TextScorer(thesaurus, text_threshold)
         self.gemet = GemetVoter(thesaurus)
 
@@ -156,17 +159,27 @@ class Themer:
             for code in record.topic_categories
         ]
         for field_name, uri in pairs:
-            for concept, relation in self.thesaurus.concepts_for_uri(uri):
-                target = self.thesaurus.concepts[concept].uri if relation == "self" else uri
+            targets = self._uri_cache.get(uri)
+            if targets is None:
+                targets = self._uri_targets(uri)
+                if len(self._uri_cache) >= _CACHE_LIMIT:
+                    self._uri_cache = {}
+                self._uri_cache[uri] = targets
+            for concept, target in targets:
                 found.add(
                     concept,
-                    ThemeEvidence(
-                        step="uri",
-                        field=field_name,
-                        matched=uri,
-                        target=f"skos:{relation} <{target}>" if relation != "self" else target,
-                    ),
+                    ThemeEvidence(step="uri", field=field_name, matched=uri, target=target),
                 )
+
+    def _uri_targets(self, uri: str) -> list[tuple[str, str]]:
+        """(concept, evidence target) of the concepts a keyword or topic URI names."""
+        targets = []
+        for concept, relation in self.thesaurus.concepts_for_uri(uri):
+            target = self.thesaurus.concepts[concept].uri if relation == "self" else uri
+            targets.append(
+                (concept, f"skos:{relation} <{target}>" if relation != "self" else target)
+            )
+        return targets
 
     def label_hits(
         self, keyword: Keyword, language: str | None = None
@@ -342,16 +355,21 @@ class Themer:
             found.evidence.pop(excluded, None)
         themes = []
         for concept_id, evidence in found.evidence.items():
-            concept = self.thesaurus.concepts.get(concept_id)
-            if concept is None:  # a rule naming no concept (the validator reports it)
-                continue
+            parts = self._theme_parts.get(concept_id)
+            if parts is None:
+                concept = self.thesaurus.concepts.get(concept_id)
+                if concept is None:  # a rule naming no concept (the validator reports it)
+                    continue
+                parts = (concept.uri, concept.pref_labels(), self.thesaurus.ancestors(concept.id))
+                self._theme_parts[concept_id] = parts
+            uri, labels, broader = parts
             evidence.sort(key=lambda e: _STEP_ORDER[e.step])
             themes.append(
                 Theme(
-                    id=concept.id,
-                    uri=concept.uri,
-                    labels=concept.pref_labels(),
-                    broader=self.thesaurus.ancestors(concept.id),
+                    id=concept_id,
+                    uri=uri,
+                    labels=dict(labels),
+                    broader=list(broader),
                     evidence=evidence,
                 )
             )
