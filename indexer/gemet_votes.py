@@ -299,8 +299,9 @@ class GemetVoter:
         scores: dict[str, float] = {}
         for vote in votes:
             themes = self.themes[vote.concept]
+            share = vote.weight / len(themes)
             for theme in themes:
-                scores[theme] = scores.get(theme, 0.0) + vote.weight / len(themes)
+                scores[theme] = scores.get(theme, 0.0) + share
         if not scores:
             return []
         ranked = sorted(scores.items(), key=lambda item: -item[1])

@@ -144,7 +144,6 @@ class TextScorer:
             if not first:
                 continue
             title_stems = text_stems(title, lang)
-            in_title = Counter(title_stems)
             # Term frequency: a title occurrence counts double. Counted in C, keys in the
             # order of first occurrence: the title's terms, then the abstract's new ones.
             frequency = Counter(title_stems + title_stems + text_stems(abstract or "", lang))
@@ -161,7 +160,7 @@ class TextScorer:
             # are a strict subset of a label counted: `supersets`, precomputed).
             found.sort(key=_NEGATIVE_LENGTH)
             counted: set[frozenset[str]] = set()
-            title_terms = in_title.keys()
+            title_terms = set(title_stems)
             for _, lab, terms, term_set, idfs, supersets in found:
                 if supersets and not counted.isdisjoint(supersets):
                     continue
