@@ -102,6 +102,7 @@ class Themer:
         self._uri_cache: dict[str, list[tuple[str, str]]] = {}  # URI -> (concept, target)
         # concept id -> (uri, prefLabels, ancestors) of its Theme; the thesaurus is read-only.
         self._theme_parts: dict[str, tuple[str, dict[str, str], list[str]]] = {}
+        self._descendants: dict[str, frozenset[str]] = {}  # concept id -> its descendants
         self.text_scorer = TextScorer(thesaurus, text_threshold)
         self.gemet = GemetVoter(thesaurus)
 
@@ -307,7 +308,12 @@ class Themer:
 
     def _gemet_theme(self, elected: ThemeVote, found: _Found) -> None:
         for concept in elected.concepts:
-            if set(self.thesaurus.descendants(concept)) & found.evidence.keys():
+            descendants = self._descendants.get(concept)
+            if descendants is None:
+                descendants = self._descendants[concept] = frozenset(
+                    self.thesaurus.descendants(concept)
+                )
+            if not descendants.isdisjoint(found.evidence):
                 continue  # already filed more precisely ('wetlands' beats GEMET's 'water')
             # One piece of evidence per record field that voted, strongest votes first.
             by_field: dict[str, list[str]] = {}
