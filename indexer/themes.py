@@ -54,6 +54,7 @@ __all__ = ["TOPIC_CATEGORY_BASE", "Themer", "load_themer"]
 TOPIC_CATEGORY_BASE = "http://inspire.ec.europa.eu/metadata-codelist/TopicCategory/"
 _STEP_ORDER = {"uri": 0, "label": 1, "rule": 2, "text": 3}
 _CACHE_LIMIT = 100_000
+_ASCII_SEPARATORS = "\x1c\x1d\x1e\x1f"  # whitespace to Unicode \s, not to ASCII \s
 
 
 # (concept, matched text, target) of one piece of label-step evidence.
@@ -83,6 +84,14 @@ class Themer:
             r.id: re.compile(r.keyword_pattern or r.pattern or "", re.IGNORECASE)
             for r in rules.rules
             if r.keyword_pattern or r.pattern
+        }
+        # The same `pattern` regexes for normalised title and abstract that are plain ASCII
+        # (accents stripped, the usual case): sre matches an ASCII pattern in ASCII mode
+        # ~30% faster, with the same matches on such text (see _search_text).
+        self._ascii_patterns = {
+            r.id: re.compile(r.keyword_pattern or r.pattern or "", re.IGNORECASE | re.ASCII)
+            for r in rules.rules
+            if r.pattern and (r.keyword_pattern or r.pattern).isascii()
         }
         # Condition value -> rules (several rules may share one: a map and an exclude...).
         self._keyword_rules: dict[str, list[Rule]] = {}
@@ -147,6 +156,20 @@ class Themer:
             return False
         text = normalise(f"{record.title}\n{record.abstract or ''}")
         return bool(self._patterns[rule.id].search(text))
+
+    def _search_text(self, rule_id: str, text: str) -> re.Match[str] | None:
+        """A `pattern` rule's regex searched in a normalised title or abstract. On ASCII
+        text an ASCII pattern gives the same matches in ASCII mode: case-insensitive
+        matching, \\w, \\d and \\b differ from Unicode mode only on non-ASCII characters,
+        and \\s only on the separators \\x1c-\\x1f, ruled out here."""
+        fast = self._ascii_patterns.get(rule_id)
+        if (
+            fast is not None
+            and text.isascii()
+            and not any(separator in text for separator in _ASCII_SEPARATORS)
+        ):
+            return fast.search(text)
+        return self._patterns[rule_id].search(text)
 
     def ignored(self, keyword: Keyword) -> bool:
         return any(rule.action == "ignore" for rule, _, _ in self.keyword_rule_hits(keyword))
@@ -271,7 +294,7 @@ class Themer:
                     "abstract": normalise(record.abstract or ""),
                 }
             for field_name, text in texts.items():
-                hit = self._patterns[rule.id].search(text)
+                hit = self._search_text(rule.id, text)
                 if hit:
                     found.add(
                         rule.concept,
@@ -392,7 +415,7 @@ class Themer:
                 hit = rule.source == record.provenance.source_id
             elif rule.pattern is not None:
                 text = text or normalise(f"{record.title}\n{record.abstract or ''}")
-                hit = bool(self._patterns[rule.id].search(text))
+                hit = bool(self._search_text(rule.id, text))
             else:
                 hit = any(
                     r.id == rule.id for k in keywords for r, _, _ in self.keyword_rule_hits(k)

@@ -18,8 +18,9 @@ import pytest
 
 from indexer.analysis import _LIGATURES, _MARKS, normalise, tokenise
 from indexer.matching_text import MATCH_STOPWORDS, content_words, stems, text_stems
+from indexer.rules import Rule, RuleSet
 from indexer.text_scoring import K1, MARGIN, RELATIVE_MARGIN, TextScorer
-from indexer.themes import load_themer
+from indexer.themes import Themer, load_themer
 from moisson.config import ThemesSettings
 
 TEXTS = [
@@ -138,3 +139,44 @@ def test_normalise_equals_the_translate_definition() -> None:
     for text in texts:
         decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
         assert normalise(text) == _MARKS.sub("", decomposed).casefold(), repr(text)
+
+
+PATTERNS = [
+    r"(directive (cadre|2000/60)|water framework directive|\bdce\b)",
+    r"\bplu\b|plan local d.urbanisme",
+    r"^zones? humides?\s+\w+",
+    r"\d{4}\s*-\s*\d{4}",
+    r"[a-z]+_[A-Z]+\W",
+    r"routes?\S*\B",
+    r"[^a-z ]{2}$",
+]
+
+
+def test_text_patterns_match_alike_in_ascii_mode_on_ascii_text() -> None:
+    """Themer._search_text runs an ASCII `pattern` in ASCII mode on ASCII text: the same
+    match (span) as the rule's Unicode-mode regex, whatever the text holds."""
+    rules = RuleSet(
+        rules=[
+            Rule(id=f"p{i}", comment="test", concept="x", pattern=p) for i, p in enumerate(PATTERNS)
+        ]
+    )
+    themer = Themer(load_themer(ThemesSettings()).thesaurus, rules)
+    rng = random.Random(19)
+    pool = "abcdeKkSsIi _-/.,2019\t\n\x1c\x1f" + "dce plu route zones humides directive cadre "
+    texts = [
+        "directive cadre sur l'eau",
+        "la dce 2000/60",
+        "zones humides camargue",
+        "1990 - 2020",
+        "routes_nationales",
+        "snake_CASE!",
+        "abc\x1cdef",
+    ]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 60))) for _ in range(1500)]
+    for rule in rules.rules:
+        assert rule.id in themer._ascii_patterns
+        unicode_mode = themer._patterns[rule.id]
+        for text in texts:
+            fast = themer._search_text(rule.id, text)
+            slow = unicode_mode.search(text)
+            assert (fast and fast.span()) == (slow and slow.span()), (rule.pattern, text)
