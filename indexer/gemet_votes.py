@@ -244,11 +244,11 @@ class GemetVoter:
         index = self.indexes.get(language)
         if index is None:
             return []
-        words = content_words(text)
         terms = text_stems(text, language)
         found: dict[str, None] = {}  # concept numbers, in text order
         lengths, by_terms = index.lengths, index.by_terms
         compounds = language in _COMPOUND_LANGUAGES
+        words = content_words(text) if compounds else ()  # unstemmed: compounds only
         end, free = len(terms), 0  # free: the first position no label found covers
         # Label lengths starting at each position, looked up in C; a position with none
         # is skipped without a Python step, unless a compound may hide a label in it.

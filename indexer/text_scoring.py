@@ -26,6 +26,7 @@ of "occurrence points". Calibrated with bench/theme_eval.py on the real fixture 
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from collections import Counter
@@ -148,13 +149,12 @@ class TextScorer:
             # order of first occurrence: the title's terms, then the abstract's new ones.
             frequency = Counter(title_stems + title_stems + text_stems(abstract or "", lang))
             terms_in = frequency.keys()
-            found = [
-                entry
-                for term in frequency
-                if term in first
-                for entry in first[term]
-                if terms_in >= entry[3]
-            ]
+            # The labels' first terms found, in text order (set intersection and sort in C).
+            starting = first.keys() & terms_in
+            if len(starting) > 1:
+                order = dict(zip(frequency, itertools.count()))
+                starting = sorted(starting, key=order.__getitem__)
+            found = [entry for term in starting for entry in first[term] if terms_in >= entry[3]]
             # Longest label wins: 'occupation du sol' counts for land cover, and the shorter
             # 'sol' (soil) inside it does not count again (nor does any label whose terms
             # are a strict subset of a label counted: `supersets`, precomputed).

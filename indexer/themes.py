@@ -105,6 +105,7 @@ class Themer:
             if r.thesaurus:
                 self._thesaurus_rules.setdefault(r.thesaurus.strip().casefold(), []).append(r)
         self._hit_cache: dict[tuple[str | None, ...], list[tuple[Rule, str, str]]] = {}
+        self._ignored_cache: dict[tuple[str | None, ...], bool] = {}  # same keys
         # (keyword label, spoken language, record language) -> (concept, matched, target)
         # of the label step: catalogues repeat their keywords, and the step is pure.
         self._label_cache: dict[tuple[str, str | None, str | None], list[_LabelEvidence]] = {}
@@ -172,7 +173,15 @@ class Themer:
         return self._patterns[rule_id].search(text)
 
     def ignored(self, keyword: Keyword) -> bool:
-        return any(rule.action == "ignore" for rule, _, _ in self.keyword_rule_hits(keyword))
+        key = (keyword.label, keyword.uri, keyword.thesaurus, keyword.thesaurus_uri)
+        found = self._ignored_cache.get(key)
+        if found is None:
+            hits = self.keyword_rule_hits(keyword)
+            found = any(rule.action == "ignore" for rule, _, _ in hits)
+            if len(self._ignored_cache) >= _CACHE_LIMIT:
+                self._ignored_cache = {}
+            self._ignored_cache[key] = found
+        return found
 
     # -- the steps ---------------------------------------------------------------------------
 
