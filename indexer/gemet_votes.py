@@ -114,7 +114,6 @@ class _Index:
     """The GEMET labels of one language."""
 
     by_terms: dict[tuple[str, ...], str]  # stems -> concept number
-    first_terms: dict[str, int]  # first stem of a label -> longest label starting so
     words: dict[str, str]  # one-word labels, normalised (unstemmed) -> concept number
     exact: dict[str, str]  # labels, normalised (unstemmed) -> concept number
     # first stem -> the lengths of the labels starting so, longest first (from by_terms)
@@ -144,13 +143,11 @@ class GemetVoter:
             self.labels.setdefault((number, language), label)
             if "(" in label:  # 'absorption (exposition)': the qualifier is no text
                 continue
-            index = self.indexes.setdefault(language, _Index({}, {}, {}, {}))
+            index = self.indexes.setdefault(language, _Index({}, {}, {}))
             terms = _terms(label, language)
             if not terms or len(terms) > _LONGEST:
                 continue
             index.by_terms.setdefault(terms, number)
-            longest = max(index.first_terms.get(terms[0], 0), len(terms))
-            index.first_terms[terms[0]] = longest
             index.exact.setdefault(normalise(label).strip(), number)
             word = normalise(label).strip()
             if len(terms) == 1 and word.isalpha():
@@ -158,7 +155,6 @@ class GemetVoter:
                 if language == "nl":  # Snowball Dutch: 'fiets' -> 'fiet' but 'fietsen' -> 'fiets'
                     for plural in stems([word + "en", word + "s"], "nl"):
                         index.by_terms.setdefault((plural,), number)
-                        index.first_terms.setdefault(plural, 1)
         for index in self.indexes.values():
             starting: dict[str, set[int]] = {}
             for terms in index.by_terms:
