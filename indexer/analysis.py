@@ -49,6 +49,7 @@ __all__ = [
     "Term",
     "analyse",
     "analyse_leaf",
+    "chunk_tokens",
     "highlight",
     "normalise",
     "paired_stems",
@@ -81,9 +82,21 @@ _ENGLISH_STOPWORDS = "the a an of and or in on at to for by with from as is are 
 STOPWORDS: frozenset[str] = frozenset(f"{_FRENCH_STOPWORDS} {_ENGLISH_STOPWORDS}".split())
 
 
+# The same pairs for str.replace: str.translate with a dict table looks every character of a
+# non-ASCII text up in Python (~70 us for an 80-word French abstract); a ligature absent
+# from the text costs one C substring search. Replacing in turn equals translating at once:
+# no replacement holds a ligature.
+_LIGATURE_PAIRS = tuple((chr(code), expanded) for code, expanded in _LIGATURES.items())
+
+
 def normalise(text: str) -> str:
     """Accent- and case-insensitive form: 'Forêts ŒUVRE' -> 'forets oeuvre'."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    if text.isascii():  # nothing to expand, decompose or strip
+        return text.casefold()
+    for ligature, expanded in _LIGATURE_PAIRS:
+        if ligature in text:
+            text = text.replace(ligature, expanded)
+    decomposed = unicodedata.normalize("NFKD", text)
     return _MARKS.sub("", decomposed).casefold()
 
 
@@ -119,6 +132,17 @@ def _analysed_words(text: str) -> list[tuple[str, str, str]]:
     if _MARKS.search(text):
         text = normalise(text)
     return [triple for word in _WORD.findall(text) for triple in _analysed_word(word)]
+
+
+def chunk_tokens(chunk: str) -> list[str] | None:
+    """`tokenise` of one whitespace-free piece of a text, or None when it holds a combining
+    mark (such a text is normalised whole before splitting, so its words depend on the
+    whole text). For a text with no mark, `tokenise(text)` is the concatenation of
+    `chunk_tokens` over `text.split()` (whitespace is never part of a word), which lets
+    callers cache per chunk (indexer/matching_text.py)."""
+    if _MARKS.search(chunk):
+        return None
+    return [token for word in _WORD.findall(chunk) for token, _, _ in _analysed_word(word)]
 
 
 def stem_pairs(tokens: Sequence[str]) -> tuple[list[str], list[str]]:

@@ -37,6 +37,8 @@ thread-safe, like the rest of the matcher.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from dataclasses import dataclass
 
 from indexer.analysis import normalise, tokenise
@@ -46,6 +48,7 @@ from indexer.matching_text import (
     guess_language,
     record_language,
     stems,
+    text_stems,
 )
 from indexer.thesaurus import Thesaurus, canonical_uri
 from moisson.record import Keyword, Record
@@ -111,9 +114,10 @@ class _Index:
     """The GEMET labels of one language."""
 
     by_terms: dict[tuple[str, ...], str]  # stems -> concept number
-    first_terms: dict[str, int]  # first stem of a label -> longest label starting so
     words: dict[str, str]  # one-word labels, normalised (unstemmed) -> concept number
     exact: dict[str, str]  # labels, normalised (unstemmed) -> concept number
+    # first stem -> the lengths of the labels starting so, longest first (from by_terms)
+    lengths: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
 
 
 class GemetVoter:
@@ -139,13 +143,11 @@ class GemetVoter:
             self.labels.setdefault((number, language), label)
             if "(" in label:  # 'absorption (exposition)': the qualifier is no text
                 continue
-            index = self.indexes.setdefault(language, _Index({}, {}, {}, {}))
+            index = self.indexes.setdefault(language, _Index({}, {}, {}))
             terms = _terms(label, language)
             if not terms or len(terms) > _LONGEST:
                 continue
             index.by_terms.setdefault(terms, number)
-            longest = max(index.first_terms.get(terms[0], 0), len(terms))
-            index.first_terms[terms[0]] = longest
             index.exact.setdefault(normalise(label).strip(), number)
             word = normalise(label).strip()
             if len(terms) == 1 and word.isalpha():
@@ -153,7 +155,12 @@ class GemetVoter:
                 if language == "nl":  # Snowball Dutch: 'fiets' -> 'fiet' but 'fietsen' -> 'fiets'
                     for plural in stems([word + "en", word + "s"], "nl"):
                         index.by_terms.setdefault((plural,), number)
-                        index.first_terms.setdefault(plural, 1)
+        for index in self.indexes.values():
+            starting: dict[str, set[int]] = {}
+            for terms in index.by_terms:
+                starting.setdefault(terms[0], set()).add(len(terms))
+            index.lengths = {t: tuple(sorted(n, reverse=True)) for t, n in starting.items()}
+        self._votes: dict[tuple[str, str, str, float], Vote] = {}  # Votes are immutable
         # (label, uri, language) -> votes: catalogues repeat their keywords.
         self._keyword_cache: dict[tuple[str, str | None, str | None], list[Vote]] = {}
         self.concepts: dict[str, tuple[str, ...]] = {}
@@ -167,8 +174,15 @@ class GemetVoter:
         return bool(self.themes)
 
     def _vote(self, number: str, language: str, field: str, weight: float) -> Vote:
-        label = self.labels.get((number, language)) or self.labels.get((number, "fr"), number)
-        return Vote(number, label, field, weight)
+        key = (number, language, field, weight)
+        vote = self._votes.get(key)
+        if vote is None:
+            label = self.labels.get((number, language)) or self.labels.get((number, "fr"), number)
+            vote = Vote(number, label, field, weight)
+            if len(self._votes) >= _CACHE_LIMIT:
+                self._votes = {}
+            self._votes[key] = vote
+        return vote
 
     # -- what the record names ---------------------------------------------------------------
 
@@ -226,23 +240,27 @@ class GemetVoter:
         index = self.indexes.get(language)
         if index is None:
             return []
-        words = content_words(text)
-        terms = stems(list(words), language)
+        terms = text_stems(text, language)
         found: dict[str, None] = {}  # concept numbers, in text order
-        first, by_terms = index.first_terms, index.by_terms
+        lengths, by_terms = index.lengths, index.by_terms
         compounds = language in _COMPOUND_LANGUAGES
-        count, free = len(terms), 0  # free: the first position no label found covers
-        for position, term in enumerate(terms):
+        words = content_words(text) if compounds else ()  # unstemmed: compounds only
+        end, free = len(terms), 0  # free: the first position no label found covers
+        # Label lengths starting at each position, looked up in C; a position with none
+        # is skipped without a Python step, unless a compound may hide a label in it.
+        starts = list(map(lengths.get, terms))
+        positions = range(end) if compounds else itertools.compress(itertools.count(), starts)
+        for position in positions:
             if position < free:
                 continue
-            longest = first.get(term)
-            if longest is not None:
-                for length in range(min(longest, count - position), 0, -1):
-                    number = by_terms.get(tuple(terms[position : position + length]))
-                    if number is not None:
-                        found[number] = None
-                        free = position + length
-                        break
+            for length in starts[position] or ():
+                if position + length > end:
+                    continue
+                number = by_terms.get(tuple(terms[position : position + length]))
+                if number is not None:
+                    found[number] = None
+                    free = position + length
+                    break
             if free <= position and compounds and len(words[position]) >= 2 * _PART:
                 found.update(dict.fromkeys(self._compound(words[position], language, index)))
         return [self._vote(number, language, field, weight) for number in found]
@@ -277,8 +295,9 @@ class GemetVoter:
         scores: dict[str, float] = {}
         for vote in votes:
             themes = self.themes[vote.concept]
+            share = vote.weight / len(themes)
             for theme in themes:
-                scores[theme] = scores.get(theme, 0.0) + vote.weight / len(themes)
+                scores[theme] = scores.get(theme, 0.0) + share
         if not scores:
             return []
         ranked = sorted(scores.items(), key=lambda item: -item[1])

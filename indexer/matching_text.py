@@ -23,12 +23,13 @@ segments, most specific (last) first.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import threading
 
 import Stemmer
 
-from indexer.analysis import STOPWORDS, normalise, tokenise
+from indexer.analysis import STOPWORDS, chunk_tokens, normalise, tokenise
 
 __all__ = [
     "MATCH_STOPWORDS",
@@ -42,6 +43,7 @@ __all__ = [
     "label_key",
     "record_language",
     "stems",
+    "text_stems",
 ]
 
 # ISO 639-1 (and the 639-2/B codes records use) -> Snowball algorithm name.
@@ -90,12 +92,52 @@ def stems(words: list[str], language: str) -> list[str]:
     return [cache[w] for w in words]
 
 
+# language ('' for none) -> whitespace-free chunk of text -> its content words stemmed in
+# that language: a title or abstract costs a str.split() and one dict lookup per chunk.
+# Only chunks with no combining mark are kept (analysis.chunk_tokens), so a text whose
+# chunks are all found has none. Replaced, never cleared under a reader, like _STEM_CACHE.
+_CHUNK_TERMS: dict[str, dict[str, tuple[str, ...]]] = {}
+
+
+def _text_terms(text: str, language: str) -> tuple[str, ...]:
+    """stems(content words of `text`, language), or the content words when `language` is
+    ''; the same as stemming `tokenise(text)` less MATCH_STOPWORDS."""
+    cache = _CHUNK_TERMS.get(language)
+    if cache is None or len(cache) >= _STEM_CACHE_LIMIT:
+        cache = _CHUNK_TERMS[language] = {}
+    chunks = text.split()
+    try:
+        return tuple(itertools.chain.from_iterable(map(cache.__getitem__, chunks)))
+    except KeyError:
+        pass
+    for chunk in dict.fromkeys(chunks):
+        if chunk in cache:
+            continue
+        tokens = chunk_tokens(chunk)
+        if tokens is None:  # a combining mark: the whole text is normalised at once
+            content = [w for w in tokenise(text) if w not in MATCH_STOPWORDS]
+            return tuple(stems(content, language) if language else content)
+        content = [w for w in tokens if w not in MATCH_STOPWORDS]
+        cache[chunk] = tuple(stems(content, language) if language else content)
+    return tuple(itertools.chain.from_iterable(cache[chunk] for chunk in chunks))
+
+
 @functools.lru_cache(maxsize=1024)
 def content_words(text: str) -> tuple[str, ...]:
     """Normalised words of a title or abstract, stopwords of every language dropped. Cached
     briefly: the text step and the GEMET votes read the same record's text one after the
     other."""
-    return tuple(w for w in tokenise(text) if w not in MATCH_STOPWORDS)
+    return _text_terms(text, "")
+
+
+@functools.lru_cache(maxsize=1024)
+def text_stems(text: str, language: str) -> tuple[str, ...]:
+    """`stems(content_words(text), language)`, from one cached lookup per chunk. Cached
+    briefly: the text step stems a record's text in French, English and its own language,
+    and the GEMET votes in its own language again."""
+    if not language:
+        return content_words(text)
+    return _text_terms(text, language)
 
 
 def _content(text: str) -> list[str]:

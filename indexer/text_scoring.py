@@ -30,12 +30,19 @@ the abstract alone ('Informationen zu Adresse') still files nothing.
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from collections import Counter
 from dataclasses import dataclass
 
 from indexer.analysis import tokenise
-from indexer.matching_text import MATCH_STOPWORDS, content_words, record_language, stems
+from indexer.matching_text import (
+    MATCH_STOPWORDS,
+    record_language,
+    stems,
+    text_stems,
+)
 from indexer.thesaurus import Thesaurus
 
 __all__ = ["MARGIN", "POINT", "TextHit", "TextScorer"]
@@ -53,6 +60,15 @@ class _Label:
     language: str
     label: str
     terms: tuple[str, ...]  # stems in `language`, stopwords dropped
+
+
+# A label found by its first term: minus its length (the sort key), the label, its terms,
+# their set, their IDFs in order, and the term sets of the labels that strictly contain it.
+_Entry = tuple[
+    int, _Label, tuple[str, ...], frozenset[str], tuple[float, ...], frozenset[frozenset[str]]
+]
+_NEGATIVE_LENGTH = operator.itemgetter(0)
+_NOTHING = (0.0, "", "")
 
 
 @dataclass(frozen=True)
@@ -92,15 +108,34 @@ class TextScorer:
         self.by_first: dict[tuple[str, str], list[_Label]] = {}
         for lab in self.labels:
             self.by_first.setdefault((lab.language, lab.terms[0]), []).append(lab)
+        # The same, per language, with what scoring a found label needs precomputed: one
+        # dict lookup per distinct record term, no (language, term) tuple built per word.
+        containing: dict[tuple[str, str], set[frozenset[str]]] = {}  # term -> label sets
+        for lab in self.labels:
+            for term in lab.terms:
+                containing.setdefault((lab.language, term), set()).add(frozenset(lab.terms))
+        self._first: dict[str, dict[str, list[_Entry]]] = {}
+        for (lang, term), found in self.by_first.items():
+            self._first.setdefault(lang, {})[term] = [
+                (
+                    -len(lab.terms),
+                    lab,
+                    lab.terms,
+                    frozenset(lab.terms),
+                    tuple(self.idf[(lang, t)] for t in lab.terms),
+                    frozenset(
+                        other
+                        for other in containing[(lang, lab.terms[0])]
+                        if frozenset(lab.terms) < other
+                    ),
+                )
+                for lab in found
+            ]
 
     @staticmethod
     def _label(concept: str, language: str, label: str) -> _Label:
         words = [w for w in tokenise(label) if w not in MATCH_STOPWORDS] or tokenise(label)
         return _Label(concept, language, label, tuple(stems(words, language)))
-
-    def _counts(self, text: str, languages: list[str]) -> dict[str, Counter[str]]:
-        words = list(content_words(text))
-        return {lang: Counter(stems(words, lang)) for lang in languages}
 
     def best(self, title: str, abstract: str | None, language: str | None) -> TextHit | None:
         """The concept the text is clearly about, or None (see the module docstring)."""
@@ -108,43 +143,50 @@ class TextScorer:
         own = record_language(language)
         if own and own not in languages and own in self.languages:
             languages.append(own)
-        title_counts = self._counts(title, languages)
-        abstract_counts = self._counts(abstract or "", languages)
-        scores: Counter[str] = Counter()
+        scores: dict[str, float] = {}
         best_label: dict[str, tuple[float, str, str]] = {}
         confirmed: set[str] = set()  # concepts with a label in the title and the abstract
         for lang in languages:
-            in_title = title_counts[lang]
-            frequency = Counter({t: 2 * n for t, n in in_title.items()})
-            frequency.update(abstract_counts[lang])
-            found = [
-                lab
-                for term in frequency
-                for lab in self.by_first.get((lang, term), ())
-                if all(frequency[t] for t in lab.terms)
-            ]
+            first = self._first.get(lang)
+            if not first:
+                continue
+            title_stems = text_stems(title, lang)
+            # Term frequency: a title occurrence counts double. Counted in C, keys in the
+            # order of first occurrence: the title's terms, then the abstract's new ones.
+            abstract_stems = text_stems(abstract or "", lang)
+            frequency = Counter(title_stems + title_stems + abstract_stems)
+            terms_in = frequency.keys()
+            # The labels' first terms found, in text order (set intersection and sort in C).
+            starting = first.keys() & terms_in
+            if len(starting) > 1:
+                order = dict(zip(frequency, itertools.count()))
+                starting = sorted(starting, key=order.__getitem__)
+            found = [entry for term in starting for entry in first[term] if terms_in >= entry[3]]
             # Longest label wins: 'occupation du sol' counts for land cover, and the shorter
-            # 'sol' (soil) inside it does not count again.
-            found.sort(key=lambda lab: -len(lab.terms))
-            longer: list[set[str]] = []
-            for lab in found:
-                terms = set(lab.terms)
-                if any(terms < other for other in longer):
+            # 'sol' (soil) inside it does not count again (nor does any label whose terms
+            # are a strict subset of a label counted: `supersets`, precomputed).
+            found.sort(key=_NEGATIVE_LENGTH)
+            counted: set[frozenset[str]] = set()
+            title_terms = set(title_stems)
+            abstract_terms = set(abstract_stems)
+            for _, lab, terms, term_set, idfs, supersets in found:
+                if supersets and not counted.isdisjoint(supersets):
                     continue
-                longer.append(terms)
-                weight = sum(
-                    self.idf[(lang, t)] * frequency[t] * (K1 + 1) / (frequency[t] + K1)
-                    for t in lab.terms
-                )
-                scores[lab.concept] += weight
-                where = "title" if all(in_title[t] for t in lab.terms) else "abstract"
-                if where == "title" and all(abstract_counts[lang][t] for t in lab.terms):
+                counted.add(term_set)
+                weight = 0.0
+                for t, idf in zip(terms, idfs, strict=True):
+                    f = frequency[t]
+                    weight += idf * f * (K1 + 1) / (f + K1)
+                scores[lab.concept] = scores.get(lab.concept, 0) + weight
+                in_title = title_terms >= term_set
+                if in_title and abstract_terms >= term_set:
                     confirmed.add(lab.concept)
-                if weight > best_label.get(lab.concept, (0.0, "", ""))[0]:
+                if weight > best_label.get(lab.concept, _NOTHING)[0]:
+                    where = "title" if in_title else "abstract"
                     best_label[lab.concept] = (weight, lab.label, where)
         if not scores:
             return None
-        concept, score = scores.most_common(1)[0]
+        concept, score = max(scores.items(), key=lambda item: item[1])
         # The runner-up is off the winner's branch: wetlands and water scoring alike is
         # one subject, wetlands and roads two.
         branch = self.branch.get(concept, {concept})

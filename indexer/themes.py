@@ -54,6 +54,11 @@ __all__ = ["TOPIC_CATEGORY_BASE", "Themer", "load_themer"]
 TOPIC_CATEGORY_BASE = "http://inspire.ec.europa.eu/metadata-codelist/TopicCategory/"
 _STEP_ORDER = {"uri": 0, "label": 1, "rule": 2, "text": 3}
 _CACHE_LIMIT = 100_000
+_ASCII_SEPARATORS = "\x1c\x1d\x1e\x1f"  # whitespace to Unicode \s, not to ASCII \s
+
+
+# (concept, matched text, target) of one piece of label-step evidence.
+_LabelEvidence = tuple[str, str, str]
 
 
 @dataclass
@@ -80,6 +85,14 @@ class Themer:
             for r in rules.rules
             if r.keyword_pattern or r.pattern
         }
+        # The same `pattern` regexes for normalised title and abstract that are plain ASCII
+        # (accents stripped, the usual case): sre matches an ASCII pattern in ASCII mode
+        # ~30% faster, with the same matches on such text (see _search_text).
+        self._ascii_patterns = {
+            r.id: re.compile(r.keyword_pattern or r.pattern or "", re.IGNORECASE | re.ASCII)
+            for r in rules.rules
+            if r.pattern and (r.keyword_pattern or r.pattern).isascii()
+        }
         # Condition value -> rules (several rules may share one: a map and an exclude...).
         self._keyword_rules: dict[str, list[Rule]] = {}
         self._uri_rules: dict[str, list[Rule]] = {}
@@ -92,6 +105,14 @@ class Themer:
             if r.thesaurus:
                 self._thesaurus_rules.setdefault(r.thesaurus.strip().casefold(), []).append(r)
         self._hit_cache: dict[tuple[str | None, ...], list[tuple[Rule, str, str]]] = {}
+        self._ignored_cache: dict[tuple[str | None, ...], bool] = {}  # same keys
+        # (keyword label, spoken language, record language) -> (concept, matched, target)
+        # of the label step: catalogues repeat their keywords, and the step is pure.
+        self._label_cache: dict[tuple[str, str | None, str | None], list[_LabelEvidence]] = {}
+        self._uri_cache: dict[str, list[tuple[str, str]]] = {}  # URI -> (concept, target)
+        # concept id -> (uri, prefLabels, ancestors) of its Theme; the thesaurus is read-only.
+        self._theme_parts: dict[str, tuple[str, dict[str, str], list[str]]] = {}
+        self._descendants: dict[str, frozenset[str]] = {}  # concept id -> its descendants
         self.text_scorer = TextScorer(thesaurus, text_threshold)
         self.gemet = GemetVoter(thesaurus)
 
@@ -137,8 +158,30 @@ class Themer:
         text = normalise(f"{record.title}\n{record.abstract or ''}")
         return bool(self._patterns[rule.id].search(text))
 
+    def _search_text(self, rule_id: str, text: str) -> re.Match[str] | None:
+        """A `pattern` rule's regex searched in a normalised title or abstract. On ASCII
+        text an ASCII pattern gives the same matches in ASCII mode: case-insensitive
+        matching, \\w, \\d and \\b differ from Unicode mode only on non-ASCII characters,
+        and \\s only on the separators \\x1c-\\x1f, ruled out here."""
+        fast = self._ascii_patterns.get(rule_id)
+        if (
+            fast is not None
+            and text.isascii()
+            and not any(separator in text for separator in _ASCII_SEPARATORS)
+        ):
+            return fast.search(text)
+        return self._patterns[rule_id].search(text)
+
     def ignored(self, keyword: Keyword) -> bool:
-        return any(rule.action == "ignore" for rule, _, _ in self.keyword_rule_hits(keyword))
+        key = (keyword.label, keyword.uri, keyword.thesaurus, keyword.thesaurus_uri)
+        found = self._ignored_cache.get(key)
+        if found is None:
+            hits = self.keyword_rule_hits(keyword)
+            found = any(rule.action == "ignore" for rule, _, _ in hits)
+            if len(self._ignored_cache) >= _CACHE_LIMIT:
+                self._ignored_cache = {}
+            self._ignored_cache[key] = found
+        return found
 
     # -- the steps ---------------------------------------------------------------------------
 
@@ -149,17 +192,27 @@ class Themer:
             for code in record.topic_categories
         ]
         for field_name, uri in pairs:
-            for concept, relation in self.thesaurus.concepts_for_uri(uri):
-                target = self.thesaurus.concepts[concept].uri if relation == "self" else uri
+            targets = self._uri_cache.get(uri)
+            if targets is None:
+                targets = self._uri_targets(uri)
+                if len(self._uri_cache) >= _CACHE_LIMIT:
+                    self._uri_cache = {}
+                self._uri_cache[uri] = targets
+            for concept, target in targets:
                 found.add(
                     concept,
-                    ThemeEvidence(
-                        step="uri",
-                        field=field_name,
-                        matched=uri,
-                        target=f"skos:{relation} <{target}>" if relation != "self" else target,
-                    ),
+                    ThemeEvidence(step="uri", field=field_name, matched=uri, target=target),
                 )
+
+    def _uri_targets(self, uri: str) -> list[tuple[str, str]]:
+        """(concept, evidence target) of the concepts a keyword or topic URI names."""
+        targets = []
+        for concept, relation in self.thesaurus.concepts_for_uri(uri):
+            target = self.thesaurus.concepts[concept].uri if relation == "self" else uri
+            targets.append(
+                (concept, f"skos:{relation} <{target}>" if relation != "self" else target)
+            )
+        return targets
 
     def label_hits(
         self, keyword: Keyword, language: str | None = None
@@ -171,42 +224,60 @@ class Themer:
         keyword of two or three words in a record of known `language`, its head word when
         that is a label ('regional geology' -> 'geology', 'écosystèmes polaires' ->
         'écosystèmes': last word in English, German and Dutch, first in Romance languages)."""
-        hits = self.thesaurus.label_hits(keyword.label)
+        return self._label_hits(keyword.label, language)
+
+    def _label_hits(self, label: str, language: str | None) -> tuple[str, list[LabelHit]]:
+        hits = self.thesaurus.label_hits(label)
         if hits:
-            return keyword.label, hits
-        for segment in keyword_segments(keyword.label) or keyword_items(keyword.label):
+            return label, hits
+        for segment in keyword_segments(label) or keyword_items(label):
             hits = self.thesaurus.label_hits(segment)
             if hits:
                 return segment, hits
-        head = keyword_head(keyword.label, language)
+        head = keyword_head(label, language)
         if head:
             hits = self.thesaurus.label_hits(head)
             if hits:
                 return head, hits
-        return keyword.label, []
+        return label, []
 
     def _labels(self, record: Record, keywords: list[Keyword], found: _Found) -> None:
         language = _THESAURUS_LANGUAGE.get(record.language or "")
         spoken = _spoken_language(record)
         for keyword in keywords:
-            # One piece of evidence per keyword and concept: the label that best explains
-            # the match (_label_rank), not whichever language the thesaurus lists first:
-            # "Precipitation" on an English record cites altLabel@en 'precipitation', not
-            # altLabel@fr 'précipitations', which it also stems to.
-            matched, hits = self.label_hits(keyword, spoken)
-            best: dict[str, tuple[tuple[int, ...], LabelHit]] = {}
-            for position, hit in enumerate(hits):
-                rank = _label_rank(matched, hit, language, position)
-                if hit.concept not in best or rank < best[hit.concept][0]:
-                    best[hit.concept] = (rank, hit)
-            for _, hit in best.values():
-                target = f"skos:{hit.kind}@{hit.language} {hit.label!r}"
-                if hit.source:
-                    target += f" of <{hit.source}>"
+            key = (keyword.label, spoken, language)
+            evidence = self._label_cache.get(key)
+            if evidence is None:
+                evidence = self._label_evidence(keyword.label, spoken, language)
+                if len(self._label_cache) >= _CACHE_LIMIT:
+                    self._label_cache = {}
+                self._label_cache[key] = evidence
+            for concept, matched, target in evidence:
                 found.add(
-                    hit.concept,
+                    concept,
                     ThemeEvidence(step="label", field="keyword", matched=matched, target=target),
                 )
+
+    def _label_evidence(
+        self, label: str, spoken: str | None, language: str | None
+    ) -> list[_LabelEvidence]:
+        # One piece of evidence per keyword and concept: the label that best explains
+        # the match (_label_rank), not whichever language the thesaurus lists first:
+        # "Precipitation" on an English record cites altLabel@en 'precipitation', not
+        # altLabel@fr 'précipitations', which it also stems to.
+        matched, hits = self._label_hits(label, spoken)
+        best: dict[str, tuple[tuple[int, ...], LabelHit]] = {}
+        for position, hit in enumerate(hits):
+            rank = _label_rank(matched, hit, language, position)
+            if hit.concept not in best or rank < best[hit.concept][0]:
+                best[hit.concept] = (rank, hit)
+        evidence = []
+        for _, hit in best.values():
+            target = f"skos:{hit.kind}@{hit.language} {hit.label!r}"
+            if hit.source:
+                target += f" of <{hit.source}>"
+            evidence.append((hit.concept, matched, target))
+        return evidence
 
     def _rules(self, record: Record, keywords: list[Keyword], found: _Found) -> None:
         for keyword in keywords:
@@ -232,7 +303,7 @@ class Themer:
                     "abstract": normalise(record.abstract or ""),
                 }
             for field_name, text in texts.items():
-                hit = self._patterns[rule.id].search(text)
+                hit = self._search_text(rule.id, text)
                 if hit:
                     found.add(
                         rule.concept,
@@ -269,7 +340,12 @@ class Themer:
 
     def _gemet_theme(self, elected: ThemeVote, found: _Found) -> None:
         for concept in elected.concepts:
-            if set(self.thesaurus.descendants(concept)) & found.evidence.keys():
+            descendants = self._descendants.get(concept)
+            if descendants is None:
+                descendants = self._descendants[concept] = frozenset(
+                    self.thesaurus.descendants(concept)
+                )
+            if not descendants.isdisjoint(found.evidence):
                 continue  # already filed more precisely ('wetlands' beats GEMET's 'water')
             # One piece of evidence per record field that voted, strongest votes first.
             by_field: dict[str, list[str]] = {}
@@ -317,16 +393,21 @@ class Themer:
             found.evidence.pop(excluded, None)
         themes = []
         for concept_id, evidence in found.evidence.items():
-            concept = self.thesaurus.concepts.get(concept_id)
-            if concept is None:  # a rule naming no concept (the validator reports it)
-                continue
+            parts = self._theme_parts.get(concept_id)
+            if parts is None:
+                concept = self.thesaurus.concepts.get(concept_id)
+                if concept is None:  # a rule naming no concept (the validator reports it)
+                    continue
+                parts = (concept.uri, concept.pref_labels(), self.thesaurus.ancestors(concept.id))
+                self._theme_parts[concept_id] = parts
+            uri, labels, broader = parts
             evidence.sort(key=lambda e: _STEP_ORDER[e.step])
             themes.append(
                 Theme(
-                    id=concept.id,
-                    uri=concept.uri,
-                    labels=concept.pref_labels(),
-                    broader=self.thesaurus.ancestors(concept.id),
+                    id=concept_id,
+                    uri=uri,
+                    labels=dict(labels),
+                    broader=list(broader),
                     evidence=evidence,
                 )
             )
@@ -343,7 +424,7 @@ class Themer:
                 hit = rule.source == record.provenance.source_id
             elif rule.pattern is not None:
                 text = text or normalise(f"{record.title}\n{record.abstract or ''}")
-                hit = bool(self._patterns[rule.id].search(text))
+                hit = bool(self._search_text(rule.id, text))
             else:
                 hit = any(
                     r.id == rule.id for k in keywords for r, _, _ in self.keyword_rule_hits(k)
