@@ -229,8 +229,7 @@ class SqliteTables:
         # would give them one INSERT at a time (max + 1, in order).
         known = dict(
             conn.execute(
-                f"SELECT d.id, d.rowid FROM docs{s} AS d"
-                " JOIN json_each(?) AS j ON d.id = j.value",
+                f"SELECT d.id, d.rowid FROM docs{s} AS d JOIN json_each(?) AS j ON d.id = j.value",
                 (json.dumps([item.id for item in items]),),
             ).fetchall()
         )
