@@ -224,30 +224,44 @@ class SqliteTables:
         texts: dict[str, list[tuple[int, str]]] = {f: [] for f in FIELDS}
         boxes: list[tuple[int, float, float, float, float]] = []
         update = ", ".join(f"{c.strip()} = ?" for c in _DOC_COLUMNS.split(","))
+        # A page's statements, not a record's: its known ids in one lookup (the ids as one
+        # JSON parameter), then one executemany per table. New rows get the rowids SQLite
+        # would give them one INSERT at a time (max + 1, in order).
+        known = dict(
+            conn.execute(
+                f"SELECT d.id, d.rowid FROM docs{s} AS d JOIN json_each(?) AS j ON d.id = j.value",
+                (json.dumps([item.id for item in items]),),
+            ).fetchall()
+        )
+        top = int(conn.execute(f"SELECT coalesce(max(rowid), 0) FROM docs{s}").fetchone()[0])
+        inserted: list[tuple[Any, ...]] = []
+        updated: list[tuple[Any, ...]] = []
         for item in items:
             values = (gen, item.payload, item.facets, item.day, item.title_key, *item.lengths)
-            found = conn.execute(f"SELECT rowid FROM docs{s} WHERE id = ?", (item.id,)).fetchone()
-            if found:
-                rowid = int(found[0])
-                conn.execute(f"UPDATE docs{s} SET {update} WHERE rowid = ?", (*values, rowid))
-                for table in [*(f"fts_{f}{s}" for f in FIELDS), f"boxes{s}"]:
-                    conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (rowid,))
-                if builder is not None:
-                    builder.spoiled = True  # a row written twice: rebuilt from the rows
+            rowid = known.get(item.id)
+            if rowid is None:
+                top += 1
+                rowid = top
+                inserted.append((rowid, item.id, *values))
             else:
-                rowid = int(
-                    conn.execute(
-                        f"INSERT INTO docs{s}(id, {_DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
-                        (item.id, *values),
-                    ).lastrowid
-                    or 0
-                )
+                updated.append((*values, rowid))
             for field, text in zip(FIELDS, item.texts, strict=True):
                 texts[field].append((rowid, text))
             boxes += [(rowid, *box) for box in item.boxes]
             if builder is not None:
                 lengths = (item.lengths[0], item.lengths[1], item.lengths[2])
                 built.append((rowid, item.day, lengths, item.keywords, item.dates))
+        if updated:
+            conn.executemany(f"UPDATE docs{s} SET {update} WHERE rowid = ?", updated)
+            old = [(row[-1],) for row in updated]
+            for table in [*(f"fts_{f}{s}" for f in FIELDS), f"boxes{s}"]:
+                conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", old)
+            if builder is not None:
+                builder.spoiled = True  # a row written twice: rebuilt from the rows
+        conn.executemany(
+            f"INSERT INTO docs{s}(rowid, id, {_DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            inserted,
+        )
         if builder is not None:
             builder.add(built)
             builder.add_boxes(boxes)

@@ -143,6 +143,8 @@ class PageWrites(StoreBase):
                     "updated": at,
                     "harvest_run": run_id,
                 }
+                if old is None:  # seen by this run from the start: no second UPDATE below
+                    row.update(seen_run=run_id, missing_runs=0, missing_since=None, retired=None)
                 (updates if old is not None else inserts).append(row)
                 changed.append(record)
             _insert_raws(conn, raws)
@@ -165,11 +167,12 @@ class PageWrites(StoreBase):
                 conn.execute(
                     records.update().where(records.c.id.in_(unchanged)).values(last_seen=at)
                 )
-            if candidates:
-                # Seen by this run: no longer missing, and back from retirement if it was.
+            if existing:
+                # Seen by this run: no longer missing, and back from retirement if it was
+                # (new rows were inserted so: a first harvest rewrites no row it just wrote).
                 conn.execute(
                     records.update()
-                    .where(records.c.id.in_(list(candidates)))
+                    .where(records.c.id.in_(list(existing)))
                     .values(seen_run=run_id, missing_runs=0, missing_since=None, retired=None)
                 )
             failing = [record_id(source_id, b["original_id"]) for b in bad if b["original_id"]]
