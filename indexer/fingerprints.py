@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cached_property, lru_cache
@@ -53,6 +54,7 @@ __all__ = [
     "normalise_url",
     "strong_keys",
     "title_conflict",
+    "with_bands",
 ]
 
 NUM_PERM = 128
@@ -113,6 +115,17 @@ class Fingerprint:
     def bands(self) -> list[int]:
         keys: list[int] = band_ints(self.signature.reshape(1, -1))[0].tolist()
         return keys
+
+
+def with_bands(fps: Iterable[Fingerprint]) -> None:
+    """Compute the band keys of many fingerprints in one numpy expression (a page's in the
+    writer) instead of one `band_ints` call per record; `Fingerprint.bands` then holds them."""
+    missing = [fp for fp in fps if "bands" not in fp.__dict__]
+    if not missing:
+        return
+    rows = band_ints(np.stack([fp.signature for fp in missing])).tolist()
+    for fp, row in zip(missing, rows, strict=True):
+        fp.__dict__["bands"] = row
 
 
 @dataclass(frozen=True)

@@ -121,18 +121,16 @@ class ClusterBatch:
         """Store fingerprints with their key and band postings."""
         if not fps:
             return
-        rows = []
+        rows: list[tuple[str, str, str, bytes]] = []
         keys: list[tuple[str, ...]] = []
         bands: list[tuple[int, str]] = []
         for fp in fps:
             body, sig = _dump(fp)
-            rows.append(
-                {"record_id": fp.record_id, "source_id": fp.source_id, "body": body}
-                | {"signature": sig}
-            )
+            rows.append((fp.record_id, fp.source_id, body, sig))
             keys += [(k, fp.record_id, fp.source_id) for k in fp.keys]
             bands += [(b, fp.record_id) for b in fp.bands]
-        self._conn.execute(dup_fingerprints.insert(), rows)
+        columns = ("record_id", "source_id", "body", "signature")
+        self._bulk_insert("dup_fingerprints", columns, rows)
         self._bulk_insert("dup_keys", ("key", "record_id", "source_id"), keys)
         # In key order: consecutive inserts land on neighbouring B-tree pages.
         self._bulk_insert("dup_band_keys", ("band", "record_id"), sorted(bands))
@@ -166,13 +164,15 @@ class ClusterBatch:
         for table in tables:
             self._conn.execute(table.delete())
 
-    def key_holders(self, keys: Iterable[str]) -> dict[str, set[str]]:
-        """strong key -> the records posting it, for those of `keys` someone holds."""
-        out: dict[str, set[str]] = {}
+    def key_holders(self, keys: Iterable[str]) -> dict[str, dict[str, str]]:
+        """strong key -> {record id: source id} of the records posting it, for those of
+        `keys` someone holds (the source says whether two holders share one)."""
+        out: dict[str, dict[str, str]] = {}
         for chunk in _chunks(sorted(keys)):
-            stmt = sa.select(dup_keys.c.key, dup_keys.c.record_id).where(dup_keys.c.key.in_(chunk))
+            columns = (dup_keys.c.key, dup_keys.c.record_id, dup_keys.c.source_id)
+            stmt = sa.select(*columns).where(dup_keys.c.key.in_(chunk))
             for row in self._conn.execute(stmt):
-                out.setdefault(row.key, set()).add(row.record_id)
+                out.setdefault(row.key, {})[row.record_id] = row.source_id
         return out
 
     def band_holders(self, bands: Iterable[int]) -> dict[int, set[str]]:
@@ -193,19 +193,6 @@ class ClusterBatch:
             param: str | list[int] = json.dumps(chunk) if self._mark() == "?" else chunk
             for band, record_id in self._conn.exec_driver_sql(sql, (param,)):
                 out.setdefault(band, set()).add(record_id)
-        return out
-
-    def keys_held_twice_in_a_source(self, keys: Iterable[str]) -> set[str]:
-        """Those of `keys` that two records of one source both post."""
-        out: set[str] = set()
-        for chunk in _chunks(sorted(keys)):
-            stmt = (
-                sa.select(dup_keys.c.key)
-                .where(dup_keys.c.key.in_(chunk))
-                .group_by(dup_keys.c.key, dup_keys.c.source_id)
-                .having(sa.func.count() > 1)
-            )
-            out.update(self._conn.scalars(stmt))
         return out
 
     # -- pairs and decisions ---------------------------------------------------------------
@@ -391,11 +378,11 @@ class ClusterBatch:
         return "?" if self._conn.dialect.paramstyle == "qmark" else "%s"
 
     def _bulk_insert(
-        self, table: str, columns: tuple[str, ...], rows: Sequence[tuple[str | int, ...]]
+        self, table: str, columns: tuple[str, ...], rows: Sequence[tuple[str | int | bytes, ...]]
     ) -> None:
         """executemany straight to the driver: 32 band postings per record make SQLAlchemy's
-        per-row parameter handling the largest cost of an update. Plain strings only, in the
-        driver's positional style (`?` for sqlite3, `%s` for psycopg)."""
+        per-row parameter handling the largest cost of an update. Plain strings, integers and
+        bytes only, in the driver's positional style (`?` for sqlite3, `%s` for psycopg)."""
         if not rows:
             return
         marks = ", ".join([self._mark()] * len(columns))
