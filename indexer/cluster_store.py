@@ -115,7 +115,8 @@ class ClusterStore:
         report.fingerprinted = len(fps)
         with_bands(fps.values())  # the page's band keys in one numpy expression
         with self.store.cluster_batch() as batch:
-            affected = set(fps) | batch.mates(fps)
+            clustered = batch.mates(fps)  # the page's records in a cluster, and their mates
+            affected = set(fps) | clustered
             batch.forget(list(fps))
             # before our own postings exist
             others, loaded, key_holders = self._candidates(batch, fps)
@@ -142,8 +143,13 @@ class ClusterStore:
             batch.add_pairs(_unique(found))
             report.pairs = len(_unique(found))
             partners = {p.a for p in found} | {p.b for p in found}
-            affected |= partners | batch.mates(partners)
-            report.reclustered = self._recluster(batch, affected)
+            joined = partners | batch.mates(partners)
+            affected |= joined
+            # A record of the page in no cluster before and in no pair now stays alone:
+            # nothing of it to rebuild (on a first harvest, most of the page).
+            self._note(affected)
+            self._recluster(batch, clustered | joined)
+            report.reclustered = len(affected)
             report.affected = affected
         for name in ("fingerprinted", "compared", "pairs", "reclustered"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(report, name))
