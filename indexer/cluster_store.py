@@ -34,7 +34,7 @@ from indexer.clusters import (
     rank_members,
     without_keys,
 )
-from indexer.fingerprints import Fingerprint, MatchParams, compare, fingerprint
+from indexer.fingerprints import Fingerprint, MatchParams, compare, fingerprint, with_bands
 from indexer.store import Store
 from indexer.store.clusters import ClusterBatch
 from moisson.config import DuplicatesSettings
@@ -113,15 +113,17 @@ class ClusterStore:
         known = known or {}
         fps = {r.id: _known_or_new(r, known) for r in records}
         report.fingerprinted = len(fps)
+        with_bands(fps.values())  # the page's band keys in one numpy expression
         with self.store.cluster_batch() as batch:
-            affected = set(fps) | batch.mates(fps)
+            clustered = batch.mates(fps)  # the page's records in a cluster, and their mates
+            affected = set(fps) | clustered
             batch.forget(list(fps))
-            others, loaded = self._candidates(batch, fps)  # before our own postings exist
+            # before our own postings exist
+            others, loaded, key_holders = self._candidates(batch, fps)
             batch.add_fingerprints(list(fps.values()))
             found: list[Pair] = []
             related: list[Pair] = []
-            link_keys = {k for fp in fps.values() for k in fp.keys if k.startswith(LINK_KEYS)}
-            ambiguous = batch.keys_held_twice_in_a_source(link_keys)
+            ambiguous = _held_twice_in_a_source(key_holders, fps)
             for rid, candidate_ids in others.items():
                 mine = fps[rid]
                 for other_id in sorted(candidate_ids):
@@ -141,8 +143,13 @@ class ClusterStore:
             batch.add_pairs(_unique(found))
             report.pairs = len(_unique(found))
             partners = {p.a for p in found} | {p.b for p in found}
-            affected |= partners | batch.mates(partners)
-            report.reclustered = self._recluster(batch, affected)
+            joined = partners | batch.mates(partners)
+            affected |= joined
+            # A record of the page in no cluster before and in no pair now stays alone:
+            # nothing of it to rebuild (on a first harvest, most of the page).
+            self._note(affected)
+            self._recluster(batch, clustered | joined)
+            report.reclustered = len(affected)
             report.affected = affected
         for name in ("fingerprinted", "compared", "pairs", "reclustered"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(report, name))
@@ -295,13 +302,16 @@ class ClusterStore:
 
     def _candidates(
         self, batch: ClusterBatch, fps: dict[str, Fingerprint]
-    ) -> tuple[dict[str, set[str]], dict[str, Fingerprint]]:
+    ) -> tuple[dict[str, set[str]], dict[str, Fingerprint], dict[str, dict[str, str]]]:
         """For each changed record, the stored records sharing a key or a band with it
-        (buckets larger than MAX_BUCKET are boilerplate and ignored, as in find_pairs)."""
+        (buckets larger than MAX_BUCKET are boilerplate and ignored, as in find_pairs); the
+        stored candidates' fingerprints; and the stored holders of the page's strong keys
+        (key -> {record id: source id})."""
         by_bucket: dict[str | int, set[str]] = {}
         wanted_keys = {k for fp in fps.values() for k in fp.keys}
         wanted_bands = {b for fp in fps.values() for b in fp.bands}
-        for key, holders in batch.key_holders(wanted_keys).items():
+        key_holders = batch.key_holders(wanted_keys)
+        for key, holders in key_holders.items():
             by_bucket.setdefault("k" + key, set()).update(holders)
         for band, holders in batch.band_holders(wanted_bands).items():
             by_bucket.setdefault(band, set()).update(holders)
@@ -327,7 +337,7 @@ class ClusterStore:
             found.discard(rid)
             out[rid] = found
         loaded = batch.fingerprints({i for s in out.values() for i in s} - set(fps))
-        return out, loaded
+        return out, loaded, key_holders
 
     def _recluster(self, batch: ClusterBatch, ids: set[str]) -> int:
         """Recompute the clusters of `ids` from the stored pairs and decisions. `ids` must
@@ -353,6 +363,20 @@ class ClusterStore:
             rows += [(m, group[0], m == canonical) for m in group]
         batch.add_members(rows)
         return len(ids)
+
+
+def _held_twice_in_a_source(
+    stored: Mapping[str, Mapping[str, str]], fps: Mapping[str, Fingerprint]
+) -> set[str]:
+    """The link keys of the page that two records of one source hold, counting the stored
+    holders (`stored`: key -> {record id: source id}, the page's records forgotten) and the
+    page's own records: such a key does not identify a dataset (clusters.ambiguous_keys)."""
+    holders: Counter[tuple[str, str]] = Counter()
+    for fp in fps.values():
+        holders.update((key, fp.source_id) for key in fp.keys if key.startswith(LINK_KEYS))
+    for key in {key for key, _source in holders}:
+        holders.update((key, source) for source in stored.get(key, {}).values())
+    return {key for (key, _source), count in holders.items() if count > 1}
 
 
 def _unique(pairs: list[Pair]) -> list[Pair]:

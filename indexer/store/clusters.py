@@ -110,29 +110,26 @@ class ClusterBatch:
     def fingerprints(self, ids: Iterable[str]) -> dict[str, Fingerprint]:
         """record id -> stored fingerprint, for those of `ids` that have one."""
         out: dict[str, Fingerprint] = {}
-        for chunk in _chunks(sorted(ids)):
-            stmt = sa.select(dup_fingerprints.c.body, dup_fingerprints.c.signature)
-            for row in self._conn.execute(stmt.where(dup_fingerprints.c.record_id.in_(chunk))):
-                fp = _load(row.body, bytes(row.signature))
-                out[fp.record_id] = fp
+        sql = "SELECT body, signature FROM dup_fingerprints WHERE " + self._any("record_id")
+        for body, signature in self._rows(sql, sorted(ids)):
+            fp = _load(body, bytes(signature))
+            out[fp.record_id] = fp
         return out
 
     def add_fingerprints(self, fps: Sequence[Fingerprint]) -> None:
         """Store fingerprints with their key and band postings."""
         if not fps:
             return
-        rows = []
+        rows: list[tuple[str, str, str, bytes]] = []
         keys: list[tuple[str, ...]] = []
         bands: list[tuple[int, str]] = []
         for fp in fps:
             body, sig = _dump(fp)
-            rows.append(
-                {"record_id": fp.record_id, "source_id": fp.source_id, "body": body}
-                | {"signature": sig}
-            )
+            rows.append((fp.record_id, fp.source_id, body, sig))
             keys += [(k, fp.record_id, fp.source_id) for k in fp.keys]
             bands += [(b, fp.record_id) for b in fp.bands]
-        self._conn.execute(dup_fingerprints.insert(), rows)
+        columns = ("record_id", "source_id", "body", "signature")
+        self._bulk_insert("dup_fingerprints", columns, rows)
         self._bulk_insert("dup_keys", ("key", "record_id", "source_id"), keys)
         # In key order: consecutive inserts land on neighbouring B-tree pages.
         self._bulk_insert("dup_band_keys", ("band", "record_id"), sorted(bands))
@@ -144,11 +141,9 @@ class ClusterBatch:
         are deleted by their full key, recomputed from the stored signatures (the band table
         has no record_id index to keep up)."""
         for chunk in _chunks(ids):
-            stmt = sa.select(dup_fingerprints.c.record_id, dup_fingerprints.c.signature)
-            stored = [
-                (row.record_id, bytes(row.signature))
-                for row in self._conn.execute(stmt.where(dup_fingerprints.c.record_id.in_(chunk)))
-            ]
+            sql = "SELECT record_id, signature FROM dup_fingerprints WHERE "
+            sql += self._any("record_id")
+            stored = [(record_id, bytes(sig)) for record_id, sig in self._rows(sql, chunk)]
             if not stored:
                 continue
             known = [record_id for record_id, _ in stored]
@@ -166,13 +161,13 @@ class ClusterBatch:
         for table in tables:
             self._conn.execute(table.delete())
 
-    def key_holders(self, keys: Iterable[str]) -> dict[str, set[str]]:
-        """strong key -> the records posting it, for those of `keys` someone holds."""
-        out: dict[str, set[str]] = {}
-        for chunk in _chunks(sorted(keys)):
-            stmt = sa.select(dup_keys.c.key, dup_keys.c.record_id).where(dup_keys.c.key.in_(chunk))
-            for row in self._conn.execute(stmt):
-                out.setdefault(row.key, set()).add(row.record_id)
+    def key_holders(self, keys: Iterable[str]) -> dict[str, dict[str, str]]:
+        """strong key -> {record id: source id} of the records posting it, for those of
+        `keys` someone holds (the source says whether two holders share one)."""
+        out: dict[str, dict[str, str]] = {}
+        sql = "SELECT key, record_id, source_id FROM dup_keys WHERE " + self._any("key")
+        for key, record_id, source_id in self._rows(sql, sorted(keys)):
+            out.setdefault(key, {})[record_id] = source_id
         return out
 
     def band_holders(self, bands: Iterable[int]) -> dict[int, set[str]]:
@@ -193,19 +188,6 @@ class ClusterBatch:
             param: str | list[int] = json.dumps(chunk) if self._mark() == "?" else chunk
             for band, record_id in self._conn.exec_driver_sql(sql, (param,)):
                 out.setdefault(band, set()).add(record_id)
-        return out
-
-    def keys_held_twice_in_a_source(self, keys: Iterable[str]) -> set[str]:
-        """Those of `keys` that two records of one source both post."""
-        out: set[str] = set()
-        for chunk in _chunks(sorted(keys)):
-            stmt = (
-                sa.select(dup_keys.c.key)
-                .where(dup_keys.c.key.in_(chunk))
-                .group_by(dup_keys.c.key, dup_keys.c.source_id)
-                .having(sa.func.count() > 1)
-            )
-            out.update(self._conn.scalars(stmt))
         return out
 
     # -- pairs and decisions ---------------------------------------------------------------
@@ -320,24 +302,17 @@ class ClusterBatch:
         """cluster id -> (record id, canonical) of every member, for each cluster holding
         one of `ids`."""
         out: dict[str, list[tuple[str, bool]]] = {}
-        for chunk in _chunks(sorted(ids)):
-            cids = sa.select(dup_members.c.cluster_id).where(dup_members.c.record_id.in_(chunk))
-            stmt = sa.select(dup_members).where(dup_members.c.cluster_id.in_(cids))
-            for row in self._conn.execute(stmt):
-                out.setdefault(row.cluster_id, []).append((row.record_id, bool(row.canonical)))
+        sql = "SELECT cluster_id, record_id, canonical FROM dup_members WHERE cluster_id IN "
+        sql += "(SELECT cluster_id FROM dup_members WHERE " + self._any("record_id") + ")"
+        for cluster_id, record_id, canonical in self._rows(sql, sorted(ids)):
+            out.setdefault(cluster_id, []).append((record_id, bool(canonical)))
         return out
 
     def mates(self, ids: Iterable[str]) -> set[str]:
         """Every member of every cluster holding one of `ids` (those of `ids` included)."""
-        mates: set[str] = set()
-        for chunk in _chunks(list(ids)):
-            cids = sa.select(dup_members.c.cluster_id).where(dup_members.c.record_id.in_(chunk))
-            mates.update(
-                self._conn.scalars(
-                    sa.select(dup_members.c.record_id).where(dup_members.c.cluster_id.in_(cids))
-                )
-            )
-        return mates
+        sql = "SELECT record_id FROM dup_members WHERE cluster_id IN "
+        sql += "(SELECT cluster_id FROM dup_members WHERE " + self._any("record_id") + ")"
+        return {record_id for (record_id,) in self._rows(sql, sorted(ids))}
 
     def membership(self) -> dict[str, tuple[str, bool]]:
         """record id -> (cluster id, canonical) for every clustered record."""
@@ -386,16 +361,32 @@ class ClusterBatch:
         )
         return {row[0]: int(row[1]) for row in self._conn.execute(stmt)}
 
+    def _any(self, column: str) -> str:
+        """SQL saying that `column` is one of a list sent as one parameter (`_rows`): a
+        JSON array read by `json_each` in SQLite, a text array in PostgreSQL. One statement
+        text whatever the list's length, so the driver prepares it once per connection,
+        where an `IN (...)` list of literals is compiled and prepared again for each page."""
+        if self._mark() == "?":
+            return f"{column} IN (SELECT value FROM json_each(?))"
+        return f"{column} = ANY(%s::text[])"
+
+    def _rows(self, sql: str, values: Sequence[str]) -> list[Any]:
+        """The rows of `sql` (one `_any` condition) for `values`; none if `values` is empty."""
+        if not values:
+            return []
+        param: str | list[str] = json.dumps(values) if self._mark() == "?" else list(values)
+        return list(self._conn.exec_driver_sql(sql, (param,)))
+
     def _mark(self) -> str:
         """The driver's positional parameter mark."""
         return "?" if self._conn.dialect.paramstyle == "qmark" else "%s"
 
     def _bulk_insert(
-        self, table: str, columns: tuple[str, ...], rows: Sequence[tuple[str | int, ...]]
+        self, table: str, columns: tuple[str, ...], rows: Sequence[tuple[str | int | bytes, ...]]
     ) -> None:
         """executemany straight to the driver: 32 band postings per record make SQLAlchemy's
-        per-row parameter handling the largest cost of an update. Plain strings only, in the
-        driver's positional style (`?` for sqlite3, `%s` for psycopg)."""
+        per-row parameter handling the largest cost of an update. Plain strings, integers and
+        bytes only, in the driver's positional style (`?` for sqlite3, `%s` for psycopg)."""
         if not rows:
             return
         marks = ", ".join([self._mark()] * len(columns))

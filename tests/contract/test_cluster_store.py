@@ -103,3 +103,40 @@ def test_clusters_decisions_and_removal(store: Store) -> None:
     assert clusters.remove([by_id["h-2021"]]) == 1
     assert clusters.clusters() == []
     assert clusters.counts_by_source() == {"sdi": 2, "portal": 2}
+
+
+def landing(source: str, original_id: str, title: str, url: str) -> Record:
+    return Record.new(
+        source,
+        original_id,
+        title=title,
+        abstract=f"{title}: jeu de données {original_id} du catalogue {source}.",
+        links=[Link(url=url, protocol="landing page")],
+    )
+
+
+def test_link_keys_held_twice_in_a_source_never_join(store: Store) -> None:
+    """A landing page two records of one source give (a portal's home page) joins nothing,
+    whether both holders arrive on one page or one is stored and the other new; a landing
+    page one record per source gives joins its holders. Counted from the stored holders
+    and the page's (`_held_twice_in_a_source`), on both databases."""
+    clusters = ClusterStore(store).open()
+    home, page = "https://portal.example.org/", "https://data.example.org/ds/zones-humides"
+    sdi = [
+        landing("sdi", "a", "Carte des haies", home),
+        landing("sdi", "x", "Zones humides", page),
+    ]
+    assert clusters.update(harvest(store, "sdi", sdi)).pairs == 0
+    portal = [
+        landing("portal", "p1", "Inventaire des mares", home),
+        landing("portal", "p2", "Réseau routier", home),
+        landing("portal", "y", "Inventaire zones humides", page),
+    ]
+    report = clusters.update(harvest(store, "portal", portal))
+    ids = {r.provenance.original_id: r.id for r in sdi + portal}
+    assert report.pairs == 1  # only the shared page: the home page is held twice in portal
+    assert [v.members for v in clusters.clusters()] == [sorted([ids["x"], ids["y"]])]
+    later = [landing("sdi", "b", "Plan de zonage", home)]  # home: now held twice in sdi too
+    assert clusters.update(harvest(store, "sdi", later)).pairs == 0
+    assert clusters.cluster_of(ids["a"]) is None
+    assert len(clusters.clusters()) == 1
