@@ -13,7 +13,6 @@ compares whole Records across commits, which no test inside one commit can.
 from __future__ import annotations
 
 import argparse
-import pickle
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 from lxml import etree
 
 from bench.generate import generate_iso_records
+from bench.snapshot_file import save_or_compare
 from harvester.formats.csw_response import read_document
 from harvester.formats.iso19139 import parse_iso
 from harvester.formats.xmlsafe import parse_xml
@@ -66,17 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", type=Path)
     parser.add_argument("--generated", type=int, default=2000)
     args = parser.parse_args(argv)
-    now = dict(snapshot(args.generated))
-    if args.action == "save":
-        args.file.write_bytes(pickle.dumps(now))
-        print(f"{len(now)} records and documents saved to {args.file}")
-        return 0
-    before = pickle.loads(args.file.read_bytes())  # a file this tool wrote
-    differ = sorted(key for key in before.keys() | now.keys() if before.get(key) != now.get(key))
-    for key in differ[:20]:
-        print(f"{key}\n  before {str(before.get(key))[:300]}\n  now    {str(now.get(key))[:300]}")
-    print(f"{len(before.keys() | now.keys())} compared, {len(differ)} differ")
-    return 1 if differ else 0
+    return save_or_compare(args.action, args.file, dict(snapshot(args.generated)))
 
 
 if __name__ == "__main__":

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import pickle
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from bench.generate import generate_iso_records
+from bench.snapshot_file import save_or_compare
 from harvester.formats.csw_response import read_document
 from indexer.themes import Themer, _spoken_language, load_themer
 from moisson.config import ThemesSettings
@@ -83,18 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     themer = load_themer(ThemesSettings())
     now = {label: themed(themer, record) for label, record in records(args.generated)}
-    if args.action == "save":
-        args.file.write_bytes(pickle.dumps(now))
-        themes = sum(len(v["themes"]) for v in now.values() if isinstance(v, dict))
-        print(f"{len(now)} records, {themes} themes saved to {args.file}")
-        return 0
-    before = pickle.loads(args.file.read_bytes())  # a file this tool wrote
-    keys = sorted(before.keys() | now.keys())
-    differ = [key for key in keys if not same(before.get(key), now.get(key))]
-    for key in differ[:20]:
-        print(f"{key}\n  before {str(before.get(key))[:400]}\n  now    {str(now.get(key))[:400]}")
-    print(f"{len(keys)} compared, {len(differ)} differ")
-    return 1 if differ else 0
+    return save_or_compare(args.action, args.file, now, same)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from indexer.backends.sqlite_tables import SqliteTables
 from moisson.geometry import BBox
 from moisson.record import Query, Record, Results
 from tests.contract.corpus import corpus
+from tests.contract.sqlite_answers import answers
 
 FRANCE = BBox(west=-5.5, south=41.0, east=10.0, north=51.5)
 QUERIES = [
@@ -68,12 +69,7 @@ def _rows_one_by_one(conn: sqlite3.Connection, epoch: str, generation: int) -> C
 
 
 def _answers(path: Path) -> list[Results]:
-    backend = SqliteBackend(path, cache_bytes=0)
-    backend.open()
-    try:
-        return [backend.search(query) for query in QUERIES]
-    finally:
-        backend.close()
+    return answers(path, QUERIES)
 
 
 def _forget_saved_columns(path: Path) -> None:

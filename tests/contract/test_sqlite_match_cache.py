@@ -101,8 +101,20 @@ def test_packed_facet_counts_equal_the_sparse_sums(seed: int) -> None:
     for share in (0.0, 0.1, 0.5, 0.9, 1.0):
         mask = rng.random(size) < share
         rowids = np.flatnonzero(mask)
-        expected = np.asarray(matrix[rowids].sum(axis=0)).ravel().astype(np.int64)
+        expected = np.asarray(column.rows[rowids].sum(axis=0)).ravel().astype(np.int64)
         assert column.counts(rowids, mask).tolist() == expected.tolist()
+
+
+def _random_column(
+    rng: np.random.Generator, rows: np.ndarray, size: int, width: int
+) -> FacetColumn:
+    """A facet column of `size` rows, row `rows[i]` holding one random value of `width`."""
+    matrix = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.int32), (rows, rng.integers(0, width, len(rows)))),
+        shape=(size, width),
+    )
+    matrix.data[:] = 1
+    return FacetColumn([str(n) for n in range(width)], {}, matrix, matrix.tocsc(), np.arange(width))
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -113,20 +125,13 @@ def test_bitmap_facet_counts_equal_the_sparse_sums(seed: int) -> None:
     size, width = int(rng.integers(1, 3000)), int(rng.integers(1, 12))
     lengths = rng.integers(0, width + 1, size)
     rows = np.repeat(np.arange(size), lengths)
-    matrix = sparse.csr_matrix(
-        (np.ones(len(rows), dtype=np.int32), (rows, rng.integers(0, width, len(rows)))),
-        shape=(size, width),
-    )
-    matrix.data[:] = 1
-    column = FacetColumn(
-        [str(n) for n in range(width)], {}, matrix, matrix.tocsc(), np.arange(width)
-    )
+    column = _random_column(rng, rows, size, width)
     bitmaps = column.bitmap_index()
     assert bitmaps is not None  # few values a row: the bits are built
     for share in (0.0, 0.2, 0.45, 0.7, 1.0):
         mask = rng.random(size) < share
         rowids = np.flatnonzero(mask)
-        expected = np.asarray(matrix[rowids].sum(axis=0)).ravel().astype(np.int64)
+        expected = np.asarray(column.rows[rowids].sum(axis=0)).ravel().astype(np.int64)
         assert bitmaps.counts(mask).tolist() == expected.tolist()
         assert column.counts(rowids, mask).tolist() == expected.tolist()
 
@@ -181,19 +186,12 @@ def test_a_keyword_like_column_counts_from_bitmaps() -> None:
     rng = np.random.default_rng(7)
     size, width = 2000, 277
     rows = np.repeat(np.arange(size), 7)
-    matrix = sparse.csr_matrix(
-        (np.ones(len(rows), dtype=np.int32), (rows, rng.integers(0, width, len(rows)))),
-        shape=(size, width),
-    )
-    matrix.data[:] = 1
-    column = FacetColumn(
-        [str(n) for n in range(width)], {}, matrix, matrix.tocsc(), np.arange(width)
-    )
+    column = _random_column(rng, rows, size, width)
     assert column.bitmap_index() is not None
     for share in (0.05, 0.35, 0.8):
         mask = rng.random(size) < share
         rowids = np.flatnonzero(mask)
-        expected = np.asarray(matrix[rowids].sum(axis=0)).ravel().astype(np.int64)
+        expected = np.asarray(column.rows[rowids].sum(axis=0)).ravel().astype(np.int64)
         assert column.counts(rowids, mask).tolist() == expected.tolist()
 
 

@@ -24,6 +24,7 @@ from moisson.geometry import BBox
 from moisson.query import Term
 from moisson.record import Query, Record, Results
 from tests.contract.corpus import corpus
+from tests.contract.sqlite_answers import answers
 
 FRANCE = BBox(west=-5.2, south=41.3, east=9.6, north=51.1)
 QUERIES = [
@@ -48,12 +49,7 @@ def _every_term_saved(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _answers(path: Path) -> list[Results]:
-    backend = SqliteBackend(path, cache_bytes=0)
-    backend.open()
-    try:
-        return [backend.search(query) for query in QUERIES]
-    finally:
-        backend.close()
+    return answers(path, QUERIES)
 
 
 def _fts5_answers(path: Path) -> list[Results]:
