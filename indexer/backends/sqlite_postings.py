@@ -30,11 +30,11 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from indexer.backends.sqlite_query import Leaf, LeafMatch
+from indexer.backends.sqlite_query import Leaf, LeafMatch, fts_match
 
 __all__ = ["MIN_ROWS", "Postings", "save"]
 
@@ -179,14 +179,9 @@ class Postings:
                 mask |= dense
                 by_field[field] = np.flatnonzero(dense).astype(np.int32)
         if plain:
-            sql = "SELECT " + ", ".join(
-                f"(SELECT group_concat(rowid) FROM fts_{f} WHERE fts_{f} MATCH ?1)" for f in plain
-            )
-            row = conn.execute(sql, (leaf.match,)).fetchone()
-            for field, text in zip(plain, row, strict=True):
-                found = _parse(text)
-                by_field[field] = found[found < size].astype(np.int32)
-                mask[by_field[field]] = True
+            through_fts5 = fts_match(conn, replace(leaf, fields=tuple(plain)), size)
+            by_field.update(through_fts5.by_field)
+            mask |= through_fts5.mask
         return LeafMatch({field: by_field[field] for field in leaf.fields}, mask)
 
     def _saved_match(

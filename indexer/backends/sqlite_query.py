@@ -15,6 +15,7 @@ needs, without FTS5's bm25() cost. No user text reaches FTS5 unquoted: every ste
 from __future__ import annotations
 
 import math
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -129,3 +130,27 @@ def scores_of(matches: list[LeafMatch], columns: _Scored) -> np.ndarray:
         for field, found in match.by_field.items():
             total[found] += np.float32(idf * WEIGHTS[field]) * saturation[field][found]
     return total
+
+
+def fts_match(conn: sqlite3.Connection, leaf: Leaf, size: int) -> LeafMatch:
+    """Rowids matching `leaf` in each of its fields through FTS5 alone, in one statement
+    (sqlite_postings.Postings answers from its saved sets first, then through this)."""
+    mask = np.zeros(size, dtype=bool)
+    if not leaf.fields:
+        return LeafMatch({}, mask)
+    sql = "SELECT " + ", ".join(
+        f"(SELECT group_concat(rowid) FROM fts_{f} WHERE fts_{f} MATCH ?1)" for f in leaf.fields
+    )
+    row = conn.execute(sql, (leaf.match,)).fetchone()
+    by_field = {f: _rowids(text, size) for f, text in zip(leaf.fields, row, strict=True)}
+    for found in by_field.values():
+        mask[found] = True
+    return LeafMatch(by_field, mask)
+
+
+def _rowids(text: str | None, size: int) -> np.ndarray:
+    """Parse a group_concat of rowids; drop rowids newer than the columns know."""
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    found = np.fromstring(text, dtype=np.int64, sep=",")
+    return found[found < size].astype(np.int32)  # half the bytes in the match cache

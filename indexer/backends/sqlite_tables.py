@@ -34,7 +34,7 @@ from indexer.backends.documents import (
     searchable_fields,
 )
 from indexer.backends.sqlite_columns import Columns, DocRow
-from indexer.backends.sqlite_query import FIELDS, Leaf, LeafMatch
+from indexer.backends.sqlite_query import FIELDS
 from indexer.backends.sqlite_snapshot import ColumnBuilder, DocTuple
 from moisson.errors import BackendError, BackendUnavailable, BadQuery
 from moisson.query import DATE_FIELDS
@@ -101,14 +101,6 @@ def sqlite_errors(doing: str, *, advanced: bool = False) -> Iterator[None]:
                 f"the search index is not available while {doing}; try again", detail=text
             ) from exc
         raise BackendError(f"the search index failed while {doing}", detail=text) from exc
-
-
-def _rowids(text: str | None, size: int) -> np.ndarray:
-    """Parse a group_concat of rowids; drop rowids newer than the columns know."""
-    if not text:
-        return np.zeros(0, dtype=np.int64)
-    found = np.fromstring(text, dtype=np.int64, sep=",")
-    return found[found < size].astype(np.int32)  # half the bytes in the match cache
 
 
 @dataclass(frozen=True)
@@ -391,21 +383,6 @@ class SqliteTables:
         while rows := cursor.fetchmany(chunk):
             yield [_doc_tuple(rowid, day, (t, k, a), json.loads(facets))
                    for rowid, day, t, k, a, facets in rows]  # fmt: skip
-
-    @staticmethod
-    def match(conn: sqlite3.Connection, leaf: Leaf, size: int) -> LeafMatch:
-        """Rowids matching `leaf` in each of its fields, in one statement."""
-        mask = np.zeros(size, dtype=bool)
-        if not leaf.fields:
-            return LeafMatch({}, mask)
-        sql = "SELECT " + ", ".join(
-            f"(SELECT group_concat(rowid) FROM fts_{f} WHERE fts_{f} MATCH ?1)" for f in leaf.fields
-        )
-        row = conn.execute(sql, (leaf.match,)).fetchone()
-        by_field = {f: _rowids(text, size) for f, text in zip(leaf.fields, row, strict=True)}
-        for found in by_field.values():
-            mask[found] = True
-        return LeafMatch(by_field, mask)
 
     @staticmethod
     def title_rank(conn: sqlite3.Connection, size: int) -> np.ndarray:

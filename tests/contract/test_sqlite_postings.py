@@ -18,7 +18,7 @@ import pytest
 
 from indexer.backends import sqlite_postings
 from indexer.backends.sqlite import SqliteBackend
-from indexer.backends.sqlite_query import FIELDS, fts_leaf
+from indexer.backends.sqlite_query import FIELDS, fts_leaf, fts_match
 from indexer.backends.sqlite_tables import SqliteTables
 from moisson.geometry import BBox
 from moisson.query import Term
@@ -112,7 +112,7 @@ WORDS = ["eau", "forets", "wetlands", "zones", "camargue", "natura", "introuvabl
 
 
 def _compare_matches(path: Path, *, saved_used: bool) -> None:
-    """Postings.match equals FTS5 alone (SqliteTables.match) for WORDS, field by field;
+    """Postings.match equals FTS5 alone (sqlite_query.fts_match) for WORDS, field by field;
     `saved_used`: whether the saved sets must be usable for that connection."""
     conn = SqliteTables(path).connect(readonly=True)
     try:
@@ -124,7 +124,7 @@ def _compare_matches(path: Path, *, saved_used: bool) -> None:
             leaf = fts_leaf(Term(text=word))
             assert leaf.words
             saved = postings.match(conn, leaf, size)
-            plain = SqliteTables.match(conn, leaf, size)
+            plain = fts_match(conn, leaf, size)
             assert saved.by_field.keys() == plain.by_field.keys()
             for field in FIELDS:
                 assert np.array_equal(saved.by_field[field], plain.by_field[field]), word
