@@ -42,6 +42,7 @@ import itertools
 from dataclasses import dataclass
 
 from indexer.analysis import normalise, tokenise
+from indexer.bounded_memo import BoundedMemo
 from indexer.matching_text import (
     MATCH_STOPWORDS,
     content_words,
@@ -76,7 +77,6 @@ CROSS_CUTTING = frozenset({"15", "16", "20", "30"})  # general, geography, infor
 _LONGEST = 6  # words in the longest label looked for in text
 _COMPOUND_LANGUAGES = ("nl", "de")
 _PART = 4  # letters, at least, of a compound part
-_CACHE_LIMIT = 100_000
 
 
 @dataclass(frozen=True)
@@ -160,9 +160,12 @@ class GemetVoter:
             for terms in index.by_terms:
                 starting.setdefault(terms[0], set()).add(len(terms))
             index.lengths = {t: tuple(sorted(n, reverse=True)) for t, n in starting.items()}
-        self._votes: dict[tuple[str, str, str, float], Vote] = {}  # Votes are immutable
+        # Votes are immutable and their keys bounded by GEMET's concepts: kept without limit.
+        self._votes: dict[tuple[str, str, str, float], Vote] = {}
         # (label, uri, language) -> votes: catalogues repeat their keywords.
-        self._keyword_cache: dict[tuple[str, str | None, str | None], list[Vote]] = {}
+        self._keyword_cache: BoundedMemo[tuple[str, str | None, str | None], list[Vote]] = (
+            BoundedMemo()
+        )
         self.concepts: dict[str, tuple[str, ...]] = {}
         for subjects in self.themes.values():
             for theme in subjects:
@@ -175,26 +178,21 @@ class GemetVoter:
 
     def _vote(self, number: str, language: str, field: str, weight: float) -> Vote:
         key = (number, language, field, weight)
-        vote = self._votes.get(key)
+        vote = self._votes.get(key)  # inline, not a BoundedMemo: tens of calls a record
         if vote is None:
             label = self.labels.get((number, language)) or self.labels.get((number, "fr"), number)
-            vote = Vote(number, label, field, weight)
-            if len(self._votes) >= _CACHE_LIMIT:
-                self._votes = {}
-            self._votes[key] = vote
+            vote = self._votes[key] = Vote(number, label, field, weight)
         return vote
 
     # -- what the record names ---------------------------------------------------------------
 
     def _keyword_votes(self, keyword: Keyword, language: str | None) -> list[Vote]:
-        key = (keyword.label, keyword.uri, language)
-        found = self._keyword_cache.get(key)
-        if found is None:
-            found = self._uncached_keyword_votes(keyword, language)
-            if len(self._keyword_cache) >= _CACHE_LIMIT:
-                self._keyword_cache = {}
-            self._keyword_cache[key] = found
-        return found
+        return self._keyword_cache.get(
+            (keyword.label, keyword.uri, language),
+            self._uncached_keyword_votes,
+            keyword,
+            language,
+        )
 
     def _uncached_keyword_votes(self, keyword: Keyword, language: str | None) -> list[Vote]:
         """A keyword's GEMET concept: by URI; else by its label, stemmed in the record's

@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass, field
 
 from indexer.analysis import normalise
+from indexer.bounded_memo import BoundedMemo
 from indexer.gemet_votes import GemetVoter, ThemeVote
 from indexer.matching_text import (
     guess_language,
@@ -53,7 +54,6 @@ __all__ = ["TOPIC_CATEGORY_BASE", "Themer", "load_themer"]
 
 TOPIC_CATEGORY_BASE = "http://inspire.ec.europa.eu/metadata-codelist/TopicCategory/"
 _STEP_ORDER = {"uri": 0, "label": 1, "rule": 2, "text": 3}
-_CACHE_LIMIT = 100_000
 _ASCII_SEPARATORS = "\x1c\x1d\x1e\x1f"  # whitespace to Unicode \s, not to ASCII \s
 
 
@@ -104,12 +104,17 @@ class Themer:
                 self._uri_rules.setdefault(canonical_uri(r.uri), []).append(r)
             if r.thesaurus:
                 self._thesaurus_rules.setdefault(r.thesaurus.strip().casefold(), []).append(r)
-        self._hit_cache: dict[tuple[str | None, ...], list[tuple[Rule, str, str]]] = {}
-        self._ignored_cache: dict[tuple[str | None, ...], bool] = {}  # same keys
+        self._hit_cache: BoundedMemo[tuple[str | None, ...], list[tuple[Rule, str, str]]] = (
+            BoundedMemo()
+        )
+        self._ignored_cache: BoundedMemo[tuple[str | None, ...], bool] = BoundedMemo()
         # (keyword label, spoken language, record language) -> (concept, matched, target)
         # of the label step: catalogues repeat their keywords, and the step is pure.
-        self._label_cache: dict[tuple[str, str | None, str | None], list[_LabelEvidence]] = {}
-        self._uri_cache: dict[str, list[tuple[str, str]]] = {}  # URI -> (concept, target)
+        self._label_cache: BoundedMemo[tuple[str, str | None, str | None], list[_LabelEvidence]] = (
+            BoundedMemo()
+        )
+        # URI -> (concept, target)
+        self._uri_cache: BoundedMemo[str, list[tuple[str, str]]] = BoundedMemo()
         # concept id -> (uri, prefLabels, ancestors) of its Theme; the thesaurus is read-only.
         self._theme_parts: dict[str, tuple[str, dict[str, str], list[str]]] = {}
         self._descendants: dict[str, frozenset[str]] = {}  # concept id -> its descendants
@@ -126,13 +131,7 @@ class Themer:
         """(rule, matched text, target) of the keyword-level rules matching `keyword`.
         Cached per keyword: catalogues repeat the same keywords across records."""
         key = (keyword.label, keyword.uri, keyword.thesaurus, keyword.thesaurus_uri)
-        found = self._hit_cache.get(key)
-        if found is None:
-            found = self._keyword_rule_hits(keyword)
-            if len(self._hit_cache) >= _CACHE_LIMIT:
-                self._hit_cache.clear()
-            self._hit_cache[key] = found
-        return found
+        return self._hit_cache.get(key, self._keyword_rule_hits, keyword)
 
     def _keyword_rule_hits(self, keyword: Keyword) -> list[tuple[Rule, str, str]]:
         hits: list[tuple[Rule, str, str]] = []
@@ -174,14 +173,10 @@ class Themer:
 
     def ignored(self, keyword: Keyword) -> bool:
         key = (keyword.label, keyword.uri, keyword.thesaurus, keyword.thesaurus_uri)
-        found = self._ignored_cache.get(key)
-        if found is None:
-            hits = self.keyword_rule_hits(keyword)
-            found = any(rule.action == "ignore" for rule, _, _ in hits)
-            if len(self._ignored_cache) >= _CACHE_LIMIT:
-                self._ignored_cache = {}
-            self._ignored_cache[key] = found
-        return found
+        return self._ignored_cache.get(key, self._ignored, keyword)
+
+    def _ignored(self, keyword: Keyword) -> bool:
+        return any(rule.action == "ignore" for rule, _, _ in self.keyword_rule_hits(keyword))
 
     # -- the steps ---------------------------------------------------------------------------
 
@@ -192,13 +187,7 @@ class Themer:
             for code in record.topic_categories
         ]
         for field_name, uri in pairs:
-            targets = self._uri_cache.get(uri)
-            if targets is None:
-                targets = self._uri_targets(uri)
-                if len(self._uri_cache) >= _CACHE_LIMIT:
-                    self._uri_cache = {}
-                self._uri_cache[uri] = targets
-            for concept, target in targets:
+            for concept, target in self._uri_cache.get(uri, self._uri_targets, uri):
                 found.add(
                     concept,
                     ThemeEvidence(step="uri", field=field_name, matched=uri, target=target),
@@ -245,13 +234,13 @@ class Themer:
         language = _THESAURUS_LANGUAGE.get(record.language or "")
         spoken = _spoken_language(record)
         for keyword in keywords:
-            key = (keyword.label, spoken, language)
-            evidence = self._label_cache.get(key)
-            if evidence is None:
-                evidence = self._label_evidence(keyword.label, spoken, language)
-                if len(self._label_cache) >= _CACHE_LIMIT:
-                    self._label_cache = {}
-                self._label_cache[key] = evidence
+            evidence = self._label_cache.get(
+                (keyword.label, spoken, language),
+                self._label_evidence,
+                keyword.label,
+                spoken,
+                language,
+            )
             for concept, matched, target in evidence:
                 found.add(
                     concept,
