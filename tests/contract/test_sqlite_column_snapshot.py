@@ -124,6 +124,32 @@ def test_saved_columns_come_back_equal(tmp_path: Path) -> None:
     assert_same_columns(restored, built)
 
 
+def test_a_run_saves_its_columns_when_it_ends(tmp_path: Path) -> None:
+    """A harvest writes rows only; the end of its run (deferred_refresh) saves the columns,
+    so the next open() reads arrays instead of rebuilding from every row. A failed run
+    saves nothing."""
+    path = tmp_path / "index.db"
+    records = corpus()
+    backend = SqliteBackend(path)
+    backend.open()
+    try:
+        with pytest.raises(RuntimeError), backend.deferred_refresh():
+            backend.index(records[:3])
+            raise RuntimeError("the source failed")
+        assert _saved(path) is None
+        with backend.deferred_refresh():
+            backend.index(records)
+            assert _saved(path) is None  # not before the run ends
+        assert _saved(path) == _meta(path)[1]
+    finally:
+        backend.close()
+    with sqlite3.connect(path) as conn:
+        epoch, generation = SqliteTables.meta(conn)
+        restored = restore(conn, epoch)
+        assert restored is not None
+        assert_same_columns(restored, SqliteTables._build(conn, epoch, generation))
+
+
 def test_reindex_commits_its_columns_and_open_restores_them(tmp_path: Path) -> None:
     path = tmp_path / "index.db"
     records = corpus()
