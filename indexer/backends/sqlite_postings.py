@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from indexer.backends.sqlite_query import Leaf, LeafMatch, fts_match
+from indexer.backends.sqlite_query import Leaf, LeafMatch, fts_match, parse_rowids
 
 __all__ = ["MIN_ROWS", "Postings", "save"]
 
@@ -53,13 +53,6 @@ _BITS, _ROWS = b"B", b"R"  # the first byte of a saved set: bitmap or rowids
 
 def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
-
-
-def _parse(text: str | None) -> np.ndarray:
-    """Rowids of a group_concat (int64)."""
-    if not text:
-        return np.zeros(0, dtype=np.int64)
-    return np.fromstring(text, dtype=np.int64, sep=",")
 
 
 def _encode(rowids: np.ndarray, watermark: int) -> bytes:
@@ -102,7 +95,7 @@ def save(conn: sqlite3.Connection, fields: Iterable[str], epoch: str, generation
                 f"SELECT group_concat(rowid) FROM fts_{field} WHERE fts_{field} MATCH ?",
                 (_quote(term),),
             ).fetchone()
-            rowids = _parse(text)
+            rowids = parse_rowids(text)
             if len(rowids) < min_rows:  # a term the tokenizer reads back differently
                 continue
             data = _encode(rowids, watermark)
@@ -225,7 +218,7 @@ class Postings:
             (text,) = conn.execute(
                 f"SELECT group_concat(rowid) FROM fts_{field} WHERE fts_{field} MATCH ?", (match,)
             ).fetchone()
-            extra.append(_parse(text))
+            extra.append(parse_rowids(text))
         if delta.generation > saved.generation:
             match = " OR ".join(_quote(w) for w in words)
             (text,) = conn.execute(
@@ -233,7 +226,7 @@ class Postings:
                 " AND rowid >= ?",
                 (match, watermark),
             ).fetchone()
-            extra.append(_parse(text))
+            extra.append(parse_rowids(text))
             if len(delta.touched):
                 marks = ",".join("?" * len(delta.touched))
                 (text,) = conn.execute(
@@ -241,7 +234,7 @@ class Postings:
                     f" AND rowid IN ({marks})",
                     (match, *delta.touched.tolist()),
                 ).fetchone()
-                extra.append(_parse(text))
+                extra.append(parse_rowids(text))
         for part in extra:
             found[part[part < len(found)]] = True
         return found[:size]

@@ -148,9 +148,14 @@ def fts_match(conn: sqlite3.Connection, leaf: Leaf, size: int) -> LeafMatch:
     return LeafMatch(by_field, mask)
 
 
-def _rowids(text: str | None, size: int) -> np.ndarray:
-    """Parse a group_concat of rowids; drop rowids newer than the columns know."""
+def parse_rowids(text: str | None) -> np.ndarray:
+    """Rowids of a group_concat (int64)."""
     if not text:
         return np.zeros(0, dtype=np.int64)
-    found = np.fromstring(text, dtype=np.int64, sep=",")
+    return np.fromstring(text, dtype=np.int64, sep=",")
+
+
+def _rowids(text: str | None, size: int) -> np.ndarray:
+    """Parse a group_concat of rowids; drop rowids newer than the columns know."""
+    found = parse_rowids(text)
     return found[found < size].astype(np.int32)  # half the bytes in the match cache

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from indexer.cluster_store import ClusterStore
 from indexer.fingerprints import BANDS
 from indexer.store import Store
-from moisson.record import BBox, Harvested, Record
+from moisson.record import BBox, Record
+from tests.contract.store_runs import harvest
 
 ABSTRACT = (
     "Inventaire des haies bocagères du bassin versant, relevé par photo-interprétation des "
@@ -33,17 +34,6 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def store(url: str) -> Iterator[Store]:
     with Store(url) as opened:
         yield opened
-
-
-def harvest(store: Store, source: str, records: list[Record]) -> list[Record]:
-    run = store.begin_run(source)
-    items = [
-        Harvested(original_id=r.provenance.original_id, raw=r.title.encode(), record=r)
-        for r in records
-    ]
-    written = store.write_page(run, source, items)
-    store.finish_run(run, status="complete", complete=True)
-    return written.changed
 
 
 def haies(source: str, original_id: str, title: str, abstract: str = ABSTRACT) -> Record:

@@ -12,7 +12,8 @@ import pytest
 from indexer.cluster_store import ClusterStore
 from indexer.store import Store
 from moisson.config import DuplicatesSettings
-from moisson.record import BBox, Harvested, Identifier, Link, Record
+from moisson.record import BBox, Identifier, Link, Record
+from tests.contract.store_runs import harvest
 
 ABSTRACT = (
     "Inventaire des haies bocagères du bassin versant, relevé par photo-interprétation des "
@@ -29,17 +30,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         url = request.getfixturevalue("postgres_url")
     with Store(url) as opened:
         yield opened
-
-
-def harvest(store: Store, source: str, records: list[Record]) -> list[Record]:
-    run = store.begin_run(source)
-    items = [
-        Harvested(original_id=r.provenance.original_id, raw=r.title.encode(), record=r)
-        for r in records
-    ]
-    written = store.write_page(run, source, items)
-    store.finish_run(run, status="complete", complete=True)
-    return written.changed
 
 
 def haies(source: str, original_id: str, title: str, **fields: object) -> Record:
